@@ -1,0 +1,96 @@
+/**
+ * A local certificate authority for the emulator's HTTPS endpoints. The core-rest-pipeline bearer-token
+ * policy refuses plain http, so the emulator must speak TLS; clients trust this CA through
+ * NODE_EXTRA_CA_CERTS (read by Node at start), never through a code path production lacks.
+ * Keys come from Node's crypto (fast); node-forge only assembles and signs the X.509 certificates.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import forge from 'node-forge';
+
+export interface LocalCa {
+  caCertPem: string;
+  caKeyPem: string;
+  /** Path of the CA certificate file (give it to NODE_EXTRA_CA_CERTS). */
+  caFile: string;
+}
+
+export interface ServerCert {
+  certPem: string;
+  keyPem: string;
+}
+
+function rsaKeyPair(): { publicKey: forge.pki.PublicKey; privateKey: forge.pki.PrivateKey; privateKeyPem: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return {
+    publicKey: forge.pki.publicKeyFromPem(publicKey),
+    privateKey: forge.pki.privateKeyFromPem(privateKey),
+    privateKeyPem: privateKey,
+  };
+}
+
+function serial(): string {
+  // Positive, non-zero 16-byte serial number.
+  return '01' + randomBytes(15).toString('hex');
+}
+
+/** Loads the CA kept in `dir`, or creates one there (ca.pem, ca-key.pem). */
+export function loadOrCreateCa(dir: string): LocalCa {
+  const caFile = join(dir, 'ca.pem');
+  const keyFile = join(dir, 'ca-key.pem');
+  if (existsSync(caFile) && existsSync(keyFile)) {
+    return { caCertPem: readFileSync(caFile, 'utf8'), caKeyPem: readFileSync(keyFile, 'utf8'), caFile };
+  }
+  mkdirSync(dir, { recursive: true });
+  const keys = rsaKeyPair();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 3650 * 24 * 3600 * 1000);
+  const subject = [{ name: 'commonName', value: 'pg-restore-drill local emulator CA' }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(keys.privateKey as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  const caCertPem = forge.pki.certificateToPem(cert);
+  writeFileSync(keyFile, keys.privateKeyPem, { mode: 0o600 });
+  writeFileSync(caFile, caCertPem);
+  return { caCertPem, caKeyPem: keys.privateKeyPem, caFile };
+}
+
+/** A server certificate for 127.0.0.1, ::1 and localhost (plus `extraHosts`), signed by the CA. */
+export function issueServerCert(ca: LocalCa, extraHosts: string[] = []): ServerCert {
+  const caCert = forge.pki.certificateFromPem(ca.caCertPem);
+  const caKey = forge.pki.privateKeyFromPem(ca.caKeyPem) as forge.pki.rsa.PrivateKey;
+  const keys = rsaKeyPair();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 825 * 24 * 3600 * 1000);
+  cert.setSubject([{ name: 'commonName', value: 'localhost' }]);
+  cert.setIssuer(caCert.subject.attributes);
+  const dnsNames = ['localhost', ...extraHosts.filter((h) => !/^[\d.:]+$/.test(h))];
+  const ips = ['127.0.0.1', '::1', ...extraHosts.filter((h) => /^[\d.:]+$/.test(h))];
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    {
+      name: 'subjectAltName',
+      altNames: [...dnsNames.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))],
+    },
+  ]);
+  cert.sign(caKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privateKeyPem };
+}

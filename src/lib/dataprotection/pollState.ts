@@ -1,0 +1,165 @@
+/**
+ * Asynchronous ARM operations as plain-JSON state. The state is all an orchestrator needs to carry between
+ * polls (it lives in orchestration history), and every transition is a pure function of the previous state
+ * and one HTTP response, so it can be tested without a network and replayed without surprises.
+ *
+ * ARM rules followed (reference/dataprotection/CONTRACT.md section 4):
+ *  - from a 201/202, poll Azure-AsyncOperation when present, else Location; a 200 completes at once;
+ *  - Retry-After is seconds or an HTTP date; 60 s when absent;
+ *  - operation status is a free string compared case-insensitively: only Succeeded, Failed and Canceled are
+ *    terminal (Azure Backup's own sample answers "Inprogress");
+ *  - the job id is the last path segment of properties.jobId (real responses give a full ARM id, the
+ *    examples a bare GUID); a restore that succeeded without one is finished by reading Location, which the
+ *    2026-06-01 swagger names as the final state (final-state-via: location).
+ */
+import type { OperationJobExtendedInfo, OperationResource } from '../types/generated/dataprotection';
+import { isValid, schemaRef } from '../validation';
+import { lastSegment } from './armId';
+import { errorDataFromArmError, type DataProtectionErrorData } from './errors';
+
+export const DEFAULT_RETRY_AFTER_SECONDS = 60;
+
+export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'canceled';
+
+export interface PollState {
+  /** What was started, for messages: 'validateRestore' or 'restore'. */
+  operation: string;
+  status: OperationStatus;
+  /** The status string exactly as the service last sent it. */
+  serviceStatus?: string;
+  /** The URL to GET next while running. */
+  pollUrl?: string;
+  /** Which protocol pollUrl speaks. */
+  pollKind?: 'azureAsyncOperation' | 'location';
+  /** The Location URL, kept to fetch the final result when the status body lacks it. */
+  locationUrl?: string;
+  /** Seconds to wait before the next poll, from the last response. */
+  retryAfterSeconds: number;
+  /** Backup job id (GUID) once known. */
+  jobId?: string;
+  error?: DataProtectionErrorData;
+  /** Number of poll responses applied so far. */
+  polls: number;
+}
+
+export interface HeaderReader {
+  get(name: string): string | undefined;
+}
+
+export class PollProtocolError extends Error {
+  readonly code = 'PollProtocolError';
+}
+
+/** Retry-After as seconds: an integer, or an HTTP date relative to `now`; the default when absent or bad. */
+export function parseRetryAfterSeconds(value: string | undefined, now: Date): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_RETRY_AFTER_SECONDS;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  if (Number.isFinite(at)) return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
+  return DEFAULT_RETRY_AFTER_SECONDS;
+}
+
+export function mapOperationStatus(status: string): OperationStatus {
+  switch (status.trim().toLowerCase()) {
+    case 'succeeded':
+      return 'succeeded';
+    case 'failed':
+      return 'failed';
+    case 'canceled':
+    case 'cancelled':
+      return 'canceled';
+    default:
+      return 'running';
+  }
+}
+
+export function isTerminal(state: PollState): boolean {
+  return state.status !== 'running';
+}
+
+function jobIdFrom(info: unknown): string | undefined {
+  if (!isValid(schemaRef('dataprotection.schema.json', 'OperationJobExtendedInfo'), info)) return undefined;
+  const jobId = (info as OperationJobExtendedInfo).jobId;
+  return jobId ? lastSegment(jobId) : undefined;
+}
+
+/** State from the first response of a POST that starts an operation. */
+export function startPollState(
+  operation: string,
+  response: { status: number; headers: HeaderReader; body: unknown },
+  now: Date,
+): PollState {
+  const { status, headers, body } = response;
+  if (status === 200 || status === 204) {
+    const jobId = jobIdFrom(body);
+    return { operation, status: 'succeeded', retryAfterSeconds: 0, polls: 0, ...(jobId ? { jobId } : {}) };
+  }
+  if (status !== 201 && status !== 202) {
+    throw new PollProtocolError(`${operation}: unexpected HTTP ${status} for the start of an asynchronous operation`);
+  }
+  const asyncUrl = headers.get('azure-asyncoperation');
+  const locationUrl = headers.get('location');
+  const pollUrl = asyncUrl ?? locationUrl;
+  if (!pollUrl) {
+    throw new PollProtocolError(
+      `${operation}: the service answered ${status} without an Azure-AsyncOperation or Location header, so the operation cannot be followed`,
+    );
+  }
+  return {
+    operation,
+    status: 'running',
+    pollUrl,
+    pollKind: asyncUrl ? 'azureAsyncOperation' : 'location',
+    ...(locationUrl ? { locationUrl } : {}),
+    retryAfterSeconds: parseRetryAfterSeconds(headers.get('retry-after'), now),
+    polls: 0,
+  };
+}
+
+/** State after one successful (2xx) poll response. Error responses are the caller's to raise. */
+export function nextPollState(
+  state: PollState,
+  response: { status: number; headers: HeaderReader; body: unknown },
+  now: Date,
+): PollState {
+  const retryAfterSeconds = parseRetryAfterSeconds(response.headers.get('retry-after'), now);
+  const base = { ...state, polls: state.polls + 1, retryAfterSeconds };
+
+  if (state.pollKind === 'location') {
+    if (response.status === 202) return { ...base, status: 'running' };
+    const jobId = jobIdFrom(response.body) ?? state.jobId;
+    const done: PollState = { ...base, status: 'succeeded', retryAfterSeconds: 0 };
+    delete done.pollUrl;
+    delete done.pollKind;
+    return jobId ? { ...done, jobId } : done;
+  }
+
+  if (!isValid(schemaRef('dataprotection.schema.json', 'OperationResource'), response.body)) {
+    throw new PollProtocolError(`${state.operation}: the operation status response has no "status" string`);
+  }
+  const op = response.body as OperationResource;
+  const status = mapOperationStatus(op.status);
+  const next: PollState = { ...base, status, serviceStatus: op.status };
+  if (status === 'running') return next;
+
+  delete next.pollUrl;
+  delete next.pollKind;
+  next.retryAfterSeconds = 0;
+  if (status === 'succeeded') {
+    const jobId = jobIdFrom(op.properties);
+    if (jobId) return { ...next, jobId };
+    // A restore always has a job; when the status body does not carry it, the Location URL gives the
+    // final OperationJobExtendedInfo (final-state-via: location).
+    if (state.operation === 'restore' && state.locationUrl) {
+      return { ...next, status: 'running', pollUrl: state.locationUrl, pollKind: 'location' };
+    }
+    return next;
+  }
+  const error = errorDataFromArmError(op.error);
+  if (!op.error) {
+    error.code = status === 'canceled' ? 'OperationCanceled' : 'OperationFailed';
+    error.message = `The ${state.operation} operation ended with status ${op.status} and no error details.`;
+  }
+  return { ...next, error };
+}

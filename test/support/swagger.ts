@@ -1,0 +1,151 @@
+/**
+ * Validates JSON against the official Data Protection swagger (reference/dataprotection), so tests check our
+ * request builders and (later) the emulator's responses against the contract itself, not our own schemas.
+ *
+ * Swagger 2.0 models polymorphism with `discriminator` on a base and `allOf: [base]` +
+ * `x-ms-discriminator-value` on subtypes; JSON Schema has no such thing. The adapter rewrites each
+ * discriminated base B into a dispatcher that picks the subtype by objectType (unknown values fail), and
+ * keeps B's own body as B__base for the subtypes' allOf. In `request` mode every dispatched or plain model
+ * also gets `unevaluatedProperties: false`, so a misspelled field (dataSourceInfo for datasourceInfo) fails.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+
+export const REFERENCE_ROOT = join(__dirname, '..', '..', 'reference', 'dataprotection');
+export const SPEC_DIR = join(
+  REFERENCE_ROOT,
+  'specification/dataprotection/resource-manager/Microsoft.DataProtection/DataProtection/stable/2026-06-01',
+);
+const COMMON_DIR = join(REFERENCE_ROOT, 'specification/common-types/resource-management/v5');
+const BASE = 'https://swagger.local/';
+const SWAGGER_ID = `${BASE}specification/dataprotection/resource-manager/Microsoft.DataProtection/DataProtection/stable/2026-06-01/dataprotection.json`;
+
+type Json = Record<string, unknown>;
+
+export function readJson(path: string): Json {
+  return JSON.parse(readFileSync(path, 'utf8')) as Json;
+}
+
+export function example(relPath: string): Json {
+  return readJson(join(SPEC_DIR, 'examples', relPath));
+}
+
+function stripVendorKeys(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(stripVendorKeys);
+  if (!node || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node as Json)) {
+    if (k.startsWith('x-ms-') || k === 'discriminator' || k === 'example') continue;
+    out[k] = stripVendorKeys(v);
+  }
+  return out;
+}
+
+function refName(ref: unknown): string | undefined {
+  return typeof ref === 'string' && ref.startsWith('#/definitions/') ? ref.slice('#/definitions/'.length) : undefined;
+}
+
+function buildSwaggerSchema(mode: 'request' | 'response'): Json {
+  const swagger = readJson(join(SPEC_DIR, 'dataprotection.json'));
+  const rawDefs = swagger.definitions as Record<string, Json>;
+  const bases = new Map<string, string>(); // base -> discriminator property
+  for (const [name, def] of Object.entries(rawDefs)) {
+    if (typeof def.discriminator === 'string') bases.set(name, def.discriminator);
+  }
+  const parentsOf = (name: string): string[] =>
+    ((rawDefs[name]?.allOf as Json[] | undefined) ?? []).map((s) => refName(s.$ref)).filter((n): n is string => !!n);
+  const isDescendant = (name: string, base: string): boolean =>
+    parentsOf(name).some((p) => p === base || isDescendant(p, base));
+  const usedAsParent = new Set(Object.keys(rawDefs).flatMap(parentsOf));
+
+  const defs: Record<string, Json> = {};
+  for (const [name, def] of Object.entries(rawDefs)) {
+    const clean = stripVendorKeys(def) as Json;
+    // Subtypes inherit from the base's own body, not from its dispatcher.
+    if (clean.allOf) {
+      clean.allOf = (clean.allOf as Json[]).map((s) => {
+        const parent = refName(s.$ref);
+        return parent && bases.has(parent) ? { ...s, $ref: `#/definitions/${parent}__base` } : s;
+      });
+    }
+    if (bases.has(name)) {
+      defs[`${name}__base`] = clean;
+    } else {
+      if (mode === 'request' && !usedAsParent.has(name) && clean.type === 'object' && !clean.additionalProperties) {
+        clean.unevaluatedProperties = false;
+      }
+      defs[name] = clean;
+    }
+  }
+  for (const [base, prop] of bases) {
+    const subtypes = Object.keys(rawDefs).filter((n) => isDescendant(n, base));
+    const value = (n: string): string => (rawDefs[n]?.['x-ms-discriminator-value'] as string | undefined) ?? n;
+    const branches = subtypes.map((n) => ({
+      if: { properties: { [prop]: { const: value(n) } }, required: [prop] },
+      then: { $ref: `#/definitions/${n}`, ...(mode === 'request' ? { unevaluatedProperties: false } : {}) },
+    }));
+    defs[base] = {
+      type: 'object',
+      required: [prop],
+      properties: { [prop]: { enum: [...subtypes.map(value), base] } },
+      allOf: [
+        ...branches,
+        {
+          if: { properties: { [prop]: { const: base } } },
+          then: { $ref: `#/definitions/${base}__base`, ...(mode === 'request' ? { unevaluatedProperties: false } : {}) },
+        },
+      ],
+    };
+  }
+  return { $id: SWAGGER_ID, definitions: defs };
+}
+
+function commonTypes(file: string): Json {
+  const schema = stripVendorKeys(readJson(join(COMMON_DIR, file))) as Json;
+  return { $id: `${BASE}specification/common-types/resource-management/v5/${file}`, definitions: schema.definitions };
+}
+
+const cache = new Map<string, Ajv2020>();
+
+function ajvFor(mode: 'request' | 'response'): Ajv2020 {
+  let ajv = cache.get(mode);
+  if (!ajv) {
+    ajv = new Ajv2020({ strict: false, allErrors: true, logger: false, validateFormats: true });
+    addFormats(ajv);
+    for (const f of ['arm-id', 'uuid', 'duration', 'password', 'unixtime']) ajv.addFormat(f, true);
+    ajv.addSchema(commonTypes('types.json'));
+    ajv.addSchema(commonTypes('managedidentity.json'));
+    ajv.addSchema(buildSwaggerSchema(mode));
+    cache.set(mode, ajv);
+  }
+  return ajv;
+}
+
+export interface SwaggerCheck {
+  valid: boolean;
+  errors: string[];
+}
+
+/** Validates `data` against swagger definition `name` ("request" mode rejects unknown properties). */
+export function checkAgainstSwagger(name: string, data: unknown, mode: 'request' | 'response'): SwaggerCheck {
+  const fn: ValidateFunction | undefined = ajvFor(mode).getSchema(`${SWAGGER_ID}#/definitions/${name}`);
+  if (!fn) throw new Error(`swagger has no definition ${name}`);
+  const valid = fn(data) === true;
+  return {
+    valid,
+    errors: (fn.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`),
+  };
+}
+
+/** The swagger definition an operation's request body or 2xx response uses, from its path item. */
+export function swaggerOperation(operationId: string): { method: string; path: string; op: Json } {
+  const swagger = readJson(join(SPEC_DIR, 'dataprotection.json'));
+  for (const [path, item] of Object.entries(swagger.paths as Record<string, Json>)) {
+    for (const [method, op] of Object.entries(item)) {
+      if ((op as Json).operationId === operationId) return { method, path, op: op as Json };
+    }
+  }
+  throw new Error(`no operation ${operationId}`);
+}
