@@ -21,7 +21,11 @@ export interface ServerCert {
   keyPem: string;
 }
 
-function rsaKeyPair(): { publicKey: forge.pki.PublicKey; privateKey: forge.pki.PrivateKey; privateKeyPem: string } {
+function rsaKeyPair(): {
+  publicKey: forge.pki.PublicKey;
+  privateKey: forge.pki.PrivateKey;
+  privateKeyPem: string;
+} {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -71,7 +75,7 @@ export function loadOrCreateCa(dir: string): LocalCa {
 /** A server certificate for 127.0.0.1, ::1 and localhost (plus `extraHosts`), signed by the CA. */
 export function issueServerCert(ca: LocalCa, extraHosts: string[] = []): ServerCert {
   const caCert = forge.pki.certificateFromPem(ca.caCertPem);
-  const caKey = forge.pki.privateKeyFromPem(ca.caKeyPem) as forge.pki.rsa.PrivateKey;
+  const caKey = forge.pki.privateKeyFromPem(ca.caKeyPem);
   const keys = rsaKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;

@@ -12,7 +12,9 @@ const outDir = join(root, 'src', 'lib', 'types', 'generated');
 
 export async function generate() {
   const out = new Map();
-  for (const file of readdirSync(schemaDir).filter((f) => f.endsWith('.schema.json')).sort()) {
+  for (const file of readdirSync(schemaDir)
+    .filter((f) => f.endsWith('.schema.json'))
+    .sort()) {
     const schema = JSON.parse(readFileSync(join(schemaDir, file), 'utf8'));
     const ts = await compile(schema, schema.title, {
       bannerComment: `/* Generated from schemas/${file} by scripts/gen-types.mjs. Do not edit. */`,

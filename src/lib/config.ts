@@ -24,7 +24,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   } catch (err) {
     if (err instanceof ValidationError) {
       const lines = err.errors.map((e) => `  ${e.pointer.slice(1) || '(root)'}: ${e.message}`).join('\n');
-      throw new ConfigError(`Invalid app settings:\n${lines}\nFix the setting(s) named above (see README, "Configuration").`);
+      throw new ConfigError(
+        `Invalid app settings:\n${lines}\nFix the setting(s) named above (see README, "Configuration").`,
+      );
     }
     throw err;
   }

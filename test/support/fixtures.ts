@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function seedFixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'seed', name), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'seed', name), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** Headers as a case-insensitive reader, like the pipeline's. */

@@ -17,7 +17,7 @@ export interface RecordedRequest {
 
 export interface ScriptedResponse {
   status: number;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | undefined>;
   body?: unknown;
   /** Destroy the socket instead of answering (a connection reset). */
   reset?: boolean;
@@ -57,7 +57,13 @@ export async function startHttpsServer(handler: Handler = () => ({ status: 404 }
           }
           const body =
             out.body === undefined ? '' : typeof out.body === 'string' ? out.body : JSON.stringify(out.body);
-          res.writeHead(out.status, { ...(body ? { 'content-type': 'application/json' } : {}), ...out.headers });
+          const outHeaders = Object.fromEntries(
+            Object.entries(out.headers ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+          );
+          res.writeHead(out.status, {
+            ...(body ? { 'content-type': 'application/json' } : {}),
+            ...outHeaders,
+          });
           res.end(body);
         })
         .catch((err: unknown) => {

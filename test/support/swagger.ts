@@ -44,7 +44,9 @@ function stripVendorKeys(node: unknown): unknown {
 }
 
 function refName(ref: unknown): string | undefined {
-  return typeof ref === 'string' && ref.startsWith('#/definitions/') ? ref.slice('#/definitions/'.length) : undefined;
+  return typeof ref === 'string' && ref.startsWith('#/definitions/')
+    ? ref.slice('#/definitions/'.length)
+    : undefined;
 }
 
 function buildSwaggerSchema(mode: 'request' | 'response'): Json {
@@ -55,7 +57,9 @@ function buildSwaggerSchema(mode: 'request' | 'response'): Json {
     if (typeof def.discriminator === 'string') bases.set(name, def.discriminator);
   }
   const parentsOf = (name: string): string[] =>
-    ((rawDefs[name]?.allOf as Json[] | undefined) ?? []).map((s) => refName(s.$ref)).filter((n): n is string => !!n);
+    ((rawDefs[name]?.allOf as Json[] | undefined) ?? [])
+      .map((s) => refName(s.$ref))
+      .filter((n): n is string => !!n);
   const isDescendant = (name: string, base: string): boolean =>
     parentsOf(name).some((p) => p === base || isDescendant(p, base));
   const usedAsParent = new Set(Object.keys(rawDefs).flatMap(parentsOf));
@@ -73,7 +77,12 @@ function buildSwaggerSchema(mode: 'request' | 'response'): Json {
     if (bases.has(name)) {
       defs[`${name}__base`] = clean;
     } else {
-      if (mode === 'request' && !usedAsParent.has(name) && clean.type === 'object' && !clean.additionalProperties) {
+      if (
+        mode === 'request' &&
+        !usedAsParent.has(name) &&
+        clean.type === 'object' &&
+        !clean.additionalProperties
+      ) {
         clean.unevaluatedProperties = false;
       }
       defs[name] = clean;
@@ -81,7 +90,8 @@ function buildSwaggerSchema(mode: 'request' | 'response'): Json {
   }
   for (const [base, prop] of bases) {
     const subtypes = Object.keys(rawDefs).filter((n) => isDescendant(n, base));
-    const value = (n: string): string => (rawDefs[n]?.['x-ms-discriminator-value'] as string | undefined) ?? n;
+    const value = (n: string): string =>
+      (rawDefs[n]?.['x-ms-discriminator-value'] as string | undefined) ?? n;
     const branches = subtypes.map((n) => ({
       if: { properties: { [prop]: { const: value(n) } }, required: [prop] },
       then: { $ref: `#/definitions/${n}`, ...(mode === 'request' ? { unevaluatedProperties: false } : {}) },
@@ -94,7 +104,10 @@ function buildSwaggerSchema(mode: 'request' | 'response'): Json {
         ...branches,
         {
           if: { properties: { [prop]: { const: base } } },
-          then: { $ref: `#/definitions/${base}__base`, ...(mode === 'request' ? { unevaluatedProperties: false } : {}) },
+          then: {
+            $ref: `#/definitions/${base}__base`,
+            ...(mode === 'request' ? { unevaluatedProperties: false } : {}),
+          },
         },
       ],
     };
@@ -104,7 +117,10 @@ function buildSwaggerSchema(mode: 'request' | 'response'): Json {
 
 function commonTypes(file: string): Json {
   const schema = stripVendorKeys(readJson(join(COMMON_DIR, file))) as Json;
-  return { $id: `${BASE}specification/common-types/resource-management/v5/${file}`, definitions: schema.definitions };
+  return {
+    $id: `${BASE}specification/common-types/resource-management/v5/${file}`,
+    definitions: schema.definitions,
+  };
 }
 
 const cache = new Map<string, Ajv2020>();
@@ -135,7 +151,9 @@ export function checkAgainstSwagger(name: string, data: unknown, mode: 'request'
   const valid = fn(data) === true;
   return {
     valid,
-    errors: (fn.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`),
+    errors: (fn.errors ?? []).map(
+      (e) => `${e.instancePath || '(root)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
+    ),
   };
 }
 
@@ -148,4 +166,19 @@ export function swaggerOperation(operationId: string): { method: string; path: s
     }
   }
   throw new Error(`no operation ${operationId}`);
+}
+
+export interface ExampleResponse {
+  // Example bodies are arbitrary JSON; tests read into them freely.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body?: any;
+  headers?: Record<string, string>;
+}
+
+/** One response of an official example file, by status code. */
+export function exampleResponse(relPath: string, status: '200' | '202'): ExampleResponse {
+  const responses = example(relPath).responses as Record<string, ExampleResponse | undefined>;
+  const r = responses[status];
+  if (!r) throw new Error(`${relPath} has no ${status} response`);
+  return r;
 }

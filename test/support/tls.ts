@@ -6,7 +6,10 @@ let cached: ServerCert | undefined;
 
 export function testServerCert(): ServerCert {
   const caFile = process.env.NODE_EXTRA_CA_CERTS;
-  if (!caFile) throw new Error('NODE_EXTRA_CA_CERTS is not set: run the tests through `npm test` (vitest global setup).');
+  if (!caFile)
+    throw new Error(
+      'NODE_EXTRA_CA_CERTS is not set: run the tests through `npm test` (vitest global setup).',
+    );
   cached ??= issueServerCert(loadOrCreateCa(dirname(caFile)));
   return cached;
 }

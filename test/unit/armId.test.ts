@@ -23,7 +23,9 @@ describe('ARM ids', () => {
   });
 
   it('resource types compare case-insensitively (ARM returns Backupvaults too)', () => {
-    expect(parseBackupInstanceId(BI.replace('backupVaults', 'Backupvaults')).vaultName).toBe('PratikPrivatePreviewVault1');
+    expect(parseBackupInstanceId(BI.replace('backupVaults', 'Backupvaults')).vaultName).toBe(
+      'PratikPrivatePreviewVault1',
+    );
     expect(sameArmId(BI, BI.toLowerCase() + '/')).toBe(true);
   });
 
@@ -40,15 +42,29 @@ describe('ARM ids', () => {
   });
 
   it('says which type was expected when the type is wrong', () => {
-    expect(() => parseBackupInstanceId(`/subscriptions/${SUB}/resourceGroups/r/providers/Microsoft.DataProtection/backupVaults/v`)).toThrow(
+    expect(() =>
+      parseBackupInstanceId(
+        `/subscriptions/${SUB}/resourceGroups/r/providers/Microsoft.DataProtection/backupVaults/v`,
+      ),
+    ).toThrow(
       /is a Microsoft.DataProtection\/backupVaults, but a Microsoft.DataProtection\/backupVaults\/backupInstances id is needed/,
     );
   });
 
   it('knows the two PostgreSQL datasource kinds and refuses others', () => {
-    expect(datasourceKindOf(`/subscriptions/${SUB}/resourceGroups/r/providers/Microsoft.DBforPostgreSQL/servers/s/databases/d`)).toBe('singleServerDatabase');
-    expect(datasourceKindOf(`/subscriptions/${SUB}/resourceGroups/r/providers/Microsoft.DBforPostgreSQL/flexibleServers/f`)).toBe('flexibleServer');
-    expect(() => datasourceKindOf(`/subscriptions/${SUB}/resourceGroups/r/providers/Microsoft.Sql/servers/s`)).toThrow(/handles/);
+    expect(
+      datasourceKindOf(
+        `/subscriptions/${SUB}/resourceGroups/r/providers/Microsoft.DBforPostgreSQL/servers/s/databases/d`,
+      ),
+    ).toBe('singleServerDatabase');
+    expect(
+      datasourceKindOf(
+        `/subscriptions/${SUB}/resourceGroups/r/providers/Microsoft.DBforPostgreSQL/flexibleServers/f`,
+      ),
+    ).toBe('flexibleServer');
+    expect(() =>
+      datasourceKindOf(`/subscriptions/${SUB}/resourceGroups/r/providers/Microsoft.Sql/servers/s`),
+    ).toThrow(/handles/);
   });
 
   it('job ids: last segment of a full id or the bare GUID', () => {

@@ -25,8 +25,12 @@ describe('configuration', () => {
   });
 
   it('a bad setting is named with the fix', () => {
-    expect(() => loadConfig({ DATAPROTECTION_ENDPOINT: 'http://management.azure.com' })).toThrow(/DATAPROTECTION_ENDPOINT: must match pattern/);
+    expect(() => loadConfig({ DATAPROTECTION_ENDPOINT: 'http://management.azure.com' })).toThrow(
+      /DATAPROTECTION_ENDPOINT: must match pattern/,
+    );
     expect(() => loadConfig({ DATAPROTECTION_API_VERSION: 'latest' })).toThrow(/DATAPROTECTION_API_VERSION/);
-    expect(() => loadConfig({ DATAPROTECTION_ENDPOINT: 'https://x/path' })).toThrow(/DATAPROTECTION_ENDPOINT/);
+    expect(() => loadConfig({ DATAPROTECTION_ENDPOINT: 'https://x/path' })).toThrow(
+      /DATAPROTECTION_ENDPOINT/,
+    );
   });
 });

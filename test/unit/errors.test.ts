@@ -13,12 +13,17 @@ describe('Data Protection error mapping', () => {
     const op = seedFixture('operation-failed-lower-version.json');
     const data = errorDataFromResponse(
       { error: op.error },
-      { status: 400, headers: headers({ 'x-ms-request-id': 'req-1', 'x-ms-correlation-request-id': 'corr-1' }) },
+      {
+        status: 400,
+        headers: headers({ 'x-ms-request-id': 'req-1', 'x-ms-correlation-request-id': 'corr-1' }),
+      },
     );
     expect(data).toMatchObject({
       code: 'UserErrorRestoreToLowerVersion',
       message: 'Restoring backups of a higher PostgreSQL version to a lower version is not supported.',
-      recommendedActions: ['Restore to the same or a higher PostgreSQL version from which the backup was taken.'],
+      recommendedActions: [
+        'Restore to the same or a higher PostgreSQL version from which the backup was taken.',
+      ],
       isRetryable: false,
       isUserError: false, // as the service said, even though the code says UserError
       httpStatus: 400,
@@ -35,13 +40,19 @@ describe('Data Protection error mapping', () => {
   });
 
   it('a plain ARM error without UserFacingError keeps code and message; 5xx and 429 are retryable', () => {
-    expect(errorDataFromArmError({ code: 'ResourceNotFound', message: 'nope' }, { status: 404 })).toMatchObject({
+    expect(
+      errorDataFromArmError({ code: 'ResourceNotFound', message: 'nope' }, { status: 404 }),
+    ).toMatchObject({
       code: 'ResourceNotFound',
       isRetryable: false,
       isUserError: false,
     });
-    expect(errorDataFromArmError({ code: 'ServerBusy', message: 'busy' }, { status: 503 }).isRetryable).toBe(true);
-    expect(errorDataFromArmError({ code: 'TooManyRequests', message: 'slow down' }, { status: 429 }).isRetryable).toBe(true);
+    expect(errorDataFromArmError({ code: 'ServerBusy', message: 'busy' }, { status: 503 }).isRetryable).toBe(
+      true,
+    );
+    expect(
+      errorDataFromArmError({ code: 'TooManyRequests', message: 'slow down' }, { status: 429 }).isRetryable,
+    ).toBe(true);
   });
 
   it('a non-JSON error body (gateway page) still produces a code and a message', () => {
@@ -50,7 +61,9 @@ describe('Data Protection error mapping', () => {
       message: '<html>Bad Gateway</html>',
       isRetryable: true,
     });
-    expect(errorDataFromResponse(undefined, { status: 404 }).message).toMatch(/HTTP 404 without an error body/);
+    expect(errorDataFromResponse(undefined, { status: 404 }).message).toMatch(
+      /HTTP 404 without an error body/,
+    );
   });
 
   it('job errorDetails: the first is the cause, later recommended actions are added', () => {

@@ -6,22 +6,40 @@ import {
   parseRetryAfterSeconds,
   startPollState,
 } from '../../src/lib/dataprotection/pollState';
-import { example } from '../support/swagger';
+import { exampleResponse } from '../support/swagger';
 import { headers, seedFixture } from '../support/fixtures';
 
 const now = new Date('2026-11-27T10:00:00Z');
-const ASYNC = 'https://management.azure.com/subscriptions/s/providers/Microsoft.DataProtection/locations/westus/operationStatus/op1?api-version=2026-06-01';
-const LOCATION = 'https://management.azure.com/subscriptions/s/providers/Microsoft.DataProtection/locations/westus/operationResults/op1?api-version=2026-06-01';
+const ASYNC =
+  'https://management.azure.com/subscriptions/s/providers/Microsoft.DataProtection/locations/westus/operationStatus/op1?api-version=2026-06-01';
+const LOCATION =
+  'https://management.azure.com/subscriptions/s/providers/Microsoft.DataProtection/locations/westus/operationResults/op1?api-version=2026-06-01';
 
 describe('poll state', () => {
   it('a 202 with both headers polls Azure-AsyncOperation and keeps Location; Retry-After in seconds', () => {
-    const s = startPollState('restore', { status: 202, headers: headers({ 'Azure-AsyncOperation': ASYNC, Location: LOCATION, 'Retry-After': '30' }), body: undefined }, now);
-    expect(s).toEqual({ operation: 'restore', status: 'running', pollUrl: ASYNC, pollKind: 'azureAsyncOperation', locationUrl: LOCATION, retryAfterSeconds: 30, polls: 0 });
+    const s = startPollState(
+      'restore',
+      {
+        status: 202,
+        headers: headers({ 'Azure-AsyncOperation': ASYNC, Location: LOCATION, 'Retry-After': '30' }),
+        body: undefined,
+      },
+      now,
+    );
+    expect(s).toEqual({
+      operation: 'restore',
+      status: 'running',
+      pollUrl: ASYNC,
+      pollKind: 'azureAsyncOperation',
+      locationUrl: LOCATION,
+      retryAfterSeconds: 30,
+      polls: 0,
+    });
     expect(JSON.parse(JSON.stringify(s))).toEqual(s); // plain JSON, fit for orchestration history
   });
 
   it('the official 202 example headers start a poll exactly as given (even its odd URL suffix)', () => {
-    const h = (example('BackupInstanceOperations/TriggerRestore.json').responses as any)['202'].headers;
+    const h = exampleResponse('BackupInstanceOperations/TriggerRestore.json', '202').headers!;
     const s = startPollState('restore', { status: 202, headers: headers(h), body: undefined }, now);
     expect(s.pollUrl).toBe(h['Azure-AsyncOperation']);
     expect(s.locationUrl).toBe(h.Location);
@@ -29,21 +47,27 @@ describe('poll state', () => {
   });
 
   it('a 202 with Location only polls Location; no Retry-After means 60 s', () => {
-    const s = startPollState('validateRestore', { status: 202, headers: headers({ Location: LOCATION }), body: undefined }, now);
+    const s = startPollState(
+      'validateRestore',
+      { status: 202, headers: headers({ Location: LOCATION }), body: undefined },
+      now,
+    );
     expect(s.pollKind).toBe('location');
     expect(s.pollUrl).toBe(LOCATION);
     expect(s.retryAfterSeconds).toBe(DEFAULT_RETRY_AFTER_SECONDS);
   });
 
   it('a 200 completes at once with the job id of the official example (bare GUID)', () => {
-    const body = (example('BackupInstanceOperations/TriggerRestore.json').responses as any)['200'].body;
+    const body = exampleResponse('BackupInstanceOperations/TriggerRestore.json', '200').body;
     const s = startPollState('restore', { status: 200, headers: headers(), body }, now);
     expect(s.status).toBe('succeeded');
     expect(s.jobId).toBe('c60cb49-63e8-4b21-b9bd-26277b3fdfae');
   });
 
   it('a 202 without either header is a protocol error', () => {
-    expect(() => startPollState('restore', { status: 202, headers: headers(), body: undefined }, now)).toThrow(/Azure-AsyncOperation or Location/);
+    expect(() =>
+      startPollState('restore', { status: 202, headers: headers(), body: undefined }, now),
+    ).toThrow(/Azure-AsyncOperation or Location/);
   });
 
   it('Retry-After as an HTTP date is relative to now; garbage falls back to 60 s', () => {
@@ -63,10 +87,26 @@ describe('poll state', () => {
     expect(mapOperationStatus('Deleting')).toBe('running');
   });
 
-  const running = startPollState('validateRestore', { status: 202, headers: headers({ 'Azure-AsyncOperation': ASYNC, Location: LOCATION, 'Retry-After': '10' }), body: undefined }, now);
+  const running = startPollState(
+    'validateRestore',
+    {
+      status: 202,
+      headers: headers({ 'Azure-AsyncOperation': ASYNC, Location: LOCATION, 'Retry-After': '10' }),
+      body: undefined,
+    },
+    now,
+  );
 
   it("the seed's Inprogress answer keeps the operation running and takes the new Retry-After", () => {
-    const s = nextPollState(running, { status: 200, headers: headers({ 'Retry-After': '15' }), body: seedFixture('operation-inprogress.json') }, now);
+    const s = nextPollState(
+      running,
+      {
+        status: 200,
+        headers: headers({ 'Retry-After': '15' }),
+        body: seedFixture('operation-inprogress.json'),
+      },
+      now,
+    );
     expect(s.status).toBe('running');
     expect(s.serviceStatus).toBe('Inprogress');
     expect(s.retryAfterSeconds).toBe(15);
@@ -75,13 +115,19 @@ describe('poll state', () => {
   });
 
   it("the seed's failed validation carries UserErrorRestoreToLowerVersion with its message and action", () => {
-    const s = nextPollState(running, { status: 200, headers: headers(), body: seedFixture('operation-failed-lower-version.json') }, now);
+    const s = nextPollState(
+      running,
+      { status: 200, headers: headers(), body: seedFixture('operation-failed-lower-version.json') },
+      now,
+    );
     expect(s.status).toBe('failed');
     expect(s.pollUrl).toBeUndefined();
     expect(s.error).toMatchObject({
       code: 'UserErrorRestoreToLowerVersion',
       message: 'Restoring backups of a higher PostgreSQL version to a lower version is not supported.',
-      recommendedActions: ['Restore to the same or a higher PostgreSQL version from which the backup was taken.'],
+      recommendedActions: [
+        'Restore to the same or a higher PostgreSQL version from which the backup was taken.',
+      ],
       isRetryable: false,
       innerCode: 'InnerErrorCodeUnavailable',
       detailedMessage:
@@ -91,38 +137,73 @@ describe('poll state', () => {
   });
 
   it('a succeeded validation has no properties and no job id', () => {
-    const s = nextPollState(running, { status: 200, headers: headers(), body: seedFixture('operation-succeeded-validate.json') }, now);
+    const s = nextPollState(
+      running,
+      { status: 200, headers: headers(), body: seedFixture('operation-succeeded-validate.json') },
+      now,
+    );
     expect(s).toMatchObject({ status: 'succeeded', serviceStatus: 'Succeeded' });
     expect(s.jobId).toBeUndefined();
   });
 
   it('a succeeded restore gives the last segment of a full ARM job id', () => {
-    const s = nextPollState({ ...running, operation: 'restore' }, { status: 200, headers: headers(), body: seedFixture('operation-succeeded-restore.json') }, now);
+    const s = nextPollState(
+      { ...running, operation: 'restore' },
+      { status: 200, headers: headers(), body: seedFixture('operation-succeeded-restore.json') },
+      now,
+    );
     expect(s.jobId).toBe('cccc2c2c-dd3d-ee4e-ff5f-aaaaaa6a6a6a');
   });
 
   it('the official GetOperationStatus example (succeeded, no properties) is parsed', () => {
-    const body = (example('GetOperationStatus.json').responses as any)['200'].body;
+    const body = exampleResponse('GetOperationStatus.json', '200').body;
     expect(nextPollState(running, { status: 200, headers: headers(), body }, now).status).toBe('succeeded');
-    const vaultCtx = (example('GetOperationStatusVaultContext.json').responses as any)['200'].body;
-    expect(nextPollState(running, { status: 200, headers: headers(), body: vaultCtx }, now).status).toBe('succeeded');
+    const vaultCtx = exampleResponse('GetOperationStatusVaultContext.json', '200').body;
+    expect(nextPollState(running, { status: 200, headers: headers(), body: vaultCtx }, now).status).toBe(
+      'succeeded',
+    );
   });
 
   it('a succeeded restore without a job id in the status body goes on to read Location (final-state-via: location)', () => {
     const r = { ...running, operation: 'restore' };
-    const s = nextPollState(r, { status: 200, headers: headers(), body: seedFixture('operation-succeeded-validate.json') }, now);
-    expect(s).toMatchObject({ status: 'running', pollKind: 'location', pollUrl: LOCATION, retryAfterSeconds: 0 }); // the result is ready: read it now
-    const result = (example('GetOperationResult.json').responses as any)['200'].body;
+    const s = nextPollState(
+      r,
+      { status: 200, headers: headers(), body: seedFixture('operation-succeeded-validate.json') },
+      now,
+    );
+    expect(s).toMatchObject({
+      status: 'running',
+      pollKind: 'location',
+      pollUrl: LOCATION,
+      retryAfterSeconds: 0,
+    }); // the result is ready: read it now
+    const result = exampleResponse('GetOperationResult.json', '200').body;
     const done = nextPollState(s, { status: 200, headers: headers(), body: result }, now);
     expect(done).toMatchObject({ status: 'succeeded', jobId: 'c60cb49-63e8-4b21-b9bd-26277b3fdfae' });
   });
 
   it('Location polling: 202 keeps running with the official example headers, 200 finishes', () => {
-    const loc = startPollState('restore', { status: 202, headers: headers({ Location: LOCATION }), body: undefined }, now);
-    const h = (example('GetOperationResult.json').responses as any)['202'].headers;
+    const loc = startPollState(
+      'restore',
+      { status: 202, headers: headers({ Location: LOCATION }), body: undefined },
+      now,
+    );
+    const h = exampleResponse('GetOperationResult.json', '202').headers!;
     const s1 = nextPollState(loc, { status: 202, headers: headers(h), body: undefined }, now);
     expect(s1).toMatchObject({ status: 'running', retryAfterSeconds: 60, polls: 1 });
-    const s2 = nextPollState(s1, { status: 200, headers: headers(), body: { objectType: 'OperationJobExtendedInfo', jobId: '/subscriptions/s/resourceGroups/r/providers/Microsoft.DataProtection/backupVaults/v/backupJobs/j-1' } }, now);
+    const s2 = nextPollState(
+      s1,
+      {
+        status: 200,
+        headers: headers(),
+        body: {
+          objectType: 'OperationJobExtendedInfo',
+          jobId:
+            '/subscriptions/s/resourceGroups/r/providers/Microsoft.DataProtection/backupVaults/v/backupJobs/j-1',
+        },
+      },
+      now,
+    );
     expect(s2).toMatchObject({ status: 'succeeded', jobId: 'j-1' });
   });
 
@@ -132,6 +213,8 @@ describe('poll state', () => {
   });
 
   it('a status body without status is a protocol error', () => {
-    expect(() => nextPollState(running, { status: 200, headers: headers(), body: { id: 'x' } }, now)).toThrow(/no "status"/);
+    expect(() => nextPollState(running, { status: 200, headers: headers(), body: { id: 'x' } }, now)).toThrow(
+      /no "status"/,
+    );
   });
 });

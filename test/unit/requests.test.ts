@@ -30,7 +30,11 @@ function leaves(value: unknown, path = ''): Map<string, unknown> {
   return out;
 }
 
-function expectFieldByField(actual: unknown, expected: unknown, deviations: Record<string, unknown> = {}): void {
+function expectFieldByField(
+  actual: unknown,
+  expected: unknown,
+  deviations: Record<string, unknown> = {},
+): void {
   const a = leaves(actual);
   const e = leaves(expected);
   expect([...a.keys()].sort()).toEqual([...e.keys()].sort());
@@ -74,7 +78,11 @@ describe('restore request builders', () => {
       recoveryPointId: 'hardcodedRP',
       restoreLocation: 'southeastasia',
       sourceDataStoreType: 'VaultStore',
-      target: { kind: 'files', containerUrl: 'https://teststorage.blob.core.windows.net/restoretest', filePrefix: 'restoredblob' },
+      target: {
+        kind: 'files',
+        containerUrl: 'https://teststorage.blob.core.windows.net/restoretest',
+        filePrefix: 'restoredblob',
+      },
     });
     expectFieldByField(body, exampleBody('BackupInstanceOperations/TriggerRestoreAsFiles.json'));
     expect(checkAgainstSwagger('AzureBackupRestoreRequest', body, 'request').errors).toEqual([]);
@@ -87,7 +95,12 @@ describe('restore request builders', () => {
       sourceDatasourceId: FLEX,
       recoveryPointId: 'rp1',
       sourceDataStoreType: 'VaultStore',
-      target: { kind: 'files', containerUrl: 'https://st1.blob.core.windows.net/drills/', filePrefix: 'pgdrill-x', containerArmId: containerId },
+      target: {
+        kind: 'files',
+        containerUrl: 'https://st1.blob.core.windows.net/drills/',
+        filePrefix: 'pgdrill-x',
+        containerArmId: containerId,
+      },
     });
     expect(body.restoreTargetInfo).toEqual({
       objectType: 'RestoreFilesTargetInfo',
@@ -107,7 +120,11 @@ describe('restore request builders', () => {
     const body = buildRestoreRequest({
       ...databaseInput,
       identityDetails: undefined,
-      target: { ...databaseInput.target, kind: 'database', targetDatabaseId: TARGET_DB } as RestoreRequestInput['target'],
+      target: {
+        ...databaseInput.target,
+        kind: 'database',
+        targetDatabaseId: TARGET_DB,
+      } as RestoreRequestInput['target'],
       sourceDataStoreType: 'ArchiveStore',
       rehydration: { priority: 'High', retentionDays: 10 },
     });
@@ -116,9 +133,18 @@ describe('restore request builders', () => {
     // type "OssDB", reads from VaultStore although rehydration is for ArchiveStore points, and sends "7D",
     // which is not the ISO 8601 duration the swagger describes.
     const dsType = 'Microsoft.DBforPostgreSQL/servers/databases';
-    const { datasourceAuthCredentials: _unused, ...officialTarget } = official.restoreTargetInfo as Record<string, unknown>;
+    const { datasourceAuthCredentials: _unused, ...officialTarget } = official.restoreTargetInfo as Record<
+      string,
+      unknown
+    >;
     expectFieldByField(
-      { ...body, restoreTargetInfo: { ...(body.restoreTargetInfo as unknown as Record<string, unknown>), datasourceAuthCredentials: undefined } },
+      {
+        ...body,
+        restoreTargetInfo: {
+          ...(body.restoreTargetInfo as unknown as Record<string, unknown>),
+          datasourceAuthCredentials: undefined,
+        },
+      },
       { ...official, restoreTargetInfo: { ...officialTarget, datasourceAuthCredentials: undefined } },
       {
         '/rehydrationRetentionDuration': 'P10D',
@@ -131,7 +157,12 @@ describe('restore request builders', () => {
     );
     expect(checkAgainstSwagger('AzureBackupRestoreRequest', body, 'request').errors).toEqual([]);
     // And the example's own duration is what our schema refuses.
-    expect(isValid(schemaRef('dataprotection.schema.json', 'IsoDurationDays'), official.rehydrationRetentionDuration)).toBe(false);
+    expect(
+      isValid(
+        schemaRef('dataprotection.schema.json', 'IsoDurationDays'),
+        official.rehydrationRetentionDuration,
+      ),
+    ).toBe(false);
   });
 
   it('the swagger check itself rejects the Learn article shapes (so the tests above prove something)', () => {
@@ -142,14 +173,30 @@ describe('restore request builders', () => {
     expect(checkAgainstSwagger('AzureBackupRestoreRequest', articleShape, 'request').valid).toBe(false);
     const snakeCase = { ...body, rehydration_priority: 'Standard', rehydration_retention_duration: 'P15D' };
     expect(checkAgainstSwagger('AzureBackupRestoreRequest', snakeCase, 'request').valid).toBe(false);
-    const wrappedWithExtras = { objectType: 'ValidateRestoreRequestObject', recoveryPointId: 'x', restoreRequestObject: body };
-    expect(checkAgainstSwagger('ValidateRestoreRequestObject', wrappedWithExtras, 'request').valid).toBe(false);
-    expect(checkAgainstSwagger('AzureBackupRestoreRequest', { ...body, objectType: 'NoSuchRequest' }, 'request').valid).toBe(false);
+    const wrappedWithExtras = {
+      objectType: 'ValidateRestoreRequestObject',
+      recoveryPointId: 'x',
+      restoreRequestObject: body,
+    };
+    expect(checkAgainstSwagger('ValidateRestoreRequestObject', wrappedWithExtras, 'request').valid).toBe(
+      false,
+    );
+    expect(
+      checkAgainstSwagger('AzureBackupRestoreRequest', { ...body, objectType: 'NoSuchRequest' }, 'request')
+        .valid,
+    ).toBe(false);
   });
 
   it('refuses a target that is the source database (Original-Location Recovery), case-insensitively', () => {
     expect(() =>
-      buildRestoreRequest({ ...databaseInput, target: { ...databaseInput.target, kind: 'database', targetDatabaseId: SOURCE_DB.toUpperCase().replace('/SUBSCRIPTIONS/', '/subscriptions/') } as RestoreRequestInput['target'] }),
+      buildRestoreRequest({
+        ...databaseInput,
+        target: {
+          ...databaseInput.target,
+          kind: 'database',
+          targetDatabaseId: SOURCE_DB.toUpperCase().replace('/SUBSCRIPTIONS/', '/subscriptions/'),
+        } as RestoreRequestInput['target'],
+      }),
     ).toThrow(/Original-Location Recovery/);
   });
 
@@ -159,29 +206,53 @@ describe('restore request builders', () => {
 
   it('names the bad field of a malformed target id', () => {
     expect(() =>
-      buildRestoreRequest({ ...databaseInput, target: { ...databaseInput.target, kind: 'database', targetDatabaseId: '/subscriptions/nope/x' } as RestoreRequestInput['target'] }),
+      buildRestoreRequest({
+        ...databaseInput,
+        target: {
+          ...databaseInput.target,
+          kind: 'database',
+          targetDatabaseId: '/subscriptions/nope/x',
+        } as RestoreRequestInput['target'],
+      }),
     ).toThrow(/target database id .* is not a valid ARM id/);
     expect(() =>
-      buildRestoreRequest({ ...databaseInput, target: { ...databaseInput.target, kind: 'database', targetDatabaseId: FLEX } as RestoreRequestInput['target'] }),
+      buildRestoreRequest({
+        ...databaseInput,
+        target: {
+          ...databaseInput.target,
+          kind: 'database',
+          targetDatabaseId: FLEX,
+        } as RestoreRequestInput['target'],
+      }),
     ).toThrow(/target database id .* is a Microsoft.DBforPostgreSQL\/flexibleServers/);
   });
 
   it('requires rehydration options for ArchiveStore and refuses them for VaultStore', () => {
-    expect(() => buildRestoreRequest({ ...databaseInput, sourceDataStoreType: 'ArchiveStore' })).toThrow(/archive tier only/);
-    expect(() => buildRestoreRequest({ ...databaseInput, rehydration: { priority: 'Standard', retentionDays: 15 } })).toThrow(
-      /archive-tier/,
+    expect(() => buildRestoreRequest({ ...databaseInput, sourceDataStoreType: 'ArchiveStore' })).toThrow(
+      /archive tier only/,
     );
+    expect(() =>
+      buildRestoreRequest({ ...databaseInput, rehydration: { priority: 'Standard', retentionDays: 15 } }),
+    ).toThrow(/archive-tier/);
   });
 
   it('rehydration retention is ISO 8601 days within 10..30', () => {
     expect(rehydrationRetentionDuration(10)).toBe('P10D');
     expect(rehydrationRetentionDuration(30)).toBe('P30D');
-    for (const bad of [9, 31, 15.5, 0, -1]) expect(() => rehydrationRetentionDuration(bad)).toThrow(/10 to 30/);
+    for (const bad of [9, 31, 15.5, 0, -1])
+      expect(() => rehydrationRetentionDuration(bad)).toThrow(/10 to 30/);
   });
 
   it('a bad secret URI is refused by the schema with the field named', () => {
     expect(() =>
-      buildRestoreRequest({ ...databaseInput, target: { ...databaseInput.target, kind: 'database', secretUri: 'https://kv.vault.azure.net/keys/x' } as RestoreRequestInput['target'] }),
+      buildRestoreRequest({
+        ...databaseInput,
+        target: {
+          ...databaseInput.target,
+          kind: 'database',
+          secretUri: 'https://kv.vault.azure.net/keys/x',
+        } as RestoreRequestInput['target'],
+      }),
     ).toThrow(/\/restoreTargetInfo\/datasourceAuthCredentials\/secretStoreResource\/uri/);
   });
 });

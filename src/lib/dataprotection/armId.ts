@@ -31,7 +31,8 @@ const FORMAT =
   '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/{Namespace}/{type}/{name}[/{type}/{name}...]';
 
 export function parseArmId(id: unknown, what = 'resource id'): ArmId {
-  if (typeof id !== 'string' || id.trim() === '') throw new ArmIdError(`${what} is missing: expected ${FORMAT}`);
+  if (typeof id !== 'string' || id.trim() === '')
+    throw new ArmIdError(`${what} is missing: expected ${FORMAT}`);
   const trimmed = id.trim().replace(/\/+$/, '');
   const parts = trimmed.split('/');
   const fail = (why: string): never => {
@@ -42,8 +43,10 @@ export function parseArmId(id: unknown, what = 'resource id'): ArmId {
   if (parts[1]?.toLowerCase() !== 'subscriptions') fail('it must start with /subscriptions/');
   const subscriptionId = parts[2] ?? '';
   if (!GUID.test(subscriptionId)) fail(`subscription id "${subscriptionId}" is not a GUID`);
-  if (parts[3]?.toLowerCase() !== 'resourcegroups' || !parts[4]) fail('the resourceGroups/{name} segment is missing');
-  if (parts[5]?.toLowerCase() !== 'providers' || !parts[6]) fail('the providers/{Namespace} segment is missing');
+  if (parts[3]?.toLowerCase() !== 'resourcegroups' || !parts[4])
+    fail('the resourceGroups/{name} segment is missing');
+  if (parts[5]?.toLowerCase() !== 'providers' || !parts[6])
+    fail('the providers/{Namespace} segment is missing');
   const rest = parts.slice(7);
   if (rest.length === 0) fail('the resource type and name are missing');
   if (rest.length % 2 !== 0) fail(`resource type "${rest[rest.length - 1]}" has no name after it`);

@@ -31,7 +31,13 @@ import {
   errorDataFromResponse,
   type DataProtectionErrorData,
 } from './errors';
-import { createArmPipeline, ForeignOriginError, isSameOrigin, markNotReplayable, type RetryOptions } from './pipeline';
+import {
+  createArmPipeline,
+  ForeignOriginError,
+  isSameOrigin,
+  markNotReplayable,
+  type RetryOptions,
+} from './pipeline';
 import { nextPollState, PollProtocolError, startPollState, type PollState } from './pollState';
 
 export type DataProtectionSettings = Pick<
@@ -68,7 +74,10 @@ const MAX_PAGES = 10_000;
  */
 export function recoveryPointFilter(filter: RecoveryPointFilter): string | undefined {
   const fmt = (d: Date): string => {
-    if (Number.isNaN(d.getTime())) throw new ValidationError('recovery point filter', [{ pointer: '', message: 'date is not a valid time' }]);
+    if (Number.isNaN(d.getTime()))
+      throw new ValidationError('recovery point filter', [
+        { pointer: '', message: 'date is not a valid time' },
+      ]);
     return d.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
   };
   const parts: string[] = [];
@@ -109,7 +118,11 @@ export class DataProtectionClient {
 
   async *listBackupInstances(vaultId: string): AsyncGenerator<BackupInstanceResource> {
     const vault = parseBackupVaultId(vaultId);
-    yield* this.pages<BackupInstanceResource>(this.url(`${vault.id}/backupInstances`), 'BackupInstanceResourceList', 'backup instance list');
+    yield* this.pages<BackupInstanceResource>(
+      this.url(`${vault.id}/backupInstances`),
+      'BackupInstanceResourceList',
+      'backup instance list',
+    );
   }
 
   async getBackupInstance(backupInstanceId: string): Promise<BackupInstanceResource> {
@@ -118,7 +131,10 @@ export class DataProtectionClient {
     return this.parse<BackupInstanceResource>(res, 'BackupInstanceResource', 'backup instance');
   }
 
-  async *listRecoveryPoints(backupInstanceId: string, filter: RecoveryPointFilter = {}): AsyncGenerator<RecoveryPointResource> {
+  async *listRecoveryPoints(
+    backupInstanceId: string,
+    filter: RecoveryPointFilter = {},
+  ): AsyncGenerator<RecoveryPointResource> {
     const bi = parseBackupInstanceId(backupInstanceId);
     const odata = recoveryPointFilter(filter);
     const url = this.url(`${bi.id}/recoveryPoints`, odata ? { $filter: odata } : {});
@@ -127,19 +143,29 @@ export class DataProtectionClient {
 
   async getRecoveryPoint(backupInstanceId: string, recoveryPointId: string): Promise<RecoveryPointResource> {
     const bi = parseBackupInstanceId(backupInstanceId);
-    const res = await this.send('GET', this.url(`${bi.id}/recoveryPoints/${encodeURIComponent(recoveryPointId)}`));
+    const res = await this.send(
+      'GET',
+      this.url(`${bi.id}/recoveryPoints/${encodeURIComponent(recoveryPointId)}`),
+    );
     return this.parse<RecoveryPointResource>(res, 'RecoveryPointResource', 'recovery point');
   }
 
   async getJob(vaultId: string, jobId: string): Promise<BackupJobResource> {
     const vault = parseBackupVaultId(vaultId);
-    const res = await this.send('GET', this.url(`${vault.id}/backupJobs/${encodeURIComponent(lastSegment(jobId))}`));
+    const res = await this.send(
+      'GET',
+      this.url(`${vault.id}/backupJobs/${encodeURIComponent(lastSegment(jobId))}`),
+    );
     return this.parse<BackupJobResource>(res, 'BackupJobResource', 'backup job');
   }
 
   async *listJobs(vaultId: string): AsyncGenerator<BackupJobResource> {
     const vault = parseBackupVaultId(vaultId);
-    yield* this.pages<BackupJobResource>(this.url(`${vault.id}/backupJobs`), 'BackupJobResourceList', 'backup job list');
+    yield* this.pages<BackupJobResource>(
+      this.url(`${vault.id}/backupJobs`),
+      'BackupJobResourceList',
+      'backup job list',
+    );
   }
 
   // ---- long-running operations ----
@@ -147,8 +173,15 @@ export class DataProtectionClient {
   /** POST validateRestore; returns the poll state (already terminal when the service answered 200). */
   async validateRestore(backupInstanceId: string, body: ValidateRestoreRequest): Promise<PollState> {
     const bi = parseBackupInstanceId(backupInstanceId);
-    const valid = assertValid<ValidateRestoreRequest>(schemaRef('dataprotection.schema.json', 'ValidateRestoreRequest'), body, 'validate restore request');
-    const res = await this.send('POST', this.url(`${bi.id}/validateRestore`), { body: valid, accept: [200, 202] });
+    const valid = assertValid<ValidateRestoreRequest>(
+      schemaRef('dataprotection.schema.json', 'ValidateRestoreRequest'),
+      body,
+      'validate restore request',
+    );
+    const res = await this.send('POST', this.url(`${bi.id}/validateRestore`), {
+      body: valid,
+      accept: [200, 202],
+    });
     return this.start('validateRestore', res);
   }
 
@@ -159,11 +192,20 @@ export class DataProtectionClient {
     options: { auxiliaryToken?: string } = {},
   ): Promise<PollState> {
     const bi = parseBackupInstanceId(backupInstanceId);
-    const valid = assertValid<RestoreRequest>(schemaRef('dataprotection.schema.json', 'RestoreRequest'), body, 'restore request');
+    const valid = assertValid<RestoreRequest>(
+      schemaRef('dataprotection.schema.json', 'RestoreRequest'),
+      body,
+      'restore request',
+    );
     const headers: Record<string, string> = {};
     // Resource Guard (multi-user authorization) token, when the vault is protected by one.
     if (options.auxiliaryToken) headers['x-ms-authorization-auxiliary'] = `Bearer ${options.auxiliaryToken}`;
-    const res = await this.send('POST', this.url(`${bi.id}/restore`), { body: valid, accept: [200, 202], headers, notReplayable: true });
+    const res = await this.send('POST', this.url(`${bi.id}/restore`), {
+      body: valid,
+      accept: [200, 202],
+      headers,
+      notReplayable: true,
+    });
     return this.start('restore', res);
   }
 
@@ -172,7 +214,9 @@ export class DataProtectionClient {
     if (state.status !== 'running' || !state.pollUrl) return state;
     this.assertOwnOrigin(state.pollUrl, 'operation poll URL');
     // Poll URLs are used exactly as given: they already carry api-version and may be up to 4 KB.
-    const res = await this.send('GET', state.pollUrl, { accept: state.pollKind === 'location' ? [200, 202, 204] : [200] });
+    const res = await this.send('GET', state.pollUrl, {
+      accept: state.pollKind === 'location' ? [200, 202, 204] : [200],
+    });
     try {
       return nextPollState(state, res, new Date());
     } catch (err) {
@@ -228,8 +272,18 @@ export class DataProtectionClient {
     const seen = new Set<string>();
     let url: string | undefined = firstUrl;
     while (url) {
-      if (seen.has(url)) throw this.protocolError(`${what}: nextLink repeats a page already read (${url}); stopping`, { status: 200, headers: { get: () => undefined }, body: null });
-      if (seen.size >= MAX_PAGES) throw this.protocolError(`${what}: more than ${MAX_PAGES} pages; stopping`, { status: 200, headers: { get: () => undefined }, body: null });
+      if (seen.has(url))
+        throw this.protocolError(`${what}: nextLink repeats a page already read (${url}); stopping`, {
+          status: 200,
+          headers: { get: () => undefined },
+          body: null,
+        });
+      if (seen.size >= MAX_PAGES)
+        throw this.protocolError(`${what}: more than ${MAX_PAGES} pages; stopping`, {
+          status: 200,
+          headers: { get: () => undefined },
+          body: null,
+        });
       seen.add(url);
       if (url !== firstUrl) this.assertOwnOrigin(url, `${what} nextLink`);
       const res = await this.send('GET', url);
@@ -261,7 +315,12 @@ export class DataProtectionClient {
   private async send(
     method: HttpMethods,
     url: string,
-    options: { body?: unknown; accept?: number[]; headers?: Record<string, string>; notReplayable?: boolean } = {},
+    options: {
+      body?: unknown;
+      accept?: number[];
+      headers?: Record<string, string>;
+      notReplayable?: boolean;
+    } = {},
   ): Promise<RawResponse> {
     const headers = createHttpHeaders({ accept: 'application/json', ...options.headers });
     if (options.body !== undefined) headers.set('content-type', 'application/json');
@@ -310,7 +369,10 @@ export class DataProtectionClient {
     }
     if (response.status === 401) throw this.authenticationError(data);
     if (response.status >= 200 && response.status < 300) {
-      throw this.protocolError(`${method} ${new URL(url).pathname} answered HTTP ${response.status}, which this operation does not define`, { status: response.status, headers: response.headers, body });
+      throw this.protocolError(
+        `${method} ${new URL(url).pathname} answered HTTP ${response.status}, which this operation does not define`,
+        { status: response.status, headers: response.headers, body },
+      );
     }
     throw new DataProtectionError(data);
   }
@@ -355,4 +417,3 @@ export class DataProtectionClient {
     });
   }
 }
-

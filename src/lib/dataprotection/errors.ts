@@ -77,18 +77,25 @@ function str(v: unknown): string | undefined {
 }
 
 function retryableStatus(status: number | undefined): boolean {
-  return status === 408 || status === 429 || (status !== undefined && status >= 500 && status !== 501 && status !== 505);
+  return (
+    status === 408 ||
+    status === 429 ||
+    (status !== undefined && status >= 500 && status !== 501 && status !== 505)
+  );
 }
 
 /** The UserFacingError inside an ARM error's additionalInfo, if any. */
 export function userFacingInfo(error: ArmError | undefined): UserFacingError | undefined {
   for (const item of error?.additionalInfo ?? []) {
-    if (item.type === 'UserFacingError' && isRecord(item.info)) return item.info as UserFacingError;
+    if (item.type === 'UserFacingError' && isRecord(item.info)) return item.info;
   }
   return undefined;
 }
 
-function fromUserFacing(info: UserFacingError, fallback: { code?: string; message?: string }): DataProtectionErrorData {
+function fromUserFacing(
+  info: UserFacingError,
+  fallback: { code?: string; message?: string },
+): DataProtectionErrorData {
   const inner = isRecord(info.innerError) ? info.innerError : undefined;
   const innerAdditional = inner && isRecord(inner.additionalInfo) ? inner.additionalInfo : undefined;
   const props = isRecord(info.properties) ? info.properties : undefined;
@@ -96,7 +103,9 @@ function fromUserFacing(info: UserFacingError, fallback: { code?: string; messag
   const data: DataProtectionErrorData = {
     code,
     message: str(info.message) ?? str(fallback.message) ?? 'The service reported an error without a message.',
-    recommendedActions: (info.recommendedAction ?? []).filter((a): a is string => typeof a === 'string' && a !== ''),
+    recommendedActions: (info.recommendedAction ?? []).filter(
+      (a): a is string => typeof a === 'string' && a !== '',
+    ),
     isRetryable: info.isRetryable ?? false,
     isUserError: info.isUserError ?? code.startsWith('UserError'),
   };
@@ -112,7 +121,10 @@ function fromUserFacing(info: UserFacingError, fallback: { code?: string; messag
 }
 
 /** An ARM `error` object (CloudError.error or OperationResource.error). */
-export function errorDataFromArmError(error: ArmError | undefined, meta: ResponseMeta = {}): DataProtectionErrorData {
+export function errorDataFromArmError(
+  error: ArmError | undefined,
+  meta: ResponseMeta = {},
+): DataProtectionErrorData {
   const info = userFacingInfo(error);
   const data = info
     ? fromUserFacing(info, { code: error?.code, message: error?.message })
@@ -131,7 +143,7 @@ export function errorDataFromArmError(error: ArmError | undefined, meta: Respons
 
 /** A non-2xx response body. Tolerates bodies that are not CloudErrors (proxies, gateways). */
 export function errorDataFromResponse(body: unknown, meta: ResponseMeta): DataProtectionErrorData {
-  if (isRecord(body) && isRecord(body.error)) return errorDataFromArmError(body.error as ArmError, meta);
+  if (isRecord(body) && isRecord(body.error)) return errorDataFromArmError(body.error, meta);
   const text = typeof body === 'string' && body.trim() !== '' ? body.trim().slice(0, 500) : undefined;
   return {
     code: meta.status ? `HttpStatus${meta.status}` : 'UnknownError',
@@ -144,21 +156,26 @@ export function errorDataFromResponse(body: unknown, meta: ResponseMeta): DataPr
 }
 
 /** Backup job errorDetails (UserFacingError[]): the first one is the cause, the rest add actions. */
-export function errorDataFromJobErrorDetails(details: UserFacingError[] | null | undefined): DataProtectionErrorData {
+export function errorDataFromJobErrorDetails(
+  details: UserFacingError[] | null | undefined,
+): DataProtectionErrorData {
   const list = details ?? [];
   const first = list[0];
   if (!first) {
     return {
       code: 'JobFailedWithoutDetails',
       message: 'The backup job failed and reported no error details.',
-      recommendedActions: ['Open the job in the Azure portal (Backup center > Backup jobs) for more information.'],
+      recommendedActions: [
+        'Open the job in the Azure portal (Backup center > Backup jobs) for more information.',
+      ],
       isRetryable: false,
       isUserError: false,
     };
   }
   const data = fromUserFacing(first, {});
   for (const more of list.slice(1)) {
-    for (const a of more.recommendedAction ?? []) if (!data.recommendedActions.includes(a)) data.recommendedActions.push(a);
+    for (const a of more.recommendedAction ?? [])
+      if (!data.recommendedActions.includes(a)) data.recommendedActions.push(a);
   }
   return data;
 }

@@ -55,7 +55,8 @@ export function originGuardPolicy(allowedOrigin: string): PipelinePolicy {
   return {
     name: 'armOriginGuardPolicy',
     sendRequest(request, next) {
-      if (!isSameOrigin(request.url, allowedOrigin)) return Promise.reject(new ForeignOriginError(request.url, allowedOrigin));
+      if (!isSameOrigin(request.url, allowedOrigin))
+        return Promise.reject(new ForeignOriginError(request.url, allowedOrigin));
       return next(request);
     },
   };
@@ -125,7 +126,8 @@ export function armRetryStrategy(options: Required<RetryOptions>): RetryStrategy
         if (response.status === 429 || response.status === 503) {
           const ms = serverRetryAfterMs(response);
           // 429 and 503-with-Retry-After mean "not processed": safe to send again, even for a restore POST.
-          if (ms !== undefined) return ms <= options.maxRetryAfterInMs ? { retryAfterInMs: ms } : { skipStrategy: true };
+          if (ms !== undefined)
+            return ms <= options.maxRetryAfterInMs ? { retryAfterInMs: ms } : { skipStrategy: true };
           if (response.status === 429) return { retryAfterInMs: backoff(retryCount) };
         }
         if (replayable && isRetryableStatus(response.status)) return { retryAfterInMs: backoff(retryCount) };
@@ -148,15 +150,23 @@ export interface ArmPipelineOptions {
   httpClient?: HttpClient;
 }
 
-export function createArmPipeline(options: ArmPipelineOptions): { pipeline: Pipeline; httpClient: HttpClient } {
+export function createArmPipeline(options: ArmPipelineOptions): {
+  pipeline: Pipeline;
+  httpClient: HttpClient;
+} {
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const pipeline = createEmptyPipeline();
   pipeline.addPolicy(originGuardPolicy(options.endpoint), { phase: 'Serialize' });
   pipeline.addPolicy(userAgentPolicy({ userAgentPrefix: USER_AGENT_PREFIX }));
   pipeline.addPolicy(setClientRequestIdPolicy());
-  pipeline.addPolicy(retryPolicy([armRetryStrategy(retry)], { maxRetries: retry.maxRetries }), { phase: 'Retry' });
+  pipeline.addPolicy(retryPolicy([armRetryStrategy(retry)], { maxRetries: retry.maxRetries }), {
+    phase: 'Retry',
+  });
   pipeline.addPolicy(
-    bearerTokenAuthenticationPolicy({ credential: options.credential, scopes: `${options.audience}/.default` }),
+    bearerTokenAuthenticationPolicy({
+      credential: options.credential,
+      scopes: `${options.audience}/.default`,
+    }),
     { phase: 'Sign' },
   );
   return { pipeline, httpClient: options.httpClient ?? createDefaultHttpClient() };

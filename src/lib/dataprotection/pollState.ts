@@ -96,7 +96,9 @@ export function startPollState(
     return { operation, status: 'succeeded', retryAfterSeconds: 0, polls: 0, ...(jobId ? { jobId } : {}) };
   }
   if (status !== 201 && status !== 202) {
-    throw new PollProtocolError(`${operation}: unexpected HTTP ${status} for the start of an asynchronous operation`);
+    throw new PollProtocolError(
+      `${operation}: unexpected HTTP ${status} for the start of an asynchronous operation`,
+    );
   }
   const asyncUrl = headers.get('azure-asyncoperation');
   const locationUrl = headers.get('location');

@@ -67,7 +67,11 @@ export const REHYDRATION_RETENTION_DAYS = { min: 10, max: 30 } as const;
 
 /** ISO 8601 duration in days, as the swagger describes ("P10D"); az CLI sends the same. */
 export function rehydrationRetentionDuration(days: number): string {
-  if (!Number.isInteger(days) || days < REHYDRATION_RETENTION_DAYS.min || days > REHYDRATION_RETENTION_DAYS.max) {
+  if (
+    !Number.isInteger(days) ||
+    days < REHYDRATION_RETENTION_DAYS.min ||
+    days > REHYDRATION_RETENTION_DAYS.max
+  ) {
     throw new RestoreRequestError(
       'InvalidRehydrationRetention',
       `rehydration retention must be a whole number of days from ${REHYDRATION_RETENTION_DAYS.min} to ${REHYDRATION_RETENTION_DAYS.max} (Azure rejects others); got ${days}`,
@@ -84,7 +88,11 @@ function buildDatabaseTarget(input: RestoreRequestInput, target: DatabaseTarget)
       'Azure Backup restores Flexible Server backups as files only: use a files target (a blob container) and load the dump into a drill server.',
     );
   }
-  const db = parseArmIdOfType(target.targetDatabaseId, RESOURCE_TYPES.singleServerDatabase, 'target database id');
+  const db = parseArmIdOfType(
+    target.targetDatabaseId,
+    RESOURCE_TYPES.singleServerDatabase,
+    'target database id',
+  );
   if (sameArmId(db.id, source.id)) {
     throw new RestoreRequestError(
       'OriginalLocationRestoreNotSupported',
@@ -129,7 +137,10 @@ function buildFilesTarget(input: RestoreRequestInput, target: FilesTarget): Rest
   try {
     url = new URL(target.containerUrl);
   } catch {
-    throw new RestoreRequestError('InvalidContainerUrl', `container URL "${target.containerUrl}" is not a URL`);
+    throw new RestoreRequestError(
+      'InvalidContainerUrl',
+      `container URL "${target.containerUrl}" is not a URL`,
+    );
   }
   if (target.containerArmId !== undefined) {
     parseArmIdOfType(target.containerArmId, RESOURCE_TYPES.storageContainer, 'container ARM id');
@@ -151,11 +162,15 @@ function buildFilesTarget(input: RestoreRequestInput, target: FilesTarget): Rest
 /** Body of POST {backupInstance}/restore. */
 export function buildRestoreRequest(input: RestoreRequestInput): RestoreRequest {
   const restoreTargetInfo =
-    input.target.kind === 'database' ? buildDatabaseTarget(input, input.target) : buildFilesTarget(input, input.target);
+    input.target.kind === 'database'
+      ? buildDatabaseTarget(input, input.target)
+      : buildFilesTarget(input, input.target);
   const common = {
     recoveryPointId: input.recoveryPointId,
     restoreTargetInfo,
-    ...(input.includeSourceResourceId === false ? {} : { sourceResourceId: parseArmId(input.sourceDatasourceId, 'source datasource id').id }),
+    ...(input.includeSourceResourceId === false
+      ? {}
+      : { sourceResourceId: parseArmId(input.sourceDatasourceId, 'source datasource id').id }),
     ...(input.identityDetails ? { identityDetails: input.identityDetails } : {}),
   };
   let request: RestoreRequest;
@@ -180,9 +195,17 @@ export function buildRestoreRequest(input: RestoreRequestInput): RestoreRequest 
         'rehydration options apply to archive-tier (ArchiveStore) recovery points only',
       );
     }
-    request = { objectType: 'AzureBackupRecoveryPointBasedRestoreRequest', sourceDataStoreType: 'VaultStore', ...common };
+    request = {
+      objectType: 'AzureBackupRecoveryPointBasedRestoreRequest',
+      sourceDataStoreType: 'VaultStore',
+      ...common,
+    };
   }
-  return assertValid<RestoreRequest>(schemaRef('dataprotection.schema.json', 'RestoreRequest'), request, 'restore request');
+  return assertValid<RestoreRequest>(
+    schemaRef('dataprotection.schema.json', 'RestoreRequest'),
+    request,
+    'restore request',
+  );
 }
 
 /** Body of POST {backupInstance}/validateRestore: the restore body wrapped, and nothing else. */
