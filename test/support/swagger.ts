@@ -32,13 +32,21 @@ export function example(relPath: string): Json {
   return readJson(join(SPEC_DIR, 'examples', relPath));
 }
 
-function stripVendorKeys(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(stripVendorKeys);
+/**
+ * Drops swagger-only keywords. An enum marked x-ms-enum.modelAsString is extensible by Azure's convention
+ * (clients must accept values added later, and the examples do use such values, e.g. protectionStatus
+ * "NotProtected"), so in response mode it is checked as a plain string; requests we send stay strict.
+ */
+function stripVendorKeys(node: unknown, mode: 'request' | 'response'): unknown {
+  if (Array.isArray(node)) return node.map((n) => stripVendorKeys(n, mode));
   if (!node || typeof node !== 'object') return node;
+  const src = node as Json;
+  const extensible = (src['x-ms-enum'] as { modelAsString?: boolean } | undefined)?.modelAsString === true;
   const out: Json = {};
-  for (const [k, v] of Object.entries(node as Json)) {
+  for (const [k, v] of Object.entries(src)) {
     if (k.startsWith('x-ms-') || k === 'discriminator' || k === 'example') continue;
-    out[k] = stripVendorKeys(v);
+    if (k === 'enum' && extensible && mode === 'response') continue;
+    out[k] = stripVendorKeys(v, mode);
   }
   return out;
 }
@@ -66,7 +74,7 @@ function buildSwaggerSchema(mode: 'request' | 'response'): Json {
 
   const defs: Record<string, Json> = {};
   for (const [name, def] of Object.entries(rawDefs)) {
-    const clean = stripVendorKeys(def) as Json;
+    const clean = stripVendorKeys(def, mode) as Json;
     // Subtypes inherit from the base's own body, not from its dispatcher.
     if (clean.allOf) {
       clean.allOf = (clean.allOf as Json[]).map((s) => {
@@ -115,8 +123,8 @@ function buildSwaggerSchema(mode: 'request' | 'response'): Json {
   return { $id: SWAGGER_ID, definitions: defs };
 }
 
-function commonTypes(file: string): Json {
-  const schema = stripVendorKeys(readJson(join(COMMON_DIR, file))) as Json;
+function commonTypes(file: string, mode: 'request' | 'response'): Json {
+  const schema = stripVendorKeys(readJson(join(COMMON_DIR, file)), mode) as Json;
   return {
     $id: `${BASE}specification/common-types/resource-management/v5/${file}`,
     definitions: schema.definitions,
@@ -131,8 +139,8 @@ function ajvFor(mode: 'request' | 'response'): Ajv2020 {
     ajv = new Ajv2020({ strict: false, allErrors: true, logger: false, validateFormats: true });
     addFormats(ajv);
     for (const f of ['arm-id', 'uuid', 'duration', 'password', 'unixtime']) ajv.addFormat(f, true);
-    ajv.addSchema(commonTypes('types.json'));
-    ajv.addSchema(commonTypes('managedidentity.json'));
+    ajv.addSchema(commonTypes('types.json', mode));
+    ajv.addSchema(commonTypes('managedidentity.json', mode));
     ajv.addSchema(buildSwaggerSchema(mode));
     cache.set(mode, ajv);
   }
