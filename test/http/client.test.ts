@@ -9,7 +9,7 @@ import { ForeignOriginError, type RetryOptions } from '../../src/lib/dataprotect
 import { buildRestoreRequest, buildValidateRestoreRequest } from '../../src/lib/dataprotection/requests';
 import { seedFixture } from '../support/fixtures';
 import { startHttpsServer, StaticTokenCredential, type TestHttpsServer } from '../support/httpsServer';
-import { exampleResponse } from '../support/swagger';
+import { exampleResponse } from '../../emulator/swagger';
 
 const SUB = '04cf684a-d41f-4550-9f70-7708a3a2283b';
 const VAULT = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/vault1`;

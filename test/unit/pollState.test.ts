@@ -6,7 +6,7 @@ import {
   parseRetryAfterSeconds,
   startPollState,
 } from '../../src/lib/dataprotection/pollState';
-import { exampleResponse } from '../support/swagger';
+import { exampleResponse } from '../../emulator/swagger';
 import { headers, seedFixture } from '../support/fixtures';
 
 const now = new Date('2026-11-27T10:00:00Z');

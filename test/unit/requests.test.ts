@@ -6,7 +6,7 @@ import {
   type RestoreRequestInput,
 } from '../../src/lib/dataprotection/requests';
 import { isValid, schemaRef } from '../../src/lib/validation';
-import { checkAgainstSwagger, example } from '../support/swagger';
+import { checkAgainstSwagger, example } from '../../emulator/swagger';
 
 const SOURCE_DB =
   '/subscriptions/f75d8d8b-6735-4697-82e1-1a7a3ff0d5d4/resourceGroups/viveksipgtest/providers/Microsoft.DBforPostgreSQL/servers/viveksipgtest/databases/testdb';

@@ -12,7 +12,7 @@ import {
   exampleResponse,
   SPEC_DIR,
   swaggerOperation,
-} from '../support/swagger';
+} from '../../emulator/swagger';
 
 /** Our schema for each operation's 200 body (operations the client does not call are left out). */
 const OUR_SCHEMA: Record<string, string> = {

@@ -1,6 +1,8 @@
 /**
- * Validates JSON against the official Data Protection swagger (reference/dataprotection), so tests check our
- * request builders and (later) the emulator's responses against the contract itself, not our own schemas.
+ * Validates JSON against the official Data Protection swagger (reference/dataprotection). The emulator checks
+ * request bodies with it (strict "request" mode: unknown properties fail, as a misspelled field would be
+ * ignored by the real service and then miss), and tests check the emulator's responses and the client's
+ * request builders against the contract itself, not against anyone's own schemas.
  *
  * Swagger 2.0 models polymorphism with `discriminator` on a base and `allOf: [base]` +
  * `x-ms-discriminator-value` on subtypes; JSON Schema has no such thing. The adapter rewrites each
@@ -8,12 +10,12 @@
  * keeps B's own body as B__base for the subtypes' allOf. In `request` mode every dispatched or plain model
  * also gets `unevaluatedProperties: false`, so a misspelled field (dataSourceInfo for datasourceInfo) fails.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 
-export const REFERENCE_ROOT = join(__dirname, '..', '..', 'reference', 'dataprotection');
+export const REFERENCE_ROOT = findReferenceRoot();
 export const SPEC_DIR = join(
   REFERENCE_ROOT,
   'specification/dataprotection/resource-manager/Microsoft.DataProtection/DataProtection/stable/2026-06-01',
@@ -23,6 +25,15 @@ const BASE = 'https://swagger.local/';
 const SWAGGER_ID = `${BASE}specification/dataprotection/resource-manager/Microsoft.DataProtection/DataProtection/stable/2026-06-01/dataprotection.json`;
 
 type Json = Record<string, unknown>;
+
+/** reference/ at the project root, from the source tree (emulator/) or the build (dist/emulator/). */
+function findReferenceRoot(): string {
+  for (const up of ['..', join('..', '..')]) {
+    const candidate = join(__dirname, up, 'reference', 'dataprotection');
+    if (existsSync(join(candidate, 'README.md'))) return candidate;
+  }
+  throw new Error('reference/dataprotection not found next to the emulator');
+}
 
 export function readJson(path: string): Json {
   return JSON.parse(readFileSync(path, 'utf8')) as Json;
