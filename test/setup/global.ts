@@ -1,15 +1,25 @@
 /**
- * Vitest global setup: runs once, in the main process, before any worker starts. It creates the local CA the
- * test servers use and exports NODE_EXTRA_CA_CERTS so that every worker (spawned afterwards with this
- * environment) trusts it, exactly as a user trusts the emulator's CA.
+ * Vitest global setup: runs once, in the main process, before any worker starts, and sets the environment
+ * every worker inherits:
+ *  - a local CA (NODE_EXTRA_CA_CERTS), trusted by workers exactly as a user trusts the emulator's CA;
+ *  - NO_PROXY for local addresses (read once per process by the Azure SDK's proxy policy), so that a test
+ *    may point HTTPS_PROXY at an emulator's Key Vault proxy without diverting local traffic;
+ *  - one Azurite (Blob, Queue, Table) shared by all test files (each uses its own containers).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { startAzurite } from '../../emulator/storage';
 import { loadOrCreateCa } from '../../emulator/tls';
 
-export default function setup(): void {
+export default async function setup(): Promise<() => Promise<void>> {
   const dir = join(process.cwd(), '.tmp', 'test-ca');
   mkdirSync(dir, { recursive: true });
   const ca = loadOrCreateCa(dir);
   process.env.NODE_EXTRA_CA_CERTS = ca.caFile;
+  process.env.NO_PROXY = '127.0.0.1,localhost,::1';
+  const azurite = await startAzurite();
+  process.env.TEST_AZURITE_BLOB = azurite.blobEndpoint;
+  process.env.TEST_AZURITE_QUEUE = azurite.queueEndpoint;
+  process.env.TEST_AZURITE_TABLE = azurite.tableEndpoint;
+  return () => azurite.stop();
 }
