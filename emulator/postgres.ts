@@ -294,8 +294,11 @@ export async function withClient<T>(
 
 export async function serverMajorVersion(endpoint: PgEndpoint): Promise<number> {
   return withClient(endpoint, 'postgres', async (c) => {
-    const r = await c.query<{ v: string }>('SHOW server_version_num');
-    return Math.floor(Number(r.rows[0]!.v) / 10000);
+    const r = await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    const major = Math.floor(Number(r.rows[0]?.v) / 10000);
+    if (!Number.isInteger(major) || major < 9)
+      throw new Error(`cannot read the server version of ${endpoint.host}:${endpoint.port}`);
+    return major;
   });
 }
 

@@ -62,6 +62,7 @@ export function testEmulatorConfig(options: TestEmulatorOptions = {}): Record<st
         name: 'kv-test',
         secrets: {
           'tgt-admin': { connectionStringFor: 'tgt-single' },
+          'src-admin': { connectionStringFor: 'src-single' },
           'tgt-wrong-password': { connectionStringFor: 'tgt-single', password: 'not-the-password' },
           'not-a-connection-string': 'hello world',
         },
