@@ -247,8 +247,8 @@ export async function startEmulator(
     const kvPort = await listen(kvServer, '127.0.0.1', 0);
     cleanups.push(() => close(kvServer));
     const proxy = await startVaultProxy('127.0.0.1', config.proxyPort, kvPort, () => new Set(secrets.keys()));
-    const proxyPort = (proxy.address() as AddressInfo).port;
-    cleanups.push(() => close(proxy));
+    const proxyPort = proxy.port;
+    cleanups.push(() => proxy.close());
 
     const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
     const arm = `https://${hostPart}:${armPort}`;

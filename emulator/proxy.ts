@@ -8,12 +8,18 @@ import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { KEY_VAULT_HOST } from './keyvault';
 
+export interface VaultProxy {
+  server: Server;
+  port: number;
+  close(): Promise<void>;
+}
+
 export function startVaultProxy(
   host: string,
   port: number,
   kvPort: number,
   knownVaults: () => Set<string>,
-): Promise<Server> {
+): Promise<VaultProxy> {
   const server = createServer((_req, res) => {
     res.writeHead(405, { 'Content-Type': 'text/plain' });
     res.end('This proxy only tunnels HTTPS (CONNECT) to *.vault.azure.net.\n');
@@ -41,11 +47,18 @@ export function startVaultProxy(
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
-  server.on('close', () => {
-    for (const s of sockets) s.destroy();
-  });
+  // Tunnelled sockets still count as connections of the server: end them, or close() waits for keep-alive.
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve({ server, port: typeof address === 'object' && address ? address.port : port, close });
+    });
   });
 }

@@ -1,0 +1,129 @@
+/**
+ * `npm run emulator -- --config emulator/examples/demo.json` as a user runs it (the built entry point): exactly
+ * one JSON ready line on stdout, logs on stderr, a working ARM endpoint, and a clean stop on SIGTERM that
+ * leaves no PostgreSQL cluster or temporary directory behind.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..', '..');
+
+beforeAll(() => {
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')],
+    { cwd: root, stdio: 'inherit' },
+  );
+}, 120_000);
+
+describe('emulator command', () => {
+  it('prints one ready line, serves, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'dist', 'emulator', 'main.js'),
+        '--config',
+        join(root, 'emulator', 'examples', 'demo.json'),
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const lines: string[] = [];
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const ready = await new Promise<any>((resolve, reject) => {
+      const rl = createInterface({ input: child.stdout });
+      rl.on('line', (line) => {
+        lines.push(line);
+        if (lines.length === 1) resolve(JSON.parse(line));
+      });
+      child.once('exit', (code) => reject(new Error(`emulator exited with ${code} before ready: ${stderr}`)));
+    });
+    expect(ready).toMatchObject({
+      ready: true,
+      arm: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+$/),
+      identityEndpoint: expect.stringMatching(/\/msi\/token$/),
+      identityHeader: expect.any(String),
+      keyVaultUrls: { 'pgdrill-demo-kv': 'https://pgdrill-demo-kv.vault.azure.net' },
+      caFile: expect.stringMatching(/ca\.pem$/),
+      httpsProxy: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      env: { DATAPROTECTION_ENDPOINT: ready.arm, IDENTITY_HEADER: ready.identityHeader },
+    });
+    expect(ready.startupMs).toBeGreaterThan(0);
+    // The emulator trusts its own CA file, which this test process does not: ask curl with --cacert.
+    const token = JSON.parse(
+      execFileSync(
+        'curl',
+        [
+          '-s',
+          '--cacert',
+          ready.caFile,
+          '-H',
+          `X-IDENTITY-HEADER: ${ready.identityHeader}`,
+          `${ready.identityEndpoint}?api-version=2019-08-01&resource=https://management.azure.com`,
+        ],
+        { encoding: 'utf8' },
+      ),
+    ).access_token as string;
+    const resources = JSON.parse(
+      execFileSync(
+        'curl',
+        [
+          '-s',
+          '--cacert',
+          ready.caFile,
+          '-H',
+          `Authorization: Bearer ${token}`,
+          `${ready.arm}/_emulator/resources`,
+        ],
+        { encoding: 'utf8' },
+      ),
+    );
+    expect(resources.vaults[0].backupInstances).toHaveLength(2);
+    const single = resources.vaults[0].backupInstances.find((b: any) => b.kind === 'single');
+    expect(single.recoveryPoints).toHaveLength(7);
+    expect(single.recoveryPoints.filter((p: any) => p.stores[0] === 'ArchiveStore')).toHaveLength(1);
+    const dataDirs = resources.servers.map((s: any) => s.port);
+    expect(dataDirs).toHaveLength(3);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(lines).toHaveLength(1);
+    expect(stderr).toContain('SIGTERM: stopping');
+    // The managed clusters are gone: nothing listens on their ports any more.
+    for (const s of resources.servers) {
+      const r = (() => {
+        try {
+          execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', String(s.port)], { stdio: 'ignore' });
+          return 0;
+        } catch (e) {
+          return (e as { status: number }).status;
+        }
+      })();
+      expect(r, `cluster ${s.name} still answers`).not.toBe(0);
+    }
+    expect(existsSync(join(root, '.tmp', 'emulator', 'ca', 'ca.pem'))).toBe(true);
+  }, 120_000);
+
+  it('a bad configuration exits non-zero naming the field', () => {
+    let out = '';
+    try {
+      execFileSync(
+        process.execPath,
+        [join(root, 'dist', 'emulator', 'main.js'), '--config', join(root, 'package.json')],
+        { cwd: root, encoding: 'utf8', stdio: 'pipe' },
+      );
+    } catch (e) {
+      out = (e as { stderr: string }).stderr;
+      expect((e as { status: number }).status).toBe(1);
+    }
+    expect(out).toMatch(/emulator configuration is invalid/);
+    expect(out).toMatch(/\/name: unknown field|subscriptionId: is required/);
+  });
+});
