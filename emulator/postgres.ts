@@ -39,8 +39,8 @@ function isExecutable(path: string): boolean {
   }
 }
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+function onPath(name: string, pathEnv: string): string | undefined {
+  for (const dir of pathEnv.split(delimiter)) {
     if (dir && isExecutable(join(dir, name))) return join(dir, name);
   }
   return undefined;
@@ -58,11 +58,16 @@ function debianBinDirs(): string[] {
 
 export class PgToolsError extends Error {}
 
+/** Finds the tools: the configured directory, PG_BIN_DIR, /usr/lib/postgresql/<newest>/bin, then PATH. */
 export function findPgTools(configuredBinDir?: string, needServer = true): PgTools {
   const dirs = [configuredBinDir, process.env.PG_BIN_DIR, ...debianBinDirs()].filter((d): d is string => !!d);
+  return locatePgTools(dirs, process.env.PATH ?? '', needServer);
+}
+
+export function locatePgTools(dirs: string[], pathEnv: string, needServer: boolean): PgTools {
   const find = (name: string): string | undefined => {
     for (const d of dirs) if (isExecutable(join(d, name))) return join(d, name);
-    return onPath(name);
+    return onPath(name, pathEnv);
   };
   const initdb = find('initdb');
   const pgCtl = find('pg_ctl');
