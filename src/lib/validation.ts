@@ -6,14 +6,21 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020'
 import addFormats from 'ajv-formats';
 import configSchema from '../../schemas/config.schema.json';
 import dataProtectionSchema from '../../schemas/dataprotection.schema.json';
+import drillPlanSchema from '../../schemas/drill-plan.schema.json';
+import drillReportSchema from '../../schemas/drill-report.schema.json';
+import drillRequestSchema from '../../schemas/drill-request.schema.json';
 import { ValidationError, type FieldError } from './errors';
 
 export const SCHEMA_BASE = 'https://pg-restore-drill.local/schemas/';
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: true, allowUnionTypes: true });
+// strictRequired is off so that if/then can require a property declared beside it (drill-request recoveryPoint).
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, useDefaults: true, allowUnionTypes: true });
 addFormats(ajv);
 ajv.addSchema(configSchema);
 ajv.addSchema(dataProtectionSchema);
+ajv.addSchema(drillRequestSchema);
+ajv.addSchema(drillReportSchema);
+ajv.addSchema(drillPlanSchema);
 
 export function schemaRef(file: string, def?: string): string {
   return def ? `${SCHEMA_BASE}${file}#/$defs/${def}` : `${SCHEMA_BASE}${file}`;

@@ -1,0 +1,137 @@
+/**
+ * The drill report: built from the orchestration's record of a drill (pure, deterministic), validated against
+ * schemas/drill-report.schema.json when saved, and rendered as HTML for people.
+ */
+import type { CheckResult, DrillReport, PhaseRecord } from '../types/generated/drill-report';
+import type { FailureInfo } from './failure';
+import type { DrillTrigger, NormalizedRequest } from './request';
+
+export type { CheckResult, DrillReport, PhaseRecord };
+export type PhaseName = PhaseRecord['name'];
+
+/** What the orchestrator records as the drill goes (plain JSON). */
+export interface DrillRecord {
+  drillId: string;
+  startedAt: string;
+  request: NormalizedRequest;
+  trigger: DrillTrigger;
+  phases: PhaseRecord[];
+  datasource?: DrillReport['datasource'];
+  recoveryPoint?: DrillReport['recoveryPoint'];
+  job?: DrillReport['job'];
+  triggeredAt?: string;
+  verifiedAt?: string;
+  restored: NonNullable<DrillReport['restored']>;
+  verification: CheckResult[];
+  cleanup: DrillReport['cleanup'];
+  failure?: FailureInfo & { phase: string };
+  cancelled: boolean;
+  stats: { activityCalls: number; operationPolls: number; jobPolls: number };
+}
+
+export function secondsBetween(from: string, to: string): number {
+  return Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 10) / 100);
+}
+
+export function verdictOf(record: DrillRecord): DrillReport['verdict'] {
+  if (record.cancelled) return 'cancelled';
+  if (record.failure) return 'failed';
+  if (record.verification.some((c) => c.status === 'failed' || c.status === 'error')) return 'failed';
+  return 'passed';
+}
+
+export function buildReport(record: DrillRecord, endedAt: string): DrillReport {
+  const rtoSeconds = record.triggeredAt && record.verifiedAt ? secondsBetween(record.triggeredAt, record.verifiedAt) : undefined;
+  const rpoSeconds = record.recoveryPoint ? (Date.parse(record.startedAt) - Date.parse(record.recoveryPoint.time)) / 1000 : undefined;
+  const targets = record.request.targets;
+  const objectives: NonNullable<DrillReport['objectives']> = {};
+  if (targets?.rtoMinutes !== undefined && rtoSeconds !== undefined) {
+    objectives.rto = { targetSeconds: targets.rtoMinutes * 60, actualSeconds: rtoSeconds, met: rtoSeconds <= targets.rtoMinutes * 60 };
+  }
+  if (targets?.rpoHours !== undefined && rpoSeconds !== undefined) {
+    objectives.rpo = { targetSeconds: targets.rpoHours * 3600, actualSeconds: rpoSeconds, met: rpoSeconds <= targets.rpoHours * 3600 };
+  }
+  const verdict = verdictOf(record);
+  const failedCheck = record.verification.find((c) => c.status === 'failed' || c.status === 'error');
+  const failure =
+    record.failure ??
+    (verdict === 'failed' && failedCheck
+      ? {
+          phase: 'verify',
+          code: 'VerificationFailed',
+          message: `${failedCheck.check}${failedCheck.database ? ` (${failedCheck.database})` : ''}: ${failedCheck.message}`,
+          recommendedActions: ['Inspect the restored data: the backup restored, but it is not what the verification expects.'],
+          isRetryable: false,
+          isUserError: false,
+        }
+      : undefined);
+  return {
+    schemaVersion: 1,
+    drillId: record.drillId,
+    ...(record.request.label ? { label: record.request.label } : {}),
+    trigger: record.trigger,
+    startedAt: record.startedAt,
+    endedAt,
+    durationSeconds: secondsBetween(record.startedAt, endedAt),
+    request: record.request,
+    ...(record.datasource ? { datasource: record.datasource } : {}),
+    ...(record.recoveryPoint ? { recoveryPoint: record.recoveryPoint } : {}),
+    phases: record.phases,
+    ...(record.job ? { job: record.job } : {}),
+    ...(rtoSeconds !== undefined ? { rtoSeconds } : {}),
+    ...(rpoSeconds !== undefined ? { rpoSeconds } : {}),
+    ...(Object.keys(objectives).length ? { objectives } : {}),
+    restored: record.restored,
+    verification: record.verification,
+    cleanup: record.cleanup,
+    verdict,
+    ...(failure
+      ? {
+          failure: {
+            phase: failure.phase,
+            code: failure.code,
+            message: failure.message,
+            recommendedActions: failure.recommendedActions,
+            isUserError: failure.isUserError,
+            isRetryable: failure.isRetryable,
+          },
+        }
+      : {}),
+    stats: record.stats,
+  };
+}
+
+function esc(v: string | number | undefined): string {
+  return String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function dur(s: number | undefined): string {
+  if (s === undefined) return '–';
+  if (s < 120) return `${s.toFixed(1)} s`;
+  if (s < 7200) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+/** A self-contained HTML page for one report. */
+export function renderReportHtml(r: DrillReport): string {
+  const badge = { passed: '#1a7f37', failed: '#cf222e', cancelled: '#9a6700' }[r.verdict];
+  const rows = (items: string[][]) => items.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
+  const target = r.request.target.kind === 'database' ? `database on ${esc(r.request.target.serverId)}` : `files in ${esc(r.request.target.containerUrl)}`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Restore drill ${esc(r.drillId)}: ${r.verdict}</title>
+<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1f2328}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left}th{background:#f6f8fa}.v{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;background:${badge}}code{font-size:12px}</style></head><body>
+<h1>Restore drill <code>${esc(r.drillId)}</code> <span class="v">${r.verdict}</span></h1>
+<p>${esc(r.label ?? '')}</p>
+<table><tr><th>Backup instance</th><td><code>${esc(r.request.backupInstanceId)}</code></td></tr>
+<tr><th>Restored as</th><td>${target}</td></tr>
+<tr><th>Recovery point</th><td>${r.recoveryPoint ? `${esc(r.recoveryPoint.id)} at ${esc(r.recoveryPoint.time)} (${esc(r.recoveryPoint.dataStore)})` : '–'}</td></tr>
+<tr><th>RPO</th><td>${dur(r.rpoSeconds)}${r.objectives?.rpo ? ` (target ${dur(r.objectives.rpo.targetSeconds)}: ${r.objectives.rpo.met ? 'met' : 'missed'})` : ''}</td></tr>
+<tr><th>RTO</th><td>${dur(r.rtoSeconds)}${r.objectives?.rto ? ` (target ${dur(r.objectives.rto.targetSeconds)}: ${r.objectives.rto.met ? 'met' : 'missed'})` : ''}</td></tr>
+<tr><th>Azure job</th><td>${r.job ? `${esc(r.job.id)}: ${esc(r.job.status)}, ${esc(r.job.azureDuration ?? '')}` : '–'}</td></tr>
+<tr><th>Started / ended</th><td>${esc(r.startedAt)} / ${esc(r.endedAt)} (${dur(r.durationSeconds)})</td></tr></table>
+${r.failure ? `<h2>Failure</h2><p><b>${esc(r.failure.code)}</b> in ${esc(r.failure.phase)}: ${esc(r.failure.message)}</p>${(r.failure.recommendedActions ?? []).map((a) => `<p>Recommended action: ${esc(a)}</p>`).join('')}` : ''}
+<h2>Phases</h2><table><tr><th>phase</th><th>status</th><th>started</th><th>duration</th><th>detail</th></tr>${rows(r.phases.map((p) => [esc(p.name), esc(p.status), esc(p.startedAt), dur(p.durationSeconds), esc(p.detail ?? '')]))}</table>
+<h2>Verification</h2><table><tr><th>check</th><th>database</th><th>status</th><th>expected</th><th>actual</th><th>message</th></tr>${rows(r.verification.map((c) => [esc(c.check), esc(c.database ?? ''), esc(c.status), esc(JSON.stringify(c.expected ?? null)), esc(JSON.stringify(c.actual ?? null)), esc(c.message)]))}</table>
+<h2>Cleanup (${esc(r.cleanup.policy)}: ${esc(r.cleanup.status)})</h2><table><tr><th>resource</th><th>action</th><th>status</th><th>message</th></tr>${rows(r.cleanup.actions.map((a) => [esc(a.resource), esc(a.action), esc(a.status), esc(a.message ?? '')]))}</table>
+</body></html>
+`;
+}

@@ -1,0 +1,79 @@
+/**
+ * Drill requests: validated against schemas/drill-request.schema.json (defaults filled in), then checked for
+ * what a schema cannot say (ARM ids that parse, durations, the target not being the source). Pure.
+ */
+import { ValidationError } from '../errors';
+import type { DrillRequest } from '../types/generated/drill-request';
+import { assertValid, schemaRef } from '../validation';
+import { parseArmId, parseBackupInstanceId } from '../dataprotection/armId';
+import { parseIsoDuration } from './durations';
+import type { JobPollSettings } from './polling';
+
+export type { DrillRequest };
+
+type Req<T, K extends keyof T> = T & Required<Pick<T, K>>;
+
+/** A request after validation: every defaulted field is present. */
+export type NormalizedRequest = Req<DrillRequest, 'recoveryPoint' | 'rehydration' | 'verify' | 'cleanup' | 'deadline'> & {
+  verify: Req<NonNullable<DrillRequest['verify']>, 'statementTimeoutMs' | 'schemas' | 'tables' | 'assertions'>;
+};
+
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+/** Validates a drill request (from HTTP, a queue message, a plan or a file); throws ValidationError. */
+export function parseDrillRequest(input: unknown, what = 'drill request'): NormalizedRequest {
+  const request = assertValid<DrillRequest>(schemaRef('drill-request.schema.json'), structuredClone(input), what) as NormalizedRequest;
+  const errors: { pointer: string; message: string }[] = [];
+  const check = (pointer: string, fn: () => void): void => {
+    try {
+      fn();
+    } catch (err) {
+      errors.push({ pointer, message: (err as Error).message });
+    }
+  };
+  check('/backupInstanceId', () => parseBackupInstanceId(request.backupInstanceId));
+  if (request.target.kind === 'database') {
+    const target = request.target;
+    check('/target/serverId', () => parseArmId(target.serverId, 'target server id'));
+  }
+  if (parseIsoDuration(request.deadline) === undefined || parseIsoDuration(request.deadline)! <= 0) {
+    errors.push({ pointer: '/deadline', message: 'must be a positive ISO 8601 duration such as PT12H or P3D' });
+  }
+  if (request.cleanup.keepFor !== undefined && !parseIsoDuration(request.cleanup.keepFor)) {
+    errors.push({ pointer: '/cleanup/keepFor', message: 'must be a positive ISO 8601 duration such as PT2H' });
+  }
+  if (request.recoveryPoint.before && Number.isNaN(Date.parse(request.recoveryPoint.before))) {
+    errors.push({ pointer: '/recoveryPoint/before', message: 'must be a date-time such as 2026-11-01T00:00:00Z' });
+  }
+  if (errors.length) throw new ValidationError(what, errors);
+  return request;
+}
+
+/** Settings the orchestrator needs from configuration (it cannot read it itself). */
+export interface DrillSettings {
+  jobPoll: JobPollSettings;
+  /** Polls per sub-orchestration generation before continueAsNew, which keeps history bounded. */
+  pollsPerGeneration: number;
+  /** Whole-activity retries for retryable failures. */
+  activityRetry: { maxAttempts: number; firstDelaySeconds: number; maxDelaySeconds: number };
+}
+
+export interface DrillTrigger {
+  kind: 'http' | 'queue' | 'timer' | 'cli' | 'test';
+  plan?: string;
+  slot?: string;
+}
+
+/** The restoreDrill orchestration's input: small plain JSON, no secrets. */
+export interface DrillInput {
+  drillId: string;
+  request: NormalizedRequest;
+  trigger: DrillTrigger;
+  settings: DrillSettings;
+}
+
+export const DEFAULT_SETTINGS: DrillSettings = {
+  jobPoll: { initialSeconds: 10, factor: 1.5, maxSeconds: 120 },
+  pollsPerGeneration: 50,
+  activityRetry: { maxAttempts: 4, firstDelaySeconds: 5, maxDelaySeconds: 60 },
+};

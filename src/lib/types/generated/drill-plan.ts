@@ -1,0 +1,255 @@
+/* Generated from schemas/drill-plan.schema.json by scripts/gen-types.mjs. Do not edit. */
+
+export type RecoveryPointPolicy = {
+  /**
+   * latest; id (with id); latestBefore (with before); randomWithinWindow (with windowDays, drawn deterministically from the drill id); oldest.
+   */
+  policy: 'latest' | 'id' | 'latestBefore' | 'randomWithinWindow' | 'oldest';
+  id?: string;
+  before?: string;
+  windowDays?: number;
+  /**
+   * Which points qualify: preferVault (vault copies first, archive only if nothing else), VaultStore only, ArchiveStore only (archived points are restored with rehydration), any.
+   */
+  dataStore?: 'preferVault' | 'VaultStore' | 'ArchiveStore' | 'any';
+};
+/**
+ * This interface was referenced by `DrillRequest`'s JSON-Schema
+ * via the `definition` "RecoveryPointPolicy".
+ */
+export type RecoveryPointPolicy1 = {
+  /**
+   * latest; id (with id); latestBefore (with before); randomWithinWindow (with windowDays, drawn deterministically from the drill id); oldest.
+   */
+  policy: 'latest' | 'id' | 'latestBefore' | 'randomWithinWindow' | 'oldest';
+  id?: string;
+  before?: string;
+  windowDays?: number;
+  /**
+   * Which points qualify: preferVault (vault copies first, archive only if nothing else), VaultStore only, ArchiveStore only (archived points are restored with rehydration), any.
+   */
+  dataStore?: 'preferVault' | 'VaultStore' | 'ArchiveStore' | 'any';
+};
+/**
+ * Scheduled drills (app setting DRILL_PLANS, a JSON array): each plan starts its request at most once per schedule slot.
+ */
+export type DrillPlans = DrillPlan[];
+
+export interface DrillPlan {
+  name: string;
+  /**
+   * NCRONTAB with seconds: {second} {minute} {hour} {day} {month} {day-of-week}, e.g. 0 0 3 * * 1 (Mondays 03:00).
+   */
+  schedule: string;
+  /**
+   * IANA time zone the schedule is read in.
+   */
+  timeZone?: string;
+  /**
+   * A slot missed by more than this (host down) is not started late.
+   */
+  startWindowMinutes?: number;
+  enabled?: boolean;
+  request: DrillRequest;
+}
+/**
+ * A restore drill: which backup to restore, where, how to verify it, and what to clean up. Unknown fields are rejected. Secrets never appear here: credentials are Key Vault secret URIs, read by the activities that need them.
+ */
+export interface DrillRequest {
+  /**
+   * ARM id of the backup instance (…/Microsoft.DataProtection/backupVaults/{vault}/backupInstances/{name}).
+   */
+  backupInstanceId: string;
+  /**
+   * Free text shown in the report.
+   */
+  label?: string;
+  recoveryPoint?: RecoveryPointPolicy;
+  target: DatabaseTarget | FilesTarget;
+  rehydration?: Rehydration;
+  verify?: Verification;
+  cleanup?: CleanupPolicy;
+  targets?: DrillTargets;
+  /**
+   * ISO 8601 duration after which the drill stops waiting, fails and cleans up (archive-tier rehydration can take days: raise it).
+   */
+  deadline?: string;
+  /**
+   * Caller's key: the drill instance id derives from it, so a retried start never runs a second drill.
+   */
+  idempotencyKey?: string;
+}
+/**
+ * Restore as a new database on a Single Server (Alternate-Location Recovery).
+ *
+ * This interface was referenced by `DrillRequest`'s JSON-Schema
+ * via the `definition` "DatabaseTarget".
+ */
+export interface DatabaseTarget {
+  kind: 'database';
+  /**
+   * ARM id of the target server.
+   */
+  serverId: string;
+  /**
+   * Name of the database to create; default pgdrill_{drill id}. The pgdrill_ prefix is what cleanup trusts.
+   */
+  databaseName?: string;
+  /**
+   * Key Vault secret URI holding a connection string (Server=…;Port=…;Database=…;User Id=…;Password=…;).
+   *
+   * This interface was referenced by `DrillRequest`'s JSON-Schema
+   * via the `definition` "SecretUri".
+   */
+  secretUri: string;
+  restoreLocation?: string;
+}
+/**
+ * Restore as files (pg_dump custom format) into a blob container; optionally load them into a drill server.
+ *
+ * This interface was referenced by `DrillRequest`'s JSON-Schema
+ * via the `definition` "FilesTarget".
+ */
+export interface FilesTarget {
+  kind: 'files';
+  containerUrl: string;
+  containerArmId?: string;
+  /**
+   * Prefix of the restored files; default pgdrill-{drill id}. The pgdrill- prefix is what cleanup trusts.
+   */
+  filePrefix?: string;
+  restoreLocation?: string;
+  load?: LoadTarget;
+}
+/**
+ * The drill server the restored dumps are loaded into (pg_restore --exit-on-error into scratch databases named pgdrill_{drill id}_{database}).
+ *
+ * This interface was referenced by `DrillRequest`'s JSON-Schema
+ * via the `definition` "Load".
+ */
+export interface LoadTarget {
+  host: string;
+  port?: number;
+  adminDatabase?: string;
+  /**
+   * Key Vault secret URI holding a connection string (Server=…;Port=…;Database=…;User Id=…;Password=…;).
+   *
+   * This interface was referenced by `DrillRequest`'s JSON-Schema
+   * via the `definition` "SecretUri".
+   */
+  secretUri: string;
+  sslMode?: 'disable' | 'prefer' | 'require' | 'verify-full';
+  /**
+   * pg_restore --no-owner (the drill server has not the source's roles).
+   */
+  noOwner?: boolean;
+  /**
+   * pg_restore --no-privileges (skip GRANT/REVOKE).
+   */
+  noPrivileges?: boolean;
+  /**
+   * pg_restore --jobs.
+   */
+  jobs?: number;
+}
+export interface Rehydration {
+  priority?: 'Standard' | 'High';
+  retentionDays?: number;
+}
+export interface Verification {
+  statementTimeoutMs?: number;
+  schemas?: string[];
+  tables?: TableCheck[];
+  canary?: Canary;
+  assertions?: Assertion[];
+}
+/**
+ * This interface was referenced by `DrillRequest`'s JSON-Schema
+ * via the `definition` "TableCheck".
+ */
+export interface TableCheck {
+  /**
+   * schema.table
+   */
+  name: string;
+  minRows?: number;
+  /**
+   * Use pg_class.reltuples instead of count(*).
+   */
+  estimate?: boolean;
+  /**
+   * Source database name (files restores of several databases); default: every restored database.
+   */
+  database?: string;
+}
+export interface Canary {
+  /**
+   * Returns one timestamp, e.g. SELECT max(updated_at) FROM orders.
+   */
+  sql: string;
+  toleranceMinutes?: number;
+  database?: string;
+}
+/**
+ * This interface was referenced by `DrillRequest`'s JSON-Schema
+ * via the `definition` "Assertion".
+ */
+export interface Assertion {
+  name: string;
+  /**
+   * A query whose first column of the first row is compared with expected (as text).
+   */
+  sql: string;
+  expected: string | number | boolean | null;
+  database?: string;
+}
+export interface CleanupPolicy {
+  policy: 'always' | 'onSuccess' | 'never' | 'keep';
+  /**
+   * With policy keep: how long to keep the restored data before the drill removes it (ISO 8601 duration).
+   */
+  keepFor?: string;
+}
+/**
+ * Objectives the report compares against.
+ */
+export interface DrillTargets {
+  /**
+   * Recovery time objective: restore trigger to data verified.
+   */
+  rtoMinutes?: number;
+  /**
+   * Recovery point objective: age of the recovery point at drill start.
+   */
+  rpoHours?: number;
+}
+/**
+ * This interface was referenced by `DrillRequest`'s JSON-Schema
+ * via the `definition` "Rehydration".
+ */
+export interface Rehydration1 {
+  priority?: 'Standard' | 'High';
+  retentionDays?: number;
+}
+/**
+ * This interface was referenced by `DrillRequest`'s JSON-Schema
+ * via the `definition` "Verification".
+ */
+export interface Verification1 {
+  statementTimeoutMs?: number;
+  schemas?: string[];
+  tables?: TableCheck[];
+  canary?: Canary;
+  assertions?: Assertion[];
+}
+/**
+ * This interface was referenced by `DrillRequest`'s JSON-Schema
+ * via the `definition` "CleanupPolicy".
+ */
+export interface CleanupPolicy1 {
+  policy: 'always' | 'onSuccess' | 'never' | 'keep';
+  /**
+   * With policy keep: how long to keep the restored data before the drill removes it (ISO 8601 duration).
+   */
+  keepFor?: string;
+}
