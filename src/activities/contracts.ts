@@ -122,7 +122,15 @@ export type VerifyOutput = CheckResult[];
 
 export type CreatedResource =
   | { kind: 'database'; name: string; serverId: string; secretUri: string }
-  | { kind: 'scratchDatabase'; name: string; host: string; port: number; adminDatabase: string; secretUri: string; sslMode?: string }
+  | {
+      kind: 'scratchDatabase';
+      name: string;
+      host: string;
+      port: number;
+      adminDatabase: string;
+      secretUri: string;
+      sslMode?: string;
+    }
   | { kind: 'blobs'; containerUrl: string; prefix: string; names: string[] };
 
 export interface CleanupInput {

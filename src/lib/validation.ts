@@ -14,7 +14,13 @@ import { ValidationError, type FieldError } from './errors';
 export const SCHEMA_BASE = 'https://pg-restore-drill.local/schemas/';
 
 // strictRequired is off so that if/then can require a property declared beside it (drill-request recoveryPoint).
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, useDefaults: true, allowUnionTypes: true });
+const ajv = new Ajv2020({
+  allErrors: true,
+  strict: true,
+  strictRequired: false,
+  useDefaults: true,
+  allowUnionTypes: true,
+});
 addFormats(ajv);
 ajv.addSchema(configSchema);
 ajv.addSchema(dataProtectionSchema);

@@ -29,7 +29,12 @@ export type WaitOutcome = 'elapsed' | 'cancelled' | 'deadline';
  * Waits until `fireAt` (chained timers of at most 3 days), unless the drill is cancelled or its deadline
  * comes first. `cancel` is the drill's one cancel-event task, shared by every wait.
  */
-export function* waitUntil(ctx: Ctx, fireAt: Date, deadline: Date, cancel: df.Task | undefined): Generator<df.Task, WaitOutcome, unknown> {
+export function* waitUntil(
+  ctx: Ctx,
+  fireAt: Date,
+  deadline: Date,
+  cancel: df.Task | undefined,
+): Generator<df.Task, WaitOutcome, unknown> {
   for (;;) {
     const t = now(ctx).getTime();
     if (t >= fireAt.getTime()) return 'elapsed';
@@ -80,10 +85,16 @@ export function* callActivity<T>(
     if (result.ok) return result.value;
     const error = result.error;
     if (!error.isRetryable || attempt >= maxAttempts) throw new DrillFailure(error);
-    const delay = Math.max(error.retryAfterSeconds ?? 0, Math.min(maxDelaySeconds, firstDelaySeconds * 2 ** (attempt - 1)));
+    const delay = Math.max(
+      error.retryAfterSeconds ?? 0,
+      Math.min(maxDelaySeconds, firstDelaySeconds * 2 ** (attempt - 1)),
+    );
     log(ctx, 'retrying activity', { activity: name, attempt, code: error.code, delaySeconds: delay });
     const outcome = yield* waitUntil(ctx, new Date(now(ctx).getTime() + delay * 1000), deadline, cancel);
     if (outcome === 'cancelled') throw new DrillFailure(failure('Cancelled', 'the drill was cancelled'));
-    if (outcome === 'deadline') throw new DrillFailure(failure('DeadlineExceeded', `the drill's deadline passed while retrying ${name}`));
+    if (outcome === 'deadline')
+      throw new DrillFailure(
+        failure('DeadlineExceeded', `the drill's deadline passed while retrying ${name}`),
+      );
   }
 }

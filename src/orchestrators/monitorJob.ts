@@ -20,7 +20,9 @@ export interface MonitorJobInput {
   last?: JobSummary;
 }
 
-export type MonitorJobOutput = { ok: true; job: JobSummary; polls: number } | { ok: false; error: FailureInfo; job?: JobSummary; polls: number };
+export type MonitorJobOutput =
+  | { ok: true; job: JobSummary; polls: number }
+  | { ok: false; error: FailureInfo; job?: JobSummary; polls: number };
 
 export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unknown> {
   const input = ctx.df.getInput<MonitorJobInput>();
@@ -33,14 +35,37 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
     for (;;) {
       // The first poll of a drill goes at once: short jobs (and the emulator's) are often done already.
       if (polls > 0) {
-        const fireAt = new Date(now(ctx).getTime() + jobPollDelaySeconds(polls - 1, input.settings.jobPoll) * 1000);
+        const fireAt = new Date(
+          now(ctx).getTime() + jobPollDelaySeconds(polls - 1, input.settings.jobPoll) * 1000,
+        );
         const outcome = yield* waitUntil(ctx, fireAt, deadline, cancel);
-        if (outcome === 'cancelled') return { ok: false, error: failure('Cancelled', 'the drill was cancelled'), ...(job ? { job } : {}), polls };
+        if (outcome === 'cancelled')
+          return {
+            ok: false,
+            error: failure('Cancelled', 'the drill was cancelled'),
+            ...(job ? { job } : {}),
+            polls,
+          };
         if (outcome === 'deadline') {
-          return { ok: false, error: failure('DeadlineExceeded', `backup job ${input.jobId} was still ${job?.status ?? 'running'} at the drill's deadline`), ...(job ? { job } : {}), polls };
+          return {
+            ok: false,
+            error: failure(
+              'DeadlineExceeded',
+              `backup job ${input.jobId} was still ${job?.status ?? 'running'} at the drill's deadline`,
+            ),
+            ...(job ? { job } : {}),
+            polls,
+          };
         }
       }
-      job = yield* callActivity<JobSummary>(ctx, ACTIVITIES.getJob, { vaultId: input.vaultId, jobId: input.jobId } satisfies GetJobInput, input.settings, deadline, cancel);
+      job = yield* callActivity<JobSummary>(
+        ctx,
+        ACTIVITIES.getJob,
+        { vaultId: input.vaultId, jobId: input.jobId } satisfies GetJobInput,
+        input.settings,
+        deadline,
+        cancel,
+      );
       polls++;
       generationPolls++;
       ctx.df.setCustomStatus({ jobId: input.jobId, status: job.status, progress: job.progress, polls });
@@ -56,5 +81,10 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
     throw err;
   }
   if (job.succeeded) return { ok: true, job, polls };
-  return { ok: false, error: job.error ?? failure('JobFailed', `backup job ${job.id} ended ${job.status}`), job, polls };
+  return {
+    ok: false,
+    error: job.error ?? failure('JobFailed', `backup job ${job.id} ended ${job.status}`),
+    job,
+    polls,
+  };
 }

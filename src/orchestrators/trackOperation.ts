@@ -37,11 +37,27 @@ export function* trackOperation(ctx: Ctx): Generator<df.Task, TrackOperationOutp
     while (state.status === 'running') {
       const fireAt = new Date(now(ctx).getTime() + operationPollDelaySeconds(state.retryAfterSeconds) * 1000);
       const outcome = yield* waitUntil(ctx, fireAt, deadline, cancel);
-      if (outcome === 'cancelled') return { ok: false, error: failure('Cancelled', 'the drill was cancelled'), state, polls };
+      if (outcome === 'cancelled')
+        return { ok: false, error: failure('Cancelled', 'the drill was cancelled'), state, polls };
       if (outcome === 'deadline') {
-        return { ok: false, error: failure('DeadlineExceeded', `the ${state.operation} operation was still running at the drill's deadline`), state, polls };
+        return {
+          ok: false,
+          error: failure(
+            'DeadlineExceeded',
+            `the ${state.operation} operation was still running at the drill's deadline`,
+          ),
+          state,
+          polls,
+        };
       }
-      state = yield* callActivity<PollState>(ctx, ACTIVITIES.pollOperation, { state } satisfies PollInput, input.settings, deadline, cancel);
+      state = yield* callActivity<PollState>(
+        ctx,
+        ACTIVITIES.pollOperation,
+        { state } satisfies PollInput,
+        input.settings,
+        deadline,
+        cancel,
+      );
       polls++;
       generationPolls++;
       ctx.df.setCustomStatus({ operation: state.operation, polls, status: state.serviceStatus });
@@ -56,5 +72,11 @@ export function* trackOperation(ctx: Ctx): Generator<df.Task, TrackOperationOutp
     throw err;
   }
   if (state.status === 'succeeded') return { ok: true, state, polls };
-  return { ok: false, error: state.error ?? failure('OperationFailed', `the ${state.operation} operation ended ${state.status}`), state, polls };
+  return {
+    ok: false,
+    error:
+      state.error ?? failure('OperationFailed', `the ${state.operation} operation ended ${state.status}`),
+    state,
+    polls,
+  };
 }

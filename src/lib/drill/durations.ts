@@ -2,7 +2,10 @@
 
 /** ISO 8601 duration (PnDTnHnMnS, no years/months) in milliseconds; undefined when not of that form. */
 export function parseIsoDuration(value: string): number | undefined {
-  const m = /^P(?!$)(?:(\d+(?:\.\d+)?)D)?(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value.trim());
+  const m =
+    /^P(?!$)(?:(\d+(?:\.\d+)?)D)?(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(
+      value.trim(),
+    );
   if (!m) return undefined;
   const [, d, h, min, s] = m;
   return ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min ?? 0)) * 60_000 + Number(s ?? 0) * 1000;
@@ -19,7 +22,13 @@ export function parseJobDurationSeconds(value: string | null | undefined): numbe
   const m = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(value.trim());
   if (!m) return undefined;
   const [, days, h, min, s, frac] = m;
-  return Number(days ?? 0) * 86400 + Number(h) * 3600 + Number(min) * 60 + Number(s) + (frac ? Number(`0.${frac}`) : 0);
+  return (
+    Number(days ?? 0) * 86400 +
+    Number(h) * 3600 +
+    Number(min) * 60 +
+    Number(s) +
+    (frac ? Number(`0.${frac}`) : 0)
+  );
 }
 
 export function seconds(fromIso: string, toIso: string): number {

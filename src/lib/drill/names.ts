@@ -18,7 +18,10 @@ export function fnv1a(text: string): number {
 
 /** A short, lower-case token of a drill id fit for database names and blob prefixes. */
 export function drillToken(drillId: string): string {
-  const clean = drillId.toLowerCase().replace(/[^a-z0-9]+/g, '').slice(-16);
+  const clean = drillId
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '')
+    .slice(-16);
   return `${clean}${fnv1a(drillId).toString(36)}`.slice(0, 24);
 }
 
@@ -40,10 +43,18 @@ export function scratchDatabaseName(drillId: string, database: string): string {
 
 /** Cleanup's guard: a database name this drill may drop. */
 export function isDrillDatabase(name: string, drillId: string, recorded: readonly string[]): boolean {
-  return name.startsWith(DB_PREFIX) && recorded.includes(name) && name.length <= MAX_IDENTIFIER && drillId.length > 0;
+  return (
+    name.startsWith(DB_PREFIX) &&
+    recorded.includes(name) &&
+    name.length <= MAX_IDENTIFIER &&
+    drillId.length > 0
+  );
 }
 
 /** Instance id of a drill started by a plan for one schedule slot. */
 export function planInstanceId(plan: string, slot: Date): string {
-  return `plan-${plan}-${slot.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}`;
+  return `plan-${plan}-${slot
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z')}`;
 }

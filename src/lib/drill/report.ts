@@ -41,15 +41,28 @@ export function verdictOf(record: DrillRecord): DrillReport['verdict'] {
 }
 
 export function buildReport(record: DrillRecord, endedAt: string): DrillReport {
-  const rtoSeconds = record.triggeredAt && record.verifiedAt ? secondsBetween(record.triggeredAt, record.verifiedAt) : undefined;
-  const rpoSeconds = record.recoveryPoint ? (Date.parse(record.startedAt) - Date.parse(record.recoveryPoint.time)) / 1000 : undefined;
+  const rtoSeconds =
+    record.triggeredAt && record.verifiedAt
+      ? secondsBetween(record.triggeredAt, record.verifiedAt)
+      : undefined;
+  const rpoSeconds = record.recoveryPoint
+    ? (Date.parse(record.startedAt) - Date.parse(record.recoveryPoint.time)) / 1000
+    : undefined;
   const targets = record.request.targets;
   const objectives: NonNullable<DrillReport['objectives']> = {};
   if (targets?.rtoMinutes !== undefined && rtoSeconds !== undefined) {
-    objectives.rto = { targetSeconds: targets.rtoMinutes * 60, actualSeconds: rtoSeconds, met: rtoSeconds <= targets.rtoMinutes * 60 };
+    objectives.rto = {
+      targetSeconds: targets.rtoMinutes * 60,
+      actualSeconds: rtoSeconds,
+      met: rtoSeconds <= targets.rtoMinutes * 60,
+    };
   }
   if (targets?.rpoHours !== undefined && rpoSeconds !== undefined) {
-    objectives.rpo = { targetSeconds: targets.rpoHours * 3600, actualSeconds: rpoSeconds, met: rpoSeconds <= targets.rpoHours * 3600 };
+    objectives.rpo = {
+      targetSeconds: targets.rpoHours * 3600,
+      actualSeconds: rpoSeconds,
+      met: rpoSeconds <= targets.rpoHours * 3600,
+    };
   }
   const verdict = verdictOf(record);
   const failedCheck = record.verification.find((c) => c.status === 'failed' || c.status === 'error');
@@ -60,7 +73,9 @@ export function buildReport(record: DrillRecord, endedAt: string): DrillReport {
           phase: 'verify',
           code: 'VerificationFailed',
           message: `${failedCheck.check}${failedCheck.database ? ` (${failedCheck.database})` : ''}: ${failedCheck.message}`,
-          recommendedActions: ['Inspect the restored data: the backup restored, but it is not what the verification expects.'],
+          recommendedActions: [
+            'Inspect the restored data: the backup restored, but it is not what the verification expects.',
+          ],
           isRetryable: false,
           isUserError: false,
         }
@@ -115,8 +130,12 @@ function dur(s: number | undefined): string {
 /** A self-contained HTML page for one report. */
 export function renderReportHtml(r: DrillReport): string {
   const badge = { passed: '#1a7f37', failed: '#cf222e', cancelled: '#9a6700' }[r.verdict];
-  const rows = (items: string[][]) => items.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
-  const target = r.request.target.kind === 'database' ? `database on ${esc(r.request.target.serverId)}` : `files in ${esc(r.request.target.containerUrl)}`;
+  const rows = (items: string[][]) =>
+    items.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
+  const target =
+    r.request.target.kind === 'database'
+      ? `database on ${esc(r.request.target.serverId)}`
+      : `files in ${esc(r.request.target.containerUrl)}`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Restore drill ${esc(r.drillId)}: ${r.verdict}</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1f2328}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left}th{background:#f6f8fa}.v{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;background:${badge}}code{font-size:12px}</style></head><body>
 <h1>Restore drill <code>${esc(r.drillId)}</code> <span class="v">${r.verdict}</span></h1>

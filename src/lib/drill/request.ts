@@ -14,15 +14,25 @@ export type { DrillRequest };
 type Req<T, K extends keyof T> = T & Required<Pick<T, K>>;
 
 /** A request after validation: every defaulted field is present. */
-export type NormalizedRequest = Req<DrillRequest, 'recoveryPoint' | 'rehydration' | 'verify' | 'cleanup' | 'deadline'> & {
-  verify: Req<NonNullable<DrillRequest['verify']>, 'statementTimeoutMs' | 'schemas' | 'tables' | 'assertions'>;
+export type NormalizedRequest = Req<
+  DrillRequest,
+  'recoveryPoint' | 'rehydration' | 'verify' | 'cleanup' | 'deadline'
+> & {
+  verify: Req<
+    NonNullable<DrillRequest['verify']>,
+    'statementTimeoutMs' | 'schemas' | 'tables' | 'assertions'
+  >;
 };
 
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
 /** Validates a drill request (from HTTP, a queue message, a plan or a file); throws ValidationError. */
 export function parseDrillRequest(input: unknown, what = 'drill request'): NormalizedRequest {
-  const request = assertValid<DrillRequest>(schemaRef('drill-request.schema.json'), structuredClone(input), what) as NormalizedRequest;
+  const request = assertValid<DrillRequest>(
+    schemaRef('drill-request.schema.json'),
+    structuredClone(input),
+    what,
+  ) as NormalizedRequest;
   const errors: { pointer: string; message: string }[] = [];
   const check = (pointer: string, fn: () => void): void => {
     try {
@@ -37,13 +47,22 @@ export function parseDrillRequest(input: unknown, what = 'drill request'): Norma
     check('/target/serverId', () => parseArmId(target.serverId, 'target server id'));
   }
   if (parseIsoDuration(request.deadline) === undefined || parseIsoDuration(request.deadline)! <= 0) {
-    errors.push({ pointer: '/deadline', message: 'must be a positive ISO 8601 duration such as PT12H or P3D' });
+    errors.push({
+      pointer: '/deadline',
+      message: 'must be a positive ISO 8601 duration such as PT12H or P3D',
+    });
   }
   if (request.cleanup.keepFor !== undefined && !parseIsoDuration(request.cleanup.keepFor)) {
-    errors.push({ pointer: '/cleanup/keepFor', message: 'must be a positive ISO 8601 duration such as PT2H' });
+    errors.push({
+      pointer: '/cleanup/keepFor',
+      message: 'must be a positive ISO 8601 duration such as PT2H',
+    });
   }
   if (request.recoveryPoint.before && Number.isNaN(Date.parse(request.recoveryPoint.before))) {
-    errors.push({ pointer: '/recoveryPoint/before', message: 'must be a date-time such as 2026-11-01T00:00:00Z' });
+    errors.push({
+      pointer: '/recoveryPoint/before',
+      message: 'must be a date-time such as 2026-11-01T00:00:00Z',
+    });
   }
   if (errors.length) throw new ValidationError(what, errors);
   return request;

@@ -27,7 +27,12 @@ function byTime(a: PointSummary, b: PointSummary): number {
   return Date.parse(a.time) - Date.parse(b.time) || a.id.localeCompare(b.id);
 }
 
-export function selectRecoveryPoint(points: PointSummary[], policy: SelectionPolicy, drillStart: Date, seed: string): Selection {
+export function selectRecoveryPoint(
+  points: PointSummary[],
+  policy: SelectionPolicy,
+  drillStart: Date,
+  seed: string,
+): Selection {
   const store = policy.dataStore ?? 'preferVault';
   const hasVault = (p: PointSummary) => p.stores.includes('VaultStore');
   const hasArchive = (p: PointSummary) => p.stores.includes('ArchiveStore');
@@ -48,7 +53,8 @@ export function selectRecoveryPoint(points: PointSummary[], policy: SelectionPol
       pool = vault.length ? vault : points.filter(hasArchive);
     }
   }
-  if (policy.policy === 'latestBefore') pool = pool.filter((p) => Date.parse(p.time) <= Date.parse(policy.before!));
+  if (policy.policy === 'latestBefore')
+    pool = pool.filter((p) => Date.parse(p.time) <= Date.parse(policy.before!));
   if (policy.policy === 'randomWithinWindow') {
     const from = drillStart.getTime() - policy.windowDays! * 86_400_000;
     pool = pool.filter((p) => Date.parse(p.time) >= from && Date.parse(p.time) <= drillStart.getTime());

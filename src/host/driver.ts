@@ -1,0 +1,382 @@
+/**
+ * An in-process orchestration driver: runs orchestrators through durable-functions' own replay engine, the way
+ * the Functions host does. Each episode replays the instance's history and yields decisions; the driver turns
+ * new decisions into history (TaskScheduled, TimerCreated, SubOrchestrationInstanceCreated), runs the
+ * activities (with a concurrency limit), fires durable timers on its clock, starts sub-orchestrations, delivers
+ * raised events, and handles continueAsNew by starting a fresh history. Used by tests and by the standalone
+ * host; orchestrators and activities are the very same functions Azure Functions registers.
+ */
+import {
+  EVENT_TYPE,
+  events,
+  runEpisode,
+  type Decision,
+  type HistoryEvent,
+  type OrchestratorFunction,
+} from './replayEngine';
+import { RealClock, type Clock } from './clock';
+
+export type ActivityFunction = (input: unknown) => Promise<unknown>;
+
+export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated';
+
+export interface InstanceStatus {
+  instanceId: string;
+  name: string;
+  runtimeStatus: RuntimeStatus;
+  input: unknown;
+  output: unknown;
+  customStatus: unknown;
+  createdTime: string;
+  lastUpdatedTime: string;
+  /** Events in the current generation's history. */
+  historyLength: number;
+  /** continueAsNew generations so far. */
+  generation: number;
+  parentInstanceId?: string;
+}
+
+export class InstanceExistsError extends Error {
+  readonly code = 'InstanceExists';
+}
+
+export interface DriverOptions {
+  orchestrators: Record<string, OrchestratorFunction>;
+  activities: Record<string, ActivityFunction>;
+  clock?: Clock;
+  /** Activities running at once (the rest wait their turn). */
+  activityConcurrency?: number;
+  log?: (line: Record<string, unknown>) => void;
+  /** Keeps each generation's full history, for tests that inspect it. */
+  keepHistories?: boolean;
+}
+
+interface Instance {
+  id: string;
+  name: string;
+  input: unknown;
+  status: RuntimeStatus;
+  output?: unknown;
+  customStatus?: unknown;
+  createdAt: number;
+  updatedAt: number;
+  history: HistoryEvent[];
+  /** Decisions already turned into history in this generation. */
+  decisionsSeen: number;
+  /** The engine's task sequence: the id of the next activity/timer/sub-orchestration. */
+  nextTaskId: number;
+  generation: number;
+  parent?: { instanceId: string; taskId: number; generation: number };
+  inbox: HistoryEvent[];
+  running: boolean;
+  cancelTimers: Map<number, () => void>;
+  waiters: ((s: InstanceStatus) => void)[];
+}
+
+const TERMINAL: RuntimeStatus[] = ['Completed', 'Failed', 'Terminated'];
+
+export class OrchestrationDriver {
+  private readonly instances = new Map<string, Instance>();
+  private readonly clock: Clock;
+  private readonly concurrency: number;
+  private activeActivities = 0;
+  private readonly activityQueue: (() => void)[] = [];
+  private busy = 0;
+  /** Generations' histories (only with keepHistories). */
+  readonly histories = new Map<string, HistoryEvent[][]>();
+  /** Activity calls made, by name. */
+  readonly activityCalls = new Map<string, number>();
+
+  constructor(private readonly options: DriverOptions) {
+    this.clock = options.clock ?? new RealClock();
+    this.concurrency = options.activityConcurrency ?? 8;
+  }
+
+  private log(line: Record<string, unknown>): void {
+    this.options.log?.({ time: new Date(this.clock.now()).toISOString(), source: 'driver', ...line });
+  }
+
+  // ---- client API ----
+
+  async start(
+    name: string,
+    input: unknown,
+    instanceId: string,
+    parent?: Instance['parent'],
+  ): Promise<string> {
+    if (!this.options.orchestrators[name]) throw new Error(`no orchestrator named ${name}`);
+    const existing = this.instances.get(instanceId);
+    if (existing && !TERMINAL.includes(existing.status))
+      throw new InstanceExistsError(`instance ${instanceId} already exists and is ${existing.status}`);
+    const t = this.clock.now();
+    const inst: Instance = {
+      id: instanceId,
+      name,
+      input: JSON.parse(JSON.stringify(input ?? null)),
+      status: 'Pending',
+      createdAt: t,
+      updatedAt: t,
+      history: [],
+      decisionsSeen: 0,
+      nextTaskId: 0,
+      generation: 0,
+      ...(parent ? { parent } : {}),
+      inbox: [events.executionStarted(new Date(t), name, input)],
+      running: false,
+      cancelTimers: new Map(),
+      waiters: existing?.waiters ?? [],
+    };
+    this.instances.set(instanceId, inst);
+    this.log({ message: 'instance started', instanceId, name });
+    this.schedule(inst);
+    return Promise.resolve(instanceId);
+  }
+
+  getStatus(instanceId: string): InstanceStatus | undefined {
+    const inst = this.instances.get(instanceId);
+    return inst ? this.statusOf(inst) : undefined;
+  }
+
+  list(): InstanceStatus[] {
+    return [...this.instances.values()].map((i) => this.statusOf(i));
+  }
+
+  /** The current generation's history (engine events). */
+  historyOf(instanceId: string): HistoryEvent[] {
+    return this.instances.get(instanceId)?.history ?? [];
+  }
+
+  raiseEvent(instanceId: string, name: string, data: unknown): boolean {
+    const inst = this.instances.get(instanceId);
+    if (!inst || TERMINAL.includes(inst.status)) return false;
+    inst.inbox.push(events.eventRaised(new Date(this.clock.now()), name, data));
+    this.schedule(inst);
+    return true;
+  }
+
+  terminate(instanceId: string, reason: string): boolean {
+    const inst = this.instances.get(instanceId);
+    if (!inst || TERMINAL.includes(inst.status)) return false;
+    this.finish(inst, 'Terminated', reason);
+    return true;
+  }
+
+  /** Resolves when the instance reaches a terminal status. */
+  waitForCompletion(instanceId: string, timeoutMs = 600_000): Promise<InstanceStatus> {
+    const inst = this.instances.get(instanceId);
+    if (!inst) return Promise.reject(new Error(`no instance ${instanceId}`));
+    if (TERMINAL.includes(inst.status)) return Promise.resolve(this.statusOf(inst));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`instance ${instanceId} did not finish within ${timeoutMs} ms (status ${inst.status})`),
+          ),
+        timeoutMs,
+      );
+      inst.waiters.push((s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+    });
+  }
+
+  // ---- engine loop ----
+
+  private statusOf(inst: Instance): InstanceStatus {
+    return {
+      instanceId: inst.id,
+      name: inst.name,
+      runtimeStatus: inst.status,
+      input: inst.input,
+      output: inst.output,
+      customStatus: inst.customStatus,
+      createdTime: new Date(inst.createdAt).toISOString(),
+      lastUpdatedTime: new Date(inst.updatedAt).toISOString(),
+      historyLength: inst.history.length,
+      generation: inst.generation,
+      ...(inst.parent ? { parentInstanceId: inst.parent.instanceId } : {}),
+    };
+  }
+
+  private work<T>(fn: () => Promise<T>): Promise<T> {
+    this.busy++;
+    return fn().finally(() => {
+      this.busy--;
+      if (this.busy === 0) setImmediate(() => this.busy === 0 && this.clock.idle());
+    });
+  }
+
+  private schedule(inst: Instance): void {
+    if (inst.running || inst.inbox.length === 0 || TERMINAL.includes(inst.status)) return;
+    inst.running = true;
+    void this.work(() => this.episode(inst)).catch((err: unknown) => {
+      this.log({ message: 'episode crashed', instanceId: inst.id, error: (err as Error).stack });
+      this.finish(inst, 'Failed', `driver: ${(err as Error).message}`);
+    });
+  }
+
+  private async episode(inst: Instance): Promise<void> {
+    try {
+      const t = new Date(this.clock.now());
+      for (const e of inst.history) e.IsPlayed = true;
+      inst.history.push(events.orchestratorStarted(t), ...inst.inbox.splice(0));
+      const fn = this.options.orchestrators[inst.name]!;
+      const result = await runEpisode(fn, {
+        instanceId: inst.id,
+        name: inst.name,
+        input: inst.input,
+        history: inst.history,
+        ...(inst.parent ? { parentInstanceId: inst.parent.instanceId } : {}),
+        log: (message) => this.log({ message, instanceId: inst.id }),
+      });
+      inst.customStatus = result.customStatus;
+      inst.updatedAt = this.clock.now();
+      if (inst.status === 'Pending') inst.status = 'Running';
+      const fresh = result.decisions.slice(inst.decisionsSeen);
+      inst.decisionsSeen = result.decisions.length;
+      let continueWith: { input: unknown } | undefined;
+      for (const d of fresh) {
+        if (d.kind === 'continueAsNew') continueWith = { input: d.input };
+        else this.apply(inst, d, t);
+      }
+      inst.history.push(events.orchestratorCompleted(t));
+      if (result.error !== undefined) {
+        this.finish(inst, 'Failed', result.error);
+      } else if (continueWith) {
+        this.continueAsNew(inst, continueWith.input);
+      } else if (result.isDone) {
+        inst.output = result.output;
+        this.finish(inst, 'Completed');
+      }
+    } finally {
+      inst.running = false;
+    }
+    this.schedule(inst);
+  }
+
+  private apply(inst: Instance, d: Exclude<Decision, { kind: 'continueAsNew' }>, t: Date): void {
+    if (d.kind === 'waitForEvent') return; // events are delivered by raiseEvent; nothing to schedule
+    const id = inst.nextTaskId++;
+    const generation = inst.generation;
+    const deliver = (event: HistoryEvent): void => {
+      const target = this.instances.get(inst.id);
+      if (!target || target !== inst || inst.generation !== generation || TERMINAL.includes(inst.status))
+        return;
+      inst.inbox.push(event);
+      this.schedule(inst);
+    };
+    switch (d.kind) {
+      case 'activity': {
+        inst.history.push(events.taskScheduled(t, id, d.name, d.input));
+        void this.work(() => this.runActivity(d.name, d.input)).then((outcome) => {
+          const now = new Date(this.clock.now());
+          deliver(
+            outcome.ok
+              ? events.taskCompleted(now, id, outcome.value)
+              : events.taskFailed(now, id, outcome.reason, outcome.details),
+          );
+        });
+        return;
+      }
+      case 'timer': {
+        inst.history.push(events.timerCreated(t, id, d.fireAt));
+        if (d.canceled) return;
+        const cancel = this.clock.schedule(d.fireAt.getTime(), () => {
+          inst.cancelTimers.delete(id);
+          deliver(events.timerFired(new Date(this.clock.now()), id, d.fireAt));
+        });
+        inst.cancelTimers.set(id, cancel);
+        return;
+      }
+      case 'subOrchestration': {
+        const childId = d.instanceId ?? `${inst.id}:${id}`;
+        inst.history.push(events.subOrchestrationCreated(t, id, d.name, childId, d.input));
+        void this.start(d.name, d.input, childId, { instanceId: inst.id, taskId: id, generation }).catch(
+          (err: unknown) => {
+            deliver(
+              events.subOrchestrationFailed(new Date(this.clock.now()), id, (err as Error).message, ''),
+            );
+          },
+        );
+        return;
+      }
+    }
+  }
+
+  private continueAsNew(inst: Instance, input: unknown): void {
+    for (const cancel of inst.cancelTimers.values()) cancel();
+    inst.cancelTimers.clear();
+    if (this.options.keepHistories)
+      this.histories.set(inst.id, [...(this.histories.get(inst.id) ?? []), inst.history]);
+    inst.generation++;
+    inst.input = input;
+    inst.history = [];
+    inst.decisionsSeen = 0;
+    inst.nextTaskId = 0;
+    // Events raised to the old generation that it did not consume are carried over, as the host does.
+    const carried = inst.inbox.filter((e) => e.EventType === EVENT_TYPE.EventRaised);
+    inst.inbox = [events.executionStarted(new Date(this.clock.now()), inst.name, input), ...carried];
+    this.log({ message: 'continued as new', instanceId: inst.id, generation: inst.generation });
+  }
+
+  private finish(inst: Instance, status: RuntimeStatus, error?: string): void {
+    for (const cancel of inst.cancelTimers.values()) cancel();
+    inst.cancelTimers.clear();
+    inst.status = status;
+    inst.updatedAt = this.clock.now();
+    if (error !== undefined) inst.output = error;
+    if (this.options.keepHistories)
+      this.histories.set(inst.id, [...(this.histories.get(inst.id) ?? []), inst.history]);
+    this.log({
+      message: `instance ${status.toLowerCase()}`,
+      instanceId: inst.id,
+      ...(error ? { error } : {}),
+    });
+    const parent = inst.parent ? this.instances.get(inst.parent.instanceId) : undefined;
+    if (
+      parent &&
+      inst.parent &&
+      parent.generation === inst.parent.generation &&
+      !TERMINAL.includes(parent.status)
+    ) {
+      const now = new Date(this.clock.now());
+      parent.inbox.push(
+        status === 'Completed'
+          ? events.subOrchestrationCompleted(now, inst.parent.taskId, inst.output)
+          : events.subOrchestrationFailed(
+              now,
+              inst.parent.taskId,
+              `${inst.name} ${status.toLowerCase()}`,
+              String(error ?? ''),
+            ),
+      );
+      this.schedule(parent);
+    }
+    const snapshot = this.statusOf(inst);
+    for (const w of inst.waiters.splice(0)) w(snapshot);
+  }
+
+  private async runActivity(
+    name: string,
+    input: unknown,
+  ): Promise<{ ok: true; value: unknown } | { ok: false; reason: string; details: string }> {
+    const fn = this.options.activities[name];
+    if (!fn) return { ok: false, reason: `no activity named ${name}`, details: '' };
+    this.activityCalls.set(name, (this.activityCalls.get(name) ?? 0) + 1);
+    if (this.activeActivities >= this.concurrency) await new Promise<void>((r) => this.activityQueue.push(r));
+    this.activeActivities++;
+    try {
+      return { ok: true, value: await fn(input) };
+    } catch (err) {
+      return {
+        ok: false,
+        reason: (err as Error).message ?? String(err),
+        details: (err as Error).stack ?? '',
+      };
+    } finally {
+      this.activeActivities--;
+      this.activityQueue.shift()?.();
+    }
+  }
+}
