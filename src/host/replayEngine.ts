@@ -4,7 +4,7 @@
  * orchestrator's decisions back, exactly as the Functions host does. durable-functions ships no types for
  * these deep imports, so their shapes are declared here.
  */
-/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call */
+/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- untyped deep imports, confined to this module */
 import type * as df from 'durable-functions';
 
 const lib = 'durable-functions/lib/src';
@@ -154,7 +154,7 @@ export async function runEpisode(
   try {
     const state = await listener(trigger, context);
     const decisions: Decision[] = [];
-    flatten(((state.actions as RawAction[][])[0] ?? []) as RawAction[], decisions);
+    flatten((state.actions as RawAction[][])[0] ?? [], decisions);
     return {
       isDone: state.isDone === true,
       decisions,

@@ -26,7 +26,7 @@ describe('orchestration driver', () => {
           return { a, b, input: ctx.df.getInput() };
         },
       },
-      { double: async (n: number) => n * 2 },
+      { double: (n: number) => Promise.resolve(n * 2) },
     );
     await d.start('seq', { hello: 'world' }, 'i1');
     const s = await d.waitForCompletion('i1');
@@ -82,7 +82,7 @@ describe('orchestration driver', () => {
           return { results, winner: winner === slow ? 'activity' : 'timer' };
         },
       },
-      { square: async (n: number) => n * n },
+      { square: (n: number) => Promise.resolve(n * n) },
     );
     await d.start('fan', null, 'f');
     expect((await d.waitForCompletion('f')).output).toEqual({ results: [1, 4, 9], winner: 'activity' });
