@@ -25,8 +25,10 @@ import {
 import {
   findPgTools,
   formatConnectionString,
+  quoteIdent,
   serverMajorVersion,
   startManagedCluster,
+  withClient,
   type ManagedCluster,
   type PgEndpoint,
 } from './postgres';
@@ -74,6 +76,10 @@ function close(server: Server | HttpServer): Promise<void> {
     if ('closeAllConnections' in server) server.closeAllConnections();
     server.close(() => resolve());
   });
+}
+
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
 function stderrLog(message: string, fields: Record<string, unknown> = {}): void {
@@ -131,6 +137,14 @@ export async function startEmulator(
           ? { host: cluster.host, port: cluster.port, user: cluster.user, password: cluster.password }
           : s.external!;
         const realMajor = await serverMajorVersion(admin);
+        if (cluster && s.kind === 'single') {
+          // Single Server logins are user@servername: give the local cluster that role, so a secret in
+          // Azure's format logs in unchanged (no client strips the suffix).
+          await withClient(admin, 'postgres', async (c) => {
+            const role = `${admin.user}@${s.name}`;
+            await c.query(`CREATE ROLE ${quoteIdent(role)} LOGIN SUPERUSER PASSWORD ${literal(admin.password)}`);
+          });
+        }
         servers.set(s.name, {
           config: s,
           armId: serverArmId(config.subscriptionId, s),

@@ -267,7 +267,7 @@ export interface SecretCredentials {
 }
 
 /** The credentials of a connection-string secret; throws with the reason when the format is not supported. */
-export function credentialsFromSecret(value: string, serverName?: string): SecretCredentials {
+export function credentialsFromSecret(value: string): SecretCredentials {
   const kv = parseConnectionString(value);
   const host = kv.server ?? kv.host;
   const user = kv['user id'] ?? kv.username ?? kv.user;
@@ -277,10 +277,7 @@ export function credentialsFromSecret(value: string, serverName?: string): Secre
   if (password === undefined) throw new Error('the Password key is missing');
   const port = kv.port ? Number(kv.port) : 5432;
   if (!Number.isInteger(port) || port <= 0) throw new Error(`Port "${kv.port}" is not a port number`);
-  // Single Server logins are user@servername; the local cluster knows the bare user.
-  const bareUser =
-    serverName && user.endsWith(`@${serverName}`) ? user.slice(0, -serverName.length - 1) : user;
-  return { host, port, database: kv.database ?? 'postgres', user: bareUser, password };
+  return { host, port, database: kv.database ?? 'postgres', user, password };
 }
 
 export async function withClient<T>(

@@ -158,7 +158,7 @@ async function validateDatabaseTarget(
   if (!secret.ok) return secret.v;
   let login: PgEndpoint;
   try {
-    const creds = credentialsFromSecret(secret.value, server.config.name);
+    const creds = credentialsFromSecret(secret.value);
     // Azure connects to the server named in the ARM id; the secret provides who logs in.
     login = { host: server.admin.host, port: server.admin.port, user: creds.user, password: creds.password };
   } catch (err) {

@@ -38,7 +38,7 @@ describe('emulator PostgreSQL helpers', () => {
       user: 'u@s',
       password: 'x;y"z',
     });
-    expect(credentialsFromSecret(round, 's')).toEqual({
+    expect(credentialsFromSecret(round)).toEqual({
       host: '127.0.0.1',
       port: 5433,
       database: 'd',

@@ -20,4 +20,68 @@ export interface AppConfig {
    * Client id of the user-assigned managed identity, when one is used (read by DefaultAzureCredential).
    */
   AZURE_CLIENT_ID?: string;
+  /**
+   * Host storage as a connection string (local development, Azurite: UseDevelopmentStorage=true or a full connection string). In Azure use the identity-based AzureWebJobsStorage__* settings instead.
+   */
+  AzureWebJobsStorage?: string;
+  /**
+   * Identity-based host storage: blob endpoint (drill reports are written here).
+   */
+  AzureWebJobsStorage__blobServiceUri?: string;
+  /**
+   * Identity-based host storage: queue endpoint (drill-requests queue).
+   */
+  AzureWebJobsStorage__queueServiceUri?: string;
+  /**
+   * Identity-based host storage: table endpoint (drill history table).
+   */
+  AzureWebJobsStorage__tableServiceUri?: string;
+  /**
+   * Identity-based host storage: use the managed identity.
+   */
+  AzureWebJobsStorage__credential?: 'managedidentity';
+  /**
+   * Identity-based host storage: client id of the user-assigned identity.
+   */
+  AzureWebJobsStorage__clientId?: string;
+  /**
+   * Durable task hub name (host.json reads it).
+   */
+  DURABLE_TASK_HUB_NAME?: string;
+  /**
+   * Table of drill records (and plan skips).
+   */
+  DRILL_REPORTS_TABLE?: string;
+  /**
+   * Blob container for the JSON and HTML reports.
+   */
+  DRILL_REPORTS_CONTAINER?: string;
+  /**
+   * Only for local storage emulators (Azurite): a connection string for reading and cleaning restore-as-files containers of that account. In Azure leave it unset: the managed identity is used.
+   */
+  RESTORE_STORAGE_CONNECTION_STRING?: string;
+  /**
+   * Directory of pg_restore when it is not on PATH.
+   */
+  PG_BIN_DIR?: string;
+  /**
+   * Scheduled drills: a JSON array (schemas/drill-plan.schema.json).
+   */
+  DRILL_PLANS?: string;
+  /**
+   * NCRONTAB of the timer that starts due drill plans.
+   */
+  DRILL_TIMER_SCHEDULE?: string;
+  /**
+   * First backup job poll interval.
+   */
+  DRILL_JOB_POLL_INITIAL_SECONDS?: string;
+  /**
+   * Longest backup job poll interval (completion is noticed within it).
+   */
+  DRILL_JOB_POLL_MAX_SECONDS?: string;
+  /**
+   * First wait before retrying an activity that failed with a retryable error.
+   */
+  DRILL_RETRY_FIRST_DELAY_SECONDS?: string;
 }

@@ -1,0 +1,131 @@
+/**
+ * Where drill records live: one table row per drill (the index: verdict, times, RTO/RPO, where the report
+ * is) and the full report as JSON and HTML blobs. Plan skips are rows too. Azure Table storage in Azure,
+ * Azurite locally.
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import { TableClient } from '@azure/data-tables';
+import type { BlobServiceClient } from '@azure/storage-blob';
+import { AppError } from '../errors';
+import { renderReportHtml, type DrillReport } from '../drill/report';
+import { assertValid, schemaRef } from '../validation';
+
+export interface ReportLocation {
+  table: string;
+  blobUrl: string;
+  htmlUrl: string;
+}
+
+export interface ReportRow {
+  drillId: string;
+  verdict: string;
+  startedAt: string;
+  endedAt: string;
+  backupInstanceId: string;
+  targetKind: string;
+  rpoSeconds?: number;
+  rtoSeconds?: number;
+  failureCode?: string;
+  reportUrl: string;
+}
+
+export interface PlanSkip {
+  plan: string;
+  slot: string;
+  reason: string;
+  runningInstanceId?: string;
+}
+
+/** Table keys may not contain / \ # ? or control characters. */
+export function tableKey(value: string): string {
+  return value.replace(/[/\\#?\u0000-\u001f\u007f-\u009f]/g, '_');
+}
+
+export class ReportStore {
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly blobs: BlobServiceClient,
+    private readonly containerName: string,
+  ) {}
+
+  static create(options: {
+    connectionString?: string;
+    tableServiceUri?: string;
+    blobs: BlobServiceClient;
+    tableName: string;
+    containerName: string;
+    credential: TokenCredential;
+  }): ReportStore {
+    let table: TableClient;
+    if (options.connectionString) table = TableClient.fromConnectionString(options.connectionString, options.tableName, { allowInsecureConnection: true });
+    else if (options.tableServiceUri) table = new TableClient(options.tableServiceUri, options.tableName, options.credential);
+    else throw new AppError('MissingStorageSetting', 'set AzureWebJobsStorage (local) or AzureWebJobsStorage__tableServiceUri (Azure) for the drill history table');
+    return new ReportStore(table, options.blobs, options.containerName);
+  }
+
+  private ensure(): Promise<void> {
+    this.ready ??= (async () => {
+      await this.table.createTable();
+      await this.blobs.getContainerClient(this.containerName).createIfNotExists();
+    })().catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  async save(report: DrillReport): Promise<ReportLocation> {
+    assertValid<DrillReport>(schemaRef('drill-report.schema.json'), report, 'drill report');
+    await this.ensure();
+    const container = this.blobs.getContainerClient(this.containerName);
+    const base = `${tableKey(report.drillId)}`;
+    const json = container.getBlockBlobClient(`${base}.json`);
+    const html = container.getBlockBlobClient(`${base}.html`);
+    const text = JSON.stringify(report, null, 2);
+    await json.upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    const page = renderReportHtml(report);
+    await html.upload(page, Buffer.byteLength(page), { blobHTTPHeaders: { blobContentType: 'text/html; charset=utf-8' } });
+    const row: ReportRow = {
+      drillId: report.drillId,
+      verdict: report.verdict,
+      startedAt: report.startedAt,
+      endedAt: report.endedAt,
+      backupInstanceId: report.request.backupInstanceId,
+      targetKind: report.request.target.kind,
+      ...(report.rpoSeconds !== undefined ? { rpoSeconds: report.rpoSeconds } : {}),
+      ...(report.rtoSeconds !== undefined ? { rtoSeconds: report.rtoSeconds } : {}),
+      ...(report.failure ? { failureCode: report.failure.code } : {}),
+      reportUrl: json.url,
+    };
+    await this.table.upsertEntity({ partitionKey: 'drill', rowKey: tableKey(report.drillId), ...row }, 'Replace');
+    return { table: this.table.tableName, blobUrl: json.url, htmlUrl: html.url };
+  }
+
+  async get(drillId: string): Promise<DrillReport | undefined> {
+    await this.ensure();
+    const blob = this.blobs.getContainerClient(this.containerName).getBlockBlobClient(`${tableKey(drillId)}.json`);
+    if (!(await blob.exists())) return undefined;
+    return JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as DrillReport;
+  }
+
+  async list(): Promise<ReportRow[]> {
+    await this.ensure();
+    const rows: ReportRow[] = [];
+    for await (const e of this.table.listEntities<ReportRow>({ queryOptions: { filter: "PartitionKey eq 'drill'" } })) rows.push(e);
+    return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  }
+
+  async recordSkip(skip: PlanSkip): Promise<void> {
+    await this.ensure();
+    await this.table.upsertEntity({ partitionKey: 'planSkip', rowKey: tableKey(`${skip.plan}-${skip.slot}`), ...skip }, 'Replace');
+  }
+
+  async listSkips(): Promise<PlanSkip[]> {
+    await this.ensure();
+    const out: PlanSkip[] = [];
+    for await (const e of this.table.listEntities<PlanSkip>({ queryOptions: { filter: "PartitionKey eq 'planSkip'" } })) out.push(e);
+    return out;
+  }
+}
