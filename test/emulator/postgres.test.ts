@@ -42,7 +42,7 @@ describe('emulator PostgreSQL helpers', () => {
       host: '127.0.0.1',
       port: 5433,
       database: 'd',
-      user: 'u',
+      user: 'u@s',
       password: 'x;y"z',
     });
     expect(() => credentialsFromSecret('hello world')).toThrow(/has no "="/);
