@@ -25,6 +25,8 @@ export interface TestEmulatorOptions {
   archived?: number;
   /** Major version the restore target server reports. */
   targetReportedMajor?: number;
+  extraServers?: Record<string, unknown>[];
+  extraSecrets?: Record<string, unknown>;
   log?: boolean;
 }
 
@@ -50,6 +52,7 @@ export function testEmulatorConfig(options: TestEmulatorOptions = {}): Record<st
         ...(options.targetReportedMajor ? { reportedMajorVersion: options.targetReportedMajor } : {}),
       },
       { name: 'src-flex', kind: 'flexible', resourceGroup: 'rg-test', managed: { password: 'flex-pw' } },
+      ...(options.extraServers ?? []),
     ],
     storage: {
       managedAzurite: false,
@@ -65,6 +68,7 @@ export function testEmulatorConfig(options: TestEmulatorOptions = {}): Record<st
           'src-admin': { connectionStringFor: 'src-single' },
           'tgt-wrong-password': { connectionStringFor: 'tgt-single', password: 'not-the-password' },
           'not-a-connection-string': 'hello world',
+          ...options.extraSecrets,
         },
       },
     ],

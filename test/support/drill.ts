@@ -1,0 +1,122 @@
+/**
+ * A complete drill rig for tests: an emulator (PostgreSQL, Key Vault, Data Protection), the shared Azurite,
+ * the real Azure SDK clients configured only through the emulator's environment, the real activities, and the
+ * in-process driver running the real orchestrators. Every log line and history event is kept, so tests can
+ * search them for secrets.
+ */
+import { randomBytes } from 'node:crypto';
+import { DefaultAzureCredential } from '@azure/identity';
+import { BlobServiceClient } from '@azure/storage-blob';
+import type { EmulatorHandle } from '../../emulator/index';
+import { findPgTools } from '../../emulator/postgres';
+import { createActivities, type Activity } from '../../src/activities';
+import { keyVaultSecretReader } from '../../src/activities/secrets';
+import { FakeClock, RealClock, type Clock } from '../../src/host/clock';
+import { OrchestrationDriver } from '../../src/host/driver';
+import { DataProtectionClient } from '../../src/lib/dataprotection/client';
+import type { DrillReport } from '../../src/lib/drill/report';
+import { DEFAULT_SETTINGS, parseDrillRequest, type DrillSettings } from '../../src/lib/drill/request';
+import { containerAccess } from '../../src/lib/storage/blobs';
+import { ReportStore } from '../../src/lib/storage/reportStore';
+import { orchestratorFunctions } from '../../src/orchestrators';
+import { ORCHESTRATORS } from '../../src/orchestrators/names';
+import { startTestEmulator, TEST_SUBSCRIPTION, type TestEmulatorOptions } from './emulator';
+
+export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export function azuriteConnectionString(): string {
+  return (
+    `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};` +
+    `BlobEndpoint=${process.env.TEST_AZURITE_BLOB};QueueEndpoint=${process.env.TEST_AZURITE_QUEUE};TableEndpoint=${process.env.TEST_AZURITE_TABLE};`
+  );
+}
+
+export const FAST_SETTINGS: DrillSettings = {
+  jobPoll: { initialSeconds: 0.3, factor: 1.5, maxSeconds: 2 },
+  pollsPerGeneration: 50,
+  activityRetry: { maxAttempts: 4, firstDelaySeconds: 0.5, maxDelaySeconds: 2 },
+};
+
+export const V = `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/rg-test/providers/Microsoft.DataProtection/backupVaults/vault-test`;
+export const SINGLE_BI = `${V}/backupInstances/bi-single`;
+export const FLEX_BI = `${V}/backupInstances/bi-flex`;
+export const TARGET_SERVER = `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/rg-test/providers/Microsoft.DBforPostgreSQL/servers/tgt-single`;
+
+export interface DrillRig {
+  emu: EmulatorHandle;
+  driver: OrchestrationDriver;
+  reports: ReportStore;
+  activities: Record<string, Activity>;
+  logs: string[];
+  containerUrl: string;
+  /** host and port of the drill server (a Flexible-style server with its own Key Vault secret). */
+  drillServer: { host: string; port: number; secretUri: string };
+  run(request: unknown, drillId?: string, settings?: DrillSettings): Promise<{ report: DrillReport; drillId: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startDrillRig(options: TestEmulatorOptions & { clock?: Clock } = {}): Promise<DrillRig> {
+  const emu = await startTestEmulator({
+    ...options,
+    extraServers: [{ name: 'drill-pg', kind: 'flexible', resourceGroup: 'rg-test', managed: { password: 'drill-pw' } }],
+    extraSecrets: { 'drill-admin': { connectionStringFor: 'drill-pg' } },
+  });
+  const saved: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(emu.env)) {
+    if (k === 'NODE_EXTRA_CA_CERTS') continue;
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+  const logs: string[] = [];
+  const log = (message: string, fields: Record<string, unknown> = {}) => logs.push(JSON.stringify({ message, ...fields }));
+  const credential = new DefaultAzureCredential();
+  const dataProtection = new DataProtectionClient({
+    settings: { DATAPROTECTION_ENDPOINT: emu.arm, DATAPROTECTION_AUDIENCE: 'https://management.azure.com', DATAPROTECTION_API_VERSION: '2026-06-01' },
+    credential,
+    retry: { retryDelayInMs: 100, maxRetryDelayInMs: 500 },
+  });
+  const cs = azuriteConnectionString();
+  const id = randomBytes(3).toString('hex');
+  const reports = ReportStore.create({ connectionString: cs, blobs: BlobServiceClient.fromConnectionString(cs), tableName: `Reports${id}`, containerName: `reports-${id}`, credential });
+  const activities = createActivities({
+    dataProtection,
+    secrets: keyVaultSecretReader(credential),
+    containers: containerAccess({ connectionString: cs, credential }),
+    reports,
+    pgRestore: findPgTools(undefined, false).pgRestore,
+    log,
+  });
+  const driver = new OrchestrationDriver({
+    orchestrators: orchestratorFunctions,
+    activities,
+    clock: options.clock ?? new RealClock(),
+    keepHistories: true,
+    log: (line) => logs.push(JSON.stringify(line)),
+  });
+  const drill = emu.ctx.servers.get('drill-pg')!.admin;
+  return {
+    emu,
+    driver,
+    reports,
+    activities,
+    logs,
+    containerUrl: `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
+    drillServer: { host: drill.host, port: drill.port, secretUri: 'https://kv-test.vault.azure.net/secrets/drill-admin' },
+    async run(request, drillId = `drill-${randomBytes(4).toString('hex')}`, settings = FAST_SETTINGS) {
+      const parsed = parseDrillRequest(request);
+      await driver.start(ORCHESTRATORS.restoreDrill, { drillId, request: parsed, trigger: { kind: 'test' }, settings }, drillId);
+      const status = await driver.waitForCompletion(drillId, 180_000);
+      if (status.runtimeStatus !== 'Completed') throw new Error(`drill ${drillId} ${status.runtimeStatus}: ${String(status.output)}`);
+      return { report: status.output as DrillReport, drillId };
+    },
+    async stop() {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await emu.stop();
+    },
+  };
+}
+
+export { DEFAULT_SETTINGS, FakeClock };
