@@ -280,10 +280,21 @@ export class ArmApi {
       );
     }
 
-    const fault = this.ctx.faults.take(match.operation, ['status', 'reset', 'delay', 'malformed']);
+    const fault = this.ctx.faults.take(match.operation, [
+      'status',
+      'reset',
+      'delay',
+      'malformed',
+      'dropResponse',
+    ]);
     if (fault) {
       entry.fault = fault.kind;
       if (fault.kind === 'reset') return 'reset';
+      if (fault.kind === 'dropResponse') {
+        // The request is carried out, then the answer is lost: the client cannot know it was accepted.
+        this.operation(match, req, apiVersion);
+        return 'reset';
+      }
       if (fault.kind === 'malformed') return { status: -1 };
       if (fault.kind === 'status') {
         const code =

@@ -100,7 +100,8 @@ export interface StorageConfig {
   containers: string[];
 }
 
-export type FaultKind = 'status' | 'reset' | 'delay' | 'malformed' | 'domain' | 'jobFailHalfway';
+export type FaultKind =
+  'status' | 'reset' | 'dropResponse' | 'delay' | 'malformed' | 'domain' | 'jobFailHalfway';
 
 export interface FaultRule {
   id?: string;
@@ -323,7 +324,7 @@ const schema = {
       properties: {
         id: { type: 'string' },
         operation: { type: 'string' },
-        kind: { enum: ['status', 'reset', 'delay', 'malformed', 'domain', 'jobFailHalfway'] },
+        kind: { enum: ['status', 'reset', 'dropResponse', 'delay', 'malformed', 'domain', 'jobFailHalfway'] },
         status: { enum: [429, 500, 503] },
         retryAfterSeconds: { type: 'integer', minimum: 0 },
         delayMs: { type: 'integer', minimum: 0 },

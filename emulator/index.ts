@@ -142,7 +142,9 @@ export async function startEmulator(
           // Azure's format logs in unchanged (no client strips the suffix).
           await withClient(admin, 'postgres', async (c) => {
             const role = `${admin.user}@${s.name}`;
-            await c.query(`CREATE ROLE ${quoteIdent(role)} LOGIN SUPERUSER PASSWORD ${literal(admin.password)}`);
+            await c.query(
+              `CREATE ROLE ${quoteIdent(role)} LOGIN SUPERUSER PASSWORD ${literal(admin.password)}`,
+            );
           });
         }
         servers.set(s.name, {

@@ -330,7 +330,12 @@ export function startRestoreJob(
       { taskId: 2, taskName: 'Post processing', taskStatus: 'NotStarted' },
     ],
     point: plan.point,
-    recoveryDestination: plan.target.kind === 'database' ? plan.target.databaseId : plan.target.url,
+    // For files, the container URL and the file prefix (Azure documents recoveryDestination only as
+    // "destination where restore is done").
+    recoveryDestination:
+      plan.target.kind === 'database'
+        ? plan.target.databaseId
+        : `${plan.target.url.replace(/\/+$/, '')}/${plan.target.filePrefix}`,
     dataTransferredInBytes: 0,
     sourceDataStore: plan.sourceDataStore,
     ...(plan.rehydration ? { rehydrationPriority: plan.rehydration.priority } : {}),

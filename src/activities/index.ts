@@ -16,7 +16,14 @@ import { failure, type ActivityResult, type FailureInfo } from '../lib/drill/fai
 import { DB_PREFIX, FILE_PREFIX } from '../lib/drill/names';
 import { selectRecoveryPoint, type PointSummary } from '../lib/drill/selection';
 import { AppError, ValidationError } from '../lib/errors';
-import { dropDrillDatabase, pgRestoreVersion, recreateDrillDatabase, runPgRestore, serverVersion, type PgLogin } from '../lib/postgres/admin';
+import {
+  dropDrillDatabase,
+  pgRestoreVersion,
+  recreateDrillDatabase,
+  runPgRestore,
+  serverVersion,
+  type PgLogin,
+} from '../lib/postgres/admin';
 import { parseConnectionString } from '../lib/postgres/connection';
 import { majorOf, parseDumpHeader } from '../lib/postgres/dumpHeader';
 import { verifyDatabase } from '../lib/postgres/verify';
@@ -71,7 +78,10 @@ export function toFailureInfo(err: unknown): FailureInfo {
     const d = err.data;
     return {
       code: d.code,
-      message: d.detailedMessage && d.detailedMessage !== d.message ? `${d.message} (${d.detailedMessage})` : d.message,
+      message:
+        d.detailedMessage && d.detailedMessage !== d.message
+          ? `${d.message} (${d.detailedMessage})`
+          : d.message,
       recommendedActions: d.recommendedActions,
       isRetryable: d.isRetryable,
       isUserError: d.isUserError,
@@ -87,9 +97,13 @@ export function toFailureInfo(err: unknown): FailureInfo {
   // node-postgres: 28xxx authentication, 3D000 no such database, 08xxx connection problems.
   if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
     const retryable = e.code.startsWith('08') || e.code === '57P03' || e.code === '53300';
-    return failure(`PostgreSQL${e.code}`, e.message ?? 'PostgreSQL error', { isRetryable: retryable, isUserError: e.code.startsWith('28') || e.code === '3D000' });
+    return failure(`PostgreSQL${e.code}`, e.message ?? 'PostgreSQL error', {
+      isRetryable: retryable,
+      isUserError: e.code.startsWith('28') || e.code === '3D000',
+    });
   }
-  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return failure('NetworkError', e.message ?? e.code, { isRetryable: true });
+  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code))
+    return failure('NetworkError', e.message ?? e.code, { isRetryable: true });
   return failure('UnexpectedError', e.message ?? String(err), { isRetryable: false });
 }
 
@@ -101,20 +115,43 @@ function pointSummary(rp: RecoveryPointResource, now: Date): PointSummary | unde
     if (d.type === 'VaultStore') stores.add('VaultStore');
     if (d.type === 'ArchiveStore') {
       stores.add('ArchiveStore');
-      if (d.rehydrationStatus === 'COMPLETED' && d.rehydrationExpiryTime && Date.parse(d.rehydrationExpiryTime) > now.getTime()) stores.add('VaultStore');
+      if (
+        d.rehydrationStatus === 'COMPLETED' &&
+        d.rehydrationExpiryTime &&
+        Date.parse(d.rehydrationExpiryTime) > now.getTime()
+      )
+        stores.add('VaultStore');
     }
   }
   // Points listed without data store details (the swagger examples) are vault points.
   if (stores.size === 0) stores.add('VaultStore');
-  return { id: p.recoveryPointId ?? rp.name, time: new Date(p.recoveryPointTime).toISOString(), stores: [...stores] };
+  return {
+    id: p.recoveryPointId ?? rp.name,
+    time: new Date(p.recoveryPointTime).toISOString(),
+    stores: [...stores],
+  };
 }
 
-async function login(deps: ActivityDeps, secretUri: string, override: { host?: string; port?: number; sslMode?: string } = {}): Promise<PgLogin> {
+async function login(
+  deps: ActivityDeps,
+  secretUri: string,
+  override: { host?: string; port?: number; sslMode?: string } = {},
+): Promise<PgLogin> {
   const creds = parseConnectionString(await deps.secrets(secretUri));
   const host = override.host ?? creds.host;
-  if (!host) throw new AppError('SecretHasNoServer', `the connection string in ${secretUri} has no Server, and no host was given`);
+  if (!host)
+    throw new AppError(
+      'SecretHasNoServer',
+      `the connection string in ${secretUri} has no Server, and no host was given`,
+    );
   const sslMode = override.sslMode ?? creds.sslMode;
-  return { host, port: override.port ?? creds.port ?? 5432, user: creds.user, password: creds.password, ...(sslMode ? { sslMode } : {}) };
+  return {
+    host,
+    port: override.port ?? creds.port ?? 5432,
+    user: creds.user,
+    password: creds.password,
+    ...(sslMode ? { sslMode } : {}),
+  };
 }
 
 export function createActivities(deps: ActivityDeps): Record<ActivityName, Activity> {
@@ -132,7 +169,9 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
         vaultId: ref.vaultId,
         datasourceId,
         datasourceKind: datasourceKindOf(datasourceId),
-        ...(bi.properties.protectionStatus?.status ? { protectionStatus: bi.properties.protectionStatus.status } : {}),
+        ...(bi.properties.protectionStatus?.status
+          ? { protectionStatus: bi.properties.protectionStatus.status }
+          : {}),
         ...(vault.location ? { location: vault.location } : {}),
       };
     },
@@ -143,7 +182,10 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
         input.policy.policy === 'latestBefore'
           ? { endDate: new Date(input.policy.before!) }
           : input.policy.policy === 'randomWithinWindow'
-            ? { startDate: new Date(drillStart.getTime() - input.policy.windowDays! * 86_400_000), endDate: drillStart }
+            ? {
+                startDate: new Date(drillStart.getTime() - input.policy.windowDays! * 86_400_000),
+                endDate: drillStart,
+              }
             : {};
       const points: PointSummary[] = [];
       for await (const rp of dp.listRecoveryPoints(input.backupInstanceId, filter)) {
@@ -153,7 +195,8 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
       return selectRecoveryPoint(points, input.policy, drillStart, input.seed);
     },
 
-    [ACTIVITIES.startValidateRestore]: (input: StartValidateInput): Promise<PollState> => dp.validateRestore(input.backupInstanceId, { restoreRequestObject: input.body }),
+    [ACTIVITIES.startValidateRestore]: (input: StartValidateInput): Promise<PollState> =>
+      dp.validateRestore(input.backupInstanceId, { restoreRequestObject: input.body }),
 
     [ACTIVITIES.triggerRestore]: async (input: TriggerInput): Promise<TriggerOutput> => {
       // No double restore: an earlier attempt's POST may have been accepted even though its answer was lost.
@@ -165,11 +208,26 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
         if (Date.parse(p.startTime) < since) break; // newest first: nothing older can be ours
         if (p.operation.toLowerCase() !== 'restore') continue;
         if (!p.backupInstanceId || !sameArmId(p.backupInstanceId, input.backupInstanceId)) continue;
-        if (p.extendedInfo?.sourceRecoverPoint?.recoveryPointID && p.extendedInfo.sourceRecoverPoint.recoveryPointID !== input.body.recoveryPointId) continue;
+        if (
+          p.extendedInfo?.sourceRecoverPoint?.recoveryPointID &&
+          p.extendedInfo.sourceRecoverPoint.recoveryPointID !== input.body.recoveryPointId
+        )
+          continue;
+        // The destination must be exactly ours (the target database id, or container URL + file prefix): both
+        // carry the drill's own name, so another drill's restore can never be taken for this one's.
         const dest = p.extendedInfo?.recoveryDestination ?? '';
-        if (!dest || !(sameArmId(dest, input.destination) || input.destination.toLowerCase().startsWith(dest.toLowerCase().replace(/\/+$/, '') + '/'))) continue;
+        if (!dest || !sameArmId(dest, input.destination)) continue;
         deps.log?.('restore already started by an earlier attempt: reusing its job', { jobId: job.name });
-        return { state: { operation: 'restore', status: 'succeeded', retryAfterSeconds: 0, polls: 0, jobId: lastSegment(job.name) }, reused: true };
+        return {
+          state: {
+            operation: 'restore',
+            status: 'succeeded',
+            retryAfterSeconds: 0,
+            polls: 0,
+            jobId: lastSegment(job.name),
+          },
+          reused: true,
+        };
       }
       return { state: await dp.triggerRestore(input.backupInstanceId, input.body), reused: false };
     },
@@ -187,7 +245,16 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
       let error: FailureInfo | undefined;
       if (terminal && !succeeded) {
         const d = errorDataFromJobErrorDetails(p.errorDetails);
-        error = { code: d.code, message: d.detailedMessage && d.detailedMessage !== d.message ? `${d.message} (${d.detailedMessage})` : d.message, recommendedActions: d.recommendedActions, isRetryable: d.isRetryable, isUserError: d.isUserError };
+        error = {
+          code: d.code,
+          message:
+            d.detailedMessage && d.detailedMessage !== d.message
+              ? `${d.message} (${d.detailedMessage})`
+              : d.message,
+          recommendedActions: d.recommendedActions,
+          isRetryable: d.isRetryable,
+          isUserError: d.isUserError,
+        };
       }
       return {
         id: lastSegment(job.name),
@@ -207,31 +274,56 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
       const container = deps.containers(input.containerUrl);
       const files: RestoredFile[] = [];
       for await (const b of container.listBlobsFlat({ prefix: input.filePrefix, includeMetadata: true })) {
-        const head = await container.getBlockBlobClient(b.name).downloadToBuffer(0, 4096);
+        const size = b.properties.contentLength ?? 0;
+        const head =
+          size > 0
+            ? await container.getBlockBlobClient(b.name).downloadToBuffer(0, Math.min(4096, size))
+            : Buffer.alloc(0);
         let header;
         try {
           header = parseDumpHeader(head);
         } catch (err) {
           throw new AppError('NotACustomFormatDump', `${b.name}: ${(err as Error).message}`);
         }
-        const database = header.database ?? b.metadata?.database ?? b.name.slice(input.filePrefix.length).replace(/^[_-]/, '').replace(/\.[^.]*$/, '');
-        files.push({ name: b.name, bytes: b.properties.contentLength ?? 0, database, ...(header.serverVersion ? { dumpServerVersion: header.serverVersion } : {}) });
+        const database =
+          header.database ??
+          b.metadata?.database ??
+          b.name
+            .slice(input.filePrefix.length)
+            .replace(/^[_-]/, '')
+            .replace(/\.[^.]*$/, '');
+        files.push({
+          name: b.name,
+          bytes: b.properties.contentLength ?? 0,
+          database,
+          ...(header.serverVersion ? { dumpServerVersion: header.serverVersion } : {}),
+        });
       }
       return files;
     },
 
     [ACTIVITIES.loadDump]: async (input: LoadInput): Promise<LoadOutput> => {
       const started = Date.now();
-      const pgLogin = await login(deps, input.load.secretUri, { host: input.load.host, port: input.load.port ?? 5432, ...(input.load.sslMode ? { sslMode: input.load.sslMode } : {}) });
+      const pgLogin = await login(deps, input.load.secretUri, {
+        host: input.load.host,
+        port: input.load.port ?? 5432,
+        ...(input.load.sslMode ? { sslMode: input.load.sslMode } : {}),
+      });
       const admin = input.load.adminDatabase ?? 'postgres';
       const server = await serverVersion(pgLogin, admin);
       const dumpMajor = majorOf(input.file.dumpServerVersion);
       if (dumpMajor !== undefined && server.major < dumpMajor) {
-        throw new AppError('DrillServerTooOld', `the drill server runs PostgreSQL ${server.text}, older than the dump's source (${input.file.dumpServerVersion}): use a drill server of version ${dumpMajor} or later`);
+        throw new AppError(
+          'DrillServerTooOld',
+          `the drill server runs PostgreSQL ${server.text}, older than the dump's source (${input.file.dumpServerVersion}): use a drill server of version ${dumpMajor} or later`,
+        );
       }
       const tool = await pgRestoreVersion(deps.pgRestore);
       if (dumpMajor !== undefined && tool.major < dumpMajor) {
-        throw new AppError('PgRestoreTooOld', `${tool.text} cannot be trusted with a dump from PostgreSQL ${input.file.dumpServerVersion}: install the PostgreSQL ${dumpMajor} (or later) client tools or set PG_BIN_DIR`);
+        throw new AppError(
+          'PgRestoreTooOld',
+          `${tool.text} cannot be trusted with a dump from PostgreSQL ${input.file.dumpServerVersion}: install the PostgreSQL ${dumpMajor} (or later) client tools or set PG_BIN_DIR`,
+        );
       }
       const dir = await mkdtemp(join(tmpdir(), 'pgdrill-load-'));
       try {
@@ -246,7 +338,13 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
-      return { database: input.file.database, scratchDatabase: input.scratchDatabase, dumpVersion: input.file.dumpServerVersion ?? 'unknown', serverVersion: server.text, seconds: (Date.now() - started) / 1000 };
+      return {
+        database: input.file.database,
+        scratchDatabase: input.scratchDatabase,
+        dumpVersion: input.file.dumpServerVersion ?? 'unknown',
+        serverVersion: server.text,
+        seconds: (Date.now() - started) / 1000,
+      };
     },
 
     [ACTIVITIES.verifyRestore]: async (input: VerifyInput): Promise<VerifyOutput> => {
@@ -254,16 +352,30 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
       for (const t of input.targets) {
         let pgLogin: PgLogin;
         try {
-          pgLogin = await login(deps, t.secretUri, { ...(t.host ? { host: t.host } : {}), ...(t.port ? { port: t.port } : {}), ...(t.sslMode ? { sslMode: t.sslMode } : {}) });
+          pgLogin = await login(deps, t.secretUri, {
+            ...(t.host ? { host: t.host } : {}),
+            ...(t.port ? { port: t.port } : {}),
+            ...(t.sslMode ? { sslMode: t.sslMode } : {}),
+          });
         } catch (err) {
           const f = toFailureInfo(err);
-          results.push({ check: 'connect', database: t.database, status: 'error', message: `${f.code}: ${f.message}` });
+          results.push({
+            check: 'connect',
+            database: t.database,
+            status: 'error',
+            message: `${f.code}: ${f.message}`,
+          });
           continue;
         }
         results.push(
           ...(await verifyDatabase(
             { ...pgLogin, database: t.connectDatabase },
-            { sourceDatabase: t.database, spec: input.spec, recoveryPointTime: input.recoveryPointTime, ...(input.dumpServerVersion ? { dumpServerVersion: input.dumpServerVersion } : {}) },
+            {
+              sourceDatabase: t.database,
+              spec: input.spec,
+              recoveryPointTime: input.recoveryPointTime,
+              ...(input.dumpServerVersion ? { dumpServerVersion: input.dumpServerVersion } : {}),
+            },
           )),
         );
       }
@@ -276,7 +388,8 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
       return actions;
     },
 
-    [ACTIVITIES.saveReport]: (input: SaveReportInput): Promise<SaveReportOutput> => deps.reports.save(input.report),
+    [ACTIVITIES.saveReport]: (input: SaveReportInput): Promise<SaveReportOutput> =>
+      deps.reports.save(input.report),
   };
 
   const wrapped = {} as Record<ActivityName, Activity>;
@@ -295,31 +408,56 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
 }
 
 async function cleanupOne(deps: ActivityDeps, r: CreatedResource): Promise<CleanupAction[]> {
-  const attempt = async (resource: string, action: string, fn: () => Promise<'done' | 'absent'>): Promise<CleanupAction> => {
+  const attempt = async (
+    resource: string,
+    action: string,
+    fn: () => Promise<'done' | 'absent'>,
+  ): Promise<CleanupAction> => {
     try {
       return { resource, action, status: await fn() };
     } catch (err) {
       const f = toFailureInfo(err);
-      return { resource, action, status: f.code === 'RefusedDatabaseName' ? 'refused' : 'failed', message: `${f.code}: ${f.message}` };
+      return {
+        resource,
+        action,
+        status: f.code === 'RefusedDatabaseName' ? 'refused' : 'failed',
+        message: `${f.code}: ${f.message}`,
+      };
     }
   };
   switch (r.kind) {
     case 'database':
       return [
         await attempt(`database ${r.name} on ${r.serverId}`, 'drop database', async () => {
-          if (!r.name.startsWith(DB_PREFIX)) throw new AppError('RefusedDatabaseName', `not a drill database name`);
+          if (!r.name.startsWith(DB_PREFIX))
+            throw new AppError('RefusedDatabaseName', `not a drill database name`);
           return dropDrillDatabase(await login(deps, r.secretUri), 'postgres', r.name);
         }),
       ];
     case 'scratchDatabase':
       return [
         await attempt(`database ${r.name} on ${r.host}:${r.port}`, 'drop database', async () =>
-          dropDrillDatabase(await login(deps, r.secretUri, { host: r.host, port: r.port, ...(r.sslMode ? { sslMode: r.sslMode } : {}) }), r.adminDatabase, r.name),
+          dropDrillDatabase(
+            await login(deps, r.secretUri, {
+              host: r.host,
+              port: r.port,
+              ...(r.sslMode ? { sslMode: r.sslMode } : {}),
+            }),
+            r.adminDatabase,
+            r.name,
+          ),
         ),
       ];
     case 'blobs': {
       if (!r.prefix.startsWith(FILE_PREFIX)) {
-        return [{ resource: `blobs ${r.prefix}* in ${r.containerUrl}`, action: 'delete blobs', status: 'refused', message: `only prefixes ${FILE_PREFIX}* are drill files` }];
+        return [
+          {
+            resource: `blobs ${r.prefix}* in ${r.containerUrl}`,
+            action: 'delete blobs',
+            status: 'refused',
+            message: `only prefixes ${FILE_PREFIX}* are drill files`,
+          },
+        ];
       }
       const container = deps.containers(r.containerUrl);
       const names = new Set(r.names.filter((n) => n.startsWith(r.prefix)));
@@ -328,9 +466,19 @@ async function cleanupOne(deps: ActivityDeps, r: CreatedResource): Promise<Clean
         for await (const b of container.listBlobsFlat({ prefix: r.prefix })) names.add(b.name);
       } catch (err) {
         const f = toFailureInfo(err);
-        return [{ resource: `blobs ${r.prefix}* in ${r.containerUrl}`, action: 'list blobs', status: 'failed', message: `${f.code}: ${f.message}` }];
+        return [
+          {
+            resource: `blobs ${r.prefix}* in ${r.containerUrl}`,
+            action: 'list blobs',
+            status: 'failed',
+            message: `${f.code}: ${f.message}`,
+          },
+        ];
       }
-      if (names.size === 0) return [{ resource: `blobs ${r.prefix}* in ${r.containerUrl}`, action: 'delete blobs', status: 'absent' }];
+      if (names.size === 0)
+        return [
+          { resource: `blobs ${r.prefix}* in ${r.containerUrl}`, action: 'delete blobs', status: 'absent' },
+        ];
       const out: CleanupAction[] = [];
       for (const name of names) {
         out.push(

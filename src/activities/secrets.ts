@@ -18,7 +18,11 @@ export function keyVaultSecretReader(credential: TokenCredential): SecretReader 
       throw new AppError('InvalidSecretUri', `${secretUri} is not a Key Vault secret URI`);
     }
     const m = /^\/secrets\/([^/]+)(?:\/([^/]+))?\/?$/.exec(url.pathname);
-    if (!m) throw new AppError('InvalidSecretUri', `${secretUri} is not a Key Vault secret URI (https://{vault}.vault.azure.net/secrets/{name}[/{version}])`);
+    if (!m)
+      throw new AppError(
+        'InvalidSecretUri',
+        `${secretUri} is not a Key Vault secret URI (https://{vault}.vault.azure.net/secrets/{name}[/{version}])`,
+      );
     let client = clients.get(url.origin);
     if (!client) {
       client = new SecretClient(url.origin, credential);
@@ -26,13 +30,20 @@ export function keyVaultSecretReader(credential: TokenCredential): SecretReader 
     }
     try {
       const secret = await client.getSecret(decodeURIComponent(m[1]!), m[2] ? { version: m[2] } : {});
-      if (secret.value === undefined) throw new AppError('SecretHasNoValue', `secret ${url.origin}${url.pathname} has no value`);
+      if (secret.value === undefined)
+        throw new AppError('SecretHasNoValue', `secret ${url.origin}${url.pathname} has no value`);
       return secret.value;
     } catch (err) {
       if (err instanceof AppError) throw err;
       const e = err as { statusCode?: number; code?: string; message: string };
       const retryable = e.statusCode === undefined || e.statusCode === 429 || e.statusCode >= 500;
-      throw Object.assign(new AppError(e.code ?? 'KeyVaultError', `reading secret ${url.origin}${url.pathname} failed: ${e.message}`), { isRetryable: retryable });
+      throw Object.assign(
+        new AppError(
+          e.code ?? 'KeyVaultError',
+          `reading secret ${url.origin}${url.pathname} failed: ${e.message}`,
+        ),
+        { isRetryable: retryable },
+      );
     }
   };
 }

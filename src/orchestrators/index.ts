@@ -5,7 +5,10 @@ import { ORCHESTRATORS } from './names';
 import { restoreDrill } from './restoreDrill';
 import { trackOperation } from './trackOperation';
 
-export const orchestratorFunctions: Record<(typeof ORCHESTRATORS)[keyof typeof ORCHESTRATORS], OrchestratorFunction> = {
+export const orchestratorFunctions: Record<
+  (typeof ORCHESTRATORS)[keyof typeof ORCHESTRATORS],
+  OrchestratorFunction
+> = {
   [ORCHESTRATORS.restoreDrill]: restoreDrill,
   [ORCHESTRATORS.trackOperation]: trackOperation,
   [ORCHESTRATORS.monitorJob]: monitorJob,

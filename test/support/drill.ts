@@ -22,7 +22,8 @@ import { orchestratorFunctions } from '../../src/orchestrators';
 import { ORCHESTRATORS } from '../../src/orchestrators/names';
 import { startTestEmulator, TEST_SUBSCRIPTION, type TestEmulatorOptions } from './emulator';
 
-export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const AZURITE_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 export function azuriteConnectionString(): string {
   return (
@@ -51,14 +52,22 @@ export interface DrillRig {
   containerUrl: string;
   /** host and port of the drill server (a Flexible-style server with its own Key Vault secret). */
   drillServer: { host: string; port: number; secretUri: string };
-  run(request: unknown, drillId?: string, settings?: DrillSettings): Promise<{ report: DrillReport; drillId: string }>;
+  run(
+    request: unknown,
+    drillId?: string,
+    settings?: DrillSettings,
+  ): Promise<{ report: DrillReport; drillId: string }>;
   stop(): Promise<void>;
 }
 
-export async function startDrillRig(options: TestEmulatorOptions & { clock?: Clock } = {}): Promise<DrillRig> {
+export async function startDrillRig(
+  options: TestEmulatorOptions & { clock?: Clock } = {},
+): Promise<DrillRig> {
   const emu = await startTestEmulator({
     ...options,
-    extraServers: [{ name: 'drill-pg', kind: 'flexible', resourceGroup: 'rg-test', managed: { password: 'drill-pw' } }],
+    extraServers: [
+      { name: 'drill-pg', kind: 'flexible', resourceGroup: 'rg-test', managed: { password: 'drill-pw' } },
+    ],
     extraSecrets: { 'drill-admin': { connectionStringFor: 'drill-pg' } },
   });
   const saved: Record<string, string | undefined> = {};
@@ -68,16 +77,27 @@ export async function startDrillRig(options: TestEmulatorOptions & { clock?: Clo
     process.env[k] = v;
   }
   const logs: string[] = [];
-  const log = (message: string, fields: Record<string, unknown> = {}) => logs.push(JSON.stringify({ message, ...fields }));
+  const log = (message: string, fields: Record<string, unknown> = {}) =>
+    logs.push(JSON.stringify({ message, ...fields }));
   const credential = new DefaultAzureCredential();
   const dataProtection = new DataProtectionClient({
-    settings: { DATAPROTECTION_ENDPOINT: emu.arm, DATAPROTECTION_AUDIENCE: 'https://management.azure.com', DATAPROTECTION_API_VERSION: '2026-06-01' },
+    settings: {
+      DATAPROTECTION_ENDPOINT: emu.arm,
+      DATAPROTECTION_AUDIENCE: 'https://management.azure.com',
+      DATAPROTECTION_API_VERSION: '2026-06-01',
+    },
     credential,
     retry: { retryDelayInMs: 100, maxRetryDelayInMs: 500 },
   });
   const cs = azuriteConnectionString();
   const id = randomBytes(3).toString('hex');
-  const reports = ReportStore.create({ connectionString: cs, blobs: BlobServiceClient.fromConnectionString(cs), tableName: `Reports${id}`, containerName: `reports-${id}`, credential });
+  const reports = ReportStore.create({
+    connectionString: cs,
+    blobs: BlobServiceClient.fromConnectionString(cs),
+    tableName: `Reports${id}`,
+    containerName: `reports-${id}`,
+    credential,
+  });
   const activities = createActivities({
     dataProtection,
     secrets: keyVaultSecretReader(credential),
@@ -101,12 +121,21 @@ export async function startDrillRig(options: TestEmulatorOptions & { clock?: Clo
     activities,
     logs,
     containerUrl: `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
-    drillServer: { host: drill.host, port: drill.port, secretUri: 'https://kv-test.vault.azure.net/secrets/drill-admin' },
+    drillServer: {
+      host: drill.host,
+      port: drill.port,
+      secretUri: 'https://kv-test.vault.azure.net/secrets/drill-admin',
+    },
     async run(request, drillId = `drill-${randomBytes(4).toString('hex')}`, settings = FAST_SETTINGS) {
       const parsed = parseDrillRequest(request);
-      await driver.start(ORCHESTRATORS.restoreDrill, { drillId, request: parsed, trigger: { kind: 'test' }, settings }, drillId);
+      await driver.start(
+        ORCHESTRATORS.restoreDrill,
+        { drillId, request: parsed, trigger: { kind: 'test' }, settings },
+        drillId,
+      );
       const status = await driver.waitForCompletion(drillId, 180_000);
-      if (status.runtimeStatus !== 'Completed') throw new Error(`drill ${drillId} ${status.runtimeStatus}: ${String(status.output)}`);
+      if (status.runtimeStatus !== 'Completed')
+        throw new Error(`drill ${drillId} ${status.runtimeStatus}: ${String(status.output)}`);
       return { report: status.output as DrillReport, drillId };
     },
     async stop() {

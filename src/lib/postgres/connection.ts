@@ -7,7 +7,10 @@ import { AppError } from '../errors';
 
 export class ConnectionStringError extends AppError {
   constructor(reason: string) {
-    super('SecretValueInUnsupportedFormat', `the Key Vault secret is not a supported connection string: ${reason}`);
+    super(
+      'SecretValueInUnsupportedFormat',
+      `the Key Vault secret is not a supported connection string: ${reason}`,
+    );
   }
 }
 
@@ -26,7 +29,8 @@ function parsePairs(value: string): Map<string, string> {
   while (i < value.length) {
     const eq = value.indexOf('=', i);
     if (eq < 0) {
-      if (value.slice(i).trim()) throw new ConnectionStringError('a part has no "=" (expected key=value pairs separated by ";")');
+      if (value.slice(i).trim())
+        throw new ConnectionStringError('a part has no "=" (expected key=value pairs separated by ";")');
       break;
     }
     const key = value.slice(i, eq).trim().toLowerCase();
@@ -69,7 +73,8 @@ export function parseConnectionString(value: string): PgCredentials {
   const host = pick('server', 'host', 'data source');
   const portText = pick('port');
   const port = portText ? Number(portText) : undefined;
-  if (portText && (!Number.isInteger(port) || port! <= 0 || port! > 65535)) throw new ConnectionStringError(`"Port" is not a port number`);
+  if (portText && (!Number.isInteger(port) || port! <= 0 || port! > 65535))
+    throw new ConnectionStringError(`"Port" is not a port number`);
   const database = pick('database', 'initial catalog');
   const sslMode = pick('ssl mode', 'sslmode');
   return {

@@ -17,11 +17,15 @@ export class DumpHeaderError extends Error {
 
 export function parseDumpHeader(buf: Buffer): DumpHeader {
   if (buf.length < 11 || buf.subarray(0, 5).toString('latin1') !== 'PGDMP') {
-    throw new DumpHeaderError('the file does not start with PGDMP: it is not a pg_dump custom-format archive');
+    throw new DumpHeaderError(
+      'the file does not start with PGDMP: it is not a pg_dump custom-format archive',
+    );
   }
   const [vmaj, vmin, vrev] = [buf[5]!, buf[6]!, buf[7]!];
   const intSize = buf[8]!;
-  const format = ({ 1: 'custom', 3: 'tar', 5: 'directory' } as Record<number, DumpHeader['format']>)[buf[10]!] ?? 'unknown';
+  const format =
+    ({ 1: 'custom', 3: 'tar', 5: 'directory' } as Record<number, DumpHeader['format']>)[buf[10]!] ??
+    'unknown';
   const header: DumpHeader = { archiveVersion: `${vmaj}.${vmin}.${vrev}`, format };
   let pos = 11;
   const readInt = (): number => {
@@ -40,14 +44,20 @@ export function parseDumpHeader(buf: Buffer): DumpHeader {
   };
   try {
     const version = vmaj * 10000 + vmin * 100 + vrev;
-    if (version >= 11500) pos += 1; // 1.15+: compression algorithm as one byte
+    if (version >= 11500)
+      pos += 1; // 1.15+: compression algorithm as one byte
     else readInt(); // older: compression level as an int
     for (let i = 0; i < 7; i++) readInt(); // creation time (sec, min, hour, mday, mon, year, isdst)
     const database = readStr();
     const serverVersion = readStr();
     const pgDumpVersion = readStr();
     if (pos > buf.length) return header;
-    return { ...header, ...(database ? { database } : {}), ...(serverVersion ? { serverVersion } : {}), ...(pgDumpVersion ? { pgDumpVersion } : {}) };
+    return {
+      ...header,
+      ...(database ? { database } : {}),
+      ...(serverVersion ? { serverVersion } : {}),
+      ...(pgDumpVersion ? { pgDumpVersion } : {}),
+    };
   } catch {
     return header;
   }

@@ -31,6 +31,14 @@ function applies(item: { database?: string }, sourceDatabase: string): boolean {
   return item.database === undefined || item.database === sourceDatabase;
 }
 
+/** A query result value as text: timestamps as ISO 8601, JSON values as JSON. */
+function asText(raw: unknown): string | null {
+  if (raw === undefined || raw === null) return null;
+  if (raw instanceof Date) return raw.toISOString();
+  if (typeof raw === 'object') return JSON.stringify(raw);
+  return String(raw as string | number | boolean | bigint);
+}
+
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -54,13 +62,28 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
   try {
     await client.connect();
   } catch (err) {
-    results.push({ check: 'connect', database: db, status: 'error', message: `cannot connect to ${conn.database} on ${conn.host}:${conn.port}: ${(err as Error).message}`, durationMs: Date.now() - started });
+    results.push({
+      check: 'connect',
+      database: db,
+      status: 'error',
+      message: `cannot connect to ${conn.database} on ${conn.host}:${conn.port}: ${(err as Error).message}`,
+      durationMs: Date.now() - started,
+    });
     return results;
   }
-  results.push({ check: 'connect', database: db, status: 'passed', message: `connected to ${conn.database} on ${conn.host}:${conn.port}`, durationMs: Date.now() - started });
+  results.push({
+    check: 'connect',
+    database: db,
+    status: 'passed',
+    message: `connected to ${conn.database} on ${conn.host}:${conn.port}`,
+    durationMs: Date.now() - started,
+  });
 
   /** Runs `fn` in a read-only transaction with the statement timeout; returns its result line. */
-  const check = async (name: string, fn: () => Promise<Omit<CheckResult, 'check' | 'database' | 'durationMs'>>): Promise<void> => {
+  const check = async (
+    name: string,
+    fn: () => Promise<Omit<CheckResult, 'check' | 'database' | 'durationMs'>>,
+  ): Promise<void> => {
     const t0 = Date.now();
     try {
       await client.query('BEGIN READ ONLY');
@@ -78,7 +101,9 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
 
   try {
     await check('server version', async () => {
-      const r = await client.query<{ v: string; n: string }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n");
+      const r = await client.query<{ v: string; n: string }>(
+        "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n",
+      );
       const server = r.rows[0]!.v;
       const dumpMajor = majorOf(options.dumpServerVersion);
       const serverMajor = Math.floor(Number(r.rows[0]!.n) / 10000);
@@ -88,13 +113,22 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
         status: ok ? 'passed' : 'failed',
         expected: `>= ${dumpMajor}`,
         actual: server,
-        message: ok ? `server ${server} can hold a dump of ${options.dumpServerVersion}` : `server ${server} is older than the dump's source (${options.dumpServerVersion})`,
+        message: ok
+          ? `server ${server} can hold a dump of ${options.dumpServerVersion}`
+          : `server ${server} is older than the dump's source (${options.dumpServerVersion})`,
       };
     });
     for (const schema of spec.schemas ?? []) {
       await check(`schema ${schema}`, async () => {
         const r = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-        return r.rowCount ? { status: 'passed', message: `schema ${schema} exists` } : { status: 'failed', expected: 'exists', actual: 'missing', message: `schema ${schema} is missing` };
+        return r.rowCount
+          ? { status: 'passed', message: `schema ${schema} exists` }
+          : {
+              status: 'failed',
+              expected: 'exists',
+              actual: 'missing',
+              message: `schema ${schema} is missing`,
+            };
       });
     }
     for (const t of (spec.tables ?? []).filter((x) => applies(x, db))) {
@@ -105,7 +139,13 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
            WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'm', 'v', 'f')`,
           [schema, table],
         );
-        if (!exists.rowCount) return { status: 'failed', expected: 'exists', actual: 'missing', message: `table ${t.name} is missing` };
+        if (!exists.rowCount)
+          return {
+            status: 'failed',
+            expected: 'exists',
+            actual: 'missing',
+            message: `table ${t.name} is missing`,
+          };
         if (t.minRows === undefined) return { status: 'passed', message: `table ${t.name} exists` };
         let rows: number;
         let how: string;
@@ -113,7 +153,9 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
           rows = Math.max(0, Math.round(exists.rows[0]!.reltuples));
           how = 'estimated (pg_class.reltuples)';
         } else {
-          const c = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(schema)}.${quoteIdent(table)}`);
+          const c = await client.query<{ n: string }>(
+            `SELECT count(*)::text AS n FROM ${quoteIdent(schema)}.${quoteIdent(table)}`,
+          );
           rows = Number(c.rows[0]!.n);
           how = 'counted';
         }
@@ -133,9 +175,15 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
         const raw = (r.rows[0] as unknown[] | undefined)?.[0];
         const tolerance = (canary.toleranceMinutes ?? 60) * 60_000;
         const floor = Date.parse(options.recoveryPointTime) - tolerance;
-        const value = raw instanceof Date ? raw : raw === null || raw === undefined ? undefined : new Date(String(raw));
+        const value =
+          raw instanceof Date ? raw : raw === null || raw === undefined ? undefined : new Date(String(raw));
         if (!value || Number.isNaN(value.getTime())) {
-          return { status: 'failed', expected: `a time >= ${new Date(floor).toISOString()}`, actual: raw === undefined ? null : String(raw), message: 'the canary query returned no time' };
+          return {
+            status: 'failed',
+            expected: `a time >= ${new Date(floor).toISOString()}`,
+            actual: asText(raw),
+            message: 'the canary query returned no time',
+          };
         }
         const ok = value.getTime() >= floor;
         const lagMinutes = Math.round((Date.parse(options.recoveryPointTime) - value.getTime()) / 6000) / 10;
@@ -153,10 +201,16 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
       await check(`assertion ${a.name}`, async () => {
         const r = await client.query({ text: a.sql, rowMode: 'array' });
         const raw = (r.rows[0] as unknown[] | undefined)?.[0];
-        const actual = raw === undefined || raw === null ? null : raw instanceof Date ? raw.toISOString() : String(raw);
+        const actual =
+          raw === undefined || raw === null ? null : raw instanceof Date ? raw.toISOString() : String(raw);
         const expected = a.expected === null ? null : String(a.expected);
         const ok = actual === expected;
-        return { status: ok ? 'passed' : 'failed', expected: a.expected, actual, message: ok ? `${a.name}: ${actual}` : `${a.name}: expected ${expected}, got ${actual}` };
+        return {
+          status: ok ? 'passed' : 'failed',
+          expected: a.expected,
+          actual,
+          message: ok ? `${a.name}: ${actual}` : `${a.name}: expected ${expected}, got ${actual}`,
+        };
       });
     }
   } finally {

@@ -9,7 +9,11 @@ import { AppError } from '../errors';
 
 export type ContainerAccess = (containerUrl: string) => ContainerClient;
 
-function parseConnectionString(cs: string): { accountName?: string; accountKey?: string; blobEndpoint?: string } {
+function parseConnectionString(cs: string): {
+  accountName?: string;
+  accountKey?: string;
+  blobEndpoint?: string;
+} {
   const kv = new Map(
     cs
       .split(';')
@@ -19,10 +23,17 @@ function parseConnectionString(cs: string): { accountName?: string; accountKey?:
         return [p.slice(0, i).trim().toLowerCase(), p.slice(i + 1).trim()] as const;
       }),
   );
-  return { accountName: kv.get('accountname'), accountKey: kv.get('accountkey'), blobEndpoint: kv.get('blobendpoint') };
+  return {
+    accountName: kv.get('accountname'),
+    accountKey: kv.get('accountkey'),
+    blobEndpoint: kv.get('blobendpoint'),
+  };
 }
 
-export function containerAccess(options: { connectionString?: string; credential: TokenCredential }): ContainerAccess {
+export function containerAccess(options: {
+  connectionString?: string;
+  credential: TokenCredential;
+}): ContainerAccess {
   const shared = options.connectionString ? parseConnectionString(options.connectionString) : undefined;
   return (containerUrl: string) => {
     let url: URL;
@@ -32,19 +43,37 @@ export function containerAccess(options: { connectionString?: string; credential
       throw new AppError('InvalidContainerUrl', `container URL ${containerUrl} is not a URL`);
     }
     const clean = url.href.replace(/\/+$/, '');
-    if (shared?.accountName && shared.accountKey && shared.blobEndpoint && clean.toLowerCase().startsWith(shared.blobEndpoint.replace(/\/+$/, '').toLowerCase() + '/')) {
-      return new ContainerClient(clean, new StorageSharedKeyCredential(shared.accountName, shared.accountKey));
+    if (
+      shared?.accountName &&
+      shared.accountKey &&
+      shared.blobEndpoint &&
+      clean.toLowerCase().startsWith(shared.blobEndpoint.replace(/\/+$/, '').toLowerCase() + '/')
+    ) {
+      return new ContainerClient(
+        clean,
+        new StorageSharedKeyCredential(shared.accountName, shared.accountKey),
+      );
     }
     if (url.protocol !== 'https:') {
-      throw new AppError('InsecureContainerUrl', `container URL ${containerUrl} is not https: Entra ID tokens are sent over HTTPS only (for a local emulator set RESTORE_STORAGE_CONNECTION_STRING)`);
+      throw new AppError(
+        'InsecureContainerUrl',
+        `container URL ${containerUrl} is not https: Entra ID tokens are sent over HTTPS only (for a local emulator set RESTORE_STORAGE_CONNECTION_STRING)`,
+      );
     }
     return new ContainerClient(clean, options.credential);
   };
 }
 
 /** A BlobServiceClient for host storage (reports), from a connection string or a service URI + identity. */
-export function blobService(options: { connectionString?: string; serviceUri?: string; credential: TokenCredential }): BlobServiceClient {
+export function blobService(options: {
+  connectionString?: string;
+  serviceUri?: string;
+  credential: TokenCredential;
+}): BlobServiceClient {
   if (options.connectionString) return BlobServiceClient.fromConnectionString(options.connectionString);
   if (options.serviceUri) return new BlobServiceClient(options.serviceUri, options.credential);
-  throw new AppError('MissingStorageSetting', 'set AzureWebJobsStorage (local) or AzureWebJobsStorage__blobServiceUri (Azure) for drill reports');
+  throw new AppError(
+    'MissingStorageSetting',
+    'set AzureWebJobsStorage (local) or AzureWebJobsStorage__blobServiceUri (Azure) for drill reports',
+  );
 }

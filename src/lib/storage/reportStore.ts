@@ -38,6 +38,7 @@ export interface PlanSkip {
 
 /** Table keys may not contain / \ # ? or control characters. */
 export function tableKey(value: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what Table keys refuse
   return value.replace(/[/\\#?\u0000-\u001f\u007f-\u009f]/g, '_');
 }
 
@@ -59,9 +60,17 @@ export class ReportStore {
     credential: TokenCredential;
   }): ReportStore {
     let table: TableClient;
-    if (options.connectionString) table = TableClient.fromConnectionString(options.connectionString, options.tableName, { allowInsecureConnection: true });
-    else if (options.tableServiceUri) table = new TableClient(options.tableServiceUri, options.tableName, options.credential);
-    else throw new AppError('MissingStorageSetting', 'set AzureWebJobsStorage (local) or AzureWebJobsStorage__tableServiceUri (Azure) for the drill history table');
+    if (options.connectionString)
+      table = TableClient.fromConnectionString(options.connectionString, options.tableName, {
+        allowInsecureConnection: true,
+      });
+    else if (options.tableServiceUri)
+      table = new TableClient(options.tableServiceUri, options.tableName, options.credential);
+    else
+      throw new AppError(
+        'MissingStorageSetting',
+        'set AzureWebJobsStorage (local) or AzureWebJobsStorage__tableServiceUri (Azure) for the drill history table',
+      );
     return new ReportStore(table, options.blobs, options.containerName);
   }
 
@@ -84,9 +93,13 @@ export class ReportStore {
     const json = container.getBlockBlobClient(`${base}.json`);
     const html = container.getBlockBlobClient(`${base}.html`);
     const text = JSON.stringify(report, null, 2);
-    await json.upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    await json.upload(text, Buffer.byteLength(text), {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+    });
     const page = renderReportHtml(report);
-    await html.upload(page, Buffer.byteLength(page), { blobHTTPHeaders: { blobContentType: 'text/html; charset=utf-8' } });
+    await html.upload(page, Buffer.byteLength(page), {
+      blobHTTPHeaders: { blobContentType: 'text/html; charset=utf-8' },
+    });
     const row: ReportRow = {
       drillId: report.drillId,
       verdict: report.verdict,
@@ -99,13 +112,18 @@ export class ReportStore {
       ...(report.failure ? { failureCode: report.failure.code } : {}),
       reportUrl: json.url,
     };
-    await this.table.upsertEntity({ partitionKey: 'drill', rowKey: tableKey(report.drillId), ...row }, 'Replace');
+    await this.table.upsertEntity(
+      { partitionKey: 'drill', rowKey: tableKey(report.drillId), ...row },
+      'Replace',
+    );
     return { table: this.table.tableName, blobUrl: json.url, htmlUrl: html.url };
   }
 
   async get(drillId: string): Promise<DrillReport | undefined> {
     await this.ensure();
-    const blob = this.blobs.getContainerClient(this.containerName).getBlockBlobClient(`${tableKey(drillId)}.json`);
+    const blob = this.blobs
+      .getContainerClient(this.containerName)
+      .getBlockBlobClient(`${tableKey(drillId)}.json`);
     if (!(await blob.exists())) return undefined;
     return JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as DrillReport;
   }
@@ -113,19 +131,28 @@ export class ReportStore {
   async list(): Promise<ReportRow[]> {
     await this.ensure();
     const rows: ReportRow[] = [];
-    for await (const e of this.table.listEntities<ReportRow>({ queryOptions: { filter: "PartitionKey eq 'drill'" } })) rows.push(e);
+    for await (const e of this.table.listEntities<ReportRow>({
+      queryOptions: { filter: "PartitionKey eq 'drill'" },
+    }))
+      rows.push(e);
     return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   }
 
   async recordSkip(skip: PlanSkip): Promise<void> {
     await this.ensure();
-    await this.table.upsertEntity({ partitionKey: 'planSkip', rowKey: tableKey(`${skip.plan}-${skip.slot}`), ...skip }, 'Replace');
+    await this.table.upsertEntity(
+      { partitionKey: 'planSkip', rowKey: tableKey(`${skip.plan}-${skip.slot}`), ...skip },
+      'Replace',
+    );
   }
 
   async listSkips(): Promise<PlanSkip[]> {
     await this.ensure();
     const out: PlanSkip[] = [];
-    for await (const e of this.table.listEntities<PlanSkip>({ queryOptions: { filter: "PartitionKey eq 'planSkip'" } })) out.push(e);
+    for await (const e of this.table.listEntities<PlanSkip>({
+      queryOptions: { filter: "PartitionKey eq 'planSkip'" },
+    }))
+      out.push(e);
     return out;
   }
 }

@@ -1,0 +1,358 @@
+/**
+ * Complete drills through the in-process driver against the emulator (real PostgreSQL restores, Key Vault,
+ * identity), Azurite (restore-as-files, reports) and the real activities and orchestrators.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CATALOG } from '../../emulator/errorCatalog';
+import type { DrillReport } from '../../src/lib/drill/report';
+import { arm, armToken } from '../support/emulator';
+import { FLEX_BI, SINGLE_BI, startDrillRig, TARGET_SERVER, V, type DrillRig } from '../support/drill';
+
+let rig: DrillRig;
+const KV = 'https://kv-test.vault.azure.net/secrets';
+
+beforeAll(async () => {
+  rig = await startDrillRig({ backups: 4, archived: 1 });
+}, 120_000);
+afterAll(async () => {
+  await rig?.stop();
+});
+
+function databaseRequest(extra: Record<string, unknown> = {}) {
+  return {
+    backupInstanceId: SINGLE_BI,
+    label: 'test drill',
+    target: { kind: 'database', serverId: TARGET_SERVER, secretUri: `${KV}/tgt-admin` },
+    verify: {
+      schemas: ['public'],
+      tables: [
+        { name: 'public.orders', minRows: 10 },
+        { name: 'public.customers', minRows: 50, estimate: false },
+      ],
+      canary: { sql: 'SELECT max(updated_at) FROM orders', toleranceMinutes: 5 },
+      assertions: [{ name: 'customers', sql: 'SELECT count(*) FROM customers', expected: 50 }],
+    },
+    targets: { rtoMinutes: 30, rpoHours: 48 },
+    ...extra,
+  };
+}
+
+async function databases(serverName: string): Promise<string[]> {
+  const c = new pg.Client({ ...rig.emu.ctx.servers.get(serverName)!.admin, database: 'postgres' });
+  await c.connect();
+  try {
+    return (await c.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname);
+  } finally {
+    await c.end();
+  }
+}
+
+async function restoreJobs(): Promise<any[]> {
+  const token = await armToken(rig.emu);
+  return (await arm(rig.emu, token, 'GET', '/_emulator/jobs')).body.jobs.filter(
+    (j: any) => j.properties.operation === 'Restore',
+  );
+}
+
+async function addFault(rule: Record<string, unknown>): Promise<void> {
+  const token = await armToken(rig.emu);
+  expect((await arm(rig.emu, token, 'POST', '/_emulator/faults', rule)).status).toBe(201);
+}
+
+function expectPhases(report: DrillReport, names: string[]) {
+  expect(report.phases.map((p) => p.name)).toEqual(names);
+  for (const p of report.phases) expect(p.durationSeconds).toBeGreaterThanOrEqual(0);
+}
+
+describe('restore drills', () => {
+  it('Single Server: restore as database, verify, drop; report stored as table row, JSON and HTML', async () => {
+    const armBefore = rig.emu.ctx.requests.filter((r) => r.service === 'arm').length;
+    const { report, drillId } = await rig.run(databaseRequest());
+    const armRequests = rig.emu.ctx.requests.filter((r) => r.service === 'arm').length - armBefore;
+    expect(report.verdict).toBe('passed');
+    expectPhases(report, [
+      'resolve',
+      'select',
+      'prepare',
+      'validate',
+      'restore',
+      'verify',
+      'cleanup',
+      'report',
+    ]);
+    expect(report.datasource).toMatchObject({ kind: 'singleServerDatabase' });
+    const newest = [...rig.emu.ctx.vaults.get('vault-test')!.instances.get('bi-single')!.points].pop()!;
+    expect(report.recoveryPoint).toMatchObject({ id: newest.id, dataStore: 'VaultStore', policy: 'latest' });
+    expect(report.rpoSeconds).toBeGreaterThanOrEqual(0);
+    expect(report.rtoSeconds).toBeGreaterThan(0);
+    expect(report.objectives).toMatchObject({ rto: { met: true }, rpo: { met: true } });
+    expect(report.job).toMatchObject({
+      status: 'Completed',
+      azureDuration: expect.stringMatching(/^\d\d:\d\d:\d\d\.\d+$/),
+    });
+    expect(report.verification.map((c) => [c.check, c.status])).toEqual([
+      ['connect', 'passed'],
+      ['server version', 'passed'],
+      ['schema public', 'passed'],
+      ['table public.orders', 'passed'],
+      ['table public.customers', 'passed'],
+      ['canary', 'passed'],
+      ['assertion customers', 'passed'],
+    ]);
+    expect(report.cleanup).toMatchObject({
+      status: 'done',
+      actions: [{ action: 'drop database', status: 'done' }],
+    });
+    expect(await databases('tgt-single')).not.toContain(report.restored!.database!.name);
+    // Stored: table row, JSON and HTML.
+    const rows = await rig.reports.list();
+    expect(rows.find((r) => r.drillId === drillId)).toMatchObject({
+      verdict: 'passed',
+      targetKind: 'database',
+    });
+    expect(await rig.reports.get(drillId)).toEqual(report);
+    console.log(`single-server drill: ${armRequests} ARM requests, ${report.durationSeconds} s`);
+    console.log(
+      JSON.stringify(
+        {
+          verdict: report.verdict,
+          rpoSeconds: report.rpoSeconds,
+          rtoSeconds: report.rtoSeconds,
+          verification: report.verification.map((c) => `${c.check}: ${c.status} (${c.message})`),
+        },
+        null,
+        1,
+      ),
+    );
+  });
+
+  it('Flexible Server: restore as files, load both dumps into the drill server, verify each, clean everything', async () => {
+    const { report } = await rig.run({
+      backupInstanceId: FLEX_BI,
+      target: {
+        kind: 'files',
+        containerUrl: rig.containerUrl,
+        load: {
+          host: rig.drillServer.host,
+          port: rig.drillServer.port,
+          secretUri: rig.drillServer.secretUri,
+        },
+      },
+      verify: {
+        tables: [{ name: 'public.items', minRows: 10 }],
+        canary: { sql: 'SELECT max(updated_at) FROM items', toleranceMinutes: 5 },
+      },
+    });
+    expect(report.verdict).toBe('passed');
+    expectPhases(report, [
+      'resolve',
+      'select',
+      'prepare',
+      'validate',
+      'restore',
+      'load',
+      'verify',
+      'cleanup',
+      'report',
+    ]);
+    expect(report.datasource?.kind).toBe('flexibleServer');
+    expect(report.restored!.files!.map((f) => f.database).sort()).toEqual(['billing', 'inventory']);
+    expect(report.restored!.loaded!.map((l) => l.database).sort()).toEqual(['billing', 'inventory']);
+    expect(
+      report.verification
+        .filter((c) => c.check === 'table public.items')
+        .map((c) => c.database)
+        .sort(),
+    ).toEqual(['billing', 'inventory']);
+    expect(report.verification.every((c) => c.status === 'passed')).toBe(true);
+    const scratch = report.restored!.loaded!.map((l) => l.scratchDatabase);
+    expect(scratch.every((s) => s.startsWith('pgdrill_'))).toBe(true);
+    expect((await databases('drill-pg')).filter((d) => scratch.includes(d))).toEqual([]);
+    expect(report.cleanup.actions.filter((a) => a.action === 'delete blob').map((a) => a.status)).toEqual([
+      'done',
+      'done',
+    ]);
+    const left: string[] = [];
+    for await (const b of rig.emu.ctx.blobs.service
+      .getContainerClient(rig.emu.ctx.config.storage.containers[0]!)
+      .listBlobsFlat({ prefix: 'pgdrill-' }))
+      left.push(b.name);
+    expect(left).toEqual([]);
+  });
+
+  it('an archived recovery point is restored with rehydration', async () => {
+    const { report } = await rig.run(
+      databaseRequest({
+        recoveryPoint: { policy: 'oldest', dataStore: 'ArchiveStore' },
+        rehydration: { priority: 'High', retentionDays: 12 },
+      }),
+    );
+    expect(report.verdict).toBe('passed');
+    expect(report.recoveryPoint).toMatchObject({ dataStore: 'ArchiveStore', policy: 'oldest' });
+    const job = (await restoreJobs()).find((j) => j.name === report.job!.id);
+    expect(job.properties).toMatchObject({
+      rehydrationPriority: 'High',
+      sourceDataStoreName: 'ArchiveStore',
+    });
+  });
+
+  it('verification catches a missing table and a too-low row count (and the drill fails, cleaning up)', async () => {
+    const { report } = await rig.run(
+      databaseRequest({
+        verify: {
+          tables: [{ name: 'public.invoices' }, { name: 'public.orders', minRows: 1_000_000 }],
+          assertions: [{ name: 'no orders', sql: 'SELECT count(*) FROM orders', expected: 0 }],
+        },
+      }),
+    );
+    expect(report.verdict).toBe('failed');
+    expect(report.failure).toMatchObject({ phase: 'verify', code: 'VerificationFailed' });
+    const byCheck = Object.fromEntries(report.verification.map((c) => [c.check, c]));
+    expect(byCheck['table public.invoices']).toMatchObject({ status: 'failed', actual: 'missing' });
+    expect(byCheck['table public.orders']).toMatchObject({ status: 'failed', expected: '>= 1000000' });
+    expect(byCheck['assertion no orders']).toMatchObject({ status: 'failed', expected: 0 });
+    expect(report.cleanup.status).toBe('done');
+  });
+
+  it('each emulator domain failure gives a failed report with that code and its recommended action', async () => {
+    const codes = Object.keys(ERROR_CATALOG);
+    for (const code of codes) {
+      await addFault({ operation: 'BackupInstances_ValidateForRestore', kind: 'domain', code, count: 1 });
+      const { report } = await rig.run(databaseRequest());
+      expect(report.verdict, code).toBe('failed');
+      expect(report.failure, code).toMatchObject({
+        phase: 'validate',
+        code,
+        recommendedActions: ERROR_CATALOG[code]!.recommendedAction,
+      });
+      expect(report.cleanup.status, code).toBe('nothing'); // nothing was created before the restore
+    }
+    // A job that fails half-way: the failure comes from the job's errorDetails, and cleanup still runs.
+    await addFault({ kind: 'jobFailHalfway', code: 'UserErrorServerConnectionClosed', count: 1 });
+    const { report } = await rig.run(databaseRequest());
+    expect(report.failure).toMatchObject({
+      phase: 'restore',
+      code: 'UserErrorServerConnectionClosed',
+      recommendedActions: ERROR_CATALOG.UserErrorServerConnectionClosed!.recommendedAction,
+    });
+    expect(report.job?.status).toBe('Failed');
+    expect(report.cleanup).toMatchObject({
+      status: 'done',
+      actions: [{ action: 'drop database', status: 'absent' }],
+    });
+  }, 180_000);
+
+  it('a real validation failure (credentials that do not log in) reports Azure code and action', async () => {
+    const { report } = await rig.run(
+      databaseRequest({
+        target: { kind: 'database', serverId: TARGET_SERVER, secretUri: `${KV}/tgt-wrong-password` },
+      }),
+    );
+    expect(report.failure).toMatchObject({
+      phase: 'validate',
+      code: 'UserErrorDBUserAuthFailed',
+      recommendedActions: [expect.stringContaining('Key Vault secret')],
+    });
+  });
+
+  it('transient 429, 500 and 503 faults on every step still give a passed drill', async () => {
+    for (const operation of [
+      'BackupInstances_Get',
+      'RecoveryPoints_List',
+      'BackupInstances_ValidateForRestore',
+      'OperationStatus_Get',
+      'Jobs_Get',
+      'Jobs_List',
+    ]) {
+      await addFault({ operation, kind: 'status', status: 429, retryAfterSeconds: 1, count: 1 });
+      await addFault({ operation, kind: 'status', status: 500, count: 1 });
+      await addFault({ operation, kind: 'status', status: 503, count: 1 });
+    }
+    await addFault({
+      operation: 'BackupInstances_TriggerRestore',
+      kind: 'status',
+      status: 429,
+      retryAfterSeconds: 1,
+      count: 1,
+    });
+    const { report } = await rig.run(databaseRequest());
+    expect(report.verdict).toBe('passed');
+    const token = await armToken(rig.emu);
+    const faults = (await arm(rig.emu, token, 'GET', '/_emulator/faults')).body.faults;
+    expect(faults.every((f: any) => f.fired === 1)).toBe(true);
+  }, 120_000);
+
+  it('no double restore: a trigger whose answer was lost is retried and finds the restore Azure accepted', async () => {
+    await addFault({ operation: 'BackupInstances_TriggerRestore', kind: 'dropResponse', count: 1 });
+    const { report } = await rig.run(databaseRequest());
+    expect(report.verdict).toBe('passed');
+    const destination = `${TARGET_SERVER}/databases/${report.restored!.database!.name}`;
+    const mine = (await restoreJobs()).filter((j) => j.emulator.recoveryDestination === destination);
+    expect(mine).toHaveLength(1);
+    expect(rig.logs.some((l) => l.includes('reusing its job'))).toBe(true);
+  }, 120_000);
+
+  it('no secret reaches history, custom status, output, reports or logs', async () => {
+    const { report, drillId } = await rig.run(databaseRequest());
+    const files = await rig.run({
+      backupInstanceId: FLEX_BI,
+      target: {
+        kind: 'files',
+        containerUrl: rig.containerUrl,
+        load: {
+          host: rig.drillServer.host,
+          port: rig.drillServer.port,
+          secretUri: rig.drillServer.secretUri,
+        },
+      },
+    });
+    const secrets = [...rig.emu.ctx.secrets.get('kv-test')!.values()];
+    const passwords = [...rig.emu.ctx.servers.values()].map((s) => s.admin.password);
+    const needles = [...secrets, ...passwords, 'Password='];
+    const haystack: string[] = [];
+    for (const id of [drillId, files.drillId]) {
+      for (const instance of rig.driver.list().filter((i) => i.instanceId.startsWith(id))) {
+        haystack.push(JSON.stringify(instance));
+        for (const generation of rig.driver.histories.get(instance.instanceId) ?? [])
+          haystack.push(JSON.stringify(generation));
+      }
+    }
+    haystack.push(
+      JSON.stringify(report),
+      JSON.stringify(files.report),
+      ...rig.logs,
+      JSON.stringify(await rig.reports.get(drillId)),
+    );
+    const events = haystack.join('\n');
+    expect(events.length).toBeGreaterThan(10_000);
+    // The scan looked at real history: the secret URIs (not secrets) are there.
+    expect(events).toContain('https://kv-test.vault.azure.net/secrets/tgt-admin');
+    expect(events).toContain('"EventType":4'); // TaskScheduled events
+    for (const n of needles) expect(events.includes(n), `found ${n.slice(0, 12)}…`).toBe(false);
+  }, 120_000);
+
+  it('a load that cannot read its credentials fails in the load phase and still cleans the restored files', async () => {
+    const { report } = await rig.run({
+      backupInstanceId: FLEX_BI,
+      target: {
+        kind: 'files',
+        containerUrl: rig.containerUrl,
+        load: { host: rig.drillServer.host, port: rig.drillServer.port, secretUri: `${KV}/no-such-secret` },
+      },
+    });
+    expect(report.verdict).toBe('failed');
+    expect(report.failure).toMatchObject({ phase: 'load', code: 'SecretNotFound' });
+    // the restored files were still cleaned up
+    expect(report.cleanup.actions.some((a) => a.action === 'delete blob' && a.status === 'done')).toBe(true);
+  });
+
+  it('the vault lists each drill job; reports list newest first', async () => {
+    const token = await armToken(rig.emu);
+    const jobs = (await arm(rig.emu, token, 'GET', `${V}/backupJobs?api-version=2026-06-01`)).body.value;
+    expect(jobs.length).toBeGreaterThan(5);
+    const rows = await rig.reports.list();
+    expect(rows.length).toBeGreaterThan(5);
+    expect([...rows].sort((a, b) => b.startedAt.localeCompare(a.startedAt))).toEqual(rows);
+  });
+});
