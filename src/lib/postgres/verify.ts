@@ -35,8 +35,8 @@ function applies(item: { database?: string }, sourceDatabase: string): boolean {
 function asText(raw: unknown): string | null {
   if (raw === undefined || raw === null) return null;
   if (raw instanceof Date) return raw.toISOString();
-  if (typeof raw === 'object') return JSON.stringify(raw);
-  return String(raw as string | number | boolean | bigint);
+  if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') return String(raw);
+  return JSON.stringify(raw);
 }
 
 function quoteIdent(name: string): string {
@@ -175,8 +175,8 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
         const raw = (r.rows[0] as unknown[] | undefined)?.[0];
         const tolerance = (canary.toleranceMinutes ?? 60) * 60_000;
         const floor = Date.parse(options.recoveryPointTime) - tolerance;
-        const value =
-          raw instanceof Date ? raw : raw === null || raw === undefined ? undefined : new Date(String(raw));
+        const rawText = asText(raw);
+        const value = raw instanceof Date ? raw : rawText === null ? undefined : new Date(rawText);
         if (!value || Number.isNaN(value.getTime())) {
           return {
             status: 'failed',
@@ -201,8 +201,7 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
       await check(`assertion ${a.name}`, async () => {
         const r = await client.query({ text: a.sql, rowMode: 'array' });
         const raw = (r.rows[0] as unknown[] | undefined)?.[0];
-        const actual =
-          raw === undefined || raw === null ? null : raw instanceof Date ? raw.toISOString() : String(raw);
+        const actual = asText(raw);
         const expected = a.expected === null ? null : String(a.expected);
         const ok = actual === expected;
         return {
