@@ -36,6 +36,7 @@ export function* waitUntil(
   cancel: df.Task | undefined,
 ): Generator<df.Task, WaitOutcome, unknown> {
   for (;;) {
+    if (isCancelled(cancel)) return 'cancelled';
     const t = now(ctx).getTime();
     if (t >= fireAt.getTime()) return 'elapsed';
     if (t >= deadline.getTime()) return 'deadline';
@@ -55,6 +56,15 @@ export function* waitUntil(
 
 export function cancelTask(ctx: Ctx): df.Task {
   return ctx.df.waitForExternalEvent(CANCEL_EVENT);
+}
+
+/**
+ * True once the cancel event has arrived. Checked before every wait: the engine hands a raised event to the
+ * newest Task.any that ever included the cancel task, which may be one that already finished (the timer won),
+ * and a Task.any built around an already-completed task never resolves from it.
+ */
+export function isCancelled(cancel: df.Task | undefined): boolean {
+  return cancel?.isCompleted === true;
 }
 
 function thrownToFailure(name: string, err: unknown): FailureInfo {

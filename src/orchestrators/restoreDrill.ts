@@ -38,7 +38,7 @@ import {
   type PhaseName,
 } from '../lib/drill/report';
 import type { DrillInput } from '../lib/drill/request';
-import { callActivity, cancelTask, log, now, waitUntil, type Ctx } from './helpers';
+import { callActivity, cancelTask, isCancelled, log, now, waitUntil, type Ctx } from './helpers';
 import type { MonitorJobInput, MonitorJobOutput } from './monitorJob';
 import { ACTIVITIES, childInstanceId, ORCHESTRATORS } from './names';
 import type { TrackOperationInput, TrackOperationOutput } from './trackOperation';
@@ -100,6 +100,9 @@ export function* restoreDrill(ctx: Ctx): Generator<df.Task, DrillReport, unknown
     const index = record.phases.push(entry) - 1;
     status(name);
     try {
+      // Cleanup runs even when the drill was cancelled; every other phase stops.
+      if (name !== 'cleanup' && isCancelled(cancel))
+        throw new DrillFailure(failure('Cancelled', 'the drill was cancelled'));
       const value = yield* body();
       const endedAt = now(ctx).toISOString();
       record.phases[index] = {
@@ -126,6 +129,7 @@ export function* restoreDrill(ctx: Ctx): Generator<df.Task, DrillReport, unknown
 
   /** Runs a polling sub-orchestration; a cancel request stops the wait here and reaches the child too. */
   function* child<T>(name: string, childInput: unknown, instanceId: string): Generator<df.Task, T, unknown> {
+    if (isCancelled(cancel)) throw new DrillFailure(failure('Cancelled', 'the drill was cancelled'));
     const task = ctx.df.callSubOrchestrator(name, childInput, instanceId);
     const winner = yield ctx.df.Task.any([task, cancel]);
     if (winner !== task) throw new DrillFailure(failure('Cancelled', 'the drill was cancelled'));

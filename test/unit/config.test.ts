@@ -7,6 +7,13 @@ describe('configuration', () => {
       DATAPROTECTION_ENDPOINT: 'https://management.azure.com',
       DATAPROTECTION_AUDIENCE: 'https://management.azure.com',
       DATAPROTECTION_API_VERSION: '2026-06-01',
+      DURABLE_TASK_HUB_NAME: 'pgdrill',
+      DRILL_REPORTS_TABLE: 'DrillReports',
+      DRILL_REPORTS_CONTAINER: 'drill-reports',
+      DRILL_TIMER_SCHEDULE: '0 */5 * * * *',
+      DRILL_JOB_POLL_INITIAL_SECONDS: '10',
+      DRILL_JOB_POLL_MAX_SECONDS: '120',
+      DRILL_RETRY_FIRST_DELAY_SECONDS: '5',
     });
   });
 

@@ -35,7 +35,13 @@ function applies(item: { database?: string }, sourceDatabase: string): boolean {
 function asText(raw: unknown): string | null {
   if (raw === undefined || raw === null) return null;
   if (raw instanceof Date) return raw.toISOString();
-  if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') return String(raw);
+  if (
+    typeof raw === 'string' ||
+    typeof raw === 'number' ||
+    typeof raw === 'boolean' ||
+    typeof raw === 'bigint'
+  )
+    return String(raw);
   return JSON.stringify(raw);
 }
 

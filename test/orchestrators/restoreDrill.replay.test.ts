@@ -1,0 +1,593 @@
+/**
+ * The orchestrators on durable-functions' own replay engine, with scripted activity results and a fake clock
+ * (timers fire at once, the orchestration sees exact times). Each scenario's history is recorded by the driver
+ * and, for the happy path, replayed again in a single episode to prove the orchestrator is deterministic.
+ */
+import { describe, expect, it } from 'vitest';
+import type { JobSummary } from '../../src/activities/contracts';
+import { FakeClock } from '../../src/host/clock';
+import { OrchestrationDriver } from '../../src/host/driver';
+import { EVENT_TYPE, runEpisode } from '../../src/host/replayEngine';
+import type { PollState } from '../../src/lib/dataprotection/pollState';
+import type { DrillReport } from '../../src/lib/drill/report';
+import { parseDrillRequest, type DrillSettings } from '../../src/lib/drill/request';
+import { orchestratorFunctions } from '../../src/orchestrators';
+import { ACTIVITIES, CANCEL_EVENT, childInstanceId, ORCHESTRATORS } from '../../src/orchestrators/names';
+
+const SUB = '11111111-2222-4333-8444-555555555555';
+const VAULT = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v`;
+const BI = `${VAULT}/backupInstances/srv-db-1`;
+const SRC_DB = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/srv/databases/db`;
+const TARGET = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/tgt`;
+const START = Date.parse('2026-01-05T09:00:00Z');
+
+const SETTINGS: DrillSettings = {
+  jobPoll: { initialSeconds: 10, factor: 1.5, maxSeconds: 120 },
+  pollsPerGeneration: 50,
+  activityRetry: { maxAttempts: 3, firstDelaySeconds: 5, maxDelaySeconds: 60 },
+};
+
+type Scripted = (input: any, call: number) => unknown;
+const ok = (value: unknown) => ({ ok: true, value });
+const fail = (code: string, extra: Record<string, unknown> = {}) => ({
+  ok: false,
+  error: {
+    code,
+    message: `${code} happened`,
+    recommendedActions: [`fix ${code}`],
+    isRetryable: false,
+    isUserError: true,
+    ...extra,
+  },
+});
+const running = (operation: string, retryAfterSeconds = 30): PollState => ({
+  operation,
+  status: 'running',
+  pollUrl: 'https://arm.local/op',
+  pollKind: 'azureAsyncOperation',
+  retryAfterSeconds,
+  polls: 0,
+});
+const job = (status: string, extra: Partial<JobSummary> = {}): JobSummary => ({
+  id: 'job-1',
+  status,
+  terminal: ['Completed', 'Failed'].includes(status),
+  succeeded: status === 'Completed',
+  startTime: new Date(START).toISOString(),
+  duration: '00:20:00',
+  ...extra,
+});
+
+function rig(script: Partial<Record<string, Scripted>> = {}, clock = new FakeClock(START)) {
+  const calls: { name: string; input: any; at: number }[] = [];
+  const counts = new Map<string, number>();
+  const defaults: Record<string, Scripted> = {
+    [ACTIVITIES.resolveBackupInstance]: () =>
+      ok({
+        backupInstanceId: BI,
+        vaultId: VAULT,
+        datasourceId: SRC_DB,
+        datasourceKind: 'singleServerDatabase',
+        protectionStatus: 'ProtectionConfigured',
+        location: 'westus',
+      }),
+    [ACTIVITIES.selectRecoveryPoint]: () =>
+      ok({
+        ok: true,
+        point: { id: 'rp-1', time: new Date(START - 6 * 3600_000).toISOString(), stores: ['VaultStore'] },
+        dataStore: 'VaultStore',
+        candidates: 3,
+      }),
+    [ACTIVITIES.startValidateRestore]: () => ok(running('validateRestore')),
+    [ACTIVITIES.triggerRestore]: () => ok({ state: running('restore', 10), reused: false }),
+    [ACTIVITIES.pollOperation]: (input: { state: PollState }) =>
+      ok({
+        ...input.state,
+        status: 'succeeded',
+        polls: input.state.polls + 1,
+        ...(input.state.operation === 'restore' ? { jobId: 'job-1' } : {}),
+      }),
+    [ACTIVITIES.getJob]: (_: unknown, n: number) => ok(n < 4 ? job('InProgress') : job('Completed')),
+    [ACTIVITIES.verifyRestore]: () =>
+      ok([{ check: 'connect', database: 'db', status: 'passed', message: 'connected' }]),
+    [ACTIVITIES.cleanupDrill]: (input: any) =>
+      ok(
+        input.resources.map((r: any) => ({
+          resource: r.name ?? r.prefix,
+          action: 'drop database',
+          status: 'done',
+        })),
+      ),
+    [ACTIVITIES.saveReport]: () => ok({ table: 'DrillReports', blobUrl: 'x', htmlUrl: 'y' }),
+    [ACTIVITIES.listRestoredFiles]: () =>
+      ok([{ name: 'pgdrill-x_db.dump', bytes: 10, database: 'db', dumpServerVersion: '15.4' }]),
+    [ACTIVITIES.loadDump]: (input: any) =>
+      ok({
+        database: 'db',
+        scratchDatabase: input.scratchDatabase,
+        dumpVersion: '15.4',
+        serverVersion: '16.1',
+        seconds: 3,
+      }),
+  };
+  const activities: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const name of Object.values(ACTIVITIES)) {
+    activities[name] = (input: unknown) => {
+      const n = (counts.get(name) ?? 0) + 1;
+      counts.set(name, n);
+      calls.push({ name, input, at: clock.now() });
+      return Promise.resolve((script[name] ?? defaults[name]!)(input, n));
+    };
+  }
+  const driver = new OrchestrationDriver({
+    orchestrators: orchestratorFunctions,
+    activities,
+    clock,
+    keepHistories: true,
+  });
+  const run = async (
+    request: Record<string, unknown> = {},
+    drillId = 'drill-1',
+    settings = SETTINGS,
+  ): Promise<DrillReport> => {
+    const parsed = parseDrillRequest({
+      backupInstanceId: BI,
+      target: { kind: 'database', serverId: TARGET, secretUri: 'https://kv.vault.azure.net/secrets/s' },
+      ...request,
+    });
+    await driver.start(
+      ORCHESTRATORS.restoreDrill,
+      { drillId, request: parsed, trigger: { kind: 'test' }, settings },
+      drillId,
+    );
+    const s = await driver.waitForCompletion(drillId, 30_000);
+    expect(s.runtimeStatus, String(s.output)).toBe('Completed');
+    return s.output as DrillReport;
+  };
+  return { driver, clock, calls, counts, run };
+}
+
+const phase = (r: DrillReport, name: string) => r.phases.find((p) => p.name === name)!;
+
+describe('restoreDrill on the replay engine', () => {
+  it('happy path: every phase timed from the orchestration clock; RTO and RPO exact', async () => {
+    const { run, calls, driver } = rig();
+    const report = await run({ targets: { rtoMinutes: 10, rpoHours: 24 } });
+    expect(report.verdict).toBe('passed');
+    expect(report.phases.map((p) => [p.name, p.status])).toEqual([
+      ['resolve', 'succeeded'],
+      ['select', 'succeeded'],
+      ['prepare', 'succeeded'],
+      ['validate', 'succeeded'],
+      ['restore', 'succeeded'],
+      ['verify', 'succeeded'],
+      ['cleanup', 'succeeded'],
+      ['report', 'succeeded'],
+    ]);
+    // validate waits one Retry-After (30 s); the restore waits 10 s, then polls the job at 0, 10, 15, 22.5 s.
+    expect(phase(report, 'validate').durationSeconds).toBe(30);
+    expect(phase(report, 'restore').durationSeconds).toBe(10 + 10 + 15 + 22.5);
+    expect(report.rpoSeconds).toBe(6 * 3600);
+    expect(report.rtoSeconds).toBe(57.5);
+    expect(report.objectives).toEqual({
+      rto: { targetSeconds: 600, actualSeconds: 57.5, met: true },
+      rpo: { targetSeconds: 86400, actualSeconds: 21600, met: true },
+    });
+    expect(report.job).toMatchObject({
+      id: 'job-1',
+      status: 'Completed',
+      azureDurationSeconds: 1200,
+      polls: 4,
+    });
+    // The restore body the trigger got: a new database named after the drill, on the target server.
+    const trigger = calls.find((c) => c.name === ACTIVITIES.triggerRestore)!.input;
+    expect(trigger.body.restoreTargetInfo.datasourceInfo.resourceID).toMatch(
+      new RegExp(`^${TARGET}/databases/pgdrill_`),
+    );
+    expect(trigger.body).toMatchObject({
+      objectType: 'AzureBackupRecoveryPointBasedRestoreRequest',
+      recoveryPointId: 'rp-1',
+      sourceDataStoreType: 'VaultStore',
+    });
+    expect(calls.find((c) => c.name === ACTIVITIES.cleanupDrill)!.input.resources).toEqual([
+      expect.objectContaining({ kind: 'database', serverId: TARGET }),
+    ]);
+    expect(driver.getStatus('drill-1')!.customStatus).toMatchObject({ phase: 'done', verdict: 'passed' });
+  });
+
+  it('replaying the recorded history in one episode reproduces the same decisions and output', async () => {
+    const { run, driver } = rig();
+    const report = await run();
+    for (const id of [
+      'drill-1',
+      childInstanceId('drill-1', 'validate'),
+      childInstanceId('drill-1', 'restore'),
+      childInstanceId('drill-1', 'job'),
+    ]) {
+      const [history] = driver.histories.get(id)!;
+      const status = driver.getStatus(id)!;
+      const replay = await runEpisode(
+        orchestratorFunctions[status.name as keyof typeof orchestratorFunctions],
+        {
+          instanceId: id,
+          name: status.name,
+          input: status.input,
+          history: history!.map((e) => ({ ...e, IsPlayed: true })),
+          log: () => undefined,
+        },
+      );
+      const scheduled = history!.filter((e) =>
+        [
+          EVENT_TYPE.TaskScheduled,
+          EVENT_TYPE.TimerCreated,
+          EVENT_TYPE.SubOrchestrationInstanceCreated,
+        ].includes(e.EventType),
+      ).length;
+      expect(replay.isDone, id).toBe(true);
+      expect(replay.decisions.filter((d) => d.kind !== 'waitForEvent').length, id).toBe(scheduled);
+      if (id === 'drill-1') expect(replay.output).toEqual(report);
+    }
+  });
+
+  it('validation failure: the mapped Azure error, no restore, nothing to clean', async () => {
+    const { run, counts } = rig({
+      [ACTIVITIES.pollOperation]: (input: { state: PollState }) =>
+        ok({
+          ...input.state,
+          status: 'failed',
+          error: {
+            code: 'UserErrorRestoreToLowerVersion',
+            message: 'Restoring backups of a higher PostgreSQL version to a lower version is not supported.',
+            recommendedActions: [
+              'Restore to the same or a higher PostgreSQL version from which the backup was taken.',
+            ],
+            isRetryable: false,
+            isUserError: false,
+          },
+        }),
+    });
+    const report = await run();
+    expect(report.verdict).toBe('failed');
+    expect(report.failure).toEqual({
+      phase: 'validate',
+      code: 'UserErrorRestoreToLowerVersion',
+      message: 'Restoring backups of a higher PostgreSQL version to a lower version is not supported.',
+      recommendedActions: [
+        'Restore to the same or a higher PostgreSQL version from which the backup was taken.',
+      ],
+      isUserError: false,
+      isRetryable: false,
+    });
+    expect(counts.get(ACTIVITIES.triggerRestore)).toBeUndefined();
+    expect(counts.get(ACTIVITIES.cleanupDrill)).toBeUndefined();
+    expect(report.cleanup.status).toBe('nothing');
+    expect(phase(report, 'validate')).toMatchObject({
+      status: 'failed',
+      detail: expect.stringContaining('UserErrorRestoreToLowerVersion'),
+    });
+  });
+
+  it('restore operation failure: failed in restore, and the recorded database is cleaned up', async () => {
+    const { run, counts } = rig({
+      [ACTIVITIES.pollOperation]: (input: { state: PollState }) =>
+        ok(
+          input.state.operation === 'restore'
+            ? {
+                ...input.state,
+                status: 'failed',
+                error: {
+                  code: 'UserErrorMSIMissingPermissions',
+                  message: 'no access',
+                  recommendedActions: ['grant Reader'],
+                  isRetryable: false,
+                  isUserError: true,
+                },
+              }
+            : { ...input.state, status: 'succeeded' },
+        ),
+    });
+    const report = await run();
+    expect(report.failure).toMatchObject({ phase: 'restore', code: 'UserErrorMSIMissingPermissions' });
+    expect(counts.get(ACTIVITIES.cleanupDrill)).toBe(1);
+    expect(report.cleanup.status).toBe('done');
+  });
+
+  it('a restore refused because the name is taken does not drop the database it found', async () => {
+    const { run, counts } = rig({
+      [ACTIVITIES.pollOperation]: (input: { state: PollState }) =>
+        ok(
+          input.state.operation === 'restore'
+            ? {
+                ...input.state,
+                status: 'failed',
+                error: {
+                  code: 'UserErrorDatabaseNameAlreadyInUse',
+                  message: 'taken',
+                  recommendedActions: [],
+                  isRetryable: false,
+                  isUserError: true,
+                },
+              }
+            : { ...input.state, status: 'succeeded' },
+        ),
+    });
+    const report = await run();
+    expect(report.failure?.code).toBe('UserErrorDatabaseNameAlreadyInUse');
+    expect(counts.get(ACTIVITIES.cleanupDrill)).toBeUndefined();
+  });
+
+  it('job failure: the job error from errorDetails, cleanup still runs', async () => {
+    const { run } = rig({
+      [ACTIVITIES.getJob]: (_: unknown, n: number) =>
+        ok(
+          n < 2
+            ? job('InProgress')
+            : job('Failed', {
+                error: {
+                  code: 'UserErrorRestoreFailed',
+                  message: 'pg_restore failed',
+                  recommendedActions: ['check space'],
+                  isRetryable: true,
+                  isUserError: false,
+                },
+              }),
+        ),
+    });
+    const report = await run();
+    expect(report.failure).toMatchObject({
+      phase: 'restore',
+      code: 'UserErrorRestoreFailed',
+      recommendedActions: ['check space'],
+    });
+    expect(report.job?.status).toBe('Failed');
+    expect(report.cleanup.status).toBe('done');
+  });
+
+  it('retryable activity failures are retried on durable timers; user errors are not', async () => {
+    const { run, calls } = rig({
+      [ACTIVITIES.resolveBackupInstance]: (_: unknown, n: number) =>
+        n < 3
+          ? fail('ServiceUnavailable', { isRetryable: true, isUserError: false })
+          : ok({
+              backupInstanceId: BI,
+              vaultId: VAULT,
+              datasourceId: SRC_DB,
+              datasourceKind: 'singleServerDatabase',
+            }),
+    });
+    const report = await run();
+    expect(report.verdict).toBe('passed');
+    const resolves = calls
+      .filter((c) => c.name === ACTIVITIES.resolveBackupInstance)
+      .map((c) => (c.at - START) / 1000);
+    expect(resolves).toEqual([0, 5, 15]); // 5 s, then 10 s
+    const { run: run2, counts } = rig({ [ACTIVITIES.resolveBackupInstance]: () => fail('ResourceNotFound') });
+    const r2 = await run2();
+    expect(r2.failure).toMatchObject({ phase: 'resolve', code: 'ResourceNotFound' });
+    expect(counts.get(ACTIVITIES.resolveBackupInstance)).toBe(1);
+  });
+
+  it('deadline: a job still running at the deadline fails the drill at that time and cleans up', async () => {
+    const { run } = rig({ [ACTIVITIES.getJob]: () => ok(job('InProgress')) });
+    const report = await run({ deadline: 'PT2H' });
+    expect(report.failure).toMatchObject({ phase: 'restore', code: 'DeadlineExceeded' });
+    expect(Date.parse(phase(report, 'restore').endedAt!) - START).toBe(2 * 3600_000);
+    expect(report.cleanup.status).toBe('done');
+  });
+
+  it('cancellation during job monitoring: cancelled verdict, the child stops too, cleanup runs', async () => {
+    const ref: { driver?: OrchestrationDriver } = {};
+    const r = rig({
+      [ACTIVITIES.getJob]: (_: unknown, n: number) => {
+        if (n === 3) {
+          // What POST /api/drills/{id}/cancel does: raise the cancel event to the drill and its children.
+          for (const id of ['drill-1', childInstanceId('drill-1', 'job')])
+            ref.driver!.raiseEvent(id, CANCEL_EVENT, { reason: 'operator' });
+        }
+        return ok(job('InProgress'));
+      },
+    });
+    ref.driver = r.driver;
+    const report = await r.run();
+    expect(report.verdict).toBe('cancelled');
+    expect(report.failure).toBeUndefined();
+    expect(phase(report, 'restore').status).toBe('cancelled');
+    expect(report.cleanup.status).toBe('done');
+    const child = await r.driver.waitForCompletion(childInstanceId('drill-1', 'job'));
+    expect(child.output).toMatchObject({ ok: false, error: { code: 'Cancelled' } });
+    expect(r.counts.get(ACTIVITIES.getJob)).toBe(3);
+  });
+
+  it('archived point: rehydration request, long job waits in timers of at most 3 days', async () => {
+    const r = rig({
+      [ACTIVITIES.selectRecoveryPoint]: () =>
+        ok({
+          ok: true,
+          point: {
+            id: 'rp-old',
+            time: new Date(START - 200 * 86400_000).toISOString(),
+            stores: ['ArchiveStore'],
+          },
+          dataStore: 'ArchiveStore',
+          candidates: 1,
+        }),
+      // Rehydration takes about 2 days before the restore completes.
+      [ACTIVITIES.getJob]: () =>
+        ok(
+          r.clock.now() - START < 2 * 86400_000
+            ? job('InProgress', { progress: 'Rehydrate recovery point: InProgress' })
+            : job('Completed'),
+        ),
+    });
+    const report = await r.run(
+      {
+        deadline: 'P7D',
+        rehydration: { priority: 'High', retentionDays: 15 },
+        cleanup: { policy: 'keep', keepFor: 'P7D' },
+      },
+      'drill-1',
+      { ...SETTINGS, jobPoll: { initialSeconds: 60, factor: 2, maxSeconds: 4 * 86400 } },
+    );
+    const body = r.calls.find((c) => c.name === ACTIVITIES.triggerRestore)!.input.body;
+    expect(body).toMatchObject({
+      objectType: 'AzureBackupRestoreWithRehydrationRequest',
+      sourceDataStoreType: 'ArchiveStore',
+      rehydrationPriority: 'High',
+      rehydrationRetentionDuration: 'P15D',
+    });
+    expect(report.verdict).toBe('passed');
+    expect(report.recoveryPoint).toMatchObject({ dataStore: 'ArchiveStore' });
+    // keep P7D: first the report with cleanup deferred, then a chain of timers, then cleanup and the final report.
+    expect(report.cleanup).toMatchObject({ policy: 'keep', status: 'done', keepUntil: expect.any(String) });
+    expect(r.counts.get(ACTIVITIES.saveReport)).toBe(2);
+    expect(r.clock.jumps.every((ms) => ms <= 3 * 86400_000)).toBe(true);
+    const cleanupAt = r.calls.find((c) => c.name === ACTIVITIES.cleanupDrill)!.at;
+    expect(cleanupAt).toBe(Date.parse(report.cleanup.keepUntil!));
+  });
+
+  it('files target with load: list, load each dump into a recorded scratch database, verify it', async () => {
+    const { run, calls } = rig();
+    const report = await run({
+      target: {
+        kind: 'files',
+        containerUrl: 'https://st.blob.core.windows.net/c',
+        load: { host: 'drill.example', secretUri: 'https://kv.vault.azure.net/secrets/d' },
+      },
+    });
+    expect(report.verdict).toBe('passed');
+    expect(report.phases.map((p) => p.name)).toContain('load');
+    const scratch = calls.find((c) => c.name === ACTIVITIES.loadDump)!.input.scratchDatabase;
+    expect(calls.find((c) => c.name === ACTIVITIES.verifyRestore)!.input.targets).toEqual([
+      expect.objectContaining({
+        database: 'db',
+        connectDatabase: scratch,
+        host: 'drill.example',
+        port: 5432,
+      }),
+    ]);
+    expect(
+      calls.find((c) => c.name === ACTIVITIES.cleanupDrill)!.input.resources.map((r: any) => r.kind),
+    ).toEqual(['blobs', 'scratchDatabase']);
+  });
+
+  it('a Flexible Server with a database target is refused in prepare, before Azure is called', async () => {
+    const { run, counts } = rig({
+      [ACTIVITIES.resolveBackupInstance]: () =>
+        ok({
+          backupInstanceId: BI,
+          vaultId: VAULT,
+          datasourceId: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/f1`,
+          datasourceKind: 'flexibleServer',
+        }),
+    });
+    const report = await run();
+    expect(report.failure).toMatchObject({ phase: 'prepare', code: 'RestoreAsDatabaseNotSupported' });
+    expect(counts.get(ACTIVITIES.startValidateRestore)).toBeUndefined();
+  });
+});
+
+describe('polling sub-orchestrations', () => {
+  it('monitorJob keeps its history bounded over 1,000 polls (continueAsNew) and returns once', async () => {
+    const clock = new FakeClock(START);
+    let polls = 0;
+    const driver = new OrchestrationDriver({
+      orchestrators: orchestratorFunctions,
+      activities: {
+        [ACTIVITIES.getJob]: () =>
+          Promise.resolve(ok(++polls <= 1000 ? job('InProgress') : job('Completed'))),
+      },
+      clock,
+      keepHistories: true,
+    });
+    await driver.start(
+      ORCHESTRATORS.monitorJob,
+      {
+        vaultId: VAULT,
+        jobId: 'job-1',
+        deadline: new Date(START + 365 * 86400_000).toISOString(),
+        settings: { ...SETTINGS, jobPoll: { initialSeconds: 10, factor: 1, maxSeconds: 10 } },
+      },
+      'm',
+    );
+    const status = await driver.waitForCompletion('m', 60_000);
+    expect(status.output).toMatchObject({ ok: true, polls: 1001, job: { status: 'Completed' } });
+    const generations = driver.histories.get('m')!;
+    expect(generations.length).toBe(21);
+    const longest = Math.max(...generations.map((h) => h.length));
+    expect(longest).toBeLessThanOrEqual(50 * 8 + 10);
+    console.log(
+      `monitorJob: 1001 polls, ${generations.length} generations, longest history ${longest} events`,
+    );
+  });
+
+  it('a one-hour job: far fewer polls than a fixed 10-second poller, completion seen within the cap', async () => {
+    const clock = new FakeClock(START);
+    const pollTimes: number[] = [];
+    const driver = new OrchestrationDriver({
+      orchestrators: orchestratorFunctions,
+      activities: {
+        [ACTIVITIES.getJob]: () => {
+          pollTimes.push(clock.now());
+          return Promise.resolve(ok(clock.now() - START < 3600_000 ? job('InProgress') : job('Completed')));
+        },
+      },
+      clock,
+    });
+    await driver.start(
+      ORCHESTRATORS.monitorJob,
+      {
+        vaultId: VAULT,
+        jobId: 'job-1',
+        deadline: new Date(START + 86400_000).toISOString(),
+        settings: SETTINGS,
+      },
+      'h',
+    );
+    await driver.waitForCompletion('h');
+    const fixed = 3600 / 10 + 1;
+    expect(pollTimes.length).toBeLessThan(fixed / 5);
+    expect(pollTimes.at(-1)! - (START + 3600_000)).toBeLessThanOrEqual(120_000);
+    console.log(
+      `one-hour job: ${pollTimes.length} polls (fixed 10 s poller: ${fixed}), noticed ${(pollTimes.at(-1)! - START - 3600_000) / 1000} s after completion`,
+    );
+  });
+
+  it('trackOperation honours Retry-After and also stays bounded', async () => {
+    const clock = new FakeClock(START);
+    const at: number[] = [];
+    let n = 0;
+    const driver = new OrchestrationDriver({
+      orchestrators: orchestratorFunctions,
+      activities: {
+        [ACTIVITIES.pollOperation]: (input: any) => {
+          at.push(clock.now());
+          n++;
+          return Promise.resolve(
+            ok({
+              ...input.state,
+              polls: input.state.polls + 1,
+              retryAfterSeconds: 45,
+              ...(n >= 120 ? { status: 'succeeded' } : {}),
+            }),
+          );
+        },
+      },
+      clock,
+      keepHistories: true,
+    });
+    await driver.start(
+      ORCHESTRATORS.trackOperation,
+      {
+        state: running('restore', 20),
+        deadline: new Date(START + 86400_000).toISOString(),
+        settings: SETTINGS,
+      },
+      't',
+    );
+    const s = await driver.waitForCompletion('t');
+    expect(s.output).toMatchObject({ ok: true, polls: 120 });
+    expect(at[0]! - START).toBe(20_000);
+    expect(at.slice(1).map((t, i) => t - at[i]!)).toEqual(Array(119).fill(45_000));
+    expect(driver.histories.get('t')!.length).toBe(3);
+  });
+});
