@@ -1,8 +1,14 @@
 /**
- * A function definition is what both runtimes need: Azure Functions registers it through @azure/functions
- * (src/index.ts), and the standalone host serves the very same handler. No handler knows which runtime runs it.
+ * A function definition is what both runtimes need: Azure Functions registers it through @azure/functions and
+ * durable-functions (src/index.ts), and the standalone host serves the very same handler. No handler knows
+ * which runtime runs it.
  */
-import type { HttpFunctionOptions } from '@azure/functions';
+import type {
+  HttpFunctionOptions,
+  StorageQueueFunctionOptions,
+  TimerFunctionOptions,
+} from '@azure/functions';
+import type * as df from 'durable-functions';
 
 export interface HttpFunctionDefinition {
   kind: 'http';
@@ -10,4 +16,33 @@ export interface HttpFunctionDefinition {
   options: HttpFunctionOptions;
 }
 
-export type FunctionDefinition = HttpFunctionDefinition;
+export interface QueueFunctionDefinition {
+  kind: 'queue';
+  name: string;
+  options: StorageQueueFunctionOptions;
+}
+
+export interface TimerFunctionDefinition {
+  kind: 'timer';
+  name: string;
+  options: TimerFunctionOptions;
+}
+
+export interface OrchestrationDefinition {
+  kind: 'orchestration';
+  name: string;
+  handler: df.OrchestrationHandler;
+}
+
+export interface ActivityDefinition {
+  kind: 'activity';
+  name: string;
+  handler: df.ActivityHandler;
+}
+
+export type FunctionDefinition =
+  | HttpFunctionDefinition
+  | QueueFunctionDefinition
+  | TimerFunctionDefinition
+  | OrchestrationDefinition
+  | ActivityDefinition;

@@ -1,5 +1,18 @@
 /** Every function of the app, in one list (see definitions.ts). */
 import type { FunctionDefinition } from './definitions';
+import { cancelDrillFunction, drillStatusFunction, startDrillFunction } from './drills';
+import { activityDefinitions, orchestrationDefinitions } from './durable';
 import { healthFunction } from './health';
+import { drillQueueFunction } from './queue';
+import { drillTimerFunction } from './timer';
 
-export const functionDefinitions: readonly FunctionDefinition[] = [healthFunction];
+export const functionDefinitions: readonly FunctionDefinition[] = [
+  healthFunction,
+  startDrillFunction,
+  drillStatusFunction,
+  cancelDrillFunction,
+  drillQueueFunction,
+  drillTimerFunction,
+  ...orchestrationDefinitions,
+  ...activityDefinitions,
+];

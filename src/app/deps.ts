@@ -1,0 +1,87 @@
+/**
+ * The composition root: real dependencies from configuration, built once per process and on first use (so a
+ * function app with a bad setting still starts and reports the setting by name when a function runs).
+ */
+import { join } from 'node:path';
+import type { TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
+import { createActivities, type Activity } from '../activities';
+import { keyVaultSecretReader } from '../activities/secrets';
+import { loadConfig, type AppConfig } from '../lib/config';
+import { DataProtectionClient } from '../lib/dataprotection/client';
+import { blobService, containerAccess } from '../lib/storage/blobs';
+import { ReportStore } from '../lib/storage/reportStore';
+import type { ActivityName } from '../orchestrators/names';
+
+/** Azurite's well-known development account (public values, not secrets). */
+const DEVELOPMENT_STORAGE =
+  'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
+  'BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;';
+
+export function storageConnectionString(config: AppConfig): string | undefined {
+  const cs = config.AzureWebJobsStorage;
+  return cs === 'UseDevelopmentStorage=true' ? DEVELOPMENT_STORAGE : cs;
+}
+
+export function credentialFor(config: AppConfig): TokenCredential {
+  return new DefaultAzureCredential(
+    config.AZURE_CLIENT_ID ? { managedIdentityClientId: config.AZURE_CLIENT_ID } : {},
+  );
+}
+
+export interface AppServices {
+  config: AppConfig;
+  credential: TokenCredential;
+  dataProtection: DataProtectionClient;
+  reports: ReportStore;
+  activities: Record<ActivityName, Activity>;
+}
+
+export function buildServices(
+  config: AppConfig,
+  log?: (message: string, fields?: Record<string, unknown>) => void,
+): AppServices {
+  const credential = credentialFor(config);
+  const dataProtection = new DataProtectionClient({ settings: config, credential });
+  const connectionString = storageConnectionString(config);
+  const reports = ReportStore.create({
+    ...(connectionString ? { connectionString } : {}),
+    ...(config.AzureWebJobsStorage__tableServiceUri
+      ? { tableServiceUri: config.AzureWebJobsStorage__tableServiceUri }
+      : {}),
+    blobs: blobService({
+      ...(connectionString ? { connectionString } : {}),
+      ...(config.AzureWebJobsStorage__blobServiceUri
+        ? { serviceUri: config.AzureWebJobsStorage__blobServiceUri }
+        : {}),
+      credential,
+    }),
+    tableName: config.DRILL_REPORTS_TABLE ?? 'DrillReports',
+    containerName: config.DRILL_REPORTS_CONTAINER ?? 'drill-reports',
+    credential,
+  });
+  const activities = createActivities({
+    dataProtection,
+    secrets: keyVaultSecretReader(credential),
+    containers: containerAccess({
+      ...(config.RESTORE_STORAGE_CONNECTION_STRING
+        ? { connectionString: config.RESTORE_STORAGE_CONNECTION_STRING }
+        : {}),
+      credential,
+    }),
+    reports,
+    pgRestore: config.PG_BIN_DIR ? join(config.PG_BIN_DIR, 'pg_restore') : 'pg_restore',
+    ...(log ? { log } : {}),
+  });
+  return { config, credential, dataProtection, reports, activities };
+}
+
+let services: AppServices | undefined;
+
+/** The process's services, built from the environment on first use. */
+export function appServices(): AppServices {
+  services ??= buildServices(loadConfig(), (message, fields) =>
+    console.log(JSON.stringify({ message, ...fields })),
+  );
+  return services;
+}

@@ -1,0 +1,132 @@
+/**
+ * What the triggers need from Durable Functions' client, as one small interface with two implementations:
+ * durable-functions' DurableClient (in Azure, and with the standalone host's client API), and the in-process
+ * driver (tests, one-process tools). Handlers never know which one they have.
+ */
+import type { HttpRequest, InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { InstanceStatus, OrchestrationDriver } from '../host/driver';
+import { CANCEL_EVENT, childInstanceId } from '../orchestrators/names';
+
+export interface DrillInstance {
+  instanceId: string;
+  name: string;
+  runtimeStatus: string;
+  customStatus: unknown;
+  output: unknown;
+  createdTime: string;
+  lastUpdatedTime: string;
+}
+
+export interface DrillClient {
+  startNew(name: string, instanceId: string, input: unknown): Promise<void>;
+  getStatus(instanceId: string): Promise<DrillInstance | undefined>;
+  raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<boolean>;
+  /** Instances still Pending or Running. */
+  listActive(): Promise<DrillInstance[]>;
+  /** The management links of an instance (Durable's check-status payload). */
+  managementPayload(request: HttpRequest, instanceId: string): Record<string, string>;
+}
+
+export type ClientFactory = (context: InvocationContext) => DrillClient;
+
+export const ACTIVE = ['Pending', 'Running', 'ContinuedAsNew'];
+export const isActive = (s: DrillInstance | undefined): boolean => !!s && ACTIVE.includes(s.runtimeStatus);
+
+/** Raises cancel to a drill and its polling sub-orchestrations (they wait on their own timers). */
+export async function requestCancel(client: DrillClient, drillId: string, reason: string): Promise<void> {
+  await client.raiseEvent(drillId, CANCEL_EVENT, { reason });
+  for (const purpose of ['validate', 'restore', 'job'] as const) {
+    await client.raiseEvent(childInstanceId(drillId, purpose), CANCEL_EVENT, { reason }).catch(() => false);
+  }
+}
+
+function fromDurable(s: df.DurableOrchestrationStatus): DrillInstance {
+  return {
+    instanceId: s.instanceId,
+    name: s.name,
+    runtimeStatus: String(s.runtimeStatus),
+    customStatus: s.customStatus,
+    output: s.output,
+    createdTime: new Date(s.createdTime).toISOString(),
+    lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
+  };
+}
+
+/** Azure Functions (or the standalone host's client API): durable-functions' own client. */
+export const durableClientFactory: ClientFactory = (context) => {
+  const client = df.getClient(context);
+  return {
+    async startNew(name, instanceId, input) {
+      await client.startNew(name, { instanceId, input });
+    },
+    async getStatus(instanceId) {
+      try {
+        const s = await client.getStatus(instanceId);
+        return s && s.instanceId ? fromDurable(s) : undefined;
+      } catch (err) {
+        if (/404|not found/i.test((err as Error).message)) return undefined;
+        throw err;
+      }
+    },
+    async raiseEvent(instanceId, eventName, data) {
+      try {
+        await client.raiseEvent(instanceId, eventName, data);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async listActive() {
+      const list = await client.getStatusBy({
+        runtimeStatus: [df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running],
+      });
+      return list.map(fromDurable);
+    },
+    managementPayload(_request, instanceId) {
+      return client.createHttpManagementPayload(instanceId) as unknown as Record<string, string>;
+    },
+  };
+};
+
+function fromDriver(s: InstanceStatus): DrillInstance {
+  return {
+    instanceId: s.instanceId,
+    name: s.name,
+    runtimeStatus: s.runtimeStatus,
+    customStatus: s.customStatus,
+    output: s.output,
+    createdTime: s.createdTime,
+    lastUpdatedTime: s.lastUpdatedTime,
+  };
+}
+
+/** The in-process driver as a DrillClient. */
+export function driverClient(driver: OrchestrationDriver, baseUrl = 'http://localhost:7071'): DrillClient {
+  return {
+    async startNew(name, instanceId, input) {
+      await driver.start(name, input, instanceId);
+    },
+    getStatus: (instanceId) =>
+      Promise.resolve(driver.getStatus(instanceId) ? fromDriver(driver.getStatus(instanceId)!) : undefined),
+    raiseEvent: (instanceId, eventName, data) =>
+      Promise.resolve(driver.raiseEvent(instanceId, eventName, data)),
+    listActive: () =>
+      Promise.resolve(
+        driver
+          .list()
+          .filter((s) => ACTIVE.includes(s.runtimeStatus))
+          .map(fromDriver),
+      ),
+    managementPayload(_request, instanceId) {
+      const base = `${baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(instanceId)}`;
+      return {
+        id: instanceId,
+        statusQueryGetUri: base,
+        sendEventPostUri: `${base}/raiseEvent/{eventName}`,
+        terminatePostUri: `${base}/terminate?reason={text}`,
+        purgeHistoryDeleteUri: base,
+      };
+    },
+  };
+}

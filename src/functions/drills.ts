@@ -1,0 +1,185 @@
+/**
+ * HTTP triggers: POST /api/drills (start), GET /api/drills/{id} (status and report), POST
+ * /api/drills/{id}/cancel. Thin: parse, validate, call the client. Function-level auth.
+ */
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { input } from 'durable-functions';
+import { appServices } from '../app/deps';
+import { drillSettings } from '../app/settings';
+import { ValidationError } from '../lib/errors';
+import {
+  MAX_REQUEST_BYTES,
+  parseDrillRequest,
+  type DrillInput,
+  type DrillSettings,
+} from '../lib/drill/request';
+import { ORCHESTRATORS } from '../orchestrators/names';
+import type { HttpFunctionDefinition } from './definitions';
+import { durableClientFactory, isActive, requestCancel, type ClientFactory } from './drillClient';
+
+export interface DrillHttpDeps {
+  clientFor: ClientFactory;
+  settings: () => DrillSettings;
+  newId?: () => string;
+}
+
+function problem(
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): HttpResponseInit {
+  return { status, jsonBody: { error: { code, message, ...extra } } };
+}
+
+/** Instance id of an HTTP-started drill: from the caller's idempotency key, else new. */
+export function httpInstanceId(idempotencyKey: string | undefined, newId: () => string): string {
+  return idempotencyKey ? `drill-${idempotencyKey}` : `drill-${newId()}`;
+}
+
+export function createDrillHttpHandlers(deps: DrillHttpDeps) {
+  const newId = deps.newId ?? (() => randomUUID());
+
+  async function start(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const length = Number(request.headers.get('content-length') ?? '0');
+    if (length > MAX_REQUEST_BYTES)
+      return problem(
+        413,
+        'RequestTooLarge',
+        `the body is ${length} bytes; the limit is ${MAX_REQUEST_BYTES}`,
+      );
+    const text = await request.text();
+    if (Buffer.byteLength(text) > MAX_REQUEST_BYTES)
+      return problem(413, 'RequestTooLarge', `the body is larger than ${MAX_REQUEST_BYTES} bytes`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      return problem(400, 'InvalidJson', `the body is not JSON: ${(err as Error).message}`);
+    }
+    let parsed;
+    try {
+      parsed = parseDrillRequest(body);
+    } catch (err) {
+      if (err instanceof ValidationError)
+        return problem(
+          400,
+          'InvalidDrillRequest',
+          'the drill request is invalid; see errors (JSON pointers)',
+          { errors: err.errors },
+        );
+      throw err;
+    }
+    const client = deps.clientFor(context);
+    const drillId = httpInstanceId(parsed.idempotencyKey, newId);
+    const existing = await client.getStatus(drillId);
+    if (existing) {
+      const links = { ...client.managementPayload(request, drillId), statusUri: `/api/drills/${drillId}` };
+      if (isActive(existing))
+        return problem(
+          409,
+          'DrillAlreadyRunning',
+          `drill ${drillId} (same idempotency key) is still ${existing.runtimeStatus}`,
+          links,
+        );
+      // A retried request for a drill that already ran: answer with it instead of running a second one.
+      return {
+        status: 200,
+        jsonBody: { ...links, id: drillId, runtimeStatus: existing.runtimeStatus, existing: true },
+      };
+    }
+    const drillInput: DrillInput = {
+      drillId,
+      request: parsed,
+      trigger: { kind: 'http' },
+      settings: deps.settings(),
+    };
+    await client.startNew(ORCHESTRATORS.restoreDrill, drillId, drillInput);
+    context.log(JSON.stringify({ message: 'drill started', drillId, trigger: 'http' }));
+    return {
+      status: 202,
+      headers: { Location: `/api/drills/${drillId}` },
+      jsonBody: {
+        ...client.managementPayload(request, drillId),
+        id: drillId,
+        statusUri: `/api/drills/${drillId}`,
+        cancelUri: `/api/drills/${drillId}/cancel`,
+      },
+    };
+  }
+
+  async function status(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const id = request.params.id ?? '';
+    const s = await deps.clientFor(context).getStatus(id);
+    if (!s || s.name !== ORCHESTRATORS.restoreDrill) return problem(404, 'DrillNotFound', `no drill ${id}`);
+    const custom = (s.customStatus ?? {}) as { phase?: string; detail?: string };
+    return {
+      status: 200,
+      jsonBody: {
+        id: s.instanceId,
+        runtimeStatus: s.runtimeStatus,
+        phase: custom.phase ?? null,
+        detail: custom.detail ?? null,
+        createdTime: s.createdTime,
+        lastUpdatedTime: s.lastUpdatedTime,
+        ...(s.runtimeStatus === 'Completed' ? { report: s.output } : {}),
+        ...(s.runtimeStatus === 'Failed' ? { error: String(s.output) } : {}),
+      },
+    };
+  }
+
+  async function cancel(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const id = request.params.id ?? '';
+    const client = deps.clientFor(context);
+    const s = await client.getStatus(id);
+    if (!s || s.name !== ORCHESTRATORS.restoreDrill) return problem(404, 'DrillNotFound', `no drill ${id}`);
+    if (!isActive(s))
+      return problem(409, 'DrillNotRunning', `drill ${id} is ${s.runtimeStatus}; nothing to cancel`);
+    await requestCancel(client, id, 'cancelled over HTTP');
+    context.log(JSON.stringify({ message: 'drill cancel requested', drillId: id }));
+    return { status: 202, jsonBody: { id, cancelRequested: true, statusUri: `/api/drills/${id}` } };
+  }
+
+  return { start, status, cancel };
+}
+
+const handlers = createDrillHttpHandlers({
+  clientFor: durableClientFactory,
+  settings: () => drillSettings(appServices().config),
+});
+const durableClient = input.durableClient();
+
+export const startDrillFunction: HttpFunctionDefinition = {
+  kind: 'http',
+  name: 'startDrill',
+  options: {
+    route: 'drills',
+    methods: ['POST'],
+    authLevel: 'function',
+    extraInputs: [durableClient],
+    handler: handlers.start,
+  },
+};
+export const drillStatusFunction: HttpFunctionDefinition = {
+  kind: 'http',
+  name: 'drillStatus',
+  options: {
+    route: 'drills/{id}',
+    methods: ['GET'],
+    authLevel: 'function',
+    extraInputs: [durableClient],
+    handler: handlers.status,
+  },
+};
+export const cancelDrillFunction: HttpFunctionDefinition = {
+  kind: 'http',
+  name: 'cancelDrill',
+  options: {
+    route: 'drills/{id}/cancel',
+    methods: ['POST'],
+    authLevel: 'function',
+    extraInputs: [durableClient],
+    handler: handlers.cancel,
+  },
+};

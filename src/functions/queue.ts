@@ -1,0 +1,100 @@
+/**
+ * Queue trigger on drill-requests: event-triggered drills. The message is a drill request, or an Event
+ * Grid / CloudEvents envelope whose data is one. An invalid message is not retried (it would never become
+ * valid): it goes straight to the poison queue, unchanged, with the validation error logged.
+ */
+import { createHash } from 'node:crypto';
+import { output, type InvocationContext, type StorageQueueOutput } from '@azure/functions';
+import { input } from 'durable-functions';
+import { appServices } from '../app/deps';
+import { drillSettings } from '../app/settings';
+import { ValidationError } from '../lib/errors';
+import { parseDrillRequest, type DrillInput, type DrillSettings } from '../lib/drill/request';
+import { ORCHESTRATORS } from '../orchestrators/names';
+import type { QueueFunctionDefinition } from './definitions';
+import { durableClientFactory, type ClientFactory } from './drillClient';
+
+export const DRILL_QUEUE = 'drill-requests';
+export const POISON_QUEUE = `${DRILL_QUEUE}-poison`;
+
+/** The drill request inside a message: the message itself, or the data of an Event Grid or CloudEvents envelope. */
+export function unwrapEnvelope(message: unknown): unknown {
+  const one: unknown = Array.isArray(message) && message.length === 1 ? (message as unknown[])[0] : message;
+  if (one && typeof one === 'object' && 'data' in one) {
+    const o = one as Record<string, unknown>;
+    const eventGrid = 'eventType' in o && 'subject' in o;
+    const cloudEvent = 'specversion' in o && 'type' in o;
+    if (eventGrid || cloudEvent) return typeof o.data === 'string' ? JSON.parse(o.data) : o.data;
+  }
+  return one;
+}
+
+export interface DrillQueueDeps {
+  clientFor: ClientFactory;
+  settings: () => DrillSettings;
+  poison: StorageQueueOutput;
+}
+
+export function createDrillQueueHandler(deps: DrillQueueDeps) {
+  return async (message: unknown, context: InvocationContext): Promise<void> => {
+    const messageId =
+      typeof context.triggerMetadata?.id === 'string' ? context.triggerMetadata.id : undefined;
+    const text = typeof message === 'string' ? message : JSON.stringify(message);
+    let request;
+    try {
+      const body: unknown = typeof message === 'string' ? JSON.parse(message) : message;
+      request = parseDrillRequest(unwrapEnvelope(body), 'queue message');
+    } catch (err) {
+      const errors =
+        err instanceof ValidationError
+          ? err.errors
+          : [{ pointer: '', message: `not JSON: ${(err as Error).message}` }];
+      context.error(
+        JSON.stringify({
+          message: 'invalid drill request message: moved to the poison queue',
+          messageId,
+          queue: POISON_QUEUE,
+          errors,
+        }),
+      );
+      context.extraOutputs.set(deps.poison, text);
+      return;
+    }
+    // Redelivery of the same message (a crash after start) must not start a second drill.
+    const key =
+      request.idempotencyKey ??
+      `q-${messageId ?? createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    const drillId = `drill-${key}`;
+    const client = deps.clientFor(context);
+    if (await client.getStatus(drillId)) {
+      context.log(JSON.stringify({ message: 'drill already started for this message', drillId, messageId }));
+      return;
+    }
+    const drillInput: DrillInput = {
+      drillId,
+      request,
+      trigger: { kind: 'queue' },
+      settings: deps.settings(),
+    };
+    await client.startNew(ORCHESTRATORS.restoreDrill, drillId, drillInput);
+    context.log(JSON.stringify({ message: 'drill started', drillId, trigger: 'queue', messageId }));
+  };
+}
+
+const poison = output.storageQueue({ queueName: POISON_QUEUE, connection: 'AzureWebJobsStorage' });
+
+export const drillQueueFunction: QueueFunctionDefinition = {
+  kind: 'queue',
+  name: 'drillQueue',
+  options: {
+    queueName: DRILL_QUEUE,
+    connection: 'AzureWebJobsStorage',
+    extraInputs: [input.durableClient()],
+    extraOutputs: [poison],
+    handler: createDrillQueueHandler({
+      clientFor: durableClientFactory,
+      settings: () => drillSettings(appServices().config),
+      poison,
+    }),
+  },
+};

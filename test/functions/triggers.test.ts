@@ -1,0 +1,509 @@
+/**
+ * The trigger handlers, as Azure Functions would call them (HttpRequest, InvocationContext with the poison
+ * queue output binding, Timer), over the in-process driver running the real orchestrators with scripted
+ * activities.
+ */
+import { HttpRequest, InvocationContext, output, type Timer } from '@azure/functions';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createDrillHttpHandlers } from '../../src/functions/drills';
+import { driverClient } from '../../src/functions/drillClient';
+import { createDrillQueueHandler, unwrapEnvelope } from '../../src/functions/queue';
+import { createDrillTimerHandler } from '../../src/functions/timer';
+import { FakeClock } from '../../src/host/clock';
+import { OrchestrationDriver } from '../../src/host/driver';
+import { parsePlans } from '../../src/lib/drill/plans';
+import { DEFAULT_SETTINGS } from '../../src/lib/drill/request';
+import { ReportStore } from '../../src/lib/storage/reportStore';
+import { orchestratorFunctions } from '../../src/orchestrators';
+import { ACTIVITIES } from '../../src/orchestrators/names';
+import { azuriteConnectionString } from '../support/drill';
+
+const SUB = '11111111-2222-4333-8444-555555555555';
+const BI = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v/backupInstances/srv-db-1`;
+const SERVER = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/tgt`;
+const VALID = {
+  backupInstanceId: BI,
+  target: { kind: 'database', serverId: SERVER, secretUri: 'https://kv.vault.azure.net/secrets/s' },
+};
+
+const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+const ok = (value: unknown) => Promise.resolve({ ok: true, value });
+
+/** A driver whose backup job runs until `jobDone` is set (scripted activities, fake clock). */
+function setup() {
+  const state = { jobDone: false };
+  const clock = new FakeClock();
+  const driver = new OrchestrationDriver({
+    orchestrators: orchestratorFunctions,
+    clock,
+    activities: {
+      [ACTIVITIES.resolveBackupInstance]: () =>
+        ok({
+          backupInstanceId: BI,
+          vaultId: BI.split('/backupInstances')[0],
+          datasourceId: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/src/databases/db`,
+          datasourceKind: 'singleServerDatabase',
+        }),
+      [ACTIVITIES.selectRecoveryPoint]: () =>
+        ok({
+          ok: true,
+          point: { id: 'rp', time: new Date(clock.now() - 3600_000).toISOString(), stores: ['VaultStore'] },
+          dataStore: 'VaultStore',
+          candidates: 1,
+        }),
+      [ACTIVITIES.startValidateRestore]: () =>
+        ok({ operation: 'validateRestore', status: 'succeeded', retryAfterSeconds: 0, polls: 0 }),
+      [ACTIVITIES.triggerRestore]: () =>
+        ok({
+          state: { operation: 'restore', status: 'succeeded', retryAfterSeconds: 0, polls: 0, jobId: 'j' },
+          reused: false,
+        }),
+      [ACTIVITIES.getJob]: () =>
+        ok({
+          id: 'j',
+          status: state.jobDone ? 'Completed' : 'InProgress',
+          terminal: state.jobDone,
+          succeeded: state.jobDone,
+        }),
+      [ACTIVITIES.verifyRestore]: () => ok([{ check: 'connect', status: 'passed', message: 'ok' }]),
+      [ACTIVITIES.cleanupDrill]: () => ok([{ resource: 'db', action: 'drop database', status: 'done' }]),
+      [ACTIVITIES.saveReport]: () => ok({ table: 't', blobUrl: 'b', htmlUrl: 'h' }),
+    },
+  });
+  const client = driverClient(driver);
+  return { driver, client, clock, state, clientFor: () => client };
+}
+
+function context(extra: Record<string, unknown> = {}) {
+  const lines: string[] = [];
+  const ctx = new InvocationContext({
+    functionName: 'test',
+    invocationId: randomBytes(4).toString('hex'),
+    logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')),
+    ...extra,
+  });
+  return { ctx, lines };
+}
+
+function post(body: unknown, headers: Record<string, string> = {}) {
+  return new HttpRequest({
+    method: 'POST',
+    url: 'http://localhost:7071/api/drills',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: { string: typeof body === 'string' ? body : JSON.stringify(body) },
+  });
+}
+
+const clone = (o: unknown): any => JSON.parse(JSON.stringify(o));
+
+describe('POST /api/drills', () => {
+  const malformed: [string, unknown, string][] = [
+    ['not JSON', '{"backupInstanceId":', ''],
+    ['an array', [VALID], ''],
+    ['no backupInstanceId', { target: VALID.target }, '/backupInstanceId'],
+    ['no target', { backupInstanceId: BI }, '/target'],
+    ['an unknown field', { ...VALID, extra: 1 }, '/extra'],
+    ['a misspelled field', { ...VALID, backupinstanceId: BI }, '/backupinstanceId'],
+    [
+      'a vault id instead of a backup instance id',
+      { ...VALID, backupInstanceId: BI.split('/backupInstances')[0] },
+      '/backupInstanceId',
+    ],
+    [
+      'a bad subscription id',
+      { ...VALID, backupInstanceId: BI.replace(SUB, 'not-a-guid') },
+      '/backupInstanceId',
+    ],
+    ['an unknown target kind', { ...VALID, target: { ...VALID.target, kind: 'disk' } }, '/target'],
+    [
+      'a database target without secretUri',
+      { ...VALID, target: { kind: 'database', serverId: SERVER } },
+      '/target',
+    ],
+    [
+      'a secret URI that is not a secret',
+      { ...VALID, target: { ...VALID.target, secretUri: 'https://kv.vault.azure.net/keys/k' } },
+      '/target',
+    ],
+    [
+      'a Flexible Server id as target server',
+      { ...VALID, target: { ...VALID.target, serverId: SERVER.replace('/servers/', '/flexibleServers/') } },
+      '/target',
+    ],
+    [
+      'a database name without the drill prefix',
+      { ...VALID, target: { ...VALID.target, databaseName: 'production' } },
+      '/target',
+    ],
+    ['a files target without containerUrl', { ...VALID, target: { kind: 'files' } }, '/target'],
+    [
+      'a file prefix without the drill prefix',
+      {
+        ...VALID,
+        target: { kind: 'files', containerUrl: 'https://a.blob.core.windows.net/c', filePrefix: 'backup' },
+      },
+      '/target',
+    ],
+    [
+      'a load without secretUri',
+      {
+        ...VALID,
+        target: { kind: 'files', containerUrl: 'https://a.blob.core.windows.net/c', load: { host: 'h' } },
+      },
+      '/target',
+    ],
+    [
+      'an unknown recovery point policy',
+      { ...VALID, recoveryPoint: { policy: 'newest' } },
+      '/recoveryPoint/policy',
+    ],
+    ['policy id without id', { ...VALID, recoveryPoint: { policy: 'id' } }, '/recoveryPoint/id'],
+    [
+      'policy latestBefore without before',
+      { ...VALID, recoveryPoint: { policy: 'latestBefore' } },
+      '/recoveryPoint/before',
+    ],
+    [
+      'policy randomWithinWindow without windowDays',
+      { ...VALID, recoveryPoint: { policy: 'randomWithinWindow' } },
+      '/recoveryPoint/windowDays',
+    ],
+    [
+      'a rehydration retention of 7 days',
+      { ...VALID, rehydration: { retentionDays: 7 } },
+      '/rehydration/retentionDays',
+    ],
+    [
+      'an unknown rehydration priority',
+      { ...VALID, rehydration: { priority: 'Urgent' } },
+      '/rehydration/priority',
+    ],
+    ['cleanup keep without keepFor', { ...VALID, cleanup: { policy: 'keep' } }, '/cleanup/keepFor'],
+    ['a deadline that is not a duration', { ...VALID, deadline: '12 hours' }, '/deadline'],
+    ['a zero deadline', { ...VALID, deadline: 'PT0S' }, '/deadline'],
+    ['an idempotency key with a slash', { ...VALID, idempotencyKey: 'a/b' }, '/idempotencyKey'],
+    [
+      'a table name without schema',
+      { ...VALID, verify: { tables: [{ name: 'orders' }] } },
+      '/verify/tables/0/name',
+    ],
+    [
+      'a negative minRows',
+      { ...VALID, verify: { tables: [{ name: 'public.orders', minRows: -1 }] } },
+      '/verify/tables/0/minRows',
+    ],
+    [
+      'an assertion without expected',
+      { ...VALID, verify: { assertions: [{ name: 'a', sql: 'select 1' }] } },
+      '/verify/assertions/0/expected',
+    ],
+    [
+      'a statement timeout of 1 ms',
+      { ...VALID, verify: { statementTimeoutMs: 1 } },
+      '/verify/statementTimeoutMs',
+    ],
+    ['a negative RTO target', { ...VALID, targets: { rtoMinutes: -5 } }, '/targets/rtoMinutes'],
+  ];
+
+  it.each(malformed)('refuses %s with 400 naming the field', async (_what, body, pointer) => {
+    const { clientFor } = setup();
+    const res = await createDrillHttpHandlers({ clientFor, settings: () => DEFAULT_SETTINGS }).start(
+      post(body),
+      context().ctx,
+    );
+    expect(res.status).toBe(400);
+    const error = (res.jsonBody).error;
+    if (pointer === '') expect(error.code).toMatch(/InvalidJson|InvalidDrillRequest/);
+    else expect(error.errors.map((e: any) => e.pointer)).toContain(pointer);
+    for (const e of error.errors ?? []) expect(e.message.length).toBeGreaterThan(3);
+  });
+
+  it('refuses a body over the size limit with 413', async () => {
+    const { clientFor } = setup();
+    const big = {
+      ...VALID,
+      label: 'x'.repeat(100),
+      verify: {
+        assertions: Array.from({ length: 2000 }, (_, i) => ({ name: `a${i}`, sql: 'select 1', expected: 1 })),
+      },
+    };
+    const res = await createDrillHttpHandlers({ clientFor, settings: () => DEFAULT_SETTINGS }).start(
+      post(big),
+      context().ctx,
+    );
+    expect(res.status).toBe(413);
+  });
+
+  it('starts a drill (202 + check-status payload); same idempotency key: 409 while running, 200 after', async () => {
+    const s = setup();
+    const h = createDrillHttpHandlers({ clientFor: s.clientFor, settings: () => DEFAULT_SETTINGS });
+    const body = { ...VALID, idempotencyKey: 'nightly-2026-01-05' };
+    const first = await h.start(post(body), context().ctx);
+    expect(first.status).toBe(202);
+    expect(first.jsonBody).toMatchObject({
+      id: 'drill-nightly-2026-01-05',
+      statusQueryGetUri: expect.any(String),
+      sendEventPostUri: expect.any(String),
+      terminatePostUri: expect.any(String),
+      statusUri: '/api/drills/drill-nightly-2026-01-05',
+    });
+    const again = await h.start(post(body), context().ctx);
+    expect(again.status).toBe(409);
+    expect((again.jsonBody).error.code).toBe('DrillAlreadyRunning');
+    // status while running
+    const statusReq = new HttpRequest({
+      method: 'GET',
+      url: 'http://localhost/api/drills/drill-nightly-2026-01-05',
+      params: { id: 'drill-nightly-2026-01-05' },
+    });
+    const running = await h.status(statusReq, context().ctx);
+    expect(running.jsonBody).toMatchObject({
+      id: 'drill-nightly-2026-01-05',
+      runtimeStatus: 'Running',
+      phase: expect.any(String),
+    });
+    s.state.jobDone = true;
+    await s.driver.waitForCompletion('drill-nightly-2026-01-05');
+    const done = await h.status(statusReq, context().ctx);
+    expect(done.jsonBody).toMatchObject({
+      runtimeStatus: 'Completed',
+      phase: 'done',
+      report: { verdict: 'passed' },
+    });
+    const after = await h.start(post(body), context().ctx);
+    expect(after.status).toBe(200);
+    expect(after.jsonBody).toMatchObject({ existing: true, runtimeStatus: 'Completed' });
+    expect(s.driver.list().filter((i) => i.name === 'restoreDrill')).toHaveLength(1);
+  });
+
+  it('cancel: 202 and the drill ends cancelled (with cleanup); unknown drills are 404; finished ones 409', async () => {
+    const s = setup();
+    const h = createDrillHttpHandlers({
+      clientFor: s.clientFor,
+      settings: () => DEFAULT_SETTINGS,
+      newId: () => 'fixed',
+    });
+    const started = await h.start(post(VALID), context().ctx);
+    expect(started.status).toBe(202);
+    await new Promise((r) => setTimeout(r, 50)); // let it reach job monitoring
+    const cancelReq = (id: string) =>
+      new HttpRequest({ method: 'POST', url: `http://localhost/api/drills/${id}/cancel`, params: { id } });
+    expect((await h.cancel(cancelReq('drill-fixed'), context().ctx)).status).toBe(202);
+    const final = await s.driver.waitForCompletion('drill-fixed');
+    expect(final.output).toMatchObject({ verdict: 'cancelled', cleanup: { status: 'done' } });
+    expect((await h.cancel(cancelReq('drill-fixed'), context().ctx)).status).toBe(409);
+    expect((await h.cancel(cancelReq('nope'), context().ctx)).status).toBe(404);
+    const unknown = await h.status(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/api/drills/nope', params: { id: 'nope' } }),
+      context().ctx,
+    );
+    expect(unknown.status).toBe(404);
+  });
+});
+
+describe('queue drill-requests', () => {
+  const poison = output.storageQueue({
+    queueName: 'drill-requests-poison',
+    connection: 'AzureWebJobsStorage',
+  });
+
+  it('starts a drill from a plain message, an Event Grid envelope and a CloudEvent', async () => {
+    const s = setup();
+    const handle = createDrillQueueHandler({
+      clientFor: s.clientFor,
+      settings: () => DEFAULT_SETTINGS,
+      poison,
+    });
+    await handle(VALID, context({ triggerMetadata: { id: 'm1' } }).ctx);
+    await handle(
+      JSON.stringify([
+        {
+          id: 'e',
+          eventType: 'PgDrill.Requested',
+          subject: 'x',
+          dataVersion: '1',
+          eventTime: '2026-01-01T00:00:00Z',
+          data: VALID,
+        },
+      ]),
+      context({ triggerMetadata: { id: 'm2' } }).ctx,
+    );
+    await handle(
+      {
+        specversion: '1.0',
+        type: 'pgdrill.requested',
+        source: '/ops',
+        id: 'c',
+        data: { ...VALID, idempotencyKey: 'dr-2026' },
+      },
+      context({ triggerMetadata: { id: 'm3' } }).ctx,
+    );
+    expect(
+      s.driver
+        .list()
+        .map((i) => i.instanceId)
+        .filter((id) => !id.includes(':'))
+        .sort(),
+    ).toEqual(['drill-dr-2026', 'drill-q-m1', 'drill-q-m2']);
+    expect(s.driver.getStatus('drill-q-m1')!.input).toMatchObject({ trigger: { kind: 'queue' } });
+  });
+
+  it('a redelivered message does not start a second drill', async () => {
+    const s = setup();
+    const handle = createDrillQueueHandler({
+      clientFor: s.clientFor,
+      settings: () => DEFAULT_SETTINGS,
+      poison,
+    });
+    await handle(VALID, context({ triggerMetadata: { id: 'same' } }).ctx);
+    const { ctx, lines } = context({ triggerMetadata: { id: 'same' } });
+    await handle(VALID, ctx);
+    expect(s.driver.list().filter((i) => i.name === 'restoreDrill')).toHaveLength(1);
+    expect(lines.join('\n')).toContain('already started');
+  });
+
+  it.each([
+    ['not JSON', 'hello'],
+    ['an invalid request', JSON.stringify({ ...VALID, target: { kind: 'database' } })],
+    [
+      'an envelope with invalid data',
+      JSON.stringify({ id: 'e', eventType: 't', subject: 's', data: { backupInstanceId: 'x' } }),
+    ],
+  ])(
+    '%s goes to the poison queue unchanged, with the error logged, and is not retried',
+    async (_what, message) => {
+      const s = setup();
+      const handle = createDrillQueueHandler({
+        clientFor: s.clientFor,
+        settings: () => DEFAULT_SETTINGS,
+        poison,
+      });
+      const { ctx, lines } = context({ triggerMetadata: { id: 'bad' }, options: { extraOutputs: [poison] } });
+      await expect(handle(message, ctx)).resolves.toBeUndefined();
+      expect(ctx.extraOutputs.get(poison)).toBe(message);
+      expect(lines.join('\n')).toMatch(/moved to the poison queue.*"errors"/);
+      expect(s.driver.list()).toHaveLength(0);
+    },
+  );
+
+  it('unwraps envelopes only when they are envelopes', () => {
+    expect(unwrapEnvelope({ data: VALID })).toEqual({ data: VALID }); // not an envelope: validated (and refused) as is
+    expect(unwrapEnvelope({ eventType: 't', subject: 's', data: JSON.stringify(VALID) })).toEqual(VALID);
+  });
+});
+
+describe('timer drill plans', () => {
+  const plan = (extra: Record<string, unknown> = {}) => ({
+    name: 'weekly',
+    schedule: '0 0 3 * * 1',
+    timeZone: 'Europe/Paris',
+    request: VALID,
+    ...extra,
+  });
+
+  function store() {
+    const cs = azuriteConnectionString();
+    const id = randomBytes(3).toString('hex');
+    return ReportStore.create({
+      connectionString: cs,
+      blobs: BlobServiceClient.fromConnectionString(cs),
+      tableName: `Skips${id}`,
+      containerName: `skips-${id}`,
+      credential: { getToken: () => Promise.resolve(null) },
+    });
+  }
+
+  it('starts a due plan once per slot (instance id = plan + slot), in the plan time zone', async () => {
+    const s = setup();
+    const reports = store();
+    const plans = parsePlans(
+      JSON.stringify([
+        plan(),
+        plan({ name: 'daily', schedule: '0 30 1 * * *', timeZone: 'UTC', startWindowMinutes: 30 }),
+      ]),
+    );
+    let now = new Date('2026-01-05T02:10:00Z'); // Monday 03:10 in Paris: weekly is 10 min late, daily is 40 min late
+    const handle = createDrillTimerHandler({
+      clientFor: s.clientFor,
+      settings: () => DEFAULT_SETTINGS,
+      plans: () => plans,
+      recordSkip: (k) => reports.recordSkip(k),
+      now: () => now,
+    });
+    const runs = await handle(
+      TIMER,
+      context().ctx,
+    );
+    expect(runs).toEqual([
+      {
+        plan: 'weekly',
+        slot: '2026-01-05T02:00:00.000Z',
+        outcome: 'started',
+        instanceId: 'plan-weekly@20260105T020000Z',
+      },
+      { plan: 'daily', slot: '', outcome: 'notDue' },
+    ]);
+    now = new Date('2026-01-05T02:15:00Z');
+    const again = await handle(
+      TIMER,
+      context().ctx,
+    );
+    expect(again[0]).toMatchObject({ outcome: 'alreadyStarted', instanceId: 'plan-weekly@20260105T020000Z' });
+    expect(s.driver.list().filter((i) => i.name === 'restoreDrill')).toHaveLength(1);
+    expect(s.driver.getStatus('plan-weekly@20260105T020000Z')!.input).toMatchObject({
+      trigger: { kind: 'timer', plan: 'weekly', slot: '2026-01-05T02:00:00.000Z' },
+    });
+  });
+
+  it('skips (and records) a slot while the previous drill of the plan still runs', async () => {
+    const s = setup();
+    const reports = store();
+    const plans = parsePlans(JSON.stringify([plan({ schedule: '0 0 * * * *', timeZone: 'UTC' })]));
+    let now = new Date('2026-01-05T10:05:00Z');
+    const handle = createDrillTimerHandler({
+      clientFor: s.clientFor,
+      settings: () => DEFAULT_SETTINGS,
+      plans: () => plans,
+      recordSkip: (k) => reports.recordSkip(k),
+      now: () => now,
+    });
+    const timer = TIMER;
+    expect((await handle(timer, context().ctx))[0]!.outcome).toBe('started');
+    now = new Date('2026-01-05T11:01:00Z'); // next hourly slot; the 10:00 drill's job still runs
+    const { ctx, lines } = context();
+    expect((await handle(timer, ctx))[0]).toMatchObject({
+      outcome: 'skipped',
+      instanceId: 'plan-weekly@20260105T100000Z',
+    });
+    expect(lines.join('\n')).toContain('previous drill still running');
+    expect(await reports.listSkips()).toEqual([
+      expect.objectContaining({
+        plan: 'weekly',
+        slot: '2026-01-05T11:00:00.000Z',
+        runningInstanceId: 'plan-weekly@20260105T100000Z',
+      }),
+    ]);
+    s.state.jobDone = true;
+    await s.driver.waitForCompletion('plan-weekly@20260105T100000Z');
+    now = new Date('2026-01-05T12:00:30Z');
+    expect((await handle(timer, context().ctx))[0]).toMatchObject({
+      outcome: 'started',
+      instanceId: 'plan-weekly@20260105T120000Z',
+    });
+  });
+
+  it('plans are validated with the field and the fix named', () => {
+    expect(() => parsePlans('[{"name":"x","schedule":"nope","request":{}}]')).toThrow(/\/0\/schedule/);
+    expect(() => parsePlans(JSON.stringify([plan(), plan()]))).toThrow(/\/1\/name: "weekly" is used twice/);
+    expect(() => parsePlans(JSON.stringify([plan({ timeZone: 'Mars/Olympus' })]))).toThrow(
+      /\/0\/schedule.*timeZone/,
+    );
+    expect(() => parsePlans(JSON.stringify([plan({ request: clone({ ...VALID, target: {} }) })]))).toThrow(
+      /DRILL_PLANS/,
+    );
+    expect(() => parsePlans('{')).toThrow(/DRILL_PLANS.*not JSON/s);
+    expect(parsePlans(undefined)).toEqual([]);
+  });
+});
