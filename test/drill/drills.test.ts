@@ -128,6 +128,7 @@ describe('restore drills', () => {
   });
 
   it('Flexible Server: restore as files, load both dumps into the drill server, verify each, clean everything', async () => {
+    const armBefore = rig.emu.ctx.requests.filter((r) => r.service === 'arm').length;
     const { report } = await rig.run({
       backupInstanceId: FLEX_BI,
       target: {
@@ -144,6 +145,23 @@ describe('restore drills', () => {
         canary: { sql: 'SELECT max(updated_at) FROM items', toleranceMinutes: 5 },
       },
     });
+    const armRequests = rig.emu.ctx.requests.filter((r) => r.service === 'arm').length - armBefore;
+    console.log(`flexible-server drill: ${armRequests} ARM requests, ${report.durationSeconds} s`);
+    console.log(
+      JSON.stringify(
+        {
+          verdict: report.verdict,
+          rpoSeconds: report.rpoSeconds,
+          rtoSeconds: report.rtoSeconds,
+          loaded: report.restored?.loaded,
+          verification: report.verification.map(
+            (c) => `${c.database}: ${c.check}: ${c.status} (${c.message})`,
+          ),
+        },
+        null,
+        1,
+      ),
+    );
     expect(report.verdict).toBe('passed');
     expectPhases(report, [
       'resolve',

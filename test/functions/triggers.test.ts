@@ -28,7 +28,11 @@ const VALID = {
   target: { kind: 'database', serverId: SERVER, secretUri: 'https://kv.vault.azure.net/secrets/s' },
 };
 
-const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+const TIMER: Timer = {
+  isPastDue: false,
+  schedule: { adjustForDST: true },
+  scheduleStatus: { last: '', next: '', lastUpdated: '' },
+};
 const ok = (value: unknown) => Promise.resolve({ ok: true, value });
 
 /** A driver whose backup job runs until `jobDone` is set (scripted activities, fake clock). */
@@ -214,7 +218,7 @@ describe('POST /api/drills', () => {
       context().ctx,
     );
     expect(res.status).toBe(400);
-    const error = (res.jsonBody).error;
+    const error = res.jsonBody.error;
     if (pointer === '') expect(error.code).toMatch(/InvalidJson|InvalidDrillRequest/);
     else expect(error.errors.map((e: any) => e.pointer)).toContain(pointer);
     for (const e of error.errors ?? []) expect(e.message.length).toBeGreaterThan(3);
@@ -251,7 +255,7 @@ describe('POST /api/drills', () => {
     });
     const again = await h.start(post(body), context().ctx);
     expect(again.status).toBe(409);
-    expect((again.jsonBody).error.code).toBe('DrillAlreadyRunning');
+    expect(again.jsonBody.error.code).toBe('DrillAlreadyRunning');
     // status while running
     const statusReq = new HttpRequest({
       method: 'GET',
@@ -432,10 +436,7 @@ describe('timer drill plans', () => {
       recordSkip: (k) => reports.recordSkip(k),
       now: () => now,
     });
-    const runs = await handle(
-      TIMER,
-      context().ctx,
-    );
+    const runs = await handle(TIMER, context().ctx);
     expect(runs).toEqual([
       {
         plan: 'weekly',
@@ -446,10 +447,7 @@ describe('timer drill plans', () => {
       { plan: 'daily', slot: '', outcome: 'notDue' },
     ]);
     now = new Date('2026-01-05T02:15:00Z');
-    const again = await handle(
-      TIMER,
-      context().ctx,
-    );
+    const again = await handle(TIMER, context().ctx);
     expect(again[0]).toMatchObject({ outcome: 'alreadyStarted', instanceId: 'plan-weekly@20260105T020000Z' });
     expect(s.driver.list().filter((i) => i.name === 'restoreDrill')).toHaveLength(1);
     expect(s.driver.getStatus('plan-weekly@20260105T020000Z')!.input).toMatchObject({
