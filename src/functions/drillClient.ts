@@ -83,8 +83,17 @@ export const durableClientFactory: ClientFactory = (context) => {
       });
       return list.map(fromDurable);
     },
-    managementPayload(_request, instanceId) {
-      return client.createHttpManagementPayload(instanceId) as unknown as Record<string, string>;
+    managementPayload(request, instanceId) {
+      // Outside Azure, durable-functions rewrites the links' origin to http://localhost:7071; answer with the
+      // origin the caller used instead, as createCheckStatusResponse does.
+      const payload = client.createHttpManagementPayload(instanceId) as unknown as Record<string, string>;
+      const origin = new URL(request.url).origin;
+      return Object.fromEntries(
+        Object.entries(payload).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v.replace(/^https?:\/\/localhost:7071/, origin) : v,
+        ]),
+      );
     },
   };
 };

@@ -15,6 +15,7 @@ import {
   type DrillSettings,
 } from '../lib/drill/request';
 import { ORCHESTRATORS } from '../orchestrators/names';
+import type { ReportStore } from '../lib/storage/reportStore';
 import type { HttpFunctionDefinition } from './definitions';
 import { durableClientFactory, isActive, requestCancel, type ClientFactory } from './drillClient';
 
@@ -22,6 +23,8 @@ export interface DrillHttpDeps {
   clientFor: ClientFactory;
   settings: () => DrillSettings;
   newId?: () => string;
+  /** Where finished drills are listed from (GET /api/drills). */
+  reports?: () => ReportStore;
 }
 
 function problem(
@@ -141,7 +144,26 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
     return { status: 202, jsonBody: { id, cancelRequested: true, statusUri: `/api/drills/${id}` } };
   }
 
-  return { start, status, cancel };
+  async function list(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const active = (await deps.clientFor(context).listActive()).filter(
+      (s) => s.name === ORCHESTRATORS.restoreDrill,
+    );
+    const finished = deps.reports ? await deps.reports().list() : [];
+    return {
+      status: 200,
+      jsonBody: {
+        running: active.map((s) => ({
+          id: s.instanceId,
+          runtimeStatus: s.runtimeStatus,
+          phase: (s.customStatus as { phase?: string } | undefined)?.phase ?? null,
+          createdTime: s.createdTime,
+        })),
+        finished,
+      },
+    };
+  }
+
+  return { start, status, cancel, list };
 }
 
 const handlers = createDrillHttpHandlers({
@@ -170,6 +192,17 @@ export const drillStatusFunction: HttpFunctionDefinition = {
     authLevel: 'function',
     extraInputs: [durableClient],
     handler: handlers.status,
+  },
+};
+export const listDrillsFunction: HttpFunctionDefinition = {
+  kind: 'http',
+  name: 'listDrills',
+  options: {
+    route: 'drills',
+    methods: ['GET'],
+    authLevel: 'function',
+    extraInputs: [durableClient],
+    handler: handlers.list,
   },
 };
 export const cancelDrillFunction: HttpFunctionDefinition = {

@@ -1,6 +1,6 @@
 /** Every function of the app, in one list (see definitions.ts). */
 import type { FunctionDefinition } from './definitions';
-import { cancelDrillFunction, drillStatusFunction, startDrillFunction } from './drills';
+import { cancelDrillFunction, drillStatusFunction, listDrillsFunction, startDrillFunction } from './drills';
 import { activityDefinitions, orchestrationDefinitions } from './durable';
 import { healthFunction } from './health';
 import { drillQueueFunction } from './queue';
@@ -9,6 +9,7 @@ import { drillTimerFunction } from './timer';
 export const functionDefinitions: readonly FunctionDefinition[] = [
   healthFunction,
   startDrillFunction,
+  listDrillsFunction,
   drillStatusFunction,
   cancelDrillFunction,
   drillQueueFunction,

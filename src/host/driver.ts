@@ -15,6 +15,7 @@ import {
   type OrchestratorFunction,
 } from './replayEngine';
 import { RealClock, type Clock } from './clock';
+import type { InstanceSnapshot, InstanceStore } from './store';
 
 export type ActivityFunction = (input: unknown) => Promise<unknown>;
 
@@ -49,6 +50,8 @@ export interface DriverOptions {
   log?: (line: Record<string, unknown>) => void;
   /** Keeps each generation's full history, for tests that inspect it. */
   keepHistories?: boolean;
+  /** Persists every instance after each change; resume() picks up what a killed process left. */
+  store?: InstanceStore;
 }
 
 interface Instance {
@@ -86,6 +89,7 @@ export class OrchestrationDriver {
   readonly histories = new Map<string, HistoryEvent[][]>();
   /** Activity calls made, by name. */
   readonly activityCalls = new Map<string, number>();
+  private readonly saving = new Map<string, Promise<void>>();
 
   constructor(private readonly options: DriverOptions) {
     this.clock = options.clock ?? new RealClock();
@@ -128,6 +132,7 @@ export class OrchestrationDriver {
     };
     this.instances.set(instanceId, inst);
     this.log({ message: 'instance started', instanceId, name });
+    this.persist(inst);
     this.schedule(inst);
     return Promise.resolve(instanceId);
   }
@@ -150,6 +155,7 @@ export class OrchestrationDriver {
     const inst = this.instances.get(instanceId);
     if (!inst || TERMINAL.includes(inst.status)) return false;
     inst.inbox.push(events.eventRaised(new Date(this.clock.now()), name, data));
+    this.persist(inst);
     this.schedule(inst);
     return true;
   }
@@ -251,6 +257,7 @@ export class OrchestrationDriver {
       }
     } finally {
       inst.running = false;
+      this.persist(inst);
     }
     this.schedule(inst);
   }
@@ -355,6 +362,201 @@ export class OrchestrationDriver {
     }
     const snapshot = this.statusOf(inst);
     for (const w of inst.waiters.splice(0)) w(snapshot);
+  }
+
+  /** Hands a finished child's result to its parent (once; the parent's history tells if it already has it). */
+  private notifyParent(parent: Instance, child: Instance): void {
+    const link = child.parent!;
+    if (parent.generation !== link.generation || TERMINAL.includes(parent.status)) return;
+    const done = [...parent.history, ...parent.inbox].some(
+      (e) =>
+        (e.EventType === EVENT_TYPE.SubOrchestrationInstanceCompleted ||
+          e.EventType === EVENT_TYPE.SubOrchestrationInstanceFailed) &&
+        e.TaskScheduledId === link.taskId,
+    );
+    if (done) return;
+    const now = new Date(this.clock.now());
+    parent.inbox.push(
+      child.status === 'Completed'
+        ? events.subOrchestrationCompleted(now, link.taskId, child.output)
+        : events.subOrchestrationFailed(
+            now,
+            link.taskId,
+            `${child.name} ${child.status.toLowerCase()}`,
+            typeof child.output === 'string' ? child.output : JSON.stringify(child.output ?? ''),
+          ),
+    );
+    this.persist(parent);
+    this.schedule(parent);
+  }
+
+  // ---- persistence ----
+
+  private snapshot(inst: Instance): InstanceSnapshot {
+    return {
+      id: inst.id,
+      name: inst.name,
+      status: inst.status,
+      createdAt: inst.createdAt,
+      updatedAt: inst.updatedAt,
+      ...(inst.parent ? { parentInstanceId: inst.parent.instanceId, parent: inst.parent } : {}),
+      input: inst.input,
+      output: inst.output,
+      customStatus: inst.customStatus,
+      history: inst.history,
+      inbox: inst.inbox,
+      decisionsSeen: inst.decisionsSeen,
+      nextTaskId: inst.nextTaskId,
+      generation: inst.generation,
+    };
+  }
+
+  private persist(inst: Instance): void {
+    const store = this.options.store;
+    if (!store) return;
+    const snap = JSON.parse(JSON.stringify(this.snapshot(inst))) as InstanceSnapshot;
+    const previous = this.saving.get(inst.id) ?? Promise.resolve();
+    const next = previous
+      .then(() => store.save(snap))
+      .catch((err: unknown) =>
+        this.log({
+          message: 'could not persist instance',
+          instanceId: inst.id,
+          error: (err as Error).message,
+        }),
+      );
+    this.saving.set(inst.id, next);
+  }
+
+  /** Waits for every pending write (before a clean shutdown). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.saving.values()]);
+  }
+
+  private static revive(events: unknown): HistoryEvent[] {
+    return ((events as Record<string, unknown>[] | undefined) ?? []).map((e) => ({
+      ...(e as unknown as HistoryEvent),
+      Timestamp: new Date(e.Timestamp as string),
+      ...(e.FireAt ? { FireAt: new Date(e.FireAt as string) } : {}),
+    }));
+  }
+
+  /**
+   * Picks up the instances a previous process left running: their histories say what was scheduled and not
+   * finished. Activities without a completion run again (at least once, as in Durable Functions; a completed
+   * one never does), timers are re-armed at their time, finished children are handed to their parents.
+   */
+  async resume(): Promise<number> {
+    const store = this.options.store;
+    if (!store) return 0;
+    const snaps = await store.loadActive();
+    for (const s of snaps) {
+      const inst: Instance = {
+        id: s.id,
+        name: s.name,
+        input: s.input,
+        status: s.status as RuntimeStatus,
+        output: s.output,
+        customStatus: s.customStatus,
+        createdAt: s.createdAt,
+        updatedAt: s.updatedAt,
+        history: OrchestrationDriver.revive(s.history),
+        decisionsSeen: Number(s.decisionsSeen),
+        nextTaskId: Number(s.nextTaskId),
+        generation: Number(s.generation),
+        ...(s.parent ? { parent: s.parent as Instance['parent'] } : {}),
+        inbox: OrchestrationDriver.revive(s.inbox),
+        running: false,
+        cancelTimers: new Map(),
+        waiters: [],
+      };
+      this.instances.set(inst.id, inst);
+    }
+    for (const inst of [...this.instances.values()].filter((i) => snaps.some((s) => s.id === i.id))) {
+      const seen = [...inst.history, ...inst.inbox];
+      const completed = new Set(
+        seen.filter((e) => e.TaskScheduledId !== undefined).map((e) => e.TaskScheduledId!),
+      );
+      const fired = new Set(seen.filter((e) => e.EventType === EVENT_TYPE.TimerFired).map((e) => e.TimerId!));
+      for (const e of inst.history) {
+        if (e.EventType === EVENT_TYPE.TaskScheduled && !completed.has(e.EventId)) {
+          this.rerunActivity(inst, e.EventId, e.Name!, JSON.parse(e.Input ?? 'null'));
+        } else if (e.EventType === EVENT_TYPE.TimerCreated && !fired.has(e.EventId)) {
+          this.rearmTimer(inst, e.EventId, e.FireAt!);
+        } else if (e.EventType === EVENT_TYPE.SubOrchestrationInstanceCreated && !completed.has(e.EventId)) {
+          const child = this.instances.get(e.InstanceId!) ?? (await this.loadFinished(e.InstanceId!));
+          if (child && TERMINAL.includes(child.status)) this.notifyParent(inst, child);
+        }
+      }
+      this.log({
+        message: 'instance resumed',
+        instanceId: inst.id,
+        status: inst.status,
+        historyLength: inst.history.length,
+      });
+      this.schedule(inst);
+    }
+    return snaps.length;
+  }
+
+  private async loadFinished(id: string): Promise<Instance | undefined> {
+    const s = await this.options.store?.load(id);
+    if (!s) return undefined;
+    return {
+      id: s.id,
+      name: s.name,
+      status: s.status as RuntimeStatus,
+      output: s.output,
+      parent: s.parent as Instance['parent'],
+    } as Instance;
+  }
+
+  private rerunActivity(inst: Instance, id: number, name: string, input: unknown): void {
+    const generation = inst.generation;
+    void this.work(() => this.runActivity(name, input)).then((outcome) => {
+      if (inst.generation !== generation || TERMINAL.includes(inst.status)) return;
+      const now = new Date(this.clock.now());
+      inst.inbox.push(
+        outcome.ok
+          ? events.taskCompleted(now, id, outcome.value)
+          : events.taskFailed(now, id, outcome.reason, outcome.details),
+      );
+      this.persist(inst);
+      this.schedule(inst);
+    });
+  }
+
+  private rearmTimer(inst: Instance, id: number, fireAt: Date): void {
+    const generation = inst.generation;
+    const cancel = this.clock.schedule(fireAt.getTime(), () => {
+      inst.cancelTimers.delete(id);
+      if (inst.generation !== generation || TERMINAL.includes(inst.status)) return;
+      inst.inbox.push(events.timerFired(new Date(this.clock.now()), id, fireAt));
+      this.persist(inst);
+      this.schedule(inst);
+    });
+    inst.cancelTimers.set(id, cancel);
+  }
+
+  /** Status from memory, or (for an instance finished before this process started) from the store. */
+  async getStatusAsync(instanceId: string): Promise<InstanceStatus | undefined> {
+    const mem = this.getStatus(instanceId);
+    if (mem) return mem;
+    const s = await this.options.store?.load(instanceId);
+    if (!s) return undefined;
+    return {
+      instanceId: s.id,
+      name: s.name,
+      runtimeStatus: s.status as RuntimeStatus,
+      input: s.input,
+      output: s.output,
+      customStatus: s.customStatus,
+      createdTime: new Date(s.createdAt).toISOString(),
+      lastUpdatedTime: new Date(s.updatedAt).toISOString(),
+      historyLength: Array.isArray(s.history) ? s.history.length : 0,
+      generation: Number(s.generation ?? 0),
+      ...(s.parentInstanceId ? { parentInstanceId: s.parentInstanceId } : {}),
+    };
   }
 
   private async runActivity(

@@ -14,6 +14,7 @@ describe('configuration', () => {
       DRILL_JOB_POLL_INITIAL_SECONDS: '10',
       DRILL_JOB_POLL_MAX_SECONDS: '120',
       DRILL_RETRY_FIRST_DELAY_SECONDS: '5',
+      DRILL_HOST_PORT: '7071',
     });
   });
 

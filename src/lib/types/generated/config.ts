@@ -84,4 +84,12 @@ export interface AppConfig {
    * First wait before retrying an activity that failed with a retryable error.
    */
   DRILL_RETRY_FIRST_DELAY_SECONDS?: string;
+  /**
+   * Standalone host only: the function key HTTP functions and the durable management URLs require (?code= or x-functions-key). Unset: no key is checked, as with func start. In Azure the platform's function keys apply instead.
+   */
+  DRILL_FUNCTION_KEY?: string;
+  /**
+   * Standalone host only: the port it listens on (127.0.0.1).
+   */
+  DRILL_HOST_PORT?: string;
 }

@@ -1,0 +1,263 @@
+/**
+ * The main job on the embedded default (`npm start`): starts Azurite, the Data Protection emulator (with its
+ * PostgreSQL clusters: a Single Server source, a restore target, a Flexible Server and a drill server, seeded
+ * with a week of backups, one archived) and the standalone host; then runs a Single Server drill (restore as
+ * database) and a Flexible Server drill (restore as files + load) through the HTTP API, shows their progress,
+ * prints both reports and where they are stored, and exits 0 when both pass.
+ *   --json   each final report as one JSON line on stdout, and nothing else on stdout
+ *   --keep   leave everything running; print the URLs and a curl that starts another drill
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { loadConfigFile } from '../emulator/config';
+import { startEmulator, type EmulatorHandle } from '../emulator/index';
+import { startAzurite, type AzuriteProcess } from '../emulator/storage';
+import { loadOrCreateCa } from '../emulator/tls';
+import type { DrillReport } from '../src/lib/drill/report';
+
+const root = resolve(__dirname, '..', '..');
+const stateDir = join(root, '.tmp', 'demo');
+const json = process.argv.includes('--json');
+const keep = process.argv.includes('--keep');
+const AZURITE_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+function say(line: string): void {
+  // Progress and human output go to stderr when --json keeps stdout for the reports.
+  (json ? process.stderr : process.stdout).write(line + '\n');
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const s = createServer();
+    s.once('error', () => resolvePort(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolvePort(true)));
+  });
+}
+
+/** Node reads NODE_EXTRA_CA_CERTS at start only: make sure this process was started trusting the emulator's CA. */
+function reexecWithCa(): boolean {
+  const ca = loadOrCreateCa(join(root, '.tmp', 'emulator', 'ca'));
+  if (process.env.NODE_EXTRA_CA_CERTS === ca.caFile) return false;
+  const child = spawn(process.execPath, process.argv.slice(1), {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: ca.caFile, NO_PROXY: '127.0.0.1,localhost,::1' },
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
+  return true;
+}
+
+async function main(): Promise<number> {
+  if (reexecWithCa()) return -1;
+  const t0 = Date.now();
+  mkdirSync(stateDir, { recursive: true });
+  const hostLog = join(stateDir, 'host.log');
+  writeFileSync(hostLog, '');
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    say('starting Azurite, PostgreSQL clusters and the Data Protection emulator…');
+    const azurite: AzuriteProcess = await startAzurite();
+    cleanups.push(() => azurite.stop());
+    const config = loadConfigFile(join(root, 'emulator', 'examples', 'demo.json'));
+    config.storage = { ...config.storage, managedAzurite: false, blobEndpoint: azurite.blobEndpoint };
+    const emu: EmulatorHandle = await startEmulator(config, {
+      caDir: join(root, '.tmp', 'emulator', 'ca'),
+      log: () => undefined,
+    });
+    cleanups.push(() => emu.stop());
+    const cs =
+      `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};` +
+      `BlobEndpoint=${azurite.blobEndpoint};QueueEndpoint=${azurite.queueEndpoint};TableEndpoint=${azurite.tableEndpoint};`;
+    const port = (await portFree(7071)) ? 7071 : 0;
+    const key = randomBytes(24).toString('base64url');
+    Object.assign(process.env, {
+      ...emu.env,
+      AzureWebJobsStorage: cs,
+      RESTORE_STORAGE_CONNECTION_STRING: cs,
+      DRILL_FUNCTION_KEY: key,
+      DRILL_HOST_PORT: String(port),
+      DRILL_JOB_POLL_INITIAL_SECONDS: '1',
+      DRILL_JOB_POLL_MAX_SECONDS: '5',
+      DRILL_RETRY_FIRST_DELAY_SECONDS: '1',
+    });
+    // The app reads its settings on first use, so it is loaded only now.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startStandaloneHost } = require('../src/host/main') as typeof import('../src/host/main');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { formatReport, progressLine } = require('../src/cli/format') as typeof import('../src/cli/format');
+    const host = await startStandaloneHost({
+      port,
+      log: (line) =>
+        writeFileSync(hostLog, JSON.stringify({ time: new Date().toISOString(), ...line }) + '\n', {
+          flag: 'a',
+        }),
+    });
+    cleanups.push(() => host.stop());
+    say(
+      `ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: host ${host.url}, emulator ${emu.arm} (host log: ${hostLog})`,
+    );
+
+    const res = (await (
+      await fetch(`${emu.arm}/_emulator/resources`, {
+        headers: { Authorization: `Bearer ${await armToken(emu)}` },
+      })
+    ).json()) as {
+      vaults: { backupInstances: { id: string; kind: string }[] }[];
+      servers: { name: string; id: string; port: number }[];
+      storage: { containers: { url: string }[] };
+    };
+    const bis = res.vaults[0]!.backupInstances;
+    const single = bis.find((b) => b.kind === 'single')!.id;
+    const flex = bis.find((b) => b.kind === 'flexible')!.id;
+    const target = res.servers.find((s) => s.name === 'pgdemo-target')!;
+    const drillServer = res.servers.find((s) => s.name === 'pgdemo-drill')!;
+    const requests = [
+      {
+        label: 'Single Server: restore as database',
+        backupInstanceId: single,
+        target: {
+          kind: 'database',
+          serverId: target.id,
+          secretUri: 'https://pgdrill-demo-kv.vault.azure.net/secrets/pg-target-admin',
+        },
+        verify: {
+          tables: [
+            { name: 'public.customers', minRows: 500 },
+            { name: 'public.orders', minRows: 200 },
+          ],
+          canary: { sql: 'SELECT max(updated_at) FROM orders', toleranceMinutes: 10 },
+          assertions: [
+            {
+              name: 'every order has a customer',
+              sql: 'SELECT count(*) FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE c.id IS NULL',
+              expected: 0,
+            },
+          ],
+        },
+        targets: { rtoMinutes: 15, rpoHours: 26 },
+      },
+      {
+        label: 'Flexible Server: restore as files + load',
+        backupInstanceId: flex,
+        target: {
+          kind: 'files',
+          containerUrl: res.storage.containers[0]!.url,
+          load: {
+            host: '127.0.0.1',
+            port: drillServer.port,
+            secretUri: 'https://pgdrill-demo-kv.vault.azure.net/secrets/pg-drill-admin',
+            sslMode: 'disable',
+          },
+        },
+        verify: {
+          tables: [{ name: 'public.items', minRows: 1000 }],
+          canary: { sql: 'SELECT max(updated_at) FROM items', toleranceMinutes: 10 },
+        },
+        targets: { rtoMinutes: 15, rpoHours: 26 },
+      },
+    ];
+    const call = async (
+      method: string,
+      path: string,
+      body?: unknown,
+    ): Promise<{ status: number; body: ApiBody }> => {
+      const r = await fetch(`${host.url}${path}`, {
+        method,
+        headers: { 'x-functions-key': key, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: r.status, body: (await r.json()) as ApiBody };
+    };
+    const ids: string[] = [];
+    for (const r of requests) {
+      const started = await call('POST', '/api/drills', r);
+      if (started.status !== 202)
+        throw new Error(
+          `starting "${r.label}" failed: HTTP ${started.status} ${JSON.stringify(started.body)}`,
+        );
+      ids.push(started.body.id!);
+      say(`started ${started.body.id}: ${r.label}`);
+    }
+    const reports = new Map<string, DrillReport>();
+    const last = new Map<string, string | null | undefined>();
+    const tDrills = Date.now();
+    while (reports.size < ids.length) {
+      for (const id of ids.filter((i) => !reports.has(i))) {
+        const s = await call('GET', `/api/drills/${id}`);
+        if (s.body.runtimeStatus === 'Completed') reports.set(id, s.body.report!);
+        else if (['Failed', 'Terminated'].includes(s.body.runtimeStatus ?? ''))
+          throw new Error(`drill ${id} ${s.body.runtimeStatus}: ${s.body.error ?? ''}`);
+        const line = progressLine(id, s.body, Date.now() - tDrills);
+        if (s.body.phase !== last.get(id)) process.stderr.write(line + '\n');
+        last.set(id, s.body.phase);
+      }
+      if (Date.now() - tDrills > 10 * 60_000) throw new Error('the drills did not finish within 10 minutes');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    let allPassed = true;
+    for (const id of ids) {
+      const report = reports.get(id)!;
+      allPassed &&= report.verdict === 'passed';
+      if (json) process.stdout.write(JSON.stringify(report) + '\n');
+      else say('\n' + formatReport(report));
+    }
+    const blobBase = `${azurite.blobEndpoint}/${process.env.DRILL_REPORTS_CONTAINER ?? 'drill-reports'}`;
+    say(
+      `\nreports stored in table ${process.env.DRILL_REPORTS_TABLE ?? 'DrillReports'} (${azurite.tableEndpoint}) and as JSON + HTML blobs:`,
+    );
+    for (const id of ids) say(`  ${blobBase}/${id}.json  ${blobBase}/${id}.html`);
+    say(
+      `${allPassed ? 'both drills passed' : 'a drill did not pass'} (${((Date.now() - t0) / 1000).toFixed(1)} s in all)`,
+    );
+    if (keep) {
+      say(
+        `\nstill running (Ctrl-C stops everything):\n  host      ${host.url}  (function key: ${key})\n  emulator  ${emu.arm}\n  Azurite   ${azurite.blobEndpoint}`,
+      );
+      say(
+        `start another drill:\n  curl -s -X POST '${host.url}/api/drills' -H 'x-functions-key: ${key}' -H 'content-type: application/json' -d '${JSON.stringify(requests[0])}'`,
+      );
+      say(`or: PGDRILL_URL=${host.url} PGDRILL_KEY=${key} node dist/src/cli/main.js list`);
+      await new Promise<void>((r) => {
+        process.once('SIGINT', () => r());
+        process.once('SIGTERM', () => r());
+      });
+    }
+    return allPassed ? 0 : 1;
+  } finally {
+    await stopAll();
+  }
+}
+
+interface ApiBody {
+  id?: string;
+  runtimeStatus?: string;
+  phase?: string | null;
+  detail?: string | null;
+  report?: DrillReport;
+  error?: string;
+}
+
+async function armToken(emu: EmulatorHandle): Promise<string> {
+  const r = await fetch(
+    `${emu.identityEndpoint}?api-version=2019-08-01&resource=https://management.azure.com`,
+    { headers: { 'X-IDENTITY-HEADER': emu.identityHeader } },
+  );
+  return ((await r.json()) as { access_token: string }).access_token;
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`demo failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

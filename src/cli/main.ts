@@ -1,0 +1,252 @@
+#!/usr/bin/env node
+/**
+ * pgdrill: run and follow restore drills through the app's HTTP API (the standalone host or Azure), serve the
+ * standalone host, or run the demo. Errors go to stderr with a non-zero exit code; --json prints machine output.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DrillReport } from '../lib/drill/report';
+import { formatReport, progressLine } from './format';
+
+const HELP: Record<string, string> = {
+  main: `pgdrill <command> [options]
+
+Commands:
+  run <request.json>   start a drill and follow it; exit 0 only if it passed
+  status <id>          a drill's status and phase
+  list                 running and finished drills
+  report <id>          a finished drill's report
+  cancel <id>          cancel a running drill (it still cleans up)
+  serve                run the standalone host (app settings from the environment)
+  demo                 the embedded demo: emulator, PostgreSQL, Azurite, host, two drills
+
+Options (every command): --url <host URL> (PGDRILL_URL, default http://127.0.0.1:7071),
+  --key <function key> (PGDRILL_KEY or DRILL_FUNCTION_KEY), --json, --help`,
+  run: 'pgdrill run <request.json> [--timeout <seconds>] [--json]\n  Starts the drill described by the file (schemas/drill-request.schema.json) and follows it.',
+  status: 'pgdrill status <id> [--json]',
+  list: 'pgdrill list [--json]',
+  report: 'pgdrill report <id> [--json]',
+  cancel: 'pgdrill cancel <id> [--json]',
+  serve:
+    'pgdrill serve\n  Runs the standalone host on DRILL_HOST_PORT (7071) with the app settings in the environment\n  (against the emulator, or against Azure with DefaultAzureCredential: az login on a laptop).',
+  demo: 'pgdrill demo [--json] [--keep]\n  Starts Azurite, PostgreSQL clusters, the emulator and the host, then runs a Single Server and a Flexible Server drill.',
+};
+
+class UsageError extends Error {}
+
+interface Args {
+  command: string;
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+function parseArgs(argv: string[]): Args {
+  const flags = new Map<string, string | true>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) {
+      const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
+      if (v !== undefined) flags.set(k, v);
+      else if (['url', 'key', 'timeout'].includes(k)) flags.set(k, argv[++i] ?? '');
+      else flags.set(k, true);
+    } else if (a === '-h') flags.set('help', true);
+    else positional.push(a);
+  }
+  return { command: positional.shift() ?? 'help', positional, flags };
+}
+
+/** The app's JSON answers, as far as the CLI reads them. */
+interface ApiBody {
+  id?: string;
+  runtimeStatus?: string;
+  phase?: string | null;
+  detail?: string | null;
+  report?: DrillReport;
+  error?: { code: string; message: string; errors?: { pointer: string; message: string }[] } | string;
+  running?: { id: string; phase?: string | null }[];
+  finished?: { drillId: string; verdict: string; startedAt: string; failureCode?: string }[];
+}
+
+async function api(
+  args: Args,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: ApiBody }> {
+  const base = String(args.flags.get('url') ?? process.env.PGDRILL_URL ?? 'http://127.0.0.1:7071').replace(
+    /\/+$/,
+    '',
+  );
+  const key = args.flags.get('key') ?? process.env.PGDRILL_KEY ?? process.env.DRILL_FUNCTION_KEY;
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        ...(key && key !== true ? { 'x-functions-key': key } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+  } catch (err) {
+    throw new Error(
+      `cannot reach ${base}: ${(err as Error).message} (start it with "pgdrill serve", or set --url)`,
+    );
+  }
+  const text = await res.text();
+  let parsed: ApiBody = {};
+  try {
+    parsed = text ? (JSON.parse(text) as ApiBody) : {};
+  } catch {
+    parsed = { error: text };
+  }
+  return { status: res.status, body: parsed };
+}
+
+function fail(res: { status: number; body: ApiBody }, what: string): never {
+  const e = res.body.error;
+  if (typeof e === 'string' || e === undefined)
+    throw new Error(`${what}: HTTP ${res.status}${e ? ` ${e}` : ''}`);
+  const details = e.errors
+    ? `\n${e.errors.map((x) => `  ${x.pointer || '(root)'}: ${x.message}`).join('\n')}`
+    : '';
+  throw new Error(`${what}: HTTP ${res.status} ${e.code}: ${e.message}${details}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function run(args: Args): Promise<number> {
+  const file = args.positional[0];
+  if (!file) throw new UsageError('run needs a request file');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const json = args.flags.has('json');
+  const started = await api(args, 'POST', '/api/drills', text);
+  if (started.status !== 202 && started.status !== 200) fail(started, 'the drill was not started');
+  const id = started.body.id!;
+  if (!json) process.stderr.write(`started ${id}\n`);
+  const timeoutMs = Number(args.flags.get('timeout') ?? 24 * 3600) * 1000;
+  const t0 = Date.now();
+  let last = '';
+  for (;;) {
+    const s = await api(args, 'GET', `/api/drills/${encodeURIComponent(id)}`);
+    if (s.status !== 200) fail(s, `status of ${id}`);
+    if (!json) {
+      const line = progressLine(id, s.body, Date.now() - t0);
+      if (
+        line.replace(/\s+\d+ s\s+/, ' ') !== last.replace(/\s+\d+ s\s+/, ' ') ||
+        (Date.now() - t0) % 15000 < 1000
+      )
+        process.stderr.write(line + '\n');
+      last = line;
+    }
+    if (s.body.runtimeStatus === 'Completed') {
+      const report = s.body.report!;
+      process.stdout.write(json ? JSON.stringify(report) + '\n' : formatReport(report) + '\n');
+      return report.verdict === 'passed' ? 0 : 1;
+    }
+    if (['Failed', 'Terminated'].includes(s.body.runtimeStatus ?? ''))
+      throw new Error(`drill ${id} ${s.body.runtimeStatus}: ${JSON.stringify(s.body.error ?? '')}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(
+        `drill ${id} still ${s.body.phase ?? s.body.runtimeStatus} after ${timeoutMs / 1000} s (it keeps running; follow it with pgdrill status ${id})`,
+      );
+    await sleep(1000);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const json = args.flags.has('json');
+  if (args.command === 'help' || (args.flags.has('help') && !HELP[args.command])) {
+    process.stdout.write(HELP.main + '\n');
+    return 0;
+  }
+  if (args.flags.has('help')) {
+    process.stdout.write(HELP[args.command] + '\n');
+    return 0;
+  }
+  const id = args.positional[0];
+  switch (args.command) {
+    case 'run':
+      return run(args);
+    case 'status': {
+      if (!id) throw new UsageError('status needs a drill id');
+      const s = await api(args, 'GET', `/api/drills/${encodeURIComponent(id)}`);
+      if (s.status !== 200) fail(s, `status of ${id}`);
+      process.stdout.write(
+        json
+          ? JSON.stringify(s.body) + '\n'
+          : `${id}: ${s.body.runtimeStatus}, phase ${s.body.phase ?? '–'}${s.body.report ? `, verdict ${s.body.report.verdict}` : ''}\n`,
+      );
+      return 0;
+    }
+    case 'list': {
+      const s = await api(args, 'GET', '/api/drills');
+      if (s.status !== 200) fail(s, 'list');
+      if (json) process.stdout.write(JSON.stringify(s.body) + '\n');
+      else {
+        for (const r of s.body.running ?? []) process.stdout.write(`${r.id}  running  ${r.phase ?? ''}\n`);
+        for (const r of s.body.finished ?? [])
+          process.stdout.write(`${r.drillId}  ${r.verdict}  ${r.startedAt}  ${r.failureCode ?? ''}\n`);
+      }
+      return 0;
+    }
+    case 'report': {
+      if (!id) throw new UsageError('report needs a drill id');
+      const s = await api(args, 'GET', `/api/drills/${encodeURIComponent(id)}`);
+      if (s.status !== 200) fail(s, `report of ${id}`);
+      if (!s.body.report)
+        throw new Error(
+          `drill ${id} has no report yet (${s.body.runtimeStatus}, phase ${s.body.phase ?? '–'})`,
+        );
+      process.stdout.write(
+        json ? JSON.stringify(s.body.report) + '\n' : formatReport(s.body.report) + '\n',
+      );
+      return 0;
+    }
+    case 'cancel': {
+      if (!id) throw new UsageError('cancel needs a drill id');
+      const s = await api(args, 'POST', `/api/drills/${encodeURIComponent(id)}/cancel`);
+      if (s.status !== 202) fail(s, `cancel ${id}`);
+      process.stdout.write(json ? JSON.stringify(s.body) + '\n' : `cancel requested for ${id}\n`);
+      return 0;
+    }
+    case 'serve': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for this command
+      const { startStandaloneHost } = require('../host/main') as typeof import('../host/main');
+      const running = await startStandaloneHost();
+      await new Promise<void>((resolve) => {
+        const stop = () => void running.stop().then(resolve);
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      return 0;
+    }
+    case 'demo': {
+      const child = spawn(
+        process.execPath,
+        [join(__dirname, '..', '..', 'demo', 'main.js'), ...argv.slice(1)],
+        { stdio: 'inherit' },
+      );
+      return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+    }
+    default:
+      throw new UsageError(`unknown command "${args.command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`pgdrill: ${(err as Error).message}\n`);
+    if (err instanceof UsageError) process.stderr.write(`\n${HELP.main}\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);

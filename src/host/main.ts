@@ -1,0 +1,107 @@
+/**
+ * Runs the app in the standalone host from app settings (environment): the same function definitions Azure
+ * Functions registers, orchestrations persisted in Azure Table storage (Azurite locally) and resumed after a
+ * crash, queue and timer triggers, structured JSON log lines. `pgdrill serve` starts this.
+ */
+import { QueueServiceClient } from '@azure/storage-queue';
+import { appServices, storageConnectionString } from '../app/deps';
+import { functionDefinitions } from '../functions';
+import { RealClock } from './clock';
+import { OrchestrationDriver } from './driver';
+import type { OrchestratorFunction } from './replayEngine';
+import { StandaloneHost } from './server';
+import { TableInstanceStore } from './store';
+import { TableClient } from '@azure/data-tables';
+
+export interface RunningHost {
+  url: string;
+  host: StandaloneHost;
+  driver: OrchestrationDriver;
+  stop(): Promise<void>;
+}
+
+function logLine(line: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...line }) + '\n');
+}
+
+export async function startStandaloneHost(
+  options: { port?: number; log?: (line: Record<string, unknown>) => void } = {},
+): Promise<RunningHost> {
+  const log = options.log ?? logLine;
+  const services = appServices();
+  const { config, credential } = services;
+  const hub = config.DURABLE_TASK_HUB_NAME ?? 'pgdrill';
+  const cs = storageConnectionString(config);
+  let store: TableInstanceStore;
+  let queueService: QueueServiceClient | undefined;
+  if (cs) {
+    store = TableInstanceStore.fromConnectionString(cs, `${hub}Instances`);
+    queueService = QueueServiceClient.fromConnectionString(cs);
+  } else if (config.AzureWebJobsStorage__tableServiceUri) {
+    store = new TableInstanceStore(
+      new TableClient(config.AzureWebJobsStorage__tableServiceUri, `${hub}Instances`, credential),
+    );
+    if (config.AzureWebJobsStorage__queueServiceUri)
+      queueService = new QueueServiceClient(config.AzureWebJobsStorage__queueServiceUri, credential);
+  } else {
+    throw new Error(
+      'set AzureWebJobsStorage (a connection string, or UseDevelopmentStorage=true for Azurite) or AzureWebJobsStorage__tableServiceUri: the host keeps orchestration state there',
+    );
+  }
+  const orchestrators: Record<string, OrchestratorFunction> = {};
+  for (const d of functionDefinitions)
+    if (d.kind === 'orchestration') orchestrators[d.name] = d.handler;
+  const driver = new OrchestrationDriver({
+    orchestrators,
+    activities: services.activities,
+    clock: new RealClock(),
+    store,
+    activityConcurrency: Number(process.env.DRILL_ACTIVITY_CONCURRENCY ?? 8),
+    log: (line) => log({ source: 'driver', ...line }),
+  });
+  const host = new StandaloneHost({
+    definitions: functionDefinitions,
+    driver,
+    port: options.port ?? Number(config.DRILL_HOST_PORT ?? 7071),
+    ...(config.DRILL_FUNCTION_KEY ? { functionKey: config.DRILL_FUNCTION_KEY } : {}),
+    taskHub: hub,
+    ...(queueService ? { queueService } : {}),
+    setting: (name) => (config as unknown as Record<string, string | undefined>)[name] ?? process.env[name],
+    timeZone: process.env.WEBSITE_TIME_ZONE ?? 'UTC',
+    log: (line) => log({ source: 'host', ...line }),
+  });
+  const resumed = await driver.resume();
+  const url = await host.start();
+  log({
+    source: 'host',
+    message: 'ready',
+    url,
+    resumedInstances: resumed,
+    dataProtection: config.DATAPROTECTION_ENDPOINT,
+    keyRequired: !!config.DRILL_FUNCTION_KEY,
+  });
+  return { url, host, driver, stop: () => host.stop() };
+}
+
+if (require.main === module) {
+  startStandaloneHost().then(
+    (running) => {
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        logLine({ source: 'host', message: `${signal}: stopping` });
+        running.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    },
+    (err: unknown) => {
+      process.stderr.write(`error: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
