@@ -206,9 +206,7 @@ async function main(argv: string[]): Promise<number> {
         throw new Error(
           `drill ${id} has no report yet (${s.body.runtimeStatus}, phase ${s.body.phase ?? '–'})`,
         );
-      process.stdout.write(
-        json ? JSON.stringify(s.body.report) + '\n' : formatReport(s.body.report) + '\n',
-      );
+      process.stdout.write(json ? JSON.stringify(s.body.report) + '\n' : formatReport(s.body.report) + '\n');
       return 0;
     }
     case 'cancel': {

@@ -169,6 +169,7 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
 const handlers = createDrillHttpHandlers({
   clientFor: durableClientFactory,
   settings: () => drillSettings(appServices().config),
+  reports: () => appServices().reports,
 });
 const durableClient = input.durableClient();
 

@@ -234,7 +234,18 @@ export class OrchestrationDriver {
         input: inst.input,
         history: inst.history,
         ...(inst.parent ? { parentInstanceId: inst.parent.instanceId } : {}),
-        log: (message) => this.log({ message, instanceId: inst.id }),
+        log: (message) => {
+          // Orchestrators log JSON objects: merge them into the driver's structured line.
+          let fields: Record<string, unknown> = { message };
+          if (message.startsWith('{')) {
+            try {
+              fields = JSON.parse(message) as Record<string, unknown>;
+            } catch {
+              /* plain text */
+            }
+          }
+          this.log({ ...fields, instanceId: inst.id });
+        },
       });
       inst.customStatus = result.customStatus;
       inst.updatedAt = this.clock.now();

@@ -49,8 +49,7 @@ export async function startStandaloneHost(
     );
   }
   const orchestrators: Record<string, OrchestratorFunction> = {};
-  for (const d of functionDefinitions)
-    if (d.kind === 'orchestration') orchestrators[d.name] = d.handler;
+  for (const d of functionDefinitions) if (d.kind === 'orchestration') orchestrators[d.name] = d.handler;
   const driver = new OrchestrationDriver({
     orchestrators,
     activities: services.activities,

@@ -213,8 +213,19 @@ export class StandaloneHost {
       invocationId,
       triggerMetadata,
       options: { trigger: { type: 'host', name: 'trigger' }, extraInputs, extraOutputs },
-      logHandler: (level, ...args) =>
-        this.log({ level, function: name, invocationId, message: args.map(String).join(' ') }),
+      logHandler: (level, ...args) => {
+        // Handlers log JSON objects (with drill ids): merge them into the host's structured line.
+        const text = args.map(String).join(' ');
+        let fields: Record<string, unknown> = { message: text };
+        if (text.startsWith('{')) {
+          try {
+            fields = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            /* plain text */
+          }
+        }
+        this.log({ level, function: name, invocationId, ...fields });
+      },
     });
     for (const input of extraInputs)
       if (isDurableClientInput(input)) ctx.extraInputs.set(input, this.clientData());

@@ -7,17 +7,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 const root = join(__dirname, '..', '..');
-
-beforeAll(() => {
-  execFileSync(
-    process.execPath,
-    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')],
-    { cwd: root, stdio: 'inherit' },
-  );
-}, 120_000);
 
 describe('emulator command', () => {
   it('prints one ready line, serves, and stops cleanly on SIGTERM', async () => {

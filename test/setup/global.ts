@@ -4,8 +4,10 @@
  *  - a local CA (NODE_EXTRA_CA_CERTS), trusted by workers exactly as a user trusts the emulator's CA;
  *  - NO_PROXY for local addresses (read once per process by the Azure SDK's proxy policy), so that a test
  *    may point HTTPS_PROXY at an emulator's Key Vault proxy without diverting local traffic;
- *  - one Azurite (Blob, Queue, Table) shared by all test files (each uses its own containers).
+ *  - one Azurite (Blob, Queue, Table) shared by all test files (each uses its own containers);
+ *  - a build (dist/), for the tests that run the emulator, the host or the demo as real processes.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAzurite } from '../../emulator/storage';
@@ -17,6 +19,11 @@ export default async function setup(): Promise<() => Promise<void>> {
   const ca = loadOrCreateCa(dir);
   process.env.NODE_EXTRA_CA_CERTS = ca.caFile;
   process.env.NO_PROXY = '127.0.0.1,localhost,::1';
+  execFileSync(
+    process.execPath,
+    [join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    { stdio: 'inherit' },
+  );
   const azurite = await startAzurite();
   process.env.TEST_AZURITE_BLOB = azurite.blobEndpoint;
   process.env.TEST_AZURITE_QUEUE = azurite.queueEndpoint;
