@@ -53,13 +53,13 @@ async function startHost(extraEnv: Record<string, string> = {}, port?: number): 
   });
   const logs: string[] = [];
   let buffered = '';
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     buffered += d.toString();
     const lines = buffered.split('\n');
     buffered = lines.pop()!;
     logs.push(...lines);
   });
-  child.stderr!.on('data', (d: Buffer) => logs.push(`stderr: ${d.toString()}`));
+  child.stderr.on('data', (d: Buffer) => logs.push(`stderr: ${d.toString()}`));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   for (let i = 0; i < 200 && !logs.some((l) => l.includes('"message":"ready"')); i++) {
     if (child.exitCode !== null) throw new Error(`host exited: ${logs.join('\n')}`);
@@ -287,7 +287,7 @@ describe('standalone host end to end', () => {
       expect(id).toMatch(/^plan-e2e@\d{8}T\d{6}Z$/);
       const done = await waitFor(
         () => host,
-        id!,
+        id,
         (s) => s.runtimeStatus === 'Completed',
       );
       expect(done.report).toMatchObject({ verdict: 'passed', trigger: { kind: 'timer', plan: 'e2e' } });

@@ -1,0 +1,60 @@
+/**
+ * The main job (`npm start` = node dist/demo/main.js) and the pgdrill CLI, as a user runs them.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateReport } from '../support/report';
+
+const root = join(__dirname, '..', '..');
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+
+describe('main job and CLI', () => {
+  it('the demo with --json prints exactly two passed reports on stdout and exits 0', () => {
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS; // as on a user's shell: the demo sets up its own trust
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'demo', 'main.js'), '--json'], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+      timeout: 170_000,
+    });
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    const lines = r.stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(2);
+    const reports = lines.map((l) => JSON.parse(l));
+    for (const report of reports) {
+      expect(validateReport(report)).toEqual([]);
+      expect(report.verdict).toBe('passed');
+    }
+    expect(reports.map((x) => x.request.target.kind).sort()).toEqual(['database', 'files']);
+    expect(r.stderr).toContain('both drills passed');
+  }, 180_000);
+
+  it('pgdrill: --help everywhere, usage errors exit 2 on stderr, an unreachable host exits 1', () => {
+    const help = execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+    expect(help).toMatch(/run <request.json>[\s\S]*serve[\s\S]*demo/);
+    for (const cmd of ['run', 'status', 'list', 'report', 'cancel', 'serve', 'demo']) {
+      expect(execFileSync(process.execPath, [cli, cmd, '--help'], { encoding: 'utf8' })).toContain(
+        `pgdrill ${cmd}`,
+      );
+    }
+    const usage = spawnSync(process.execPath, [cli, 'frobnicate'], { encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('unknown command "frobnicate"');
+    const noFile = spawnSync(process.execPath, [cli, 'run'], { encoding: 'utf8' });
+    expect(noFile.status).toBe(2);
+    const dir = mkdtempSync(join(tmpdir(), 'pgdrill-cli-'));
+    writeFileSync(join(dir, 'r.json'), '{}');
+    const down = spawnSync(
+      process.execPath,
+      [cli, 'run', join(dir, 'r.json'), '--url', 'http://127.0.0.1:9'],
+      { encoding: 'utf8' },
+    );
+    expect(down.status).toBe(1);
+    expect(down.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9/);
+    expect(down.stdout).toBe('');
+  });
+});
