@@ -81,8 +81,8 @@ describe('emulator command', () => {
     const single = resources.vaults[0].backupInstances.find((b: any) => b.kind === 'single');
     expect(single.recoveryPoints).toHaveLength(7);
     expect(single.recoveryPoints.filter((p: any) => p.stores[0] === 'ArchiveStore')).toHaveLength(1);
-    const dataDirs = resources.servers.map((s: any) => s.port);
-    expect(dataDirs).toHaveLength(3);
+    const ports = resources.servers.map((s: any) => s.port);
+    expect(ports).toHaveLength(4); // Single Server source, restore target, Flexible Server, drill server
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
