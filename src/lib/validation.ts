@@ -22,6 +22,8 @@ const ajv = new Ajv2020({
   allowUnionTypes: true,
 });
 addFormats(ajv);
+// Annotation on app settings: how a deployment treats them (checked against infra/ by a test).
+ajv.addKeyword({ keyword: 'x-deployment', schemaType: 'string' });
 ajv.addSchema(configSchema);
 ajv.addSchema(dataProtectionSchema);
 ajv.addSchema(drillRequestSchema);

@@ -1,7 +1,7 @@
 /* Generated from schemas/config.schema.json by scripts/gen-types.mjs. Do not edit. */
 
 /**
- * App settings (environment variables) the app reads. One typed schema, validated once at start; the names are the configuration contract of DESIGN.md section 8. Infra must set what this requires and nothing it does not know.
+ * App settings (environment variables) the app reads. One typed schema, validated once at start; the names are the configuration contract of DESIGN.md section 8. Infra must set what this requires and nothing it does not know. Each setting says how a deployment treats it (x-deployment): required (infra must set it), optional (infra may set it), local (standalone host or local emulators only: infra must not set it).
  */
 export interface AppConfig {
   /**
