@@ -24,7 +24,13 @@ export async function generate() {
       format: true,
       style: { singleQuote: true, printWidth: 110, trailingComma: 'all' },
     });
-    out.set(basename(file, '.schema.json') + '.ts', ts);
+    // Schemas that embed a drill request say so with tsType: import the one DrillRequest type instead of
+    // generating a copy of it.
+    const usesRequest = /\bDrillRequestType\b/.test(ts);
+    out.set(
+      basename(file, '.schema.json') + '.ts',
+      usesRequest ? ts.replace(/(\*\/\n)/, "$1\nimport type { DrillRequest as DrillRequestType } from './drill-request';\n") : ts,
+    );
   }
   return out;
 }

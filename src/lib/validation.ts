@@ -24,6 +24,8 @@ const ajv = new Ajv2020({
 addFormats(ajv);
 // Annotation on app settings: how a deployment treats them (checked against infra/ by a test).
 ajv.addKeyword({ keyword: 'x-deployment', schemaType: 'string' });
+// TypeScript type annotation for scripts/gen-types.mjs (no effect on validation).
+ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
 ajv.addSchema(configSchema);
 ajv.addSchema(dataProtectionSchema);
 ajv.addSchema(drillRequestSchema);
