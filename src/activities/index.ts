@@ -395,11 +395,24 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
   const wrapped = {} as Record<ActivityName, Activity>;
   for (const [name, fn] of Object.entries(impl) as [ActivityName, (input: unknown) => Promise<unknown>][]) {
     wrapped[name] = async (input: unknown) => {
+      const drillId =
+        input && typeof input === 'object' && 'drillId' in input
+          ? (input as { drillId?: unknown }).drillId
+          : undefined;
+      const started = Date.now();
       try {
-        return { ok: true, value: await fn(input) };
+        const value = await fn(input);
+        deps.log?.('activity done', { drillId, activity: name, ms: Date.now() - started });
+        return { ok: true, value };
       } catch (err) {
         const error = toFailureInfo(err);
-        deps.log?.('activity failed', { activity: name, code: error.code, retryable: error.isRetryable });
+        deps.log?.('activity failed', {
+          drillId,
+          activity: name,
+          code: error.code,
+          retryable: error.isRetryable,
+          ms: Date.now() - started,
+        });
         return { ok: false, error };
       }
     };

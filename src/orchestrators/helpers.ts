@@ -14,6 +14,14 @@ import { CANCEL_EVENT } from './names';
 
 export type Ctx = df.OrchestrationContext;
 
+/** The drill an instance belongs to: the drill itself, or a polling sub-orchestration of it. */
+export function drillIdOf(instanceId: string): string {
+  const i = instanceId.lastIndexOf(':');
+  return i > 0 && ['validate', 'restore', 'job'].includes(instanceId.slice(i + 1))
+    ? instanceId.slice(0, i)
+    : instanceId;
+}
+
 export function now(ctx: Ctx): Date {
   return ctx.df.currentUtcDateTime;
 }
@@ -85,10 +93,16 @@ export function* callActivity<T>(
   cancel?: df.Task,
 ): Generator<df.Task, T, unknown> {
   const { maxAttempts, firstDelaySeconds, maxDelaySeconds } = settings.activityRetry;
+  // Every activity learns which drill it works for, so its log lines carry the drill id (activities do not
+  // know the orchestration otherwise). Instance ids are {drillId} and {drillId}:{purpose}.
+  const stamped =
+    input && typeof input === 'object' && !Array.isArray(input)
+      ? { ...input, drillId: drillIdOf(ctx.df.instanceId) }
+      : input;
   for (let attempt = 1; ; attempt++) {
     let result: ActivityResult<T>;
     try {
-      result = (yield ctx.df.callActivity(name, input)) as ActivityResult<T>;
+      result = (yield ctx.df.callActivity(name, stamped)) as ActivityResult<T>;
     } catch (err) {
       result = { ok: false, error: thrownToFailure(name, err) };
     }

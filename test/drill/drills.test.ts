@@ -112,6 +112,11 @@ describe('restore drills', () => {
       targetKind: 'database',
     });
     expect(await rig.reports.get(drillId)).toEqual(report);
+    // Activity log lines carry the drill id (the orchestrators stamp it on every activity input).
+    const activityLines = rig.logs.filter(
+      (l) => l.includes('"activity done"') && l.includes(`"drillId":"${drillId}"`),
+    );
+    expect(activityLines.length).toBeGreaterThanOrEqual(7);
     console.log(`single-server drill: ${armRequests} ARM requests, ${report.durationSeconds} s`);
     console.log(
       JSON.stringify(

@@ -38,7 +38,9 @@ describe('infra consistency', () => {
   it('the Bicep sets every setting the code requires in Azure', () => {
     const set = appSettingNames();
     expect(set.length).toBeGreaterThan(10);
-    const required = Object.entries(properties).filter(([, p]) => p['x-deployment'] === 'required').map(([k]) => k);
+    const required = Object.entries(properties)
+      .filter(([, p]) => p['x-deployment'] === 'required')
+      .map(([k]) => k);
     expect(required.length).toBeGreaterThan(5);
     for (const key of required) expect(set, `infra does not set ${key}`).toContain(key);
   });
@@ -46,14 +48,18 @@ describe('infra consistency', () => {
   it('the Bicep sets no setting the code does not know, and none meant for local use only', () => {
     for (const name of appSettingNames()) {
       if (PLATFORM.has(name)) continue;
-      expect(properties[name], `infra sets ${name}, which schemas/config.schema.json does not define`).toBeDefined();
+      expect(
+        properties[name],
+        `infra sets ${name}, which schemas/config.schema.json does not define`,
+      ).toBeDefined();
       expect(properties[name]!['x-deployment'], `${name} is for local use only`).not.toBe('local');
     }
     expect(new Set(appSettingNames()).size).toBe(appSettingNames().length);
   });
 
   it('every app setting of the schema says how a deployment treats it', () => {
-    for (const [key, p] of Object.entries(properties)) expect(['required', 'optional', 'local'], key).toContain(p['x-deployment']);
+    for (const [key, p] of Object.entries(properties))
+      expect(['required', 'optional', 'local'], key).toContain(p['x-deployment']);
   });
 
   it('storage has shared keys off, telemetry is Entra-only, identity-based host storage', () => {
@@ -61,14 +67,17 @@ describe('infra consistency', () => {
     expect(bicep('app/monitoring.bicep')).toMatch(/DisableLocalAuth:\s*true/);
     expect(bicep('app/function.bicep')).toMatch(/AzureWebJobsStorage__credential', value: 'managedidentity'/);
     expect(bicep('app/function.bicep')).not.toMatch(/'AzureWebJobsStorage',/);
-    for (const q of ['drill-requests', 'drill-requests-poison']) expect(bicep('app/storage.bicep')).toContain(`name: '${q}'`);
+    for (const q of ['drill-requests', 'drill-requests-poison'])
+      expect(bicep('app/storage.bicep')).toContain(`name: '${q}'`);
   });
 
   it('every role assignment has a deterministic name and is explained in infra/README.md', () => {
     const readme = readFileSync(join(infra, 'README.md'), 'utf8');
     let count = 0;
     for (const { file, text } of allBicep()) {
-      for (const m of text.matchAll(/resource \w+ 'Microsoft\.Authorization\/roleAssignments@[^']+' = [^\n]*\n([^\n]*\n){0,3}?\s*name: ([^\n]+)/g)) {
+      for (const m of text.matchAll(
+        /resource \w+ 'Microsoft\.Authorization\/roleAssignments@[^']+' = [^\n]*\n([^\n]*\n){0,3}?\s*name: ([^\n]+)/g,
+      )) {
         count++;
         expect(m[2], `${file}: role assignment name`).toMatch(/^guid\(/);
       }
@@ -80,9 +89,12 @@ describe('infra consistency', () => {
   });
 
   it('main.parameters.json covers main.bicep parameters and holds no secrets', () => {
-    const params = JSON.parse(readFileSync(join(infra, 'main.parameters.json'), 'utf8')) as { parameters: Record<string, unknown> };
+    const params = JSON.parse(readFileSync(join(infra, 'main.parameters.json'), 'utf8')) as {
+      parameters: Record<string, unknown>;
+    };
     const declared = [...bicep('main.bicep').matchAll(/^param (\w+)/gm)].map((m) => m[1]!);
-    for (const p of Object.keys(params.parameters)) expect(declared, `main.parameters.json sets unknown parameter ${p}`).toContain(p);
+    for (const p of Object.keys(params.parameters))
+      expect(declared, `main.parameters.json sets unknown parameter ${p}`).toContain(p);
     expect(JSON.stringify(params)).not.toMatch(/password|secret=|AccountKey/i);
   });
 });
