@@ -14,7 +14,7 @@ import {
   type DrillInput,
   type DrillSettings,
 } from '../lib/drill/request';
-import { ORCHESTRATORS } from '../orchestrators/names';
+import { childInstanceId, ORCHESTRATORS } from '../orchestrators/names';
 import type { ReportStore } from '../lib/storage/reportStore';
 import type { HttpFunctionDefinition } from './definitions';
 import { durableClientFactory, isActive, requestCancel, type ClientFactory } from './drillClient';
@@ -117,13 +117,24 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
     const s = await deps.clientFor(context).getStatus(id);
     if (!s || s.name !== ORCHESTRATORS.restoreDrill) return problem(404, 'DrillNotFound', `no drill ${id}`);
     const custom = (s.customStatus ?? {}) as { phase?: string; detail?: string };
+    // While the restore runs, the backup job's own progress is in the job monitor's status.
+    let job: { status?: string; progress?: string; polls?: number } | undefined;
+    if (custom.phase === 'restore' && isActive(s)) {
+      const monitor = await deps.clientFor(context).getStatus(childInstanceId(s.instanceId, 'job'));
+      if (monitor && monitor.customStatus && typeof monitor.customStatus === 'object')
+        job = monitor.customStatus;
+    }
+    const detail = job
+      ? [custom.detail, `job ${job.status ?? ''}`.trim(), job.progress].filter(Boolean).join(', ')
+      : custom.detail;
     return {
       status: 200,
       jsonBody: {
         id: s.instanceId,
         runtimeStatus: s.runtimeStatus,
         phase: custom.phase ?? null,
-        detail: custom.detail ?? null,
+        detail: detail ?? null,
+        ...(job ? { job } : {}),
         createdTime: s.createdTime,
         lastUpdatedTime: s.lastUpdatedTime,
         ...(s.runtimeStatus === 'Completed' ? { report: s.output } : {}),

@@ -291,8 +291,7 @@ export function* restoreDrill(ctx: Ctx): Generator<df.Task, DrillReport, unknown
         childInstanceId(drillId, 'job'),
       );
       record.stats.jobPolls += out.polls;
-      const summary: JobSummary | undefined = out.ok ? out.job : out.job;
-      if (summary) record.job = jobRecord(summary, out.polls);
+      if (out.job) record.job = jobRecord(out.job, out.polls);
       if (!out.ok) throw new DrillFailure(out.error);
       if (target.kind === 'database')
         record.restored.database = { serverId: target.serverId, name: databaseName! };

@@ -291,7 +291,22 @@ describe('POST /api/drills', () => {
     });
     const started = await h.start(post(VALID), context().ctx);
     expect(started.status).toBe(202);
-    await new Promise((r) => setTimeout(r, 50)); // let it reach job monitoring
+    // While the job runs, the status shows the job's own progress (from the job monitor).
+    const statusReq = new HttpRequest({
+      method: 'GET',
+      url: 'http://localhost/api/drills/drill-fixed',
+      params: { id: 'drill-fixed' },
+    });
+    let body: any;
+    for (let i = 0; i < 100 && !body?.job; i++) {
+      body = (await h.status(statusReq, context().ctx)).jsonBody;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(body).toMatchObject({
+      phase: 'restore',
+      job: { status: 'InProgress' },
+      detail: expect.stringContaining('job InProgress'),
+    });
     const cancelReq = (id: string) =>
       new HttpRequest({ method: 'POST', url: `http://localhost/api/drills/${id}/cancel`, params: { id } });
     expect((await h.cancel(cancelReq('drill-fixed'), context().ctx)).status).toBe(202);
