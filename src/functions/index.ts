@@ -4,6 +4,7 @@ import { cancelDrillFunction, drillStatusFunction, listDrillsFunction, startDril
 import { activityDefinitions, orchestrationDefinitions } from './durable';
 import { healthFunction } from './health';
 import { drillQueueFunction } from './queue';
+import { sweeperFunction } from './sweeper';
 import { drillTimerFunction } from './timer';
 
 export const functionDefinitions: readonly FunctionDefinition[] = [
@@ -14,6 +15,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   cancelDrillFunction,
   drillQueueFunction,
   drillTimerFunction,
+  sweeperFunction,
   ...orchestrationDefinitions,
   ...activityDefinitions,
 ];

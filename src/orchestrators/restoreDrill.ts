@@ -479,6 +479,8 @@ export function* restoreDrill(ctx: Ctx): Generator<df.Task, DrillReport, unknown
     const others = record.phases.filter((p) => p.name !== 'report');
     const endedAt = now(ctx).toISOString();
     record.phases = [...others, { ...entry, status: 'succeeded', endedAt, durationSeconds: 0 }];
+    // What the drill created goes into the report (names and URIs only), so a failed cleanup can be swept later.
+    if (created.length) record.cleanup = { ...record.cleanup, resources: created };
     const built = buildReport(record, endedAt);
     try {
       record.stats.activityCalls++;

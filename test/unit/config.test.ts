@@ -15,6 +15,8 @@ describe('configuration', () => {
       DRILL_JOB_POLL_MAX_SECONDS: '120',
       DRILL_RETRY_FIRST_DELAY_SECONDS: '5',
       DRILL_HOST_PORT: '7071',
+      DRILL_SWEEP_SCHEDULE: '0 15 * * * *',
+      DRILL_SWEEP_AFTER_HOURS: '24',
     });
   });
 

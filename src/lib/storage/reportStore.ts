@@ -26,6 +26,8 @@ export interface ReportRow {
   rpoSeconds?: number;
   rtoSeconds?: number;
   failureCode?: string;
+  cleanupPolicy?: string;
+  cleanupStatus?: string;
   reportUrl: string;
 }
 
@@ -110,6 +112,8 @@ export class ReportStore {
       ...(report.rpoSeconds !== undefined ? { rpoSeconds: report.rpoSeconds } : {}),
       ...(report.rtoSeconds !== undefined ? { rtoSeconds: report.rtoSeconds } : {}),
       ...(report.failure ? { failureCode: report.failure.code } : {}),
+      cleanupPolicy: report.cleanup.policy,
+      cleanupStatus: report.cleanup.status,
       reportUrl: json.url,
     };
     await this.table.upsertEntity(
@@ -136,6 +140,15 @@ export class ReportStore {
     }))
       rows.push(e);
     return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  }
+
+  /** Drills whose cleanup failed (in whole or part) and that ended before `endedBefore`. */
+  async needingSweep(endedBefore: Date): Promise<ReportRow[]> {
+    return (await this.list()).filter(
+      (r) =>
+        (r.cleanupStatus === 'failed' || r.cleanupStatus === 'partial') &&
+        r.endedAt < endedBefore.toISOString(),
+    );
   }
 
   async recordSkip(skip: PlanSkip): Promise<void> {

@@ -92,4 +92,12 @@ export interface AppConfig {
    * Standalone host only: the port it listens on (127.0.0.1).
    */
   DRILL_HOST_PORT?: string;
+  /**
+   * NCRONTAB of the sweeper that retries the cleanup of drills whose cleanup failed.
+   */
+  DRILL_SWEEP_SCHEDULE?: string;
+  /**
+   * The sweeper retries a failed cleanup once the drill ended this long ago.
+   */
+  DRILL_SWEEP_AFTER_HOURS?: string;
 }

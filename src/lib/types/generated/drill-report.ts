@@ -89,6 +89,26 @@ export interface DrillReport {
       status: 'done' | 'absent' | 'failed' | 'refused';
       message?: string;
     }[];
+    /**
+     * What the drill created (recorded before creating it): names and URIs, never secrets. The sweeper retries cleanup from this when it failed.
+     */
+    resources?: {
+      kind: 'database' | 'scratchDatabase' | 'blobs';
+      name?: string;
+      serverId?: string;
+      secretUri?: string;
+      host?: string;
+      port?: number;
+      adminDatabase?: string;
+      sslMode?: string;
+      containerUrl?: string;
+      prefix?: string;
+      names?: string[];
+    }[];
+    /**
+     * When the sweeper last retried this drill's cleanup.
+     */
+    sweptAt?: string;
   };
   verdict: 'passed' | 'failed' | 'cancelled';
   failure?: {
