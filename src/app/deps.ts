@@ -77,11 +77,18 @@ export function buildServices(
 }
 
 let services: AppServices | undefined;
+let logSink: (line: Record<string, unknown>) => void = (line) =>
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...line }) + '\n');
+
+/** Where the app's own log lines go (a host that owns stdout, such as the demo, sends them elsewhere). */
+export function setAppLog(sink: (line: Record<string, unknown>) => void): void {
+  logSink = sink;
+}
 
 /** The process's services, built from the environment on first use. */
 export function appServices(): AppServices {
   services ??= buildServices(loadConfig(), (message, fields) =>
-    console.log(JSON.stringify({ message, ...fields })),
+    logSink({ source: 'app', message, ...fields }),
   );
   return services;
 }

@@ -4,7 +4,7 @@
  * crash, queue and timer triggers, structured JSON log lines. `pgdrill serve` starts this.
  */
 import { QueueServiceClient } from '@azure/storage-queue';
-import { appServices, storageConnectionString } from '../app/deps';
+import { appServices, setAppLog, storageConnectionString } from '../app/deps';
 import { functionDefinitions } from '../functions';
 import { RealClock } from './clock';
 import { OrchestrationDriver } from './driver';
@@ -28,6 +28,7 @@ export async function startStandaloneHost(
   options: { port?: number; log?: (line: Record<string, unknown>) => void } = {},
 ): Promise<RunningHost> {
   const log = options.log ?? logLine;
+  setAppLog(log);
   const services = appServices();
   const { config, credential } = services;
   const hub = config.DURABLE_TASK_HUB_NAME ?? 'pgdrill';
