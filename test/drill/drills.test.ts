@@ -238,6 +238,37 @@ describe('restore drills', () => {
     expect(report.cleanup.status).toBe('done');
   });
 
+  it('verification is read-only and time-limited: a writing check errors, a slow one times out', async () => {
+    const { report } = await rig.run(
+      databaseRequest({
+        verify: {
+          statementTimeoutMs: 300,
+          assertions: [
+            {
+              name: 'tries to write',
+              sql: 'INSERT INTO customers (name) VALUES ($$x$$) RETURNING 1',
+              expected: 1,
+            },
+            { name: 'too slow', sql: 'SELECT pg_sleep(5)', expected: '' },
+            { name: 'still counted', sql: 'SELECT count(*) FROM customers', expected: 50 },
+          ],
+        },
+      }),
+    );
+    const byCheck = Object.fromEntries(report.verification.map((c) => [c.check, c]));
+    expect(byCheck['assertion tries to write']).toMatchObject({
+      status: 'error',
+      message: expect.stringContaining('read-only transaction'),
+    });
+    expect(byCheck['assertion too slow']).toMatchObject({
+      status: 'error',
+      message: 'timed out after 300 ms (statement_timeout)',
+    });
+    expect(byCheck['assertion too slow']!.durationMs).toBeLessThan(3000);
+    expect(byCheck['assertion still counted']).toMatchObject({ status: 'passed', actual: '50' });
+    expect(report.verdict).toBe('failed');
+  });
+
   it('each emulator domain failure gives a failed report with that code and its recommended action', async () => {
     const codes = Object.keys(ERROR_CATALOG);
     for (const code of codes) {

@@ -5,6 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -232,6 +234,53 @@ describe('standalone host end to end', () => {
       expect(host.logs.some((l) => l.includes('drill-e2e-http'))).toBe(true);
     } finally {
       expect(await host.stop()).toBe(0);
+    }
+  }, 120_000);
+
+  it('pgdrill run follows a drill to the end: exit 0 and the report as one JSON line', async () => {
+    const host = await startHost();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'pgdrill-run-'));
+      writeFileSync(join(dir, 'drill.json'), JSON.stringify(dbRequest({ idempotencyKey: 'e2e-cli' })));
+      const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [
+          cli,
+          'run',
+          join(dir, 'drill.json'),
+          '--url',
+          host.url,
+          '--key',
+          KEY,
+          '--json',
+        ]);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('exit', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ drillId: 'drill-e2e-cli', verdict: 'passed' });
+      const human = await new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, [
+          cli,
+          'report',
+          'drill-e2e-cli',
+          '--url',
+          host.url,
+          '--key',
+          KEY,
+        ]);
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('exit', () => resolve(out));
+      });
+      expect(human).toMatch(/drill drill-e2e-cli: PASSED[\s\S]*RPO .* RTO/);
+    } finally {
+      await host.stop();
     }
   }, 120_000);
 
