@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataProtectionClient } from '../lib/dataprotection/client';
 import { datasourceKindOf, lastSegment, parseBackupInstanceId, sameArmId } from '../lib/dataprotection/armId';
-import { DataProtectionError, errorDataFromJobErrorDetails } from '../lib/dataprotection/errors';
+import {
+  DataProtectionError,
+  errorDataFromJobErrorDetails,
+  type DataProtectionErrorData,
+} from '../lib/dataprotection/errors';
 import type { PollState } from '../lib/dataprotection/pollState';
 import { parseJobDurationSeconds } from '../lib/drill/durations';
 import { failure, type ActivityResult, type FailureInfo } from '../lib/drill/failure';
@@ -73,21 +77,23 @@ const TERMINAL_JOB = ['completed', 'succeeded', 'completedwithwarnings', 'failed
 const SUCCEEDED_JOB = ['completed', 'succeeded', 'completedwithwarnings'];
 
 /** Any error as FailureInfo with a stable code; never includes a secret (no message quotes one). */
+/** Azure's error data as the drill carries it (the detailed message kept beside the user-facing one). */
+function failureFromErrorData(d: DataProtectionErrorData): FailureInfo {
+  return {
+    code: d.code,
+    message:
+      d.detailedMessage && d.detailedMessage !== d.message
+        ? `${d.message} (${d.detailedMessage})`
+        : d.message,
+    recommendedActions: d.recommendedActions,
+    isRetryable: d.isRetryable,
+    isUserError: d.isUserError,
+    ...(d.retryAfterSeconds !== undefined ? { retryAfterSeconds: d.retryAfterSeconds } : {}),
+  };
+}
+
 export function toFailureInfo(err: unknown): FailureInfo {
-  if (err instanceof DataProtectionError) {
-    const d = err.data;
-    return {
-      code: d.code,
-      message:
-        d.detailedMessage && d.detailedMessage !== d.message
-          ? `${d.message} (${d.detailedMessage})`
-          : d.message,
-      recommendedActions: d.recommendedActions,
-      isRetryable: d.isRetryable,
-      isUserError: d.isUserError,
-      ...(d.retryAfterSeconds !== undefined ? { retryAfterSeconds: d.retryAfterSeconds } : {}),
-    };
-  }
+  if (err instanceof DataProtectionError) return failureFromErrorData(err.data);
   if (err instanceof ValidationError) return failure(err.code, err.message, { isUserError: true });
   if (err instanceof AppError) {
     const retryable = (err as { isRetryable?: boolean }).isRetryable === true;
@@ -242,20 +248,10 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
       const succeeded = SUCCEEDED_JOB.includes(status.toLowerCase());
       const sub = p.extendedInfo?.subTasks ?? [];
       const seconds = parseJobDurationSeconds(p.duration);
-      let error: FailureInfo | undefined;
-      if (terminal && !succeeded) {
-        const d = errorDataFromJobErrorDetails(p.errorDetails);
-        error = {
-          code: d.code,
-          message:
-            d.detailedMessage && d.detailedMessage !== d.message
-              ? `${d.message} (${d.detailedMessage})`
-              : d.message,
-          recommendedActions: d.recommendedActions,
-          isRetryable: d.isRetryable,
-          isUserError: d.isUserError,
-        };
-      }
+      const error =
+        terminal && !succeeded
+          ? failureFromErrorData(errorDataFromJobErrorDetails(p.errorDetails))
+          : undefined;
       return {
         id: lastSegment(job.name),
         status,
