@@ -22,10 +22,10 @@ import { orchestratorFunctions } from '../src/orchestrators';
 import { parseDrillRequest, DEFAULT_SETTINGS } from '../src/lib/drill/request';
 import type { DrillReport } from '../src/lib/drill/report';
 import {
-  azuriteConnectionString,
   FAST_SETTINGS,
   SINGLE_BI,
   FLEX_BI,
+  standaloneHostEnv,
   startDrillRig,
   TARGET_SERVER,
 } from '../test/support/drill';
@@ -261,15 +261,7 @@ it(
         const port = await freePort();
         const hub = `bench${n}${Date.now() % 100000}`;
         const env = {
-          ...(process.env as Record<string, string>),
-          ...rig.emu.env,
-          NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS!,
-          AzureWebJobsStorage: azuriteConnectionString(),
-          RESTORE_STORAGE_CONNECTION_STRING: azuriteConnectionString(),
-          DURABLE_TASK_HUB_NAME: hub,
-          DRILL_REPORTS_TABLE: `${hub}Reports`,
-          DRILL_REPORTS_CONTAINER: `${hub}-reports`,
-          DRILL_HOST_PORT: String(port),
+          ...standaloneHostEnv(rig.emu, hub, port),
           DRILL_JOB_POLL_INITIAL_SECONDS: '1',
           DRILL_JOB_POLL_MAX_SECONDS: '2',
           DRILL_RETRY_FIRST_DELAY_SECONDS: '1',

@@ -14,7 +14,13 @@ import type { EmulatorHandle } from '../../emulator/index';
 import { freePort } from '../../emulator/postgres';
 import type { DrillReport } from '../../src/lib/drill/report';
 import { arm, armToken, sleep, startTestEmulator } from '../support/emulator';
-import { azuriteConnectionString, FLEX_BI, SINGLE_BI, TARGET_SERVER } from '../support/drill';
+import {
+  azuriteConnectionString,
+  FLEX_BI,
+  SINGLE_BI,
+  standaloneHostEnv,
+  TARGET_SERVER,
+} from '../support/drill';
 
 const root = join(__dirname, '..', '..');
 const KEY = 'e2e-function-key-0123456789';
@@ -33,15 +39,7 @@ interface Host {
 async function startHost(extraEnv: Record<string, string> = {}, port?: number): Promise<Host> {
   const p = port ?? (await freePort());
   const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    ...emu.env,
-    NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS!,
-    AzureWebJobsStorage: azuriteConnectionString(),
-    RESTORE_STORAGE_CONNECTION_STRING: azuriteConnectionString(),
-    DURABLE_TASK_HUB_NAME: hub,
-    DRILL_REPORTS_TABLE: `${hub}Reports`,
-    DRILL_REPORTS_CONTAINER: `${hub}-reports`,
-    DRILL_HOST_PORT: String(p),
+    ...standaloneHostEnv(emu, hub, p),
     DRILL_FUNCTION_KEY: KEY,
     DRILL_JOB_POLL_INITIAL_SECONDS: '0.5',
     DRILL_JOB_POLL_MAX_SECONDS: '1',

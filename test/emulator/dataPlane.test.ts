@@ -11,7 +11,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../emulator/index';
 import { findPgTools } from '../../emulator/postgres';
-import { arm, armToken, sleep, startTestEmulator, TEST_SUBSCRIPTION } from '../support/emulator';
+import {
+  arm,
+  armToken,
+  filesRestoreBody,
+  sleep,
+  startTestEmulator,
+  TEST_SUBSCRIPTION,
+} from '../support/emulator';
 
 let emu: EmulatorHandle;
 let token: string;
@@ -92,22 +99,8 @@ function dbRequest(
   };
 }
 
-function filesRequest(recoveryPointId: string, filePrefix: string, url?: string) {
-  return {
-    objectType: 'AzureBackupRecoveryPointBasedRestoreRequest',
-    recoveryPointId,
-    sourceDataStoreType: 'VaultStore',
-    restoreTargetInfo: {
-      objectType: 'RestoreFilesTargetInfo',
-      recoveryOption: 'FailIfExists',
-      targetDetails: {
-        filePrefix,
-        restoreTargetLocationType: 'AzureBlobs',
-        url: url ?? `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
-      },
-    },
-  };
-}
+const filesRequest = (recoveryPointId: string, filePrefix: string, url?: string) =>
+  filesRestoreBody(emu, recoveryPointId, filePrefix, url);
 
 /** Polls an operation to its end; returns the final OperationResource. */
 async function finish(pollUrl: string): Promise<any> {

@@ -2,7 +2,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FaultBook } from '../../emulator/faults';
 import type { EmulatorHandle } from '../../emulator/index';
-import { arm, armToken, sleep, startTestEmulator, TEST_SUBSCRIPTION } from '../support/emulator';
+import {
+  arm,
+  armToken,
+  filesRestoreBody,
+  sleep,
+  startTestEmulator,
+  TEST_SUBSCRIPTION,
+} from '../support/emulator';
 
 let emu: EmulatorHandle;
 let token: string;
@@ -38,22 +45,8 @@ async function addFault(rule: Record<string, unknown>): Promise<void> {
   expect(res.status).toBe(201);
 }
 
-function filesRequest(recoveryPointId: string, filePrefix: string) {
-  return {
-    objectType: 'AzureBackupRecoveryPointBasedRestoreRequest',
-    recoveryPointId,
-    sourceDataStoreType: 'VaultStore',
-    restoreTargetInfo: {
-      objectType: 'RestoreFilesTargetInfo',
-      recoveryOption: 'FailIfExists',
-      targetDetails: {
-        filePrefix,
-        restoreTargetLocationType: 'AzureBlobs',
-        url: `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
-      },
-    },
-  };
-}
+const filesRequest = (recoveryPointId: string, filePrefix: string, url?: string) =>
+  filesRestoreBody(emu, recoveryPointId, filePrefix, url);
 
 function newestPoint(): string {
   return emu.ctx.vaults.get('vault-test')!.instances.get('bi-single')!.points.at(-1)!.id;

@@ -32,6 +32,24 @@ export function azuriteConnectionString(): string {
   );
 }
 
+/**
+ * The environment of a standalone host child process against a test emulator and the shared Azurite: its own
+ * task hub, reports table and container, and port. Callers add poll timings and anything else they vary.
+ */
+export function standaloneHostEnv(emu: EmulatorHandle, hub: string, port: number): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    ...emu.env,
+    NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS!,
+    AzureWebJobsStorage: azuriteConnectionString(),
+    RESTORE_STORAGE_CONNECTION_STRING: azuriteConnectionString(),
+    DURABLE_TASK_HUB_NAME: hub,
+    DRILL_REPORTS_TABLE: `${hub}Reports`,
+    DRILL_REPORTS_CONTAINER: `${hub}-reports`,
+    DRILL_HOST_PORT: String(port),
+  };
+}
+
 export const FAST_SETTINGS: DrillSettings = {
   jobPoll: { initialSeconds: 0.3, factor: 1.5, maxSeconds: 2 },
   pollsPerGeneration: 50,

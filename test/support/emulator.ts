@@ -160,3 +160,29 @@ export async function arm(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A restore-as-files request body for the emulator: a dump named `filePrefix` written to `url`, by default
+ * the first storage container the test emulator created.
+ */
+export function filesRestoreBody(
+  emu: EmulatorHandle,
+  recoveryPointId: string,
+  filePrefix: string,
+  url?: string,
+): Record<string, unknown> {
+  return {
+    objectType: 'AzureBackupRecoveryPointBasedRestoreRequest',
+    recoveryPointId,
+    sourceDataStoreType: 'VaultStore',
+    restoreTargetInfo: {
+      objectType: 'RestoreFilesTargetInfo',
+      recoveryOption: 'FailIfExists',
+      targetDetails: {
+        filePrefix,
+        restoreTargetLocationType: 'AzureBlobs',
+        url: url ?? `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
+      },
+    },
+  };
+}
