@@ -17,11 +17,13 @@ import { it } from 'vitest';
 import { freePort } from '../emulator/postgres';
 import { FakeClock } from '../src/host/clock';
 import { OrchestrationDriver } from '../src/host/driver';
-import { ACTIVITIES, ORCHESTRATORS } from '../src/orchestrators/names';
+import { ACTIVITIES } from '../src/activities/names';
+import { ORCHESTRATORS } from '../src/orchestrators/names';
 import { orchestratorFunctions } from '../src/orchestrators';
-import { parseDrillRequest, DEFAULT_SETTINGS } from '../src/lib/drill/request';
+import { parseDrillRequest } from '../src/lib/drill/request';
 import type { DrillReport } from '../src/lib/drill/report';
 import {
+  DEFAULT_SETTINGS,
   FAST_SETTINGS,
   SINGLE_BI,
   FLEX_BI,
@@ -30,6 +32,7 @@ import {
   TARGET_SERVER,
 } from '../test/support/drill';
 import { sleep } from '../test/support/emulator';
+import { ok, scriptedHandlers } from '../test/support/scripted';
 
 const rows: [string, string][] = [];
 const row = (what: string, value: string) => rows.push([what, value]);
@@ -99,18 +102,14 @@ function simulated(jobS: number, validateS = 45, restoreS = 30, ra = 10) {
   const t0 = clock.now();
   let requests = 0;
   const opStart = new Map<string, number>();
-  const ok = (value: unknown) => Promise.resolve({ ok: true, value });
   let jobStart = 0;
-  const driver = new OrchestrationDriver({
-    orchestrators: orchestratorFunctions,
-    clock,
-    keepHistories: true,
-    activities: {
+  const { handlers } = scriptedHandlers(
+    {
       [ACTIVITIES.resolveBackupInstance]: () => (
         (requests += 2),
         ok({
           backupInstanceId: SINGLE_BI,
-          vaultId: SINGLE_BI.split('/backupInstances')[0],
+          vaultId: SINGLE_BI.split('/backupInstances')[0]!,
           datasourceId:
             '/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/s/databases/d',
           datasourceKind: 'singleServerDatabase',
@@ -152,7 +151,7 @@ function simulated(jobS: number, validateS = 45, restoreS = 30, ra = 10) {
           reused: false,
         })
       ),
-      [ACTIVITIES.pollOperation]: (input: any) => {
+      [ACTIVITIES.pollOperation]: (input) => {
         requests += 1;
         const s = input.state;
         const dur = s.operation === 'validateRestore' ? validateS : restoreS;
@@ -179,6 +178,14 @@ function simulated(jobS: number, validateS = 45, restoreS = 30, ra = 10) {
       [ACTIVITIES.cleanupDrill]: () => ok([{ resource: 'db', action: 'drop database', status: 'done' }]),
       [ACTIVITIES.saveReport]: () => ok({ table: 't', blobUrl: 'b', htmlUrl: 'h' }),
     },
+    {},
+    () => clock.now(),
+  );
+  const driver = new OrchestrationDriver({
+    orchestrators: orchestratorFunctions,
+    clock,
+    keepHistories: true,
+    activities: handlers,
   });
   return {
     driver,

@@ -1,14 +1,14 @@
 /**
- * What each activity takes and returns. Orchestrators import these types only (never the implementations):
- * the inputs and outputs are small plain JSON with no secrets, and every expected failure comes back as
- * { ok: false, error } with a stable code.
+ * What each activity takes and returns: small plain JSON with no secrets. The activities in this folder are
+ * typed with these, and orchestrators call them through a helper typed by the activity's name
+ * (src/orchestrators/helpers.ts), so a wrong input or result does not compile.
  */
 import type { PollState } from '../lib/dataprotection/pollState';
 import type { RestoreRequest } from '../lib/types/generated/dataprotection';
 import type { LoadTarget, Verification } from '../lib/types/generated/drill-request';
-import type { CheckResult } from '../lib/types/generated/drill-report';
-import type { DrillReport } from '../lib/types/generated/drill-report';
-import type { FailureInfo } from '../lib/drill/failure';
+import type { CheckResult, DrillReport } from '../lib/types/generated/drill-report';
+import type { FailureInfo } from '../lib/errors';
+import type { CleanupAction, CreatedResource, VerifyTarget } from '../lib/drill/resources';
 import type { Selection, SelectionPolicy } from '../lib/drill/selection';
 
 export interface ResolveInput {
@@ -100,18 +100,6 @@ export interface LoadOutput {
   seconds: number;
 }
 
-/** One database to verify and how to reach it. */
-export interface VerifyTarget {
-  /** Source database name (matches the spec's optional "database"). */
-  database: string;
-  /** The database to connect to (the restored or scratch database). */
-  connectDatabase: string;
-  /** Key Vault secret URI of a connection string; its Server/Port are used unless host/port are given. */
-  secretUri: string;
-  host?: string;
-  port?: number;
-  sslMode?: string;
-}
 export interface VerifyInput {
   targets: VerifyTarget[];
   spec: Verification;
@@ -120,30 +108,10 @@ export interface VerifyInput {
 }
 export type VerifyOutput = CheckResult[];
 
-export type CreatedResource =
-  | { kind: 'database'; name: string; serverId: string; secretUri: string }
-  | {
-      kind: 'scratchDatabase';
-      name: string;
-      host: string;
-      port: number;
-      adminDatabase: string;
-      secretUri: string;
-      sslMode?: string;
-    }
-  | { kind: 'blobs'; containerUrl: string; prefix: string; names: string[] };
-
 export interface CleanupInput {
   drillId: string;
   resources: CreatedResource[];
 }
-export interface CleanupAction {
-  resource: string;
-  action: string;
-  status: 'done' | 'absent' | 'failed' | 'refused';
-  message?: string;
-}
-
 export interface SaveReportInput {
   report: DrillReport;
 }
@@ -152,3 +120,5 @@ export interface SaveReportOutput {
   blobUrl: string;
   htmlUrl: string;
 }
+
+export type { CleanupAction, CreatedResource, VerifyTarget };

@@ -37,11 +37,9 @@ export function keyVaultSecretReader(credential: TokenCredential): SecretReader 
       if (err instanceof AppError) throw err;
       const e = err as { statusCode?: number; code?: string; message: string };
       const retryable = e.statusCode === undefined || e.statusCode === 429 || e.statusCode >= 500;
-      throw Object.assign(
-        new AppError(
-          e.code ?? 'KeyVaultError',
-          `reading secret ${url.origin}${url.pathname} failed: ${e.message}`,
-        ),
+      throw new AppError(
+        e.code ?? 'KeyVaultError',
+        `reading secret ${url.origin}${url.pathname} failed: ${e.message}`,
         { isRetryable: retryable },
       );
     }

@@ -1,17 +1,25 @@
 /**
- * The composition root: real dependencies from configuration, built once per process and on first use (so a
- * function app with a bad setting still starts and reports the setting by name when a function runs).
+ * The composition root: real dependencies from the typed configuration, built once per process and on first
+ * use (so a function app with a bad setting still starts, and reports the setting by name when a function
+ * runs). Defaults are not decided here: they live in schemas/config.schema.json.
  */
 import { join } from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
-import { createActivities, type Activity } from '../activities';
+import {
+  activityHandlers,
+  createActivities,
+  type Activities,
+  type ActivityHandler,
+  type ActivityName,
+} from '../activities';
 import { keyVaultSecretReader } from '../activities/secrets';
 import { loadConfig, type AppConfig } from '../lib/config';
 import { DataProtectionClient } from '../lib/dataprotection/client';
+import { parsePlans, type NormalizedPlan } from '../lib/drill/plans';
+import { drillSettings, type DrillSettings } from '../lib/drill/settings';
 import { blobService, containerAccess } from '../lib/storage/blobs';
 import { ReportStore } from '../lib/storage/reportStore';
-import type { ActivityName } from '../orchestrators/names';
 
 /** Azurite's well-known development account (public values, not secrets). */
 const DEVELOPMENT_STORAGE =
@@ -29,18 +37,24 @@ export function credentialFor(config: AppConfig): TokenCredential {
   );
 }
 
+export type AppLog = (message: string, fields?: Record<string, unknown>) => void;
+
 export interface AppServices {
   config: AppConfig;
   credential: TokenCredential;
   dataProtection: DataProtectionClient;
   reports: ReportStore;
-  activities: Record<ActivityName, Activity>;
+  /** What orchestrations are started with. */
+  settings: DrillSettings;
+  /** The typed activities (the sweeper calls cleanupDrill directly). */
+  activities: Activities;
+  /** The activities as the runtime calls them. */
+  handlers: Record<ActivityName, ActivityHandler>;
+  /** DRILL_PLANS, parsed on first use (a bad plan is reported by name when the timer runs). */
+  plans(): NormalizedPlan[];
 }
 
-export function buildServices(
-  config: AppConfig,
-  log?: (message: string, fields?: Record<string, unknown>) => void,
-): AppServices {
+export function buildServices(config: AppConfig, log?: AppLog): AppServices {
   const credential = credentialFor(config);
   const dataProtection = new DataProtectionClient({ settings: config, credential });
   const connectionString = storageConnectionString(config);
@@ -56,8 +70,8 @@ export function buildServices(
         : {}),
       credential,
     }),
-    tableName: config.DRILL_REPORTS_TABLE ?? 'DrillReports',
-    containerName: config.DRILL_REPORTS_CONTAINER ?? 'drill-reports',
+    tableName: config.DRILL_REPORTS_TABLE,
+    containerName: config.DRILL_REPORTS_CONTAINER,
     credential,
   });
   const activities = createActivities({
@@ -71,9 +85,20 @@ export function buildServices(
     }),
     reports,
     pgRestore: config.PG_BIN_DIR ? join(config.PG_BIN_DIR, 'pg_restore') : 'pg_restore',
+    ...(config.PATH ? { searchPath: config.PATH } : {}),
     ...(log ? { log } : {}),
   });
-  return { config, credential, dataProtection, reports, activities };
+  let plans: NormalizedPlan[] | undefined;
+  return {
+    config,
+    credential,
+    dataProtection,
+    reports,
+    settings: drillSettings(config),
+    activities,
+    handlers: activityHandlers(activities, log),
+    plans: () => (plans ??= parsePlans(config.DRILL_PLANS)),
+  };
 }
 
 let services: AppServices | undefined;
@@ -85,7 +110,7 @@ export function setAppLog(sink: (line: Record<string, unknown>) => void): void {
   logSink = sink;
 }
 
-/** The process's services, built from the environment on first use. */
+/** The process's services, built on first use from the environment the entry point was started with. */
 export function appServices(): AppServices {
   services ??= buildServices(loadConfig(), (message, fields) =>
     logSink({ source: 'app', message, ...fields }),

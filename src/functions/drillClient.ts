@@ -1,12 +1,13 @@
 /**
- * What the triggers need from Durable Functions' client, as one small interface with two implementations:
- * durable-functions' DurableClient (in Azure, and with the standalone host's client API), and the in-process
- * driver (tests, one-process tools). Handlers never know which one they have.
+ * What the triggers need from Durable Functions' client, as one small interface. In Azure (and in the
+ * standalone host, which serves the same client API) it is durable-functions' DurableClient; tests and
+ * one-process tools use the in-process driver's implementation (src/host/driverClient.ts). Handlers never know
+ * which one they have.
  */
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { InstanceStatus, OrchestrationDriver } from '../host/driver';
-import { CANCEL_EVENT, childInstanceId } from '../orchestrators/names';
+import { CHILD_PURPOSES, childInstanceId } from '../lib/drill/instanceIds';
+import { CANCEL_EVENT } from '../orchestrators/names';
 
 export interface DrillInstance {
   instanceId: string;
@@ -36,7 +37,7 @@ export const isActive = (s: DrillInstance | undefined): boolean => !!s && ACTIVE
 /** Raises cancel to a drill and its polling sub-orchestrations (they wait on their own timers). */
 export async function requestCancel(client: DrillClient, drillId: string, reason: string): Promise<void> {
   await client.raiseEvent(drillId, CANCEL_EVENT, { reason });
-  for (const purpose of ['validate', 'restore', 'job'] as const) {
+  for (const purpose of CHILD_PURPOSES) {
     await client.raiseEvent(childInstanceId(drillId, purpose), CANCEL_EVENT, { reason }).catch(() => false);
   }
 }
@@ -97,45 +98,3 @@ export const durableClientFactory: ClientFactory = (context) => {
     },
   };
 };
-
-function fromDriver(s: InstanceStatus): DrillInstance {
-  return {
-    instanceId: s.instanceId,
-    name: s.name,
-    runtimeStatus: s.runtimeStatus,
-    customStatus: s.customStatus,
-    output: s.output,
-    createdTime: s.createdTime,
-    lastUpdatedTime: s.lastUpdatedTime,
-  };
-}
-
-/** The in-process driver as a DrillClient. */
-export function driverClient(driver: OrchestrationDriver, baseUrl = 'http://localhost:7071'): DrillClient {
-  return {
-    async startNew(name, instanceId, input) {
-      await driver.start(name, input, instanceId);
-    },
-    getStatus: (instanceId) =>
-      Promise.resolve(driver.getStatus(instanceId) ? fromDriver(driver.getStatus(instanceId)!) : undefined),
-    raiseEvent: (instanceId, eventName, data) =>
-      Promise.resolve(driver.raiseEvent(instanceId, eventName, data)),
-    listActive: () =>
-      Promise.resolve(
-        driver
-          .list()
-          .filter((s) => ACTIVE.includes(s.runtimeStatus))
-          .map(fromDriver),
-      ),
-    managementPayload(_request, instanceId) {
-      const base = `${baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(instanceId)}`;
-      return {
-        id: instanceId,
-        statusQueryGetUri: base,
-        sendEventPostUri: `${base}/raiseEvent/{eventName}`,
-        terminatePostUri: `${base}/terminate?reason={text}`,
-        purgeHistoryDeleteUri: base,
-      };
-    },
-  };
-}

@@ -5,19 +5,16 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { input } from 'durable-functions';
-import { appServices } from '../app/deps';
-import { drillSettings } from '../app/settings';
+import { appServices } from '../app/services';
+import { childInstanceId } from '../lib/drill/instanceIds';
+import { MAX_REQUEST_BYTES, parseDrillRequest } from '../lib/drill/request';
+import type { DrillSettings } from '../lib/drill/settings';
 import { ValidationError } from '../lib/errors';
-import {
-  MAX_REQUEST_BYTES,
-  parseDrillRequest,
-  type DrillInput,
-  type DrillSettings,
-} from '../lib/drill/request';
-import { childInstanceId, ORCHESTRATORS } from '../orchestrators/names';
 import type { ReportStore } from '../lib/storage/reportStore';
+import { ORCHESTRATORS } from '../orchestrators/names';
 import type { HttpFunctionDefinition } from './definitions';
 import { durableClientFactory, isActive, requestCancel, type ClientFactory } from './drillClient';
+import { startDrill } from './drillStart';
 
 export interface DrillHttpDeps {
   clientFor: ClientFactory;
@@ -34,11 +31,6 @@ function problem(
   extra: Record<string, unknown> = {},
 ): HttpResponseInit {
   return { status, jsonBody: { error: { code, message, ...extra } } };
-}
-
-/** Instance id of an HTTP-started drill: from the caller's idempotency key, else new. */
-export function httpInstanceId(idempotencyKey: string | undefined, newId: () => string): string {
-  return idempotencyKey ? `drill-${idempotencyKey}` : `drill-${newId()}`;
 }
 
 export function createDrillHttpHandlers(deps: DrillHttpDeps) {
@@ -75,9 +67,10 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
       throw err;
     }
     const client = deps.clientFor(context);
-    const drillId = httpInstanceId(parsed.idempotencyKey, newId);
-    const existing = await client.getStatus(drillId);
-    if (existing) {
+    const outcome = await startDrill(client, deps.settings(), parsed, { kind: 'http', newId }, context);
+    const drillId = outcome.drillId;
+    if (!outcome.started) {
+      const existing = outcome.existing;
       const links = { ...client.managementPayload(request, drillId), statusUri: `/api/drills/${drillId}` };
       if (isActive(existing))
         return problem(
@@ -92,14 +85,6 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
         jsonBody: { ...links, id: drillId, runtimeStatus: existing.runtimeStatus, existing: true },
       };
     }
-    const drillInput: DrillInput = {
-      drillId,
-      request: parsed,
-      trigger: { kind: 'http' },
-      settings: deps.settings(),
-    };
-    await client.startNew(ORCHESTRATORS.restoreDrill, drillId, drillInput);
-    context.log(JSON.stringify({ message: 'drill started', drillId, trigger: 'http' }));
     return {
       status: 202,
       headers: { Location: `/api/drills/${drillId}` },
@@ -179,7 +164,7 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
 
 const handlers = createDrillHttpHandlers({
   clientFor: durableClientFactory,
-  settings: () => drillSettings(appServices().config),
+  settings: () => appServices().settings,
   reports: () => appServices().reports,
 });
 const durableClient = input.durableClient();

@@ -1,12 +1,12 @@
 /** GET /api/health: is the app configured? Reports the non-secret settings, or the configuration error. */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { loadConfig } from '../lib/config';
+import { appServices } from '../app/services';
 import { messageOf } from '../lib/errors';
 import type { HttpFunctionDefinition } from './definitions';
 
 export function healthHandler(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
-    const config = loadConfig();
+    const config = appServices().config;
     return Promise.resolve({
       status: 200,
       jsonBody: {

@@ -3,16 +3,15 @@
  * Grid / CloudEvents envelope whose data is one. An invalid message is not retried (it would never become
  * valid): it goes straight to the poison queue, unchanged, with the validation error logged.
  */
-import { createHash } from 'node:crypto';
 import { output, type InvocationContext, type StorageQueueOutput } from '@azure/functions';
 import { input } from 'durable-functions';
-import { appServices } from '../app/deps';
-import { drillSettings } from '../app/settings';
+import { appServices } from '../app/services';
+import { parseDrillRequest } from '../lib/drill/request';
+import type { DrillSettings } from '../lib/drill/settings';
 import { ValidationError } from '../lib/errors';
-import { parseDrillRequest, type DrillInput, type DrillSettings } from '../lib/drill/request';
-import { ORCHESTRATORS } from '../orchestrators/names';
 import type { QueueFunctionDefinition } from './definitions';
 import { durableClientFactory, type ClientFactory } from './drillClient';
+import { startDrill } from './drillStart';
 
 export const DRILL_QUEUE = 'drill-requests';
 export const POISON_QUEUE = `${DRILL_QUEUE}-poison`;
@@ -60,24 +59,23 @@ export function createDrillQueueHandler(deps: DrillQueueDeps) {
       context.extraOutputs.set(deps.poison, text);
       return;
     }
-    // Redelivery of the same message (a crash after start) must not start a second drill.
-    const key =
-      request.idempotencyKey ??
-      `q-${messageId ?? createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-    const drillId = `drill-${key}`;
-    const client = deps.clientFor(context);
-    if (await client.getStatus(drillId)) {
-      context.log(JSON.stringify({ message: 'drill already started for this message', drillId, messageId }));
-      return;
-    }
-    const drillInput: DrillInput = {
-      drillId,
+    // Redelivery of the same message (a crash after start) must not start a second drill: the drill id comes
+    // from the message (src/lib/drill/instanceIds.ts).
+    const outcome = await startDrill(
+      deps.clientFor(context),
+      deps.settings(),
       request,
-      trigger: { kind: 'queue' },
-      settings: deps.settings(),
-    };
-    await client.startNew(ORCHESTRATORS.restoreDrill, drillId, drillInput);
-    context.log(JSON.stringify({ message: 'drill started', drillId, trigger: 'queue', messageId }));
+      { kind: 'queue', ...(messageId ? { messageId } : {}), messageText: text },
+      context,
+    );
+    if (!outcome.started)
+      context.log(
+        JSON.stringify({
+          message: 'drill already started for this message',
+          drillId: outcome.drillId,
+          messageId,
+        }),
+      );
   };
 }
 
@@ -93,7 +91,7 @@ export const drillQueueFunction: QueueFunctionDefinition = {
     extraOutputs: [poison],
     handler: createDrillQueueHandler({
       clientFor: durableClientFactory,
-      settings: () => drillSettings(appServices().config),
+      settings: () => appServices().settings,
       poison,
     }),
   },

@@ -1,19 +1,20 @@
 /**
- * The sweeper (DESIGN.md section 7): a timer that retries the cleanup of drills whose cleanup failed, once they
+ * The sweeper (docs/design.md, "Safety"): a timer that retries the cleanup of drills whose cleanup failed, once they
  * ended more than DRILL_SWEEP_AFTER_HOURS ago, from what each drill recorded creating. It touches nothing a
  * drill did not record, retries a drill at most once per period, and leaves drills whose policy kept their data.
  */
 import type { InvocationContext, Timer } from '@azure/functions';
 import type { CleanupAction, CleanupInput, CreatedResource } from '../activities/contracts';
-import { appServices } from '../app/deps';
-import type { ActivityResult } from '../lib/drill/failure';
+import { appServices } from '../app/services';
+import { cleanupFailedAction, cleanupStatus } from '../lib/drill/cleanupPlan';
+import { toFailure } from '../lib/errors';
 import type { ReportStore } from '../lib/storage/reportStore';
-import { ACTIVITIES } from '../orchestrators/names';
 import type { TimerFunctionDefinition } from './definitions';
 
 export interface SweeperDeps {
   reports: () => ReportStore;
-  cleanup: (input: CleanupInput) => Promise<ActivityResult<CleanupAction[]>>;
+  /** The cleanupDrill activity. */
+  cleanup: (input: CleanupInput) => Promise<CleanupAction[]>;
   afterHours: () => number;
   now?: () => Date;
 }
@@ -41,19 +42,14 @@ export function createSweeper(deps: SweeperDeps) {
         results.push({ drillId: row.drillId, status: 'nothing recorded' });
         continue;
       }
-      const outcome = await deps.cleanup({ drillId: report.drillId, resources });
-      const actions: CleanupAction[] = outcome.ok
-        ? outcome.value
-        : [
-            {
-              resource: 'all',
-              action: 'cleanup',
-              status: 'failed',
-              message: `${outcome.error.code}: ${outcome.error.message}`,
-            },
-          ];
-      const failed = actions.filter((a) => a.status === 'failed' || a.status === 'refused').length;
-      const status = failed === 0 ? 'done' : failed === actions.length ? 'failed' : 'partial';
+      let actions: CleanupAction[];
+      try {
+        actions = await deps.cleanup({ drillId: report.drillId, resources });
+      } catch (err) {
+        const f = toFailure(err);
+        actions = [cleanupFailedAction(`${f.code}: ${f.message}`)];
+      }
+      const status = cleanupStatus(actions);
       await reports.save({
         ...report,
         cleanup: {
@@ -72,7 +68,6 @@ export function createSweeper(deps: SweeperDeps) {
           drillId: report.drillId,
           status,
           actions: actions.length,
-          failed,
         }),
       );
       results.push({ drillId: row.drillId, status });
@@ -90,9 +85,8 @@ export const sweeperFunction: TimerFunctionDefinition = {
       const services = appServices();
       await createSweeper({
         reports: () => services.reports,
-        cleanup: (input) =>
-          services.activities[ACTIVITIES.cleanupDrill](input) as Promise<ActivityResult<CleanupAction[]>>,
-        afterHours: () => Number(services.config.DRILL_SWEEP_AFTER_HOURS ?? 24),
+        cleanup: (input) => services.activities.cleanupDrill(input),
+        afterHours: () => services.config.DRILL_SWEEP_AFTER_HOURS,
       })(timer, context);
     },
   },

@@ -5,15 +5,15 @@
  */
 import type { InvocationContext, Timer } from '@azure/functions';
 import { input } from 'durable-functions';
-import { appServices } from '../app/deps';
-import { drillSettings } from '../app/settings';
-import { planInstanceId, planInstancePrefix } from '../lib/drill/names';
-import { dueSlot, parsePlans, type NormalizedPlan } from '../lib/drill/plans';
-import type { DrillInput, DrillSettings } from '../lib/drill/request';
+import { appServices } from '../app/services';
+import { planInstanceId, planInstancePrefix } from '../lib/drill/instanceIds';
+import { dueSlot, type NormalizedPlan } from '../lib/drill/plans';
+import type { DrillSettings } from '../lib/drill/settings';
 import type { PlanSkip } from '../lib/storage/reportStore';
 import { ORCHESTRATORS } from '../orchestrators/names';
 import type { TimerFunctionDefinition } from './definitions';
 import { durableClientFactory, type ClientFactory } from './drillClient';
+import { startDrill } from './drillStart';
 
 export interface PlanRun {
   plan: string;
@@ -47,19 +47,16 @@ export function createDrillTimerHandler(deps: DrillTimerDeps) {
         runs.push({ plan: plan.name, slot: '', outcome: 'notDue' });
         continue;
       }
-      const instanceId = planInstanceId(plan.name, slot);
-      if (await client.getStatus(instanceId)) {
-        runs.push({ plan: plan.name, slot: slot.toISOString(), outcome: 'alreadyStarted', instanceId });
-        continue;
-      }
+      const at = slot.toISOString();
+      // One drill of a plan at a time: a slot whose previous drill still runs is skipped (and recorded).
       const running = active.find(
         (a) =>
           a.instanceId.startsWith(planInstancePrefix(plan.name)) && a.name === ORCHESTRATORS.restoreDrill,
       );
-      if (running) {
+      if (running && running.instanceId !== planInstanceId(plan.name, slot)) {
         await deps.recordSkip({
           plan: plan.name,
-          slot: slot.toISOString(),
+          slot: at,
           reason: 'the previous drill of this plan is still running',
           runningInstanceId: running.instanceId,
         });
@@ -67,29 +64,26 @@ export function createDrillTimerHandler(deps: DrillTimerDeps) {
           JSON.stringify({
             message: 'plan skipped: previous drill still running',
             plan: plan.name,
-            slot: slot.toISOString(),
+            slot: at,
             running: running.instanceId,
           }),
         );
-        runs.push({
-          plan: plan.name,
-          slot: slot.toISOString(),
-          outcome: 'skipped',
-          instanceId: running.instanceId,
-        });
+        runs.push({ plan: plan.name, slot: at, outcome: 'skipped', instanceId: running.instanceId });
         continue;
       }
-      const drillInput: DrillInput = {
-        drillId: instanceId,
-        request: plan.request,
-        trigger: { kind: 'timer', plan: plan.name, slot: slot.toISOString() },
-        settings: deps.settings(),
-      };
-      await client.startNew(ORCHESTRATORS.restoreDrill, instanceId, drillInput);
-      context.log(
-        JSON.stringify({ message: 'drill started', drillId: instanceId, trigger: 'timer', plan: plan.name }),
+      const outcome = await startDrill(
+        client,
+        deps.settings(),
+        plan.request,
+        { kind: 'timer', plan: plan.name, slot },
+        context,
       );
-      runs.push({ plan: plan.name, slot: slot.toISOString(), outcome: 'started', instanceId });
+      runs.push({
+        plan: plan.name,
+        slot: at,
+        outcome: outcome.started ? 'started' : 'alreadyStarted',
+        instanceId: outcome.drillId,
+      });
     }
     return runs;
   };
@@ -105,8 +99,8 @@ export const drillTimerFunction: TimerFunctionDefinition = {
       const services = appServices();
       await createDrillTimerHandler({
         clientFor: durableClientFactory,
-        settings: () => drillSettings(services.config),
-        plans: () => parsePlans(services.config.DRILL_PLANS),
+        settings: () => services.settings,
+        plans: () => services.plans(),
         recordSkip: (skip) => services.reports.recordSkip(skip),
       })(timer, context);
     },

@@ -6,14 +6,9 @@
  * raised events, and handles continueAsNew by starting a fresh history. Used by tests and by the standalone
  * host; orchestrators and activities are the very same functions Azure Functions registers.
  */
-import {
-  EVENT_TYPE,
-  events,
-  runEpisode,
-  type Decision,
-  type HistoryEvent,
-  type OrchestratorFunction,
-} from './replayEngine';
+import type * as df from 'durable-functions';
+import { AppError } from '../lib/errors';
+import { EVENT_TYPE, events, runEpisode, type Decision, type HistoryEvent } from './replayEngine';
 import { RealClock, type Clock } from './clock';
 import type { InstanceSnapshot, InstanceStore } from './store';
 
@@ -37,12 +32,15 @@ export interface InstanceStatus {
   parentInstanceId?: string;
 }
 
-export class InstanceExistsError extends Error {
-  readonly code = 'InstanceExists';
+/** Starting an instance whose id is taken by one that has not finished. */
+export class InstanceExistsError extends AppError {
+  constructor(instanceId: string, status: string) {
+    super('InstanceExists', `instance ${instanceId} already exists and is ${status}`);
+  }
 }
 
 export interface DriverOptions {
-  orchestrators: Record<string, OrchestratorFunction>;
+  orchestrators: Record<string, df.OrchestrationHandler>;
   activities: Record<string, ActivityFunction>;
   clock?: Clock;
   /** Activities running at once (the rest wait their turn). */
@@ -111,7 +109,7 @@ export class OrchestrationDriver {
     if (!this.options.orchestrators[name]) throw new Error(`no orchestrator named ${name}`);
     const existing = this.instances.get(instanceId);
     if (existing && !TERMINAL.includes(existing.status))
-      throw new InstanceExistsError(`instance ${instanceId} already exists and is ${existing.status}`);
+      throw new InstanceExistsError(instanceId, existing.status);
     const t = this.clock.now();
     const inst: Instance = {
       id: instanceId,
@@ -132,7 +130,7 @@ export class OrchestrationDriver {
     };
     this.instances.set(instanceId, inst);
     this.log({ message: 'instance started', instanceId, name });
-    this.persist(inst);
+    void this.persist(inst);
     this.schedule(inst);
     return Promise.resolve(instanceId);
   }
@@ -155,7 +153,7 @@ export class OrchestrationDriver {
     const inst = this.instances.get(instanceId);
     if (!inst || TERMINAL.includes(inst.status)) return false;
     inst.inbox.push(events.eventRaised(new Date(this.clock.now()), name, data));
-    this.persist(inst);
+    void this.persist(inst);
     this.schedule(inst);
     return true;
   }
@@ -190,19 +188,7 @@ export class OrchestrationDriver {
   // ---- engine loop ----
 
   private statusOf(inst: Instance): InstanceStatus {
-    return {
-      instanceId: inst.id,
-      name: inst.name,
-      runtimeStatus: inst.status,
-      input: inst.input,
-      output: inst.output,
-      customStatus: inst.customStatus,
-      createdTime: new Date(inst.createdAt).toISOString(),
-      lastUpdatedTime: new Date(inst.updatedAt).toISOString(),
-      historyLength: inst.history.length,
-      generation: inst.generation,
-      ...(inst.parent ? { parentInstanceId: inst.parent.instanceId } : {}),
-    };
+    return statusFromSnapshot(this.snapshot(inst));
   }
 
   private work<T>(fn: () => Promise<T>): Promise<T> {
@@ -223,6 +209,12 @@ export class OrchestrationDriver {
   }
 
   private async episode(inst: Instance): Promise<void> {
+    // Activities and sub-orchestrations start only once the history that schedules them is stored (an outbox,
+    // as the Durable Task Framework commits history before it sends messages): a process killed in between
+    // finds them in the history on resume and starts them then, and never finds a child its parent does not
+    // know about.
+    const effects: (() => void)[] = [];
+    let saved: Promise<void> = Promise.resolve();
     try {
       const t = new Date(this.clock.now());
       for (const e of inst.history) e.IsPlayed = true;
@@ -255,7 +247,10 @@ export class OrchestrationDriver {
       let continueWith: { input: unknown } | undefined;
       for (const d of fresh) {
         if (d.kind === 'continueAsNew') continueWith = { input: d.input };
-        else this.apply(inst, d, t);
+        else {
+          const effect = this.apply(inst, d, t);
+          if (effect) effects.push(effect);
+        }
       }
       inst.history.push(events.orchestratorCompleted(t));
       if (result.error !== undefined) {
@@ -268,13 +263,20 @@ export class OrchestrationDriver {
       }
     } finally {
       inst.running = false;
-      this.persist(inst);
+      saved = this.persist(inst);
     }
+    await saved;
+    for (const effect of effects) effect();
     this.schedule(inst);
   }
 
-  private apply(inst: Instance, d: Exclude<Decision, { kind: 'continueAsNew' }>, t: Date): void {
-    if (d.kind === 'waitForEvent') return; // events are delivered by raiseEvent; nothing to schedule
+  /** Records a decision in the history; returns what must happen once that history is stored. */
+  private apply(
+    inst: Instance,
+    d: Exclude<Decision, { kind: 'continueAsNew' }>,
+    t: Date,
+  ): (() => void) | undefined {
+    if (d.kind === 'waitForEvent') return undefined; // events are delivered by raiseEvent
     const id = inst.nextTaskId++;
     const generation = inst.generation;
     const deliver = (event: HistoryEvent): void => {
@@ -287,37 +289,38 @@ export class OrchestrationDriver {
     switch (d.kind) {
       case 'activity': {
         inst.history.push(events.taskScheduled(t, id, d.name, d.input));
-        void this.work(() => this.runActivity(d.name, d.input)).then((outcome) => {
-          const now = new Date(this.clock.now());
-          deliver(
-            outcome.ok
-              ? events.taskCompleted(now, id, outcome.value)
-              : events.taskFailed(now, id, outcome.reason, outcome.details),
-          );
-        });
-        return;
+        return () =>
+          void this.work(() => this.runActivity(d.name, d.input)).then((outcome) => {
+            const now = new Date(this.clock.now());
+            deliver(
+              outcome.ok
+                ? events.taskCompleted(now, id, outcome.value)
+                : events.taskFailed(now, id, outcome.reason, outcome.details),
+            );
+          });
       }
       case 'timer': {
         inst.history.push(events.timerCreated(t, id, d.fireAt));
-        if (d.canceled) return;
+        // Timers are armed at once: they have no effect outside, and resume re-arms them from the history.
+        if (d.canceled) return undefined;
         const cancel = this.clock.schedule(d.fireAt.getTime(), () => {
           inst.cancelTimers.delete(id);
           deliver(events.timerFired(new Date(this.clock.now()), id, d.fireAt));
         });
         inst.cancelTimers.set(id, cancel);
-        return;
+        return undefined;
       }
       case 'subOrchestration': {
         const childId = d.instanceId ?? `${inst.id}:${id}`;
         inst.history.push(events.subOrchestrationCreated(t, id, d.name, childId, d.input));
-        void this.start(d.name, d.input, childId, { instanceId: inst.id, taskId: id, generation }).catch(
-          (err: unknown) => {
-            deliver(
-              events.subOrchestrationFailed(new Date(this.clock.now()), id, (err as Error).message, ''),
-            );
-          },
-        );
-        return;
+        return () =>
+          void this.start(d.name, d.input, childId, { instanceId: inst.id, taskId: id, generation }).catch(
+            (err: unknown) => {
+              deliver(
+                events.subOrchestrationFailed(new Date(this.clock.now()), id, (err as Error).message, ''),
+              );
+            },
+          );
       }
     }
   }
@@ -397,7 +400,7 @@ export class OrchestrationDriver {
             typeof child.output === 'string' ? child.output : JSON.stringify(child.output ?? ''),
           ),
     );
-    this.persist(parent);
+    void this.persist(parent);
     this.schedule(parent);
   }
 
@@ -422,9 +425,10 @@ export class OrchestrationDriver {
     };
   }
 
-  private persist(inst: Instance): void {
+  /** Queues a save of the instance as it is now; resolves once it is stored (or the store failed, logged). */
+  private persist(inst: Instance): Promise<void> {
     const store = this.options.store;
-    if (!store) return;
+    if (!store) return Promise.resolve();
     const snap = JSON.parse(JSON.stringify(this.snapshot(inst))) as InstanceSnapshot;
     const previous = this.saving.get(inst.id) ?? Promise.resolve();
     const next = previous
@@ -437,19 +441,12 @@ export class OrchestrationDriver {
         }),
       );
     this.saving.set(inst.id, next);
+    return next;
   }
 
   /** Waits for every pending write (before a clean shutdown). */
   async flush(): Promise<void> {
     await Promise.all([...this.saving.values()]);
-  }
-
-  private static revive(events: unknown): HistoryEvent[] {
-    return ((events as Record<string, unknown>[] | undefined) ?? []).map((e) => ({
-      ...(e as unknown as HistoryEvent),
-      Timestamp: new Date(e.Timestamp as string),
-      ...(e.FireAt ? { FireAt: new Date(e.FireAt as string) } : {}),
-    }));
   }
 
   /**
@@ -461,28 +458,7 @@ export class OrchestrationDriver {
     const store = this.options.store;
     if (!store) return 0;
     const snaps = await store.loadActive();
-    for (const s of snaps) {
-      const inst: Instance = {
-        id: s.id,
-        name: s.name,
-        input: s.input,
-        status: s.status as RuntimeStatus,
-        output: s.output,
-        customStatus: s.customStatus,
-        createdAt: s.createdAt,
-        updatedAt: s.updatedAt,
-        history: OrchestrationDriver.revive(s.history),
-        decisionsSeen: Number(s.decisionsSeen),
-        nextTaskId: Number(s.nextTaskId),
-        generation: Number(s.generation),
-        ...(s.parent ? { parent: s.parent as Instance['parent'] } : {}),
-        inbox: OrchestrationDriver.revive(s.inbox),
-        running: false,
-        cancelTimers: new Map(),
-        waiters: [],
-      };
-      this.instances.set(inst.id, inst);
-    }
+    for (const s of snaps) this.instances.set(s.id, instanceFromSnapshot(s));
     for (const inst of [...this.instances.values()].filter((i) => snaps.some((s) => s.id === i.id))) {
       const seen = [...inst.history, ...inst.inbox];
       const completed = new Set(
@@ -497,6 +473,13 @@ export class OrchestrationDriver {
         } else if (e.EventType === EVENT_TYPE.SubOrchestrationInstanceCreated && !completed.has(e.EventId)) {
           const child = this.instances.get(e.InstanceId!) ?? (await this.loadFinished(e.InstanceId!));
           if (child && TERMINAL.includes(child.status)) this.notifyParent(inst, child);
+          // The parent recorded the child but the process stopped before the child was stored: start it now.
+          if (!child)
+            void this.start(e.Name!, JSON.parse(e.Input ?? 'null'), e.InstanceId!, {
+              instanceId: inst.id,
+              taskId: e.EventId,
+              generation: inst.generation,
+            });
         }
       }
       this.log({
@@ -512,14 +495,7 @@ export class OrchestrationDriver {
 
   private async loadFinished(id: string): Promise<Instance | undefined> {
     const s = await this.options.store?.load(id);
-    if (!s) return undefined;
-    return {
-      id: s.id,
-      name: s.name,
-      status: s.status as RuntimeStatus,
-      output: s.output,
-      parent: s.parent as Instance['parent'],
-    } as Instance;
+    return s ? instanceFromSnapshot(s) : undefined;
   }
 
   private rerunActivity(inst: Instance, id: number, name: string, input: unknown): void {
@@ -532,7 +508,7 @@ export class OrchestrationDriver {
           ? events.taskCompleted(now, id, outcome.value)
           : events.taskFailed(now, id, outcome.reason, outcome.details),
       );
-      this.persist(inst);
+      void this.persist(inst);
       this.schedule(inst);
     });
   }
@@ -543,7 +519,7 @@ export class OrchestrationDriver {
       inst.cancelTimers.delete(id);
       if (inst.generation !== generation || TERMINAL.includes(inst.status)) return;
       inst.inbox.push(events.timerFired(new Date(this.clock.now()), id, fireAt));
-      this.persist(inst);
+      void this.persist(inst);
       this.schedule(inst);
     });
     inst.cancelTimers.set(id, cancel);
@@ -554,20 +530,7 @@ export class OrchestrationDriver {
     const mem = this.getStatus(instanceId);
     if (mem) return mem;
     const s = await this.options.store?.load(instanceId);
-    if (!s) return undefined;
-    return {
-      instanceId: s.id,
-      name: s.name,
-      runtimeStatus: s.status as RuntimeStatus,
-      input: s.input,
-      output: s.output,
-      customStatus: s.customStatus,
-      createdTime: new Date(s.createdAt).toISOString(),
-      lastUpdatedTime: new Date(s.updatedAt).toISOString(),
-      historyLength: Array.isArray(s.history) ? s.history.length : 0,
-      generation: Number(s.generation ?? 0),
-      ...(s.parentInstanceId ? { parentInstanceId: s.parentInstanceId } : {}),
-    };
+    return s ? statusFromSnapshot(s) : undefined;
   }
 
   private async runActivity(
@@ -592,4 +555,53 @@ export class OrchestrationDriver {
       this.activityQueue.shift()?.();
     }
   }
+}
+
+/** The one conversion from an instance's snapshot (in memory or stored) to its status. */
+function statusFromSnapshot(s: InstanceSnapshot): InstanceStatus {
+  return {
+    instanceId: s.id,
+    name: s.name,
+    runtimeStatus: s.status as RuntimeStatus,
+    input: s.input,
+    output: s.output,
+    customStatus: s.customStatus,
+    createdTime: new Date(s.createdAt).toISOString(),
+    lastUpdatedTime: new Date(s.updatedAt).toISOString(),
+    historyLength: Array.isArray(s.history) ? s.history.length : 0,
+    generation: Number(s.generation ?? 0),
+    ...(s.parentInstanceId ? { parentInstanceId: s.parentInstanceId } : {}),
+  };
+}
+
+/** History events read back from JSON: dates are dates again. */
+function reviveEvents(events: unknown): HistoryEvent[] {
+  return ((events as Record<string, unknown>[] | undefined) ?? []).map((e) => ({
+    ...(e as unknown as HistoryEvent),
+    Timestamp: new Date(e.Timestamp as string),
+    ...(e.FireAt ? { FireAt: new Date(e.FireAt as string) } : {}),
+  }));
+}
+
+/** An instance as a previous process stored it. */
+function instanceFromSnapshot(s: InstanceSnapshot): Instance {
+  return {
+    id: s.id,
+    name: s.name,
+    input: s.input,
+    status: s.status as RuntimeStatus,
+    output: s.output,
+    customStatus: s.customStatus,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+    history: reviveEvents(s.history),
+    decisionsSeen: Number(s.decisionsSeen ?? 0),
+    nextTaskId: Number(s.nextTaskId ?? 0),
+    generation: Number(s.generation ?? 0),
+    ...(s.parent ? { parent: s.parent as Instance['parent'] } : {}),
+    inbox: reviveEvents(s.inbox),
+    running: false,
+    cancelTimers: new Map(),
+    waiters: [],
+  };
 }

@@ -3,15 +3,17 @@
  * Functions registers, orchestrations persisted in Azure Table storage (Azurite locally) and resumed after a
  * crash, queue and timer triggers, structured JSON log lines. `pgdrill serve` starts this.
  */
+import { TableClient } from '@azure/data-tables';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { appServices, setAppLog, storageConnectionString } from '../app/deps';
+import type * as df from 'durable-functions';
+import { appServices, setAppLog, storageConnectionString } from '../app/services';
 import { functionDefinitions } from '../functions';
+import { settingText } from '../lib/config';
+import { ConfigError } from '../lib/errors';
 import { RealClock } from './clock';
 import { OrchestrationDriver } from './driver';
-import type { OrchestratorFunction } from './replayEngine';
 import { StandaloneHost } from './server';
 import { TableInstanceStore } from './store';
-import { TableClient } from '@azure/data-tables';
 
 export interface RunningHost {
   url: string;
@@ -31,7 +33,7 @@ export async function startStandaloneHost(
   setAppLog(log);
   const services = appServices();
   const { config, credential } = services;
-  const hub = config.DURABLE_TASK_HUB_NAME ?? 'pgdrill';
+  const hub = config.DURABLE_TASK_HUB_NAME;
   const cs = storageConnectionString(config);
   let store: TableInstanceStore;
   let queueService: QueueServiceClient | undefined;
@@ -45,29 +47,29 @@ export async function startStandaloneHost(
     if (config.AzureWebJobsStorage__queueServiceUri)
       queueService = new QueueServiceClient(config.AzureWebJobsStorage__queueServiceUri, credential);
   } else {
-    throw new Error(
+    throw new ConfigError(
       'set AzureWebJobsStorage (a connection string, or UseDevelopmentStorage=true for Azurite) or AzureWebJobsStorage__tableServiceUri: the host keeps orchestration state there',
     );
   }
-  const orchestrators: Record<string, OrchestratorFunction> = {};
+  const orchestrators: Record<string, df.OrchestrationHandler> = {};
   for (const d of functionDefinitions) if (d.kind === 'orchestration') orchestrators[d.name] = d.handler;
   const driver = new OrchestrationDriver({
     orchestrators,
-    activities: services.activities,
+    activities: services.handlers,
     clock: new RealClock(),
     store,
-    activityConcurrency: Number(process.env.DRILL_ACTIVITY_CONCURRENCY ?? 8),
+    activityConcurrency: config.DRILL_ACTIVITY_CONCURRENCY,
     log: (line) => log({ source: 'driver', ...line }),
   });
   const host = new StandaloneHost({
     definitions: functionDefinitions,
     driver,
-    port: options.port ?? Number(config.DRILL_HOST_PORT ?? 7071),
+    port: options.port ?? config.DRILL_HOST_PORT,
     ...(config.DRILL_FUNCTION_KEY ? { functionKey: config.DRILL_FUNCTION_KEY } : {}),
     taskHub: hub,
     ...(queueService ? { queueService } : {}),
-    setting: (name) => (config as unknown as Record<string, string | undefined>)[name] ?? process.env[name],
-    timeZone: process.env.WEBSITE_TIME_ZONE ?? 'UTC',
+    setting: (name) => settingText(config, name),
+    timeZone: config.WEBSITE_TIME_ZONE,
     log: (line) => log({ source: 'host', ...line }),
   });
   const resumed = await driver.resume();

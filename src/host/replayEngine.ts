@@ -31,8 +31,6 @@ const { EventRaisedEvent } = require(`${lib}/history/EventRaisedEvent`);
 const { HistoryEventType } = require(`${lib}/history/HistoryEventType`);
 const { ActionType } = require(`${lib}/actions/ActionType`);
 
-export type OrchestratorFunction = (context: df.OrchestrationContext) => Generator<df.Task, unknown, unknown>;
-
 /** A history event as the engine reads it (PascalCase fields, as the host sends them). */
 export interface HistoryEvent {
   EventType: number;
@@ -124,7 +122,7 @@ function flatten(actions: RawAction[], out: Decision[]): void {
 
 /** Runs one orchestrator episode over `history` (replaying what it has seen, deciding what comes next). */
 export async function runEpisode(
-  fn: OrchestratorFunction,
+  fn: df.OrchestrationHandler,
   args: {
     instanceId: string;
     name: string;

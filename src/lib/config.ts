@@ -1,10 +1,12 @@
 /**
- * App configuration: read once from the environment, validated against schemas/config.schema.json
- * (which also supplies the defaults), and passed down explicitly. Nothing else reads process.env.
+ * App configuration: read once from the environment an entry point hands over, validated against
+ * schemas/config.schema.json (which also supplies every default: there are no defaults anywhere else), and
+ * passed down as one typed object. Numeric settings arrive as strings and leave as numbers. Nothing else in the
+ * app reads process.env (docs/design.md, "Configuration").
  */
+import configSchema from '../../schemas/config.schema.json';
 import { ConfigError, ValidationError } from './errors';
 import type { AppConfig } from './types/generated/config';
-import configSchema from '../../schemas/config.schema.json';
 import { assertValid, schemaRef } from './validation';
 
 export type { AppConfig };
@@ -12,18 +14,35 @@ export type { AppConfig };
 /** The setting names the app knows (the configuration contract). */
 export const CONFIG_KEYS = Object.keys(configSchema.properties) as (keyof AppConfig)[];
 
+const NUMERIC = new Set(
+  Object.entries(configSchema.properties as Record<string, { type?: string }>)
+    .filter(([, p]) => p.type === 'number' || p.type === 'integer')
+    .map(([k]) => k),
+);
+
+/** A number written as a plain decimal is read as one; anything else stays text for the schema to refuse. */
+function coerce(key: string, value: string): string | number {
+  return NUMERIC.has(key) && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const raw: Record<string, string> = {};
+  const raw: Record<string, string | number> = {};
   for (const key of CONFIG_KEYS) {
     const value = env[key];
-    if (value !== undefined && value !== '') raw[key] = value;
+    if (value !== undefined && value !== '') raw[key] = coerce(key, value);
   }
   let config: AppConfig;
   try {
     config = assertValid<AppConfig>(schemaRef('config.schema.json'), raw, 'Configuration');
   } catch (err) {
     if (err instanceof ValidationError) {
-      const lines = err.errors.map((e) => `  ${e.pointer.slice(1) || '(root)'}: ${e.message}`).join('\n');
+      const lines = err.errors
+        .map((e) => {
+          const key = e.pointer.slice(1);
+          const hint = NUMERIC.has(key) ? ` (a number, such as ${exampleOf(key)})` : '';
+          return `  ${key || '(root)'}: ${e.message}${hint}`;
+        })
+        .join('\n');
       throw new ConfigError(
         `Invalid app settings:\n${lines}\nFix the setting(s) named above (see README, "Configuration").`,
       );
@@ -34,4 +53,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   config.DATAPROTECTION_ENDPOINT = new URL(config.DATAPROTECTION_ENDPOINT).origin;
   config.DATAPROTECTION_AUDIENCE = config.DATAPROTECTION_AUDIENCE.replace(/\/+$/, '');
   return config;
+}
+
+/** The setting's default as an example of a good value. */
+function exampleOf(key: string): string {
+  const d = (configSchema.properties as Record<string, { default?: unknown }>)[key]?.default;
+  return typeof d === 'number' ? String(d) : '10';
+}
+
+/** A setting by name, as text (for %NAME% in binding expressions such as timer schedules). */
+export function settingText(config: AppConfig, name: string): string | undefined {
+  const value = (config as unknown as Record<string, string | number | undefined>)[name];
+  return value === undefined ? undefined : String(value);
 }

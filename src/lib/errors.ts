@@ -1,19 +1,70 @@
 /**
- * Errors that cross process and replay boundaries. Activity failures reach an orchestrator as plain
- * `Error`s (the class is lost), so every error we raise carries a stable `code` and serialises to plain
- * JSON through `toJSON()`; `errorCodeOf` reads the code back from either form.
+ * The app's one error model (docs/design.md, "Errors").
+ *
+ * Every error the app raises is an AppError: a stable `code`, a message that says what to do, and two declared
+ * properties the orchestrators act on: `isRetryable` (try the same call again later) and `isUserError` (the
+ * request or the environment must change). Errors cross process and replay boundaries as plain JSON, because
+ * an activity's error class does not survive the trip to the orchestrator: `toFailure` turns anything thrown
+ * into FailureInfo, and that is the only conversion in the app.
  */
+
+/** An error as plain data: what activities return and orchestrators record. */
+export interface FailureInfo {
+  code: string;
+  message: string;
+  recommendedActions: string[];
+  isRetryable: boolean;
+  isUserError: boolean;
+  /** Seconds the service asked us to wait before retrying, when it said. */
+  retryAfterSeconds?: number;
+}
+
+/** What an activity hands back to its orchestrator: its value, or its failure as data. */
+export type ActivityResult<T> = { ok: true; value: T } | { ok: false; error: FailureInfo };
+
+export function failure(code: string, message: string, extra: Partial<FailureInfo> = {}): FailureInfo {
+  return { code, message, recommendedActions: [], isRetryable: false, isUserError: false, ...extra };
+}
+
+export interface AppErrorOptions {
+  /** The same call may succeed later (throttling, a server error, the network). Default false. */
+  isRetryable?: boolean;
+  /** The request or the environment must change. Default: not retryable. */
+  isUserError?: boolean;
+  recommendedActions?: string[];
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
 export class AppError extends Error {
   readonly code: string;
+  readonly isRetryable: boolean;
+  readonly isUserError: boolean;
+  readonly recommendedActions: string[];
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = new.target.name;
     this.code = code;
+    this.isRetryable = options.isRetryable ?? false;
+    this.isUserError = options.isUserError ?? !this.isRetryable;
+    this.recommendedActions = options.recommendedActions ?? [];
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  /** This error as data (subclasses with richer data override it). */
+  toFailure(): FailureInfo {
+    return failure(this.code, this.message, {
+      isRetryable: this.isRetryable,
+      isUserError: this.isUserError,
+      recommendedActions: this.recommendedActions,
+      ...(this.retryAfterSeconds !== undefined ? { retryAfterSeconds: this.retryAfterSeconds } : {}),
+    });
   }
 
   toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, message: this.message };
+    return { name: this.name, ...this.toFailure() };
   }
 }
 
@@ -29,7 +80,7 @@ export class ValidationError extends AppError {
 
   constructor(what: string, errors: FieldError[]) {
     const lines = errors.map((e) => `  ${e.pointer || '(root)'}: ${e.message}`).join('\n');
-    super('InvalidInput', `${what} is invalid:\n${lines}`);
+    super('InvalidInput', `${what} is invalid:\n${lines}`, { isUserError: true });
     this.errors = errors;
   }
 
@@ -41,13 +92,64 @@ export class ValidationError extends AppError {
 /** Configuration that cannot work; raised at start, before any drill runs. */
 export class ConfigError extends AppError {
   constructor(message: string) {
-    super('InvalidConfiguration', message);
+    super('InvalidConfiguration', message, { isUserError: true });
   }
 }
 
-export function errorCodeOf(err: unknown): string | undefined {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
-  return undefined;
+/**
+ * Thrown inside an orchestrator to end the current phase with a known failure (the failure is already data,
+ * from an activity or a sub-orchestration); `phase` says where it happened once it is known.
+ */
+export class DrillFailure extends AppError {
+  constructor(
+    readonly info: FailureInfo,
+    readonly phase?: string,
+  ) {
+    super(info.code, info.message, {
+      isRetryable: info.isRetryable,
+      isUserError: info.isUserError,
+      recommendedActions: info.recommendedActions,
+      ...(info.retryAfterSeconds !== undefined ? { retryAfterSeconds: info.retryAfterSeconds } : {}),
+    });
+  }
+
+  override toFailure(): FailureInfo {
+    return this.info;
+  }
+}
+
+/** What toFailure reports for an error it does not recognise. */
+export interface UnknownErrorFallback {
+  code: string;
+  isRetryable: boolean;
+  /** Said before the error's own message ("activity x failed unexpectedly"). */
+  context?: string;
+}
+
+const UNEXPECTED: UnknownErrorFallback = { code: 'UnexpectedError', isRetryable: false };
+
+/**
+ * Anything thrown, as FailureInfo. AppErrors describe themselves; node-postgres errors (SQLSTATE codes) and
+ * Node's network errors (E… codes) are recognised by their code; anything else gets the fallback. Messages
+ * are the errors' own: no error of the app quotes a secret.
+ */
+export function toFailure(err: unknown, fallback: UnknownErrorFallback = UNEXPECTED): FailureInfo {
+  if (err instanceof AppError) return err.toFailure();
+  const e = (err ?? {}) as { code?: unknown; message?: unknown };
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  // Node's network errors first: EPIPE is five capitals too, but no SQLSTATE class starts with E.
+  if (code && /^E[A-Z]+$/.test(code)) return failure('NetworkError', message, { isRetryable: true });
+  // node-postgres: 28xxx authentication, 3D000 no such database, 08xxx connection problems.
+  if (code && /^[0-9A-Z]{5}$/.test(code)) {
+    return failure(`PostgreSQL${code}`, message, {
+      isRetryable: code.startsWith('08') || code === '57P03' || code === '53300',
+      isUserError: code.startsWith('28') || code === '3D000',
+    });
+  }
+  return failure(fallback.code, fallback.context ? `${fallback.context}: ${message}` : message, {
+    isRetryable: fallback.isRetryable,
+  });
 }
 
 export function messageOf(err: unknown): string {

@@ -2,25 +2,18 @@
  * Deterministic building blocks shared by the orchestrators. Time comes from context.df.currentUtcDateTime
  * only, waits are durable timers, and retries are explicit: a failed activity is retried (after a durable
  * timer) only when its failure says it is retryable, so a user error is reported at once instead of being
- * repeated. (DESIGN.md suggested callActivityWithRetry; it retries every failure alike and its hidden retry
- * timers complicate replay, so the drill does this instead.)
+ * repeated. (callActivityWithRetry retries every failure alike, and its hidden retry timers complicate replay:
+ * docs/design.md, "Decisions".)
  */
 import type * as df from 'durable-functions';
-import type { ActivityResult, FailureInfo } from '../lib/drill/failure';
-import { DrillFailure, failure } from '../lib/drill/failure';
+import type { ActivityInput, ActivityName, ActivityOutput } from '../activities';
+import { drillIdOf } from '../lib/drill/instanceIds';
 import { MAX_TIMER_MS } from '../lib/drill/polling';
-import type { DrillSettings } from '../lib/drill/request';
+import type { DrillSettings } from '../lib/drill/settings';
+import { DrillFailure, failure, toFailure, type ActivityResult, type FailureInfo } from '../lib/errors';
 import { CANCEL_EVENT } from './names';
 
 export type Ctx = df.OrchestrationContext;
-
-/** The drill an instance belongs to: the drill itself, or a polling sub-orchestration of it. */
-export function drillIdOf(instanceId: string): string {
-  const i = instanceId.lastIndexOf(':');
-  return i > 0 && ['validate', 'restore', 'job'].includes(instanceId.slice(i + 1))
-    ? instanceId.slice(0, i)
-    : instanceId;
-}
 
 export function now(ctx: Ctx): Date {
   return ctx.df.currentUtcDateTime;
@@ -28,6 +21,11 @@ export function now(ctx: Ctx): Date {
 
 export function log(ctx: Ctx, message: string, fields: Record<string, unknown> = {}): void {
   if (!ctx.df.isReplaying) ctx.log(JSON.stringify({ message, instanceId: ctx.df.instanceId, ...fields }));
+}
+
+/** The one failure a cancelled drill (or polling sub-orchestration) ends with. */
+export function cancelledFailure(): FailureInfo {
+  return failure('Cancelled', 'the drill was cancelled');
 }
 
 /** Outcome of a wait that a cancel request or the deadline can cut short. */
@@ -75,36 +73,44 @@ export function isCancelled(cancel: df.Task | undefined): boolean {
   return cancel?.isCompleted === true;
 }
 
-function thrownToFailure(name: string, err: unknown): FailureInfo {
-  const message = err instanceof Error ? err.message : String(err);
-  return failure('ActivityFailed', `activity ${name} failed unexpectedly: ${message}`, { isRetryable: true });
+/** How an activity call may retry and wait. */
+export interface CallOptions {
+  settings: DrillSettings;
+  /** Retries stop here. */
+  deadline: Date;
+  /** A cancel request stops a retry wait. */
+  cancel?: df.Task;
 }
 
 /**
- * Calls an activity returning ActivityResult<T>; retries retryable failures with exponential backoff on
- * durable timers; throws DrillFailure with the failure otherwise.
+ * Calls activity `name` with `input` and returns its result, both typed by the activity itself
+ * (src/activities). Retries retryable failures with exponential backoff on durable timers; throws
+ * DrillFailure with the failure otherwise.
  */
-export function* callActivity<T>(
+export function* callActivity<N extends ActivityName>(
   ctx: Ctx,
-  name: string,
-  input: unknown,
-  settings: DrillSettings,
-  deadline: Date,
-  cancel?: df.Task,
-): Generator<df.Task, T, unknown> {
-  const { maxAttempts, firstDelaySeconds, maxDelaySeconds } = settings.activityRetry;
+  name: N,
+  input: ActivityInput<N>,
+  options: CallOptions,
+): Generator<df.Task, ActivityOutput<N>, unknown> {
+  const { maxAttempts, firstDelaySeconds, maxDelaySeconds } = options.settings.activityRetry;
   // Every activity learns which drill it works for, so its log lines carry the drill id (activities do not
-  // know the orchestration otherwise). Instance ids are {drillId} and {drillId}:{purpose}.
-  const stamped =
-    input && typeof input === 'object' && !Array.isArray(input)
-      ? { ...input, drillId: drillIdOf(ctx.df.instanceId) }
-      : input;
+  // know the orchestration otherwise).
+  const stamped = { ...input, drillId: drillIdOf(ctx.df.instanceId) };
   for (let attempt = 1; ; attempt++) {
-    let result: ActivityResult<T>;
+    let result: ActivityResult<ActivityOutput<N>>;
     try {
-      result = (yield ctx.df.callActivity(name, stamped)) as ActivityResult<T>;
+      result = (yield ctx.df.callActivity(name, stamped)) as ActivityResult<ActivityOutput<N>>;
     } catch (err) {
-      result = { ok: false, error: thrownToFailure(name, err) };
+      // The activity threw instead of returning its failure (a crash or timeout of the worker): try again.
+      result = {
+        ok: false,
+        error: toFailure(err, {
+          code: 'ActivityFailed',
+          isRetryable: true,
+          context: `activity ${name} failed unexpectedly`,
+        }),
+      };
     }
     if (result.ok) return result.value;
     const error = result.error;
@@ -114,11 +120,41 @@ export function* callActivity<T>(
       Math.min(maxDelaySeconds, firstDelaySeconds * 2 ** (attempt - 1)),
     );
     log(ctx, 'retrying activity', { activity: name, attempt, code: error.code, delaySeconds: delay });
-    const outcome = yield* waitUntil(ctx, new Date(now(ctx).getTime() + delay * 1000), deadline, cancel);
-    if (outcome === 'cancelled') throw new DrillFailure(failure('Cancelled', 'the drill was cancelled'));
+    const outcome = yield* waitUntil(
+      ctx,
+      new Date(now(ctx).getTime() + delay * 1000),
+      options.deadline,
+      options.cancel,
+    );
+    if (outcome === 'cancelled') throw new DrillFailure(cancelledFailure());
     if (outcome === 'deadline')
       throw new DrillFailure(
         failure('DeadlineExceeded', `the drill's deadline passed while retrying ${name}`),
       );
   }
+}
+
+/**
+ * Runs a sub-orchestration and returns its output; a cancel request stops the wait here (the caller raises
+ * cancel to the child too), and a child that failed outright becomes SubOrchestrationFailed.
+ */
+export function* callChild<T>(
+  ctx: Ctx,
+  name: string,
+  input: unknown,
+  instanceId: string,
+  cancel: df.Task,
+): Generator<df.Task, T, unknown> {
+  if (isCancelled(cancel)) throw new DrillFailure(cancelledFailure());
+  const task = ctx.df.callSubOrchestrator(name, input, instanceId);
+  const winner = yield ctx.df.Task.any([task, cancel]);
+  if (winner !== task) throw new DrillFailure(cancelledFailure());
+  if (task.isFaulted)
+    throw new DrillFailure(
+      failure(
+        'SubOrchestrationFailed',
+        `${name} failed: ${String((task.result as Error | undefined)?.message ?? task.result)}`,
+      ),
+    );
+  return task.result as T;
 }

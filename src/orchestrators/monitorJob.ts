@@ -4,12 +4,12 @@
  * and completion is still noticed within the cap. Continues as new every `pollsPerGeneration` polls.
  */
 import type * as df from 'durable-functions';
-import type { GetJobInput, JobSummary } from '../activities/contracts';
-import { DrillFailure, failure, type FailureInfo } from '../lib/drill/failure';
+import type { JobSummary } from '../activities/contracts';
 import { jobPollDelaySeconds } from '../lib/drill/polling';
-import type { DrillSettings } from '../lib/drill/request';
-import { callActivity, cancelTask, log, now, waitUntil, type Ctx } from './helpers';
-import { ACTIVITIES } from './names';
+import type { DrillSettings } from '../lib/drill/settings';
+import { DrillFailure, failure, type FailureInfo } from '../lib/errors';
+import { ACTIVITIES } from '../activities/names';
+import { callActivity, cancelledFailure, cancelTask, log, now, waitUntil, type Ctx } from './helpers';
 
 export interface MonitorJobInput {
   vaultId: string;
@@ -42,7 +42,7 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
         if (outcome === 'cancelled')
           return {
             ok: false,
-            error: failure('Cancelled', 'the drill was cancelled'),
+            error: cancelledFailure(),
             ...(job ? { job } : {}),
             polls,
           };
@@ -58,13 +58,11 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
           };
         }
       }
-      job = yield* callActivity<JobSummary>(
+      job = yield* callActivity(
         ctx,
         ACTIVITIES.getJob,
-        { vaultId: input.vaultId, jobId: input.jobId } satisfies GetJobInput,
-        input.settings,
-        deadline,
-        cancel,
+        { vaultId: input.vaultId, jobId: input.jobId },
+        { settings: input.settings, deadline, cancel },
       );
       polls++;
       generationPolls++;

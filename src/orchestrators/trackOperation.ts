@@ -5,13 +5,12 @@
  * the operation runs. Stops at the deadline or on cancel.
  */
 import type * as df from 'durable-functions';
-import type { PollInput } from '../activities/contracts';
 import type { PollState } from '../lib/dataprotection/pollState';
-import { DrillFailure, failure, type FailureInfo } from '../lib/drill/failure';
 import { operationPollDelaySeconds } from '../lib/drill/polling';
-import type { DrillSettings } from '../lib/drill/request';
-import { callActivity, cancelTask, log, now, waitUntil, type Ctx } from './helpers';
-import { ACTIVITIES } from './names';
+import type { DrillSettings } from '../lib/drill/settings';
+import { DrillFailure, failure, type FailureInfo } from '../lib/errors';
+import { ACTIVITIES } from '../activities/names';
+import { callActivity, cancelledFailure, cancelTask, log, now, waitUntil, type Ctx } from './helpers';
 
 export interface TrackOperationInput {
   state: PollState;
@@ -29,6 +28,7 @@ export function* trackOperation(ctx: Ctx): Generator<df.Task, TrackOperationOutp
   const input = ctx.df.getInput<TrackOperationInput>();
   const deadline = new Date(input.deadline);
   const cancel = cancelTask(ctx);
+  const options = { settings: input.settings, deadline, cancel };
   let state = input.state;
   let polls = input.pollsBefore ?? 0;
   let generationPolls = 0;
@@ -37,8 +37,7 @@ export function* trackOperation(ctx: Ctx): Generator<df.Task, TrackOperationOutp
     while (state.status === 'running') {
       const fireAt = new Date(now(ctx).getTime() + operationPollDelaySeconds(state.retryAfterSeconds) * 1000);
       const outcome = yield* waitUntil(ctx, fireAt, deadline, cancel);
-      if (outcome === 'cancelled')
-        return { ok: false, error: failure('Cancelled', 'the drill was cancelled'), state, polls };
+      if (outcome === 'cancelled') return { ok: false, error: cancelledFailure(), state, polls };
       if (outcome === 'deadline') {
         return {
           ok: false,
@@ -50,14 +49,7 @@ export function* trackOperation(ctx: Ctx): Generator<df.Task, TrackOperationOutp
           polls,
         };
       }
-      state = yield* callActivity<PollState>(
-        ctx,
-        ACTIVITIES.pollOperation,
-        { state } satisfies PollInput,
-        input.settings,
-        deadline,
-        cancel,
-      );
+      state = yield* callActivity(ctx, ACTIVITIES.pollOperation, { state }, options);
       polls++;
       generationPolls++;
       ctx.df.setCustomStatus({ operation: state.operation, polls, status: state.serviceStatus });

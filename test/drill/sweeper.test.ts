@@ -3,9 +3,6 @@ import { InvocationContext } from '@azure/functions';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSweeper } from '../../src/functions/sweeper';
-import type { CleanupAction, CleanupInput } from '../../src/activities/contracts';
-import type { ActivityResult } from '../../src/lib/drill/failure';
-import { ACTIVITIES } from '../../src/orchestrators/names';
 import { SINGLE_BI, startDrillRig, TARGET_SERVER, type DrillRig } from '../support/drill';
 
 let rig: DrillRig;
@@ -67,9 +64,11 @@ describe('sweeper', () => {
       },
     });
 
-    const cleanup = (input: CleanupInput) =>
-      rig.activities[ACTIVITIES.cleanupDrill]!(input) as Promise<ActivityResult<CleanupAction[]>>;
-    const sweep = createSweeper({ reports: () => rig.reports, cleanup, afterHours: () => 24 });
+    const sweep = createSweeper({
+      reports: () => rig.reports,
+      cleanup: (input) => rig.activities.cleanupDrill(input),
+      afterHours: () => 24,
+    });
     const ctx = new InvocationContext({ functionName: 'sweepLeftovers' });
     expect(await sweep(timer, ctx)).toEqual([{ drillId, status: 'done' }]);
     expect(await databases()).not.toContain(leftover);
@@ -96,8 +95,7 @@ describe('sweeper', () => {
     });
     const sweep = createSweeper({
       reports: () => rig.reports,
-      cleanup: (input) =>
-        rig.activities[ACTIVITIES.cleanupDrill]!(input) as Promise<ActivityResult<CleanupAction[]>>,
+      cleanup: (input) => rig.activities.cleanupDrill(input),
       afterHours: () => 24,
     });
     const ctx = new InvocationContext({ functionName: 'sweepLeftovers' });

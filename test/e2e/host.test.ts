@@ -101,14 +101,19 @@ async function waitFor(
   timeoutMs = 120_000,
 ): Promise<any> {
   const t0 = Date.now();
+  let last: unknown;
   for (;;) {
     try {
       const s = await call(host(), 'GET', `/api/drills/${id}`);
+      last = s.body;
       if (s.status === 200 && until(s.body)) return s.body;
     } catch {
       /* host restarting */
     }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`drill ${id} did not get there in time`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(
+        `drill ${id} did not get there in ${timeoutMs} ms; last status ${JSON.stringify(last)}; host log tail:\n${host().logs.slice(-30).join('\n')}`,
+      );
     await sleep(100);
   }
 }

@@ -8,17 +8,17 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createDrillHttpHandlers } from '../../src/functions/drills';
-import { driverClient } from '../../src/functions/drillClient';
+import { driverClient } from '../../src/host/driverClient';
 import { createDrillQueueHandler, unwrapEnvelope } from '../../src/functions/queue';
 import { createDrillTimerHandler } from '../../src/functions/timer';
 import { FakeClock } from '../../src/host/clock';
 import { OrchestrationDriver } from '../../src/host/driver';
 import { parsePlans } from '../../src/lib/drill/plans';
-import { DEFAULT_SETTINGS } from '../../src/lib/drill/request';
 import { ReportStore } from '../../src/lib/storage/reportStore';
 import { orchestratorFunctions } from '../../src/orchestrators';
-import { ACTIVITIES } from '../../src/orchestrators/names';
-import { azuriteConnectionString } from '../support/drill';
+import { ACTIVITIES } from '../../src/activities/names';
+import { azuriteConnectionString, DEFAULT_SETTINGS } from '../support/drill';
+import { ok, scriptedHandlers } from '../support/scripted';
 
 const SUB = '11111111-2222-4333-8444-555555555555';
 const BI = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v/backupInstances/srv-db-1`;
@@ -33,20 +33,17 @@ const TIMER: Timer = {
   schedule: { adjustForDST: true },
   scheduleStatus: { last: '', next: '', lastUpdated: '' },
 };
-const ok = (value: unknown) => Promise.resolve({ ok: true, value });
 
 /** A driver whose backup job runs until `jobDone` is set (scripted activities, fake clock). */
 function setup() {
   const state = { jobDone: false };
   const clock = new FakeClock();
-  const driver = new OrchestrationDriver({
-    orchestrators: orchestratorFunctions,
-    clock,
-    activities: {
+  const { handlers } = scriptedHandlers(
+    {
       [ACTIVITIES.resolveBackupInstance]: () =>
         ok({
           backupInstanceId: BI,
-          vaultId: BI.split('/backupInstances')[0],
+          vaultId: BI.split('/backupInstances')[0]!,
           datasourceId: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/src/databases/db`,
           datasourceKind: 'singleServerDatabase',
         }),
@@ -75,6 +72,13 @@ function setup() {
       [ACTIVITIES.cleanupDrill]: () => ok([{ resource: 'db', action: 'drop database', status: 'done' }]),
       [ACTIVITIES.saveReport]: () => ok({ table: 't', blobUrl: 'b', htmlUrl: 'h' }),
     },
+    {},
+    () => clock.now(),
+  );
+  const driver = new OrchestrationDriver({
+    orchestrators: orchestratorFunctions,
+    clock,
+    activities: handlers,
   });
   const client = driverClient(driver);
   return { driver, client, clock, state, clientFor: () => client };

@@ -8,11 +8,15 @@ import type { JobSummary } from '../../src/activities/contracts';
 import { FakeClock } from '../../src/host/clock';
 import { OrchestrationDriver } from '../../src/host/driver';
 import { EVENT_TYPE, runEpisode } from '../../src/host/replayEngine';
+import { ACTIVITIES } from '../../src/activities/names';
 import type { PollState } from '../../src/lib/dataprotection/pollState';
+import { childInstanceId } from '../../src/lib/drill/instanceIds';
 import type { DrillReport } from '../../src/lib/drill/report';
-import { parseDrillRequest, type DrillSettings } from '../../src/lib/drill/request';
+import { parseDrillRequest } from '../../src/lib/drill/request';
+import type { DrillSettings } from '../../src/lib/drill/settings';
 import { orchestratorFunctions } from '../../src/orchestrators';
-import { ACTIVITIES, CANCEL_EVENT, childInstanceId, ORCHESTRATORS } from '../../src/orchestrators/names';
+import { CANCEL_EVENT, ORCHESTRATORS } from '../../src/orchestrators/names';
+import { fail, ok, scriptedHandlers, type ActivityScript } from '../support/scripted';
 
 const SUB = '11111111-2222-4333-8444-555555555555';
 const VAULT = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v`;
@@ -27,19 +31,6 @@ const SETTINGS: DrillSettings = {
   activityRetry: { maxAttempts: 3, firstDelaySeconds: 5, maxDelaySeconds: 60 },
 };
 
-type Scripted = (input: any, call: number) => unknown;
-const ok = (value: unknown) => ({ ok: true, value });
-const fail = (code: string, extra: Record<string, unknown> = {}) => ({
-  ok: false,
-  error: {
-    code,
-    message: `${code} happened`,
-    recommendedActions: [`fix ${code}`],
-    isRetryable: false,
-    isUserError: true,
-    ...extra,
-  },
-});
 const running = (operation: string, retryAfterSeconds = 30): PollState => ({
   operation,
   status: 'running',
@@ -58,10 +49,8 @@ const job = (status: string, extra: Partial<JobSummary> = {}): JobSummary => ({
   ...extra,
 });
 
-function rig(script: Partial<Record<string, Scripted>> = {}, clock = new FakeClock(START)) {
-  const calls: { name: string; input: any; at: number }[] = [];
-  const counts = new Map<string, number>();
-  const defaults: Record<string, Scripted> = {
+function rig(script: ActivityScript = {}, clock = new FakeClock(START)) {
+  const defaults: ActivityScript = {
     [ACTIVITIES.resolveBackupInstance]: () =>
       ok({
         backupInstanceId: BI,
@@ -110,18 +99,10 @@ function rig(script: Partial<Record<string, Scripted>> = {}, clock = new FakeClo
         seconds: 3,
       }),
   };
-  const activities: Record<string, (input: unknown) => Promise<unknown>> = {};
-  for (const name of Object.values(ACTIVITIES)) {
-    activities[name] = (input: unknown) => {
-      const n = (counts.get(name) ?? 0) + 1;
-      counts.set(name, n);
-      calls.push({ name, input, at: clock.now() });
-      return Promise.resolve((script[name] ?? defaults[name]!)(input, n));
-    };
-  }
+  const { handlers, calls, counts } = scriptedHandlers(script, defaults, () => clock.now());
   const driver = new OrchestrationDriver({
     orchestrators: orchestratorFunctions,
-    activities,
+    activities: handlers,
     clock,
     keepHistories: true,
   });

@@ -9,13 +9,21 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { EmulatorHandle } from '../../emulator/index';
 import { findPgTools } from '../../emulator/postgres';
-import { createActivities, type Activity } from '../../src/activities';
+import {
+  activityHandlers,
+  createActivities,
+  type Activities,
+  type ActivityHandler,
+  type ActivityName,
+} from '../../src/activities';
 import { keyVaultSecretReader } from '../../src/activities/secrets';
 import { FakeClock, RealClock, type Clock } from '../../src/host/clock';
 import { OrchestrationDriver } from '../../src/host/driver';
 import { DataProtectionClient } from '../../src/lib/dataprotection/client';
 import type { DrillReport } from '../../src/lib/drill/report';
-import { DEFAULT_SETTINGS, parseDrillRequest, type DrillSettings } from '../../src/lib/drill/request';
+import { loadConfig } from '../../src/lib/config';
+import { parseDrillRequest } from '../../src/lib/drill/request';
+import { drillSettings, type DrillSettings } from '../../src/lib/drill/settings';
 import { containerAccess } from '../../src/lib/storage/blobs';
 import { ReportStore } from '../../src/lib/storage/reportStore';
 import { orchestratorFunctions } from '../../src/orchestrators';
@@ -65,7 +73,10 @@ export interface DrillRig {
   emu: EmulatorHandle;
   driver: OrchestrationDriver;
   reports: ReportStore;
-  activities: Record<string, Activity>;
+  /** The real activities, typed. */
+  activities: Activities;
+  /** The same activities as the driver calls them. */
+  handlers: Record<ActivityName, ActivityHandler>;
   logs: string[];
   containerUrl: string;
   /** host and port of the drill server (a Flexible-style server with its own Key Vault secret). */
@@ -124,9 +135,10 @@ export async function startDrillRig(
     pgRestore: findPgTools(undefined, false).pgRestore,
     log,
   });
+  const handlers = activityHandlers(activities, log);
   const driver = new OrchestrationDriver({
     orchestrators: orchestratorFunctions,
-    activities,
+    activities: handlers,
     clock: options.clock ?? new RealClock(),
     keepHistories: true,
     log: (line) => logs.push(JSON.stringify(line)),
@@ -137,6 +149,7 @@ export async function startDrillRig(
     driver,
     reports,
     activities,
+    handlers,
     logs,
     containerUrl: `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
     drillServer: {
@@ -166,4 +179,7 @@ export async function startDrillRig(
   };
 }
 
-export { DEFAULT_SETTINGS, FakeClock };
+/** What a drill gets with every setting at its default (schemas/config.schema.json). */
+export const DEFAULT_SETTINGS: DrillSettings = drillSettings(loadConfig({}));
+
+export { FakeClock };

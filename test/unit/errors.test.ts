@@ -5,7 +5,6 @@ import {
   errorDataFromJobErrorDetails,
   errorDataFromResponse,
 } from '../../src/lib/dataprotection/errors';
-import { errorCodeOf } from '../../src/lib/errors';
 import { headers, seedFixture } from '../support/fixtures';
 
 describe('Data Protection error mapping', () => {
@@ -35,7 +34,7 @@ describe('Data Protection error mapping', () => {
     expect(err.message).toContain('Recommended action: Restore to the same or a higher PostgreSQL version');
     // Survives the trip through JSON (activity -> orchestrator) with its code.
     const roundTrip = JSON.parse(JSON.stringify(err)) as Record<string, unknown>;
-    expect(errorCodeOf(roundTrip)).toBe('UserErrorRestoreToLowerVersion');
+    expect(roundTrip.code).toBe('UserErrorRestoreToLowerVersion');
     expect(roundTrip.recommendedActions).toEqual(data.recommendedActions);
   });
 

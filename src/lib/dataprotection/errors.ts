@@ -4,7 +4,7 @@
  * recommended actions, retryability) comes from the UserFacingError that Azure Backup puts in
  * error.additionalInfo[].info when it has one, because that is where its actionable text lives.
  */
-import { AppError } from '../errors';
+import { AppError, type FailureInfo } from '../errors';
 import type { ArmError, UserFacingError } from '../types/generated/dataprotection';
 
 export interface DataProtectionErrorData {
@@ -31,13 +31,38 @@ export class DataProtectionError extends AppError {
   readonly data: DataProtectionErrorData;
 
   constructor(data: DataProtectionErrorData) {
-    super(data.code, describe(data));
+    super(data.code, describe(data), {
+      isRetryable: data.isRetryable,
+      isUserError: data.isUserError,
+      recommendedActions: data.recommendedActions,
+      ...(data.retryAfterSeconds !== undefined ? { retryAfterSeconds: data.retryAfterSeconds } : {}),
+    });
     this.data = data;
+  }
+
+  /** As the drill carries it: the service's message with its detailed message beside it. */
+  override toFailure(): FailureInfo {
+    return failureFromErrorData(this.data);
   }
 
   override toJSON(): Record<string, unknown> {
     return { name: this.name, ...this.data };
   }
+}
+
+/** Azure's error data as the drill carries it (the detailed message kept beside the user-facing one). */
+export function failureFromErrorData(d: DataProtectionErrorData): FailureInfo {
+  return {
+    code: d.code,
+    message:
+      d.detailedMessage && d.detailedMessage !== d.message
+        ? `${d.message} (${d.detailedMessage})`
+        : d.message,
+    recommendedActions: d.recommendedActions,
+    isRetryable: d.isRetryable,
+    isUserError: d.isUserError,
+    ...(d.retryAfterSeconds !== undefined ? { retryAfterSeconds: d.retryAfterSeconds } : {}),
+  };
 }
 
 /** The token was refused (401) or could not be obtained: names the audience so the fix is obvious. */

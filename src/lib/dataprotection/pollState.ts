@@ -14,6 +14,7 @@
  */
 import type { OperationJobExtendedInfo, OperationResource } from '../types/generated/dataprotection';
 import { isValid, schemaRef } from '../validation';
+import { AppError } from '../errors';
 import { lastSegment } from './armId';
 import { errorDataFromArmError, type DataProtectionErrorData } from './errors';
 
@@ -46,8 +47,11 @@ export interface HeaderReader {
   get(name: string): string | undefined;
 }
 
-export class PollProtocolError extends Error {
-  readonly code = 'PollProtocolError';
+/** The service answered a poll in a way the protocol does not allow (the client adds the response's ids). */
+export class PollProtocolError extends AppError {
+  constructor(message: string) {
+    super('PollProtocolError', message, { isUserError: false });
+  }
 }
 
 /** Retry-After as seconds: an integer, or an HTTP date relative to `now`; the default when absent or bad. */

@@ -50,16 +50,3 @@ export function isDrillDatabase(name: string, drillId: string, recorded: readonl
     drillId.length > 0
   );
 }
-
-/** Instance ids of a plan's drills start with this ("@" cannot occur in a plan name, so no plan's prefix is another's). */
-export function planInstancePrefix(plan: string): string {
-  return `plan-${plan}@`;
-}
-
-/** Instance id of a drill started by a plan for one schedule slot. */
-export function planInstanceId(plan: string, slot: Date): string {
-  return `${planInstancePrefix(plan)}${slot
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z')}`;
-}

@@ -9,8 +9,6 @@ export interface JobPollSettings {
   maxSeconds: number;
 }
 
-export const DEFAULT_JOB_POLL: JobPollSettings = { initialSeconds: 10, factor: 1.5, maxSeconds: 120 };
-
 /**
  * The backup job has no Retry-After: poll at initial, initial*factor, ... up to the cap. A one-hour job then
  * costs about 40 requests at the defaults instead of 360 for a fixed 10-second poll.

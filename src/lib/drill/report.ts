@@ -3,7 +3,8 @@
  * schemas/drill-report.schema.json when saved, and rendered as HTML for people.
  */
 import type { CheckResult, DrillReport, PhaseRecord } from '../types/generated/drill-report';
-import type { FailureInfo } from './failure';
+import type { FailureInfo } from '../errors';
+import { parseJobDurationSeconds } from './durations';
 import type { DrillTrigger, NormalizedRequest } from './request';
 
 export type { CheckResult, DrillReport, PhaseRecord };
@@ -113,6 +114,30 @@ export function buildReport(record: DrillRecord, endedAt: string): DrillReport {
         }
       : {}),
     stats: record.stats,
+  };
+}
+
+/** The backup job as the report shows it. */
+export function jobRecord(
+  job: {
+    id: string;
+    status: string;
+    duration?: string;
+    durationSeconds?: number;
+    startTime?: string;
+    endTime?: string;
+  },
+  polls: number,
+): NonNullable<DrillReport['job']> {
+  const seconds = job.durationSeconds ?? parseJobDurationSeconds(job.duration);
+  return {
+    id: job.id,
+    status: job.status,
+    ...(job.duration ? { azureDuration: job.duration } : {}),
+    ...(seconds !== undefined ? { azureDurationSeconds: seconds } : {}),
+    ...(job.startTime ? { startTime: job.startTime } : {}),
+    ...(job.endTime ? { endTime: job.endTime } : {}),
+    polls,
   };
 }
 

@@ -7,7 +7,7 @@ import type { DrillRequest } from '../types/generated/drill-request';
 import { assertValid, schemaRef } from '../validation';
 import { parseArmId, parseBackupInstanceId } from '../dataprotection/armId';
 import { parseIsoDuration } from './durations';
-import type { JobPollSettings } from './polling';
+import type { DrillSettings } from './settings';
 
 export type { DrillRequest };
 
@@ -68,15 +68,7 @@ export function parseDrillRequest(input: unknown, what = 'drill request'): Norma
   return request;
 }
 
-/** Settings the orchestrator needs from configuration (it cannot read it itself). */
-export interface DrillSettings {
-  jobPoll: JobPollSettings;
-  /** Polls per sub-orchestration generation before continueAsNew, which keeps history bounded. */
-  pollsPerGeneration: number;
-  /** Whole-activity retries for retryable failures. */
-  activityRetry: { maxAttempts: number; firstDelaySeconds: number; maxDelaySeconds: number };
-}
-
+/** What started a drill (recorded in its report). */
 export interface DrillTrigger {
   kind: 'http' | 'queue' | 'timer' | 'cli' | 'test';
   plan?: string;
@@ -90,9 +82,3 @@ export interface DrillInput {
   trigger: DrillTrigger;
   settings: DrillSettings;
 }
-
-export const DEFAULT_SETTINGS: DrillSettings = {
-  jobPoll: { initialSeconds: 10, factor: 1.5, maxSeconds: 120 },
-  pollsPerGeneration: 50,
-  activityRetry: { maxAttempts: 4, firstDelaySeconds: 5, maxDelaySeconds: 60 },
-};

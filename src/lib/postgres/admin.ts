@@ -104,8 +104,19 @@ export async function dropDrillDatabase(
   });
 }
 
-export async function pgRestoreVersion(pgRestore: string): Promise<{ text: string; major: number }> {
-  const { stdout } = await execFileAsync(pgRestore, ['--version']);
+/**
+ * The environment of the PostgreSQL client tools: where to find programs, and nothing else of the app's
+ * environment (no app settings, no identity endpoint secrets); callers add the PG* variables they need.
+ */
+export function toolEnv(searchPath: string | undefined): Record<string, string> {
+  return searchPath ? { PATH: searchPath } : {};
+}
+
+export async function pgRestoreVersion(
+  pgRestore: string,
+  searchPath?: string,
+): Promise<{ text: string; major: number }> {
+  const { stdout } = await execFileAsync(pgRestore, ['--version'], { env: toolEnv(searchPath) });
   const m = /(\d+)(?:\.(\d+))?/.exec(stdout);
   return { text: stdout.trim(), major: m ? Number(m[1]) : 0 };
 }
@@ -123,6 +134,7 @@ export function runPgRestore(
   database: string,
   file: string,
   options: RestoreOptions,
+  searchPath?: string,
 ): Promise<void> {
   const args = [
     '--exit-on-error',
@@ -142,7 +154,7 @@ export function runPgRestore(
   return new Promise((resolve, reject) => {
     const child = spawn(pgRestore, args, {
       env: {
-        ...process.env,
+        ...toolEnv(searchPath),
         PGPASSWORD: login.password,
         PGSSLMODE: libpqSslMode(login.sslMode),
         PGCONNECT_TIMEOUT: '15',

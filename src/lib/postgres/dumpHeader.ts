@@ -3,6 +3,8 @@
  * pg_dump writes today) the database name and the server and pg_dump versions. Enough to name the database a
  * restored file holds and to check versions before running pg_restore. Pure.
  */
+import { AppError } from '../errors';
+
 export interface DumpHeader {
   archiveVersion: string;
   format: 'custom' | 'directory' | 'tar' | 'unknown';
@@ -11,8 +13,10 @@ export interface DumpHeader {
   pgDumpVersion?: string;
 }
 
-export class DumpHeaderError extends Error {
-  readonly code = 'NotACustomFormatDump';
+export class DumpHeaderError extends AppError {
+  constructor(message: string) {
+    super('NotACustomFormatDump', message, { isUserError: true });
+  }
 }
 
 export function parseDumpHeader(buf: Buffer): DumpHeader {

@@ -1,7 +1,7 @@
-/* Generated from schemas/config.schema.json by scripts/gen-types.mjs. Do not edit. */
+/* Generated from schemas/config.schema.json by scripts/gen-types.mjs (properties with a default are always present). Do not edit. */
 
 /**
- * App settings (environment variables) the app reads. One typed schema, validated once at start; the names are the configuration contract of DESIGN.md section 8. Infra must set what this requires and nothing it does not know. Each setting says how a deployment treats it (x-deployment): required (infra must set it), optional (infra may set it), local (standalone host or local emulators only: infra must not set it).
+ * App settings (environment variables) the app reads. One typed schema, validated once at start; the names are the configuration contract (docs/design.md, "Configuration"). Infra must set what this requires and nothing it does not know. Each setting says how a deployment treats it (x-deployment): required (infra must set it), optional (infra may set it), local (standalone host or local emulators only: infra must not set it). Numbers are given as strings (environment variables) and read as numbers; a setting with a default always has a value after loading.
  */
 export interface AppConfig {
   /**
@@ -47,15 +47,15 @@ export interface AppConfig {
   /**
    * Durable task hub name (host.json reads it).
    */
-  DURABLE_TASK_HUB_NAME?: string;
+  DURABLE_TASK_HUB_NAME: string;
   /**
    * Table of drill records (and plan skips).
    */
-  DRILL_REPORTS_TABLE?: string;
+  DRILL_REPORTS_TABLE: string;
   /**
    * Blob container for the JSON and HTML reports.
    */
-  DRILL_REPORTS_CONTAINER?: string;
+  DRILL_REPORTS_CONTAINER: string;
   /**
    * Only for local storage emulators (Azurite): a connection string for reading and cleaning restore-as-files containers of that account. In Azure leave it unset: the managed identity is used.
    */
@@ -71,19 +71,19 @@ export interface AppConfig {
   /**
    * NCRONTAB of the timer that starts due drill plans.
    */
-  DRILL_TIMER_SCHEDULE?: string;
+  DRILL_TIMER_SCHEDULE: string;
   /**
    * First backup job poll interval.
    */
-  DRILL_JOB_POLL_INITIAL_SECONDS?: string;
+  DRILL_JOB_POLL_INITIAL_SECONDS: number;
   /**
    * Longest backup job poll interval (completion is noticed within it).
    */
-  DRILL_JOB_POLL_MAX_SECONDS?: string;
+  DRILL_JOB_POLL_MAX_SECONDS: number;
   /**
    * First wait before retrying an activity that failed with a retryable error.
    */
-  DRILL_RETRY_FIRST_DELAY_SECONDS?: string;
+  DRILL_RETRY_FIRST_DELAY_SECONDS: number;
   /**
    * Standalone host only: the function key HTTP functions and the durable management URLs require (?code= or x-functions-key). Unset: no key is checked, as with func start. In Azure the platform's function keys apply instead.
    */
@@ -91,13 +91,25 @@ export interface AppConfig {
   /**
    * Standalone host only: the port it listens on (127.0.0.1).
    */
-  DRILL_HOST_PORT?: string;
+  DRILL_HOST_PORT: number;
   /**
    * NCRONTAB of the sweeper that retries the cleanup of drills whose cleanup failed.
    */
-  DRILL_SWEEP_SCHEDULE?: string;
+  DRILL_SWEEP_SCHEDULE: string;
   /**
    * The sweeper retries a failed cleanup once the drill ended this long ago.
    */
-  DRILL_SWEEP_AFTER_HOURS?: string;
+  DRILL_SWEEP_AFTER_HOURS: number;
+  /**
+   * Standalone host only: activities it runs at once (the rest wait their turn). In Azure, host.json and the plan decide.
+   */
+  DRILL_ACTIVITY_CONCURRENCY: number;
+  /**
+   * Time zone of timer schedules (an IANA name such as Europe/Paris on Linux plans). The Functions platform reads it in Azure; the standalone host reads it too.
+   */
+  WEBSITE_TIME_ZONE: string;
+  /**
+   * Where programs are looked up (the process's own PATH): pg_restore when PG_BIN_DIR is unset. Child processes get this and the PostgreSQL variables they need, nothing else of the app's environment.
+   */
+  PATH?: string;
 }

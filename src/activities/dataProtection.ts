@@ -1,0 +1,161 @@
+/**
+ * Activities that talk to the Data Protection API: read the backup instance, choose a recovery point, start
+ * the validation and the restore, poll an operation, read a job.
+ */
+import { datasourceKindOf, lastSegment, parseBackupInstanceId, sameArmId } from '../lib/dataprotection/armId';
+import { errorDataFromJobErrorDetails, failureFromErrorData } from '../lib/dataprotection/errors';
+import type { PollState } from '../lib/dataprotection/pollState';
+import { parseJobDurationSeconds } from '../lib/drill/durations';
+import { selectRecoveryPoint, type PointSummary } from '../lib/drill/selection';
+import type { RecoveryPointResource } from '../lib/types/generated/dataprotection';
+import type {
+  GetJobInput,
+  JobSummary,
+  PollInput,
+  ResolveInput,
+  ResolvedInstance,
+  SelectInput,
+  SelectOutput,
+  StartValidateInput,
+  TriggerInput,
+  TriggerOutput,
+} from './contracts';
+import type { ActivityDeps } from './deps';
+
+const TERMINAL_JOB = ['completed', 'succeeded', 'completedwithwarnings', 'failed', 'cancelled', 'canceled'];
+const SUCCEEDED_JOB = ['completed', 'succeeded', 'completedwithwarnings'];
+
+function pointSummary(rp: RecoveryPointResource, now: Date): PointSummary | undefined {
+  const p = rp.properties;
+  if (p.recoveryPointState && p.recoveryPointState.toLowerCase() !== 'completed') return undefined;
+  const stores = new Set<'VaultStore' | 'ArchiveStore'>();
+  for (const d of p.recoveryPointDataStoresDetails ?? []) {
+    if (d.type === 'VaultStore') stores.add('VaultStore');
+    if (d.type === 'ArchiveStore') {
+      stores.add('ArchiveStore');
+      if (
+        d.rehydrationStatus === 'COMPLETED' &&
+        d.rehydrationExpiryTime &&
+        Date.parse(d.rehydrationExpiryTime) > now.getTime()
+      )
+        stores.add('VaultStore');
+    }
+  }
+  // Points listed without data store details (the swagger examples) are vault points.
+  if (stores.size === 0) stores.add('VaultStore');
+  return {
+    id: p.recoveryPointId ?? rp.name,
+    time: new Date(p.recoveryPointTime).toISOString(),
+    stores: [...stores],
+  };
+}
+
+export function dataProtectionActivities(deps: ActivityDeps) {
+  const dp = deps.dataProtection;
+  const now = deps.now ?? (() => new Date());
+  return {
+    resolveBackupInstance: async (input: ResolveInput): Promise<ResolvedInstance> => {
+      const ref = parseBackupInstanceId(input.backupInstanceId);
+      const bi = await dp.getBackupInstance(ref.id);
+      const datasourceId = bi.properties.dataSourceInfo.resourceID;
+      const vault = await dp.getBackupVault(ref.vaultId);
+      return {
+        backupInstanceId: ref.id,
+        vaultId: ref.vaultId,
+        datasourceId,
+        datasourceKind: datasourceKindOf(datasourceId),
+        ...(bi.properties.protectionStatus?.status
+          ? { protectionStatus: bi.properties.protectionStatus.status }
+          : {}),
+        ...(vault.location ? { location: vault.location } : {}),
+      };
+    },
+
+    selectRecoveryPoint: async (input: SelectInput): Promise<SelectOutput> => {
+      const drillStart = new Date(input.drillStart);
+      const filter =
+        input.policy.policy === 'latestBefore'
+          ? { endDate: new Date(input.policy.before!) }
+          : input.policy.policy === 'randomWithinWindow'
+            ? {
+                startDate: new Date(drillStart.getTime() - input.policy.windowDays! * 86_400_000),
+                endDate: drillStart,
+              }
+            : {};
+      const points: PointSummary[] = [];
+      for await (const rp of dp.listRecoveryPoints(input.backupInstanceId, filter)) {
+        const s = pointSummary(rp, now());
+        if (s) points.push(s);
+      }
+      return selectRecoveryPoint(points, input.policy, drillStart, input.seed);
+    },
+
+    startValidateRestore: (input: StartValidateInput): Promise<PollState> => {
+      return dp.validateRestore(input.backupInstanceId, { restoreRequestObject: input.body });
+    },
+
+    triggerRestore: async (input: TriggerInput): Promise<TriggerOutput> => {
+      // No double restore: an earlier attempt's POST may have been accepted even though its answer was lost.
+      // Look for a restore job of this backup instance, for this recovery point and destination, started
+      // since the drill began; reuse it instead of starting a second restore.
+      const since = Date.parse(input.notBefore) - 60_000;
+      for await (const job of dp.listJobs(input.vaultId)) {
+        const p = job.properties;
+        if (Date.parse(p.startTime) < since) break; // newest first: nothing older can be ours
+        if (p.operation.toLowerCase() !== 'restore') continue;
+        if (!p.backupInstanceId || !sameArmId(p.backupInstanceId, input.backupInstanceId)) continue;
+        if (
+          p.extendedInfo?.sourceRecoverPoint?.recoveryPointID &&
+          p.extendedInfo.sourceRecoverPoint.recoveryPointID !== input.body.recoveryPointId
+        )
+          continue;
+        // The destination must be exactly ours (the target database id, or container URL + file prefix): both
+        // carry the drill's own name, so another drill's restore can never be taken for this one's.
+        const dest = p.extendedInfo?.recoveryDestination ?? '';
+        if (!dest || !sameArmId(dest, input.destination)) continue;
+        deps.log?.('restore already started by an earlier attempt: reusing its job', { jobId: job.name });
+        return {
+          state: {
+            operation: 'restore',
+            status: 'succeeded',
+            retryAfterSeconds: 0,
+            polls: 0,
+            jobId: lastSegment(job.name),
+          },
+          reused: true,
+        };
+      }
+      return { state: await dp.triggerRestore(input.backupInstanceId, input.body), reused: false };
+    },
+
+    pollOperation: (input: PollInput): Promise<PollState> => {
+      return dp.pollOperation(input.state);
+    },
+
+    getJob: async (input: GetJobInput): Promise<JobSummary> => {
+      const job = await dp.getJob(input.vaultId, input.jobId);
+      const p = job.properties;
+      const status = p.status;
+      const terminal = TERMINAL_JOB.includes(status.toLowerCase());
+      const succeeded = SUCCEEDED_JOB.includes(status.toLowerCase());
+      const sub = p.extendedInfo?.subTasks ?? [];
+      const seconds = parseJobDurationSeconds(p.duration);
+      const error =
+        terminal && !succeeded
+          ? failureFromErrorData(errorDataFromJobErrorDetails(p.errorDetails))
+          : undefined;
+      return {
+        id: lastSegment(job.name),
+        status,
+        terminal,
+        succeeded,
+        startTime: p.startTime,
+        ...(p.endTime ? { endTime: p.endTime } : {}),
+        ...(p.duration ? { duration: p.duration } : {}),
+        ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
+        ...(sub.length ? { progress: sub.map((t) => `${t.taskName}: ${t.taskStatus}`).join(', ') } : {}),
+        ...(error ? { error } : {}),
+      };
+    },
+  };
+}

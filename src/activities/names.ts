@@ -1,0 +1,20 @@
+/**
+ * Activity names. They are replay identity: a running instance's history refers to them, so never rename one
+ * in place (add a new name and keep the old one until no instance uses it). src/activities/index.ts checks at
+ * compile time that this list and createActivities() name the same activities.
+ */
+export const ACTIVITIES = {
+  resolveBackupInstance: 'resolveBackupInstance',
+  selectRecoveryPoint: 'selectRecoveryPoint',
+  startValidateRestore: 'startValidateRestore',
+  triggerRestore: 'triggerRestore',
+  pollOperation: 'pollOperation',
+  getJob: 'getJob',
+  listRestoredFiles: 'listRestoredFiles',
+  loadDump: 'loadDump',
+  verifyRestore: 'verifyRestore',
+  cleanupDrill: 'cleanupDrill',
+  saveReport: 'saveReport',
+} as const;
+
+export type ActivityName = (typeof ACTIVITIES)[keyof typeof ACTIVITIES];

@@ -1,0 +1,54 @@
+/**
+ * Starting a drill: the one way every trigger (HTTP, queue, timer) starts one. The drill's instance id comes
+ * from src/lib/drill/instanceIds.ts, so a trigger that is retried — a redelivered message, a repeated request
+ * with the same idempotency key, a timer firing twice for one slot — finds the drill it already started
+ * instead of starting a second restore; two concurrent starts of the same drill end with one drill.
+ */
+import type { InvocationContext } from '@azure/functions';
+import { drillInstanceId, type DrillOrigin } from '../lib/drill/instanceIds';
+import type { DrillInput, DrillTrigger, NormalizedRequest } from '../lib/drill/request';
+import type { DrillSettings } from '../lib/drill/settings';
+import { ORCHESTRATORS } from '../orchestrators/names';
+import type { DrillClient, DrillInstance } from './drillClient';
+
+export type StartOutcome =
+  | { started: true; drillId: string }
+  /** The drill of this trigger already exists (running or finished): nothing was started. */
+  | { started: false; drillId: string; existing: DrillInstance };
+
+function triggerOf(origin: DrillOrigin): DrillTrigger {
+  return origin.kind === 'timer'
+    ? { kind: 'timer', plan: origin.plan, slot: origin.slot.toISOString() }
+    : { kind: origin.kind };
+}
+
+export async function startDrill(
+  client: DrillClient,
+  settings: DrillSettings,
+  request: NormalizedRequest,
+  origin: DrillOrigin,
+  context: InvocationContext,
+): Promise<StartOutcome> {
+  const drillId = drillInstanceId(origin, request.idempotencyKey);
+  const existing = await client.getStatus(drillId);
+  if (existing) return { started: false, drillId, existing };
+  const input: DrillInput = { drillId, request, trigger: triggerOf(origin), settings };
+  try {
+    await client.startNew(ORCHESTRATORS.restoreDrill, drillId, input);
+  } catch (err) {
+    // A concurrent start of the same drill won the race: that drill is this one.
+    const winner = await client.getStatus(drillId);
+    if (winner) return { started: false, drillId, existing: winner };
+    throw err;
+  }
+  context.log(
+    JSON.stringify({
+      message: 'drill started',
+      drillId,
+      trigger: origin.kind,
+      ...(origin.kind === 'timer' ? { plan: origin.plan } : {}),
+      ...(origin.kind === 'queue' && origin.messageId ? { messageId: origin.messageId } : {}),
+    }),
+  );
+  return { started: true, drillId };
+}

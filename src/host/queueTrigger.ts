@@ -1,0 +1,123 @@
+/**
+ * Queue triggers in the standalone host, as the Functions host runs them: messages polled from Azure Storage
+ * (Azurite locally) with a visibility timeout, base64 text decoded, the handler's queue outputs sent, the
+ * message deleted when the handler succeeded; a message that failed `maxDequeueCount` times goes to
+ * {queue}-poison unchanged.
+ */
+import type { InvocationContext } from '@azure/functions';
+import type { QueueServiceClient } from '@azure/storage-queue';
+import type { QueueFunctionDefinition } from '../functions/definitions';
+
+export interface QueueTriggerOptions {
+  service: QueueServiceClient;
+  context: (def: QueueFunctionDefinition, triggerMetadata: Record<string, unknown>) => InvocationContext;
+  log: (line: Record<string, unknown>) => void;
+  maxDequeueCount?: number;
+  visibilityTimeoutSeconds?: number;
+  pollMs?: number;
+}
+
+/** Queue triggers read base64 messages (the Functions default); plain text is taken as is. */
+export function decodeQueueText(text: string): string {
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0) {
+    const decoded = Buffer.from(text, 'base64').toString('utf8');
+    if (!decoded.includes('\ufffd') && Buffer.from(decoded, 'utf8').toString('base64') === text)
+      return decoded;
+  }
+  return text;
+}
+
+const toBase64 = (value: unknown): string =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64');
+
+/** Starts polling the queue of `def`; returns the function that stops it. */
+export function startQueueTrigger(def: QueueFunctionDefinition, options: QueueTriggerOptions): () => void {
+  const { service, log } = options;
+  const queue = service.getQueueClient(def.options.queueName);
+  const poison = service.getQueueClient(`${def.options.queueName}-poison`);
+  const maxDequeue = options.maxDequeueCount ?? 5;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const poll = async (): Promise<void> => {
+    await queue.createIfNotExists();
+    await poison.createIfNotExists();
+    while (!stopped) {
+      const { receivedMessageItems } = await queue.receiveMessages({
+        numberOfMessages: 16,
+        visibilityTimeout: options.visibilityTimeoutSeconds ?? 30,
+      });
+      if (receivedMessageItems.length === 0) break;
+      for (const m of receivedMessageItems) {
+        if (stopped) return;
+        const text = decodeQueueText(m.messageText);
+        let payload: unknown = text;
+        try {
+          payload = JSON.parse(text);
+        } catch {
+          /* a plain string message */
+        }
+        const outputs = def.options.extraOutputs ?? [];
+        const ctx = options.context(def, {
+          id: m.messageId,
+          dequeueCount: m.dequeueCount,
+          insertionTime: m.insertedOn?.toISOString(),
+          queueTrigger: text,
+        });
+        try {
+          await def.options.handler(payload, ctx);
+          for (const o of outputs) {
+            const value = ctx.extraOutputs.get(o);
+            const queueName = (o as { queueName?: string }).queueName;
+            if (value !== undefined && queueName) {
+              const target = service.getQueueClient(queueName);
+              await target.createIfNotExists();
+              await target.sendMessage(toBase64(value));
+            }
+          }
+          await queue.deleteMessage(m.messageId, m.popReceipt);
+        } catch (err) {
+          log({
+            level: 'error',
+            function: def.name,
+            message: 'queue message failed',
+            messageId: m.messageId,
+            dequeueCount: m.dequeueCount,
+            error: (err as Error).message,
+          });
+          if (m.dequeueCount >= maxDequeue) {
+            await poison.sendMessage(toBase64(text));
+            await queue.deleteMessage(m.messageId, m.popReceipt);
+            log({
+              level: 'warning',
+              function: def.name,
+              message: `moved to ${def.options.queueName}-poison after ${m.dequeueCount} attempts`,
+              messageId: m.messageId,
+            });
+          }
+        }
+      }
+    }
+  };
+
+  const loop = (): void => {
+    if (stopped) return;
+    poll()
+      .catch((err: unknown) =>
+        log({
+          level: 'error',
+          function: def.name,
+          message: 'queue poll failed',
+          error: (err as Error).message,
+        }),
+      )
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, options.pollMs ?? 1000);
+      });
+  };
+  loop();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Every orchestration instance id the app uses, in one place. Instance ids are deterministic per trigger, so a
+ * trigger retried after a crash finds the drill it already started instead of starting a second one
+ * (docs/design.md, "Safety"):
+ *
+ *   drill-{idempotencyKey}          a request that names its own idempotency key (any trigger)
+ *   drill-{uuid}                    an HTTP request without one (each request is a new drill)
+ *   drill-q-{messageId | hash}      a queue message without one (redelivery finds the same drill)
+ *   plan-{plan}@{slot}              a plan's drill for one schedule slot ("@" cannot occur in a plan name)
+ *   {drillId}:{validate|restore|job} a drill's polling sub-orchestrations (so cancel can reach them)
+ *
+ * Pure.
+ */
+import { createHash } from 'node:crypto';
+
+/** What a drill was started by, as far as its instance id depends on it. */
+export type DrillOrigin =
+  | { kind: 'http'; newId: () => string }
+  | { kind: 'queue'; messageId?: string; messageText: string }
+  | { kind: 'timer'; plan: string; slot: Date }
+  | { kind: 'cli' | 'test'; newId: () => string };
+
+/** The instance id of a drill: a plan's slot, else the request's idempotency key, else one per origin. */
+export function drillInstanceId(origin: DrillOrigin, idempotencyKey: string | undefined): string {
+  if (origin.kind === 'timer') return planInstanceId(origin.plan, origin.slot);
+  if (idempotencyKey) return `drill-${idempotencyKey}`;
+  if (origin.kind === 'queue')
+    return `drill-q-${origin.messageId ?? createHash('sha256').update(origin.messageText).digest('hex').slice(0, 24)}`;
+  return `drill-${origin.newId()}`;
+}
+
+/** Instance ids of a plan's drills start with this; no plan's prefix is another's. */
+export function planInstancePrefix(plan: string): string {
+  return `plan-${plan}@`;
+}
+
+/** Instance id of the drill a plan starts for one schedule slot. */
+export function planInstanceId(plan: string, slot: Date): string {
+  return `${planInstancePrefix(plan)}${slot
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z')}`;
+}
+
+export const CHILD_PURPOSES = ['validate', 'restore', 'job'] as const;
+export type ChildPurpose = (typeof CHILD_PURPOSES)[number];
+
+/** Instance id of one of a drill's polling sub-orchestrations. */
+export function childInstanceId(drillId: string, purpose: ChildPurpose): string {
+  return `${drillId}:${purpose}`;
+}
+
+/** The drill an instance belongs to: the drill itself, or the drill of a polling sub-orchestration. */
+export function drillIdOf(instanceId: string): string {
+  const i = instanceId.lastIndexOf(':');
+  return i > 0 && (CHILD_PURPOSES as readonly string[]).includes(instanceId.slice(i + 1))
+    ? instanceId.slice(0, i)
+    : instanceId;
+}

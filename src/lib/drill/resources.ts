@@ -1,0 +1,48 @@
+/**
+ * What a drill creates, as it records it (names and URIs only, never a secret), and what its cleanup did.
+ * Recorded before each resource is created, so cleanup — the drill's own, or the sweeper's later — touches
+ * exactly these and nothing else (docs/design.md, "Safety"). Pure.
+ */
+
+export type CreatedResource =
+  /** A database Azure Backup restores onto a Single Server target (restore as database). */
+  | { kind: 'database'; name: string; serverId: string; secretUri: string }
+  /** A scratch database on the drill server that a restored dump is loaded into. */
+  | {
+      kind: 'scratchDatabase';
+      name: string;
+      host: string;
+      port: number;
+      adminDatabase: string;
+      secretUri: string;
+      sslMode?: string;
+    }
+  /** Dump files Azure Backup writes under the drill's prefix (restore as files). */
+  | { kind: 'blobs'; containerUrl: string; prefix: string; names: string[] };
+
+export interface CleanupAction {
+  resource: string;
+  action: string;
+  status: 'done' | 'absent' | 'failed' | 'refused';
+  message?: string;
+}
+
+/** One line naming a resource for reports and cleanup actions. */
+export function describeResource(c: CreatedResource): string {
+  if (c.kind === 'database') return `database ${c.name} on ${c.serverId}`;
+  if (c.kind === 'scratchDatabase') return `database ${c.name} on ${c.host}:${c.port}`;
+  return `blobs ${c.prefix}* in ${c.containerUrl}`;
+}
+
+/** One database to verify and how to reach it. */
+export interface VerifyTarget {
+  /** Source database name (matches the verification spec's optional "database"). */
+  database: string;
+  /** The database to connect to (the restored or scratch database). */
+  connectDatabase: string;
+  /** Key Vault secret URI of a connection string; its Server/Port are used unless host/port are given. */
+  secretUri: string;
+  host?: string;
+  port?: number;
+  sslMode?: string;
+}

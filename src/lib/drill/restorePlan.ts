@@ -1,0 +1,117 @@
+/**
+ * The restore plan: from a drill request, the backup instance and the chosen recovery point, everything the
+ * restore needs decided before Azure is called — the request body, where the restore writes (its
+ * destination, which the no-double-restore lookup matches exactly), what the drill will create (recorded
+ * before it is created), and what verification will connect to. Pure and deterministic: orchestrators call it.
+ */
+import { datasourceKindOf, lastSegment } from '../dataprotection/armId';
+import { buildRestoreRequest, type RehydrationOptions } from '../dataprotection/requests';
+import type { RestoreRequest } from '../types/generated/dataprotection';
+import type { LoadTarget } from '../types/generated/drill-request';
+import { defaultDatabaseName, defaultFilePrefix, scratchDatabaseName } from './names';
+import type { NormalizedRequest } from './request';
+import type { CreatedResource, VerifyTarget } from './resources';
+
+export interface RestorePlanInput {
+  drillId: string;
+  request: Pick<NormalizedRequest, 'target' | 'rehydration'>;
+  /** The backed-up datasource and the vault's region (the default restore location). */
+  instance: { datasourceId: string; location?: string };
+  recoveryPointId: string;
+  dataStore: 'VaultStore' | 'ArchiveStore';
+}
+
+export interface RestorePlan {
+  /** restoreRequestObject of validateRestore and restore. */
+  body: RestoreRequest;
+  /** Where the restore writes: the target database ARM id, or the container URL + file prefix. */
+  destination: string;
+  /** What the restore creates; the drill records it before triggering. */
+  creates: CreatedResource;
+  /** Restore as database: the new database, once the job succeeded. */
+  restoredDatabase?: { serverId: string; name: string };
+  /** Restore as database: what verification connects to (files: decided per loaded dump). */
+  verifyTargets: VerifyTarget[];
+  /** Restore as files: the prefix the dumps are written under. */
+  filePrefix?: string;
+}
+
+/** Throws an AppError (before any call to Azure) when the target cannot work: see buildRestoreRequest. */
+export function planRestore(input: RestorePlanInput): RestorePlan {
+  const { drillId, instance } = input;
+  const target = input.request.target;
+  // The source kind is checked first: Flexible Server backups restore as files only.
+  datasourceKindOf(instance.datasourceId);
+  const restoreLocation = target.restoreLocation ?? instance.location;
+  const common = {
+    sourceDatasourceId: instance.datasourceId,
+    recoveryPointId: input.recoveryPointId,
+    sourceDataStoreType: input.dataStore,
+    ...(input.dataStore === 'ArchiveStore'
+      ? { rehydration: input.request.rehydration as RehydrationOptions }
+      : {}),
+    ...(restoreLocation ? { restoreLocation } : {}),
+  };
+  if (target.kind === 'database') {
+    const name = target.databaseName ?? defaultDatabaseName(drillId);
+    const databaseId = `${target.serverId}/databases/${name}`;
+    return {
+      body: buildRestoreRequest({
+        ...common,
+        target: { kind: 'database', targetDatabaseId: databaseId, secretUri: target.secretUri },
+      }),
+      destination: databaseId,
+      creates: { kind: 'database', name, serverId: target.serverId, secretUri: target.secretUri },
+      restoredDatabase: { serverId: target.serverId, name },
+      verifyTargets: [
+        { database: lastSegment(instance.datasourceId), connectDatabase: name, secretUri: target.secretUri },
+      ],
+    };
+  }
+  const filePrefix = target.filePrefix ?? defaultFilePrefix(drillId);
+  return {
+    body: buildRestoreRequest({
+      ...common,
+      target: {
+        kind: 'files',
+        containerUrl: target.containerUrl,
+        filePrefix,
+        ...(target.containerArmId ? { containerArmId: target.containerArmId } : {}),
+      },
+    }),
+    destination: `${target.containerUrl.replace(/\/+$/, '')}/${filePrefix}`,
+    creates: { kind: 'blobs', containerUrl: target.containerUrl, prefix: filePrefix, names: [] },
+    verifyTargets: [],
+    filePrefix,
+  };
+}
+
+/** Loading one restored dump: the scratch database it goes into (recorded first) and how to verify it. */
+export function planScratchLoad(
+  drillId: string,
+  load: LoadTarget,
+  database: string,
+): { creates: Extract<CreatedResource, { kind: 'scratchDatabase' }>; verifyTarget: VerifyTarget } {
+  const name = scratchDatabaseName(drillId, database);
+  const port = load.port ?? 5432;
+  const sslMode = load.sslMode ? { sslMode: load.sslMode } : {};
+  return {
+    creates: {
+      kind: 'scratchDatabase',
+      name,
+      host: load.host,
+      port,
+      adminDatabase: load.adminDatabase ?? 'postgres',
+      secretUri: load.secretUri,
+      ...sslMode,
+    },
+    verifyTarget: {
+      database,
+      connectDatabase: name,
+      secretUri: load.secretUri,
+      host: load.host,
+      port,
+      ...sslMode,
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * What orchestrators need from configuration, which they cannot read themselves: it travels in their input.
+ * Built from the typed app settings (whose defaults live in schemas/config.schema.json) and a few fixed
+ * constants that are not settings. Pure.
+ */
+import type { AppConfig } from '../config';
+import type { JobPollSettings } from './polling';
+
+export interface DrillSettings {
+  jobPoll: JobPollSettings;
+  /** Polls per sub-orchestration generation before continueAsNew, which keeps history bounded. */
+  pollsPerGeneration: number;
+  /** Whole-activity retries for retryable failures. */
+  activityRetry: { maxAttempts: number; firstDelaySeconds: number; maxDelaySeconds: number };
+}
+
+/** Each job poll interval is the previous one times this. */
+export const JOB_POLL_FACTOR = 1.5;
+/** Polls per generation of a polling sub-orchestration. */
+export const POLLS_PER_GENERATION = 50;
+/** Attempts of a retryable activity, and the longest wait between two. */
+export const ACTIVITY_MAX_ATTEMPTS = 4;
+export const ACTIVITY_MAX_RETRY_DELAY_SECONDS = 60;
+
+export function drillSettings(
+  config: Pick<
+    AppConfig,
+    'DRILL_JOB_POLL_INITIAL_SECONDS' | 'DRILL_JOB_POLL_MAX_SECONDS' | 'DRILL_RETRY_FIRST_DELAY_SECONDS'
+  >,
+): DrillSettings {
+  return {
+    jobPoll: {
+      initialSeconds: config.DRILL_JOB_POLL_INITIAL_SECONDS,
+      factor: JOB_POLL_FACTOR,
+      maxSeconds: config.DRILL_JOB_POLL_MAX_SECONDS,
+    },
+    pollsPerGeneration: POLLS_PER_GENERATION,
+    activityRetry: {
+      maxAttempts: ACTIVITY_MAX_ATTEMPTS,
+      firstDelaySeconds: config.DRILL_RETRY_FIRST_DELAY_SECONDS,
+      maxDelaySeconds: ACTIVITY_MAX_RETRY_DELAY_SECONDS,
+    },
+  };
+}

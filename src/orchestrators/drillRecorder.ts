@@ -1,0 +1,206 @@
+/**
+ * The drill's bookkeeping, kept apart from its flow (restoreDrill.ts): each phase timed from the orchestration
+ * clock and shown in the custom status, activity calls counted, what the drill creates recorded before it is
+ * created, the failure or cancellation that ended the flow, and the report built and saved. Deterministic.
+ */
+import type * as df from 'durable-functions';
+import type { ActivityInput, ActivityName, ActivityOutput } from '../activities';
+import { ACTIVITIES } from '../activities/names';
+import { parseIsoDuration } from '../lib/drill/durations';
+import {
+  buildReport,
+  secondsBetween,
+  verdictOf,
+  type DrillRecord,
+  type DrillReport,
+  type PhaseName,
+} from '../lib/drill/report';
+import type { DrillInput } from '../lib/drill/request';
+import type { DrillSettings } from '../lib/drill/settings';
+import type { CreatedResource } from '../lib/drill/resources';
+import { DrillFailure, toFailure } from '../lib/errors';
+import {
+  callActivity,
+  cancelledFailure,
+  cancelTask,
+  isCancelled,
+  log,
+  now,
+  type CallOptions,
+  type Ctx,
+} from './helpers';
+
+/** Time cleanup and the report may take after the deadline (they must still run). */
+const FINAL_GRACE_MS = 2 * 3600 * 1000;
+
+/** The drill's custom status: where it is. */
+export interface DrillStatus {
+  drillId: string;
+  phase: PhaseName | 'done';
+  phaseStartedAt: string;
+  detail?: string;
+  verdict?: DrillReport['verdict'];
+}
+
+export class DrillRecorder {
+  readonly record: DrillRecord;
+  /** What the drill created, in the order it was recorded (before being created). */
+  readonly created: CreatedResource[] = [];
+  /** The drill's one cancel-event task, raced at every wait. */
+  readonly cancel: df.Task;
+  readonly deadline: Date;
+  readonly settings: DrillSettings;
+  private finalDeadline: Date | undefined;
+
+  constructor(
+    private readonly ctx: Ctx,
+    input: DrillInput,
+  ) {
+    const startedAt = now(ctx);
+    this.settings = input.settings;
+    this.deadline = new Date(startedAt.getTime() + parseIsoDuration(input.request.deadline)!);
+    this.cancel = cancelTask(ctx);
+    this.record = {
+      drillId: input.drillId,
+      startedAt: startedAt.toISOString(),
+      request: input.request,
+      trigger: input.trigger,
+      phases: [],
+      restored: {},
+      verification: [],
+      cleanup: { policy: input.request.cleanup.policy, status: 'nothing', actions: [] },
+      cancelled: false,
+      stats: { activityCalls: 0, operationPolls: 0, jobPolls: 0 },
+    };
+  }
+
+  status(phase: DrillStatus['phase'], detail?: string, verdict?: DrillReport['verdict']): void {
+    this.ctx.df.setCustomStatus({
+      drillId: this.record.drillId,
+      phase,
+      phaseStartedAt: now(this.ctx).toISOString(),
+      ...(detail ? { detail } : {}),
+      ...(verdict ? { verdict } : {}),
+    } satisfies DrillStatus);
+  }
+
+  /** Records that the drill is about to create `resource`, so cleanup finds it whatever happens next. */
+  willCreate(resource: CreatedResource): void {
+    this.created.push(resource);
+  }
+
+  /** Forgets everything recorded: what the restore was to create turned out not to be the drill's. */
+  forgetCreated(): void {
+    this.created.splice(0, this.created.length);
+  }
+
+  /**
+   * Calls an activity for the drill. Before the flow ends, retries stop at the drill's deadline and a cancel
+   * request stops them; `final` calls (cleanup, report) must run anyway: a later deadline, no cancel.
+   */
+  *act<N extends ActivityName>(
+    name: N,
+    input: ActivityInput<N>,
+    final = false,
+  ): Generator<df.Task, ActivityOutput<N>, unknown> {
+    this.record.stats.activityCalls++;
+    const options: CallOptions = final
+      ? { settings: this.settings, deadline: this.finalDeadlineFrom() }
+      : { settings: this.settings, deadline: this.deadline, cancel: this.cancel };
+    return yield* callActivity(this.ctx, name, input, options);
+  }
+
+  private finalDeadlineFrom(): Date {
+    this.finalDeadline ??= new Date(
+      Math.max(now(this.ctx).getTime(), this.deadline.getTime()) + FINAL_GRACE_MS,
+    );
+    return this.finalDeadline;
+  }
+
+  /**
+   * Runs one phase: timed, shown in the custom status, recorded as succeeded, failed or cancelled. A failure
+   * leaves as DrillFailure naming the phase. Every phase but cleanup stops once the drill is cancelled.
+   */
+  *phase<T>(name: PhaseName, body: () => Generator<df.Task, T, unknown>): Generator<df.Task, T, unknown> {
+    const record = this.record;
+    const entry = { name, status: 'running' as const, startedAt: now(this.ctx).toISOString() };
+    const index = record.phases.push(entry) - 1;
+    this.status(name);
+    try {
+      if (name !== 'cleanup' && isCancelled(this.cancel)) throw new DrillFailure(cancelledFailure());
+      const value = yield* body();
+      const endedAt = now(this.ctx).toISOString();
+      const detail = record.phases[index]!.detail;
+      record.phases[index] = {
+        ...entry,
+        status: 'succeeded',
+        endedAt,
+        durationSeconds: secondsBetween(entry.startedAt, endedAt),
+        ...(detail ? { detail } : {}),
+      };
+      return value;
+    } catch (err) {
+      const endedAt = now(this.ctx).toISOString();
+      const info = toFailure(err);
+      record.phases[index] = {
+        ...entry,
+        status: info.code === 'Cancelled' ? 'cancelled' : 'failed',
+        endedAt,
+        durationSeconds: secondsBetween(entry.startedAt, endedAt),
+        detail: `${info.code}: ${info.message}`,
+      };
+      throw new DrillFailure(info, name);
+    }
+  }
+
+  /** A detail line on the running phase (shown in the report). */
+  detail(text: string): void {
+    const current = this.record.phases.at(-1);
+    if (current) current.detail = text;
+  }
+
+  /** Records what ended the flow early: a cancellation, or a failure in the phase it happened in. */
+  fail(err: unknown): void {
+    const info = toFailure(err);
+    const phase =
+      err instanceof DrillFailure && err.phase ? err.phase : (this.record.phases.at(-1)?.name ?? 'resolve');
+    if (info.code === 'Cancelled') this.record.cancelled = true;
+    else this.record.failure = { ...info, phase };
+    log(this.ctx, 'drill failed', { phase, code: info.code });
+  }
+
+  verdict(): DrillReport['verdict'] {
+    return verdictOf(this.record);
+  }
+
+  /**
+   * Builds the report and saves it (table row, JSON and HTML). A report that cannot be stored is still the
+   * orchestration's output, and says so in its report phase.
+   */
+  *saveReport(): Generator<df.Task, DrillReport, unknown> {
+    const record = this.record;
+    const startedAt = now(this.ctx).toISOString();
+    const entry = { name: 'report' as const, startedAt, endedAt: startedAt, durationSeconds: 0 };
+    record.phases = [...record.phases.filter((p) => p.name !== 'report'), { ...entry, status: 'succeeded' }];
+    // What the drill created goes into the report (names and URIs only), so a failed cleanup can be swept later.
+    if (this.created.length) record.cleanup = { ...record.cleanup, resources: this.created };
+    const built = buildReport(record, startedAt);
+    try {
+      yield* this.act(ACTIVITIES.saveReport, { report: built }, true);
+      return built;
+    } catch (err) {
+      const info = toFailure(err);
+      record.phases[record.phases.length - 1] = {
+        ...entry,
+        status: 'failed',
+        detail: `not stored: ${info.code}: ${info.message}`,
+      };
+      return buildReport(record, startedAt);
+    }
+  }
+
+  done(report: DrillReport): DrillReport {
+    this.status('done', undefined, report.verdict);
+    return report;
+  }
+}
