@@ -208,9 +208,10 @@ async function main(): Promise<number> {
       if (json) process.stdout.write(JSON.stringify(report) + '\n');
       else say('\n' + formatReport(report));
     }
-    const blobBase = `${azurite.blobEndpoint}/${process.env.DRILL_REPORTS_CONTAINER ?? 'drill-reports'}`;
+    const settings = host.services.config;
+    const blobBase = `${azurite.blobEndpoint}/${settings.DRILL_REPORTS_CONTAINER}`;
     say(
-      `\nreports stored in table ${process.env.DRILL_REPORTS_TABLE ?? 'DrillReports'} (${azurite.tableEndpoint}) and as JSON + HTML blobs:`,
+      `\nreports stored in table ${settings.DRILL_REPORTS_TABLE} (${azurite.tableEndpoint}) and as JSON + HTML blobs:`,
     );
     for (const id of ids) say(`  ${blobBase}/${id}.json  ${blobBase}/${id}.html`);
     say(

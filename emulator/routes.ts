@@ -8,99 +8,46 @@ export interface Match {
   params: Record<string, string>;
 }
 
-const SEG = '([^/]+)';
-const V = `/subscriptions/${SEG}/resourceGroups/${SEG}/providers/Microsoft\\.DataProtection/backupVaults/${SEG}`;
-const BI = `${V}/backupInstances/${SEG}`;
+const VAULT =
+  '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DataProtection/backupVaults/{vault}';
+const BI = `${VAULT}/backupInstances/{bi}`;
+const LOCATION = '/subscriptions/{sub}/providers/Microsoft.DataProtection/locations/{location}';
 
-const ROUTES: { method: string; pattern: RegExp; operation: string; names: string[] }[] = [
-  {
-    method: 'GET',
-    pattern: new RegExp(`^${V}$`, 'i'),
-    operation: 'BackupVaults_Get',
-    names: ['sub', 'rg', 'vault'],
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^${V}/backupInstances$`, 'i'),
-    operation: 'BackupInstances_List',
-    names: ['sub', 'rg', 'vault'],
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^${BI}$`, 'i'),
-    operation: 'BackupInstances_Get',
-    names: ['sub', 'rg', 'vault', 'bi'],
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^${BI}/recoveryPoints$`, 'i'),
-    operation: 'RecoveryPoints_List',
-    names: ['sub', 'rg', 'vault', 'bi'],
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^${BI}/recoveryPoints/${SEG}$`, 'i'),
-    operation: 'RecoveryPoints_Get',
-    names: ['sub', 'rg', 'vault', 'bi', 'rp'],
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^${BI}/validateRestore$`, 'i'),
-    operation: 'BackupInstances_ValidateForRestore',
-    names: ['sub', 'rg', 'vault', 'bi'],
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^${BI}/restore$`, 'i'),
-    operation: 'BackupInstances_TriggerRestore',
-    names: ['sub', 'rg', 'vault', 'bi'],
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^${V}/backupJobs$`, 'i'),
-    operation: 'Jobs_List',
-    names: ['sub', 'rg', 'vault'],
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^${V}/backupJobs/${SEG}$`, 'i'),
-    operation: 'Jobs_Get',
-    names: ['sub', 'rg', 'vault', 'job'],
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(
-      `^/subscriptions/${SEG}/providers/Microsoft\\.DataProtection/locations/${SEG}/operationStatus/${SEG}$`,
-      'i',
-    ),
-    operation: 'OperationStatus_Get',
-    names: ['sub', 'location', 'op'],
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^${V}/operationStatus/${SEG}$`, 'i'),
-    operation: 'OperationStatusBackupVaultContext_Get',
-    names: ['sub', 'rg', 'vault', 'op'],
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(
-      `^/subscriptions/${SEG}/resourceGroups/${SEG}/providers/Microsoft\\.DataProtection/operationStatus/${SEG}$`,
-      'i',
-    ),
-    operation: 'OperationStatusResourceGroupContext_Get',
-    names: ['sub', 'rg', 'op'],
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(
-      `^/subscriptions/${SEG}/providers/Microsoft\\.DataProtection/locations/${SEG}/operationResults/${SEG}$`,
-      'i',
-    ),
-    operation: 'OperationResult_Get',
-    names: ['sub', 'location', 'op'],
-  },
+/** [method, path template with {named} segments, swagger operationId] */
+const TABLE: [string, string, string][] = [
+  ['GET', VAULT, 'BackupVaults_Get'],
+  ['GET', `${VAULT}/backupInstances`, 'BackupInstances_List'],
+  ['GET', BI, 'BackupInstances_Get'],
+  ['GET', `${BI}/recoveryPoints`, 'RecoveryPoints_List'],
+  ['GET', `${BI}/recoveryPoints/{rp}`, 'RecoveryPoints_Get'],
+  ['POST', `${BI}/validateRestore`, 'BackupInstances_ValidateForRestore'],
+  ['POST', `${BI}/restore`, 'BackupInstances_TriggerRestore'],
+  ['GET', `${VAULT}/backupJobs`, 'Jobs_List'],
+  ['GET', `${VAULT}/backupJobs/{job}`, 'Jobs_Get'],
+  ['GET', `${LOCATION}/operationStatus/{op}`, 'OperationStatus_Get'],
+  ['GET', `${VAULT}/operationStatus/{op}`, 'OperationStatusBackupVaultContext_Get'],
+  [
+    'GET',
+    '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DataProtection/operationStatus/{op}',
+    'OperationStatusResourceGroupContext_Get',
+  ],
+  ['GET', `${LOCATION}/operationResults/{op}`, 'OperationResult_Get'],
 ];
+
+const ROUTES = TABLE.map(([method, template, operation]) => {
+  const names: string[] = [];
+  const source = template
+    .split(/(\{[a-z]+\})/)
+    .map((part) => {
+      const m = /^\{([a-z]+)\}$/.exec(part);
+      if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(m[1]!);
+      return '([^/]+)';
+    })
+    .join('');
+  // ARM matches paths case-insensitively.
+  return { method, pattern: new RegExp(`^${source}$`, 'i'), operation, names };
+});
 
 export function matchRoute(method: string, path: string): Match | { methodNotAllowed: true } | undefined {
   let pathMatched = false;

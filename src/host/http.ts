@@ -2,25 +2,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The body as text; a body over `limit` bytes is refused with status 413. */
-export function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        reject(
-          Object.assign(new Error(`the body is larger than ${limit} bytes`), {
-            status: 413,
-            code: 'RequestTooLarge',
-          }),
-        );
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      req.destroy();
+      throw Object.assign(new Error(`the body is larger than ${limit} bytes`), {
+        status: 413,
+        code: 'RequestTooLarge',
+      });
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function sendJson(

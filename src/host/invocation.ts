@@ -81,3 +81,12 @@ export function invocationContext(
     if (isDurableClientInput(input)) ctx.extraInputs.set(input, durableClientData(setup));
   return ctx;
 }
+
+/** A catch handler that logs a trigger's failure as the host's error line (the host goes on). */
+export function logFailure(
+  log: (line: Record<string, unknown>) => void,
+  functionName: string,
+  message: string,
+): (err: unknown) => void {
+  return (err) => log({ level: 'error', function: functionName, message, error: (err as Error).message });
+}

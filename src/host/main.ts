@@ -6,7 +6,7 @@
 import { TableClient } from '@azure/data-tables';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type * as df from 'durable-functions';
-import { appServices, setAppLog, storageConnectionString } from '../app/services';
+import { appServices, setAppLog, storageConnectionString, type AppServices } from '../app/services';
 import { functionDefinitions } from '../functions';
 import { settingText } from '../lib/config';
 import { ConfigError } from '../lib/errors';
@@ -17,6 +17,8 @@ import { TableInstanceStore } from './store';
 
 export interface RunningHost {
   url: string;
+  /** The app's services, built from its settings. */
+  services: AppServices;
   host: StandaloneHost;
   driver: OrchestrationDriver;
   stop(): Promise<void>;
@@ -82,7 +84,7 @@ export async function startStandaloneHost(
     dataProtection: config.DATAPROTECTION_ENDPOINT,
     keyRequired: !!config.DRILL_FUNCTION_KEY,
   });
-  return { url, host, driver, stop: () => host.stop() };
+  return { url, services, host, driver, stop: () => host.stop() };
 }
 
 if (require.main === module) {

@@ -7,6 +7,7 @@
 import type { InvocationContext } from '@azure/functions';
 import type { QueueServiceClient } from '@azure/storage-queue';
 import type { QueueFunctionDefinition } from '../functions/definitions';
+import { logFailure } from './invocation';
 
 export interface QueueTriggerOptions {
   service: QueueServiceClient;

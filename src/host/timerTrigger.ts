@@ -6,6 +6,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { CronExpressionParser } from 'cron-parser';
 import type { TimerFunctionDefinition } from '../functions/definitions';
+import { logFailure } from './invocation';
 
 export interface TimerTriggerOptions {
   /** Resolves %NAME% in the schedule. */
@@ -54,14 +55,7 @@ export function startTimerTrigger(
           },
         };
         Promise.resolve(def.options.handler(timer, options.context(def)))
-          .catch((err: unknown) =>
-            log({
-              level: 'error',
-              function: def.name,
-              message: 'timer function failed',
-              error: (err as Error).message,
-            }),
-          )
+          .catch(logFailure(log, def.name, 'timer function failed'))
           .finally(next);
       },
       Math.max(0, at.getTime() - Date.now()),

@@ -2,7 +2,7 @@
  * The HTTP pipeline for ARM calls, built from @azure/core-rest-pipeline policies:
  *   origin guard (Serialize) -> user agent, client request id -> retry (Retry) -> bearer token (Sign).
  * The guard runs before anything else so that a request to a foreign origin never reaches the token policy
- * or the network: tokens go only to the configured ARM endpoint (DESIGN.md section 7).
+ * or the network: tokens go only to the configured ARM endpoint (docs/design.md, "Safety").
  * Retries (inside one activity call) follow ARM's guidance: 429/503 wait for Retry-After (or
  * x-ms-retry-after-ms), other 5xx, 408 and network errors back off exponentially. A restore POST is not
  * replayed after a network error or a 5xx, because Azure may have accepted it (the drill resolves that).

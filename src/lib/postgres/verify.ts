@@ -1,5 +1,5 @@
 /**
- * Verification of restored data (DESIGN.md section 6). Every check runs in its own BEGIN READ ONLY
+ * Verification of restored data (docs/design.md, "Safety"). Every check runs in its own BEGIN READ ONLY
  * transaction with a statement_timeout, so a check can neither change the restored data nor hang the drill.
  * Each check yields one result line for the report.
  */
