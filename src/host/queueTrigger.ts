@@ -104,14 +104,7 @@ export function startQueueTrigger(def: QueueFunctionDefinition, options: QueueTr
   const loop = (): void => {
     if (stopped) return;
     poll()
-      .catch((err: unknown) =>
-        log({
-          level: 'error',
-          function: def.name,
-          message: 'queue poll failed',
-          error: (err as Error).message,
-        }),
-      )
+      .catch(logFailure(log, def.name, 'queue poll failed'))
       .finally(() => {
         if (!stopped) timer = setTimeout(loop, options.pollMs ?? 1000);
       });
