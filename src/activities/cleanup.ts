@@ -1,47 +1,64 @@
 /**
  * The cleanup activity: drops and deletes what a drill recorded creating, and nothing else. Each resource is
- * guarded by its name (the drill prefix), and each action's outcome is reported on its own, so one failure
- * does not hide the rest. The drill and the sweeper both use it.
+ * guarded by its name (the drill prefix), each action's outcome is reported on its own so one failure does not
+ * hide the rest, and each resource says whether its failure may pass if retried (the orchestrator retries
+ * those on durable timers before leaving them to the sweeper). The drill and the sweeper both use it.
  */
-import { AppError, toFailure } from '../lib/errors';
-import { DB_PREFIX, FILE_PREFIX } from '../lib/drill/names';
+import { currentSignal } from '../lib/deadline';
+import { FILE_PREFIX, isRestoredFileOf } from '../lib/drill/names';
 import { describeResource } from '../lib/drill/resources';
-import { dropDrillDatabase } from '../lib/postgres/admin';
-import type { CleanupAction, CleanupInput, CreatedResource } from './contracts';
+import { toFailure } from '../lib/errors';
+import { clearLoadLeftovers, dropDrillDatabase } from '../lib/postgres/admin';
+import { dropSandboxRole } from '../lib/postgres/sandbox';
+import type {
+  CleanupAction,
+  CleanupInput,
+  CleanupOutput,
+  CreatedResource,
+  ResourceCleanup,
+} from './contracts';
 import { loginFromSecret, type ActivityDeps } from './deps';
 
+/** One action; a failure becomes its line (with whether retrying may help), never a throw. */
 async function attempt(
   resource: string,
   action: string,
   fn: () => Promise<'done' | 'absent'>,
-): Promise<CleanupAction> {
+): Promise<{ action: CleanupAction; retryable: boolean }> {
   try {
-    return { resource, action, status: await fn() };
+    return { action: { resource, action, status: await fn() }, retryable: false };
   } catch (err) {
     const f = toFailure(err);
     return {
-      resource,
-      action,
-      status: f.code === 'RefusedDatabaseName' ? 'refused' : 'failed',
-      message: `${f.code}: ${f.message}`,
+      action: {
+        resource,
+        action,
+        status: f.code === 'RefusedDatabaseName' ? 'refused' : 'failed',
+        message: `${f.code}: ${f.message}`,
+      },
+      retryable: f.isRetryable,
     };
   }
 }
 
-async function cleanupOne(deps: ActivityDeps, r: CreatedResource): Promise<CleanupAction[]> {
+function single(result: { action: CleanupAction; retryable: boolean }): ResourceCleanup {
+  return { actions: [result.action], retryable: result.action.status === 'failed' && result.retryable };
+}
+
+async function cleanupOne(deps: ActivityDeps, r: CreatedResource): Promise<ResourceCleanup> {
   switch (r.kind) {
     case 'database':
-      return [
-        await attempt(describeResource(r), 'drop database', async () => {
-          if (!r.name.startsWith(DB_PREFIX))
-            throw new AppError('RefusedDatabaseName', `not a drill database name`);
-          return dropDrillDatabase(await loginFromSecret(deps, r.secretUri), 'postgres', r.name);
-        }),
-      ];
-    case 'scratchDatabase':
-      return [
+      return single(
         await attempt(describeResource(r), 'drop database', async () =>
-          dropDrillDatabase(
+          dropDrillDatabase(await loginFromSecret(deps, r.secretUri), 'postgres', r.name),
+        ),
+      );
+    case 'scratchDatabase':
+      return single(
+        await attempt(describeResource(r), 'drop database', async () => {
+          // A load killed on this machine may have left its pg_restore running and its dump on disk.
+          await clearLoadLeftovers(r.name);
+          return dropDrillDatabase(
             await loginFromSecret(deps, r.secretUri, {
               host: r.host,
               port: r.port,
@@ -49,58 +66,87 @@ async function cleanupOne(deps: ActivityDeps, r: CreatedResource): Promise<Clean
             }),
             r.adminDatabase,
             r.name,
+          );
+        }),
+      );
+    case 'role':
+      return single(
+        await attempt(describeResource(r), 'drop role', async () =>
+          dropSandboxRole(
+            await loginFromSecret(deps, r.secretUri, {
+              ...(r.host ? { host: r.host, port: r.port ?? 5432 } : {}),
+              ...(r.sslMode ? { sslMode: r.sslMode } : {}),
+            }),
+            r.adminDatabase,
+            r.name,
+            r.databases,
           ),
         ),
-      ];
+      );
     case 'blobs': {
       if (!r.prefix.startsWith(FILE_PREFIX)) {
-        return [
-          {
-            resource: describeResource(r),
-            action: 'delete blobs',
-            status: 'refused',
-            message: `only prefixes ${FILE_PREFIX}* are drill files`,
-          },
-        ];
+        return {
+          actions: [
+            {
+              resource: describeResource(r),
+              action: 'delete blobs',
+              status: 'refused',
+              message: `only prefixes ${FILE_PREFIX}* are drill files`,
+            },
+          ],
+          retryable: false,
+        };
       }
       const container = deps.containers(r.containerUrl);
-      const names = new Set(r.names.filter((n) => n.startsWith(r.prefix)));
+      const names = new Set(r.names.filter((n) => isRestoredFileOf(n, r.prefix)));
       // Files the restore wrote that the drill never listed (it failed before loading) are found by prefix.
       try {
-        for await (const b of container.listBlobsFlat({ prefix: r.prefix })) names.add(b.name);
+        for await (const b of container.listBlobsFlat({ prefix: r.prefix, abortSignal: currentSignal() }))
+          if (isRestoredFileOf(b.name, r.prefix)) names.add(b.name);
       } catch (err) {
         const f = toFailure(err);
-        return [
-          {
-            resource: describeResource(r),
-            action: 'list blobs',
-            status: 'failed',
-            message: `${f.code}: ${f.message}`,
-          },
-        ];
+        return {
+          actions: [
+            {
+              resource: describeResource(r),
+              action: 'list blobs',
+              status: 'failed',
+              message: `${f.code}: ${f.message}`,
+            },
+          ],
+          retryable: f.isRetryable,
+        };
       }
       if (names.size === 0)
-        return [{ resource: describeResource(r), action: 'delete blobs', status: 'absent' }];
-      const out: CleanupAction[] = [];
+        return {
+          actions: [{ resource: describeResource(r), action: 'delete blobs', status: 'absent' }],
+          retryable: false,
+        };
+      const results = [];
       for (const name of names) {
-        out.push(
+        results.push(
           await attempt(`blob ${name} in ${r.containerUrl}`, 'delete blob', async () => {
-            const res = await container.getBlockBlobClient(name).deleteIfExists();
+            const res = await container
+              .getBlockBlobClient(name)
+              .deleteIfExists({ abortSignal: currentSignal() });
             return res.succeeded ? 'done' : 'absent';
           }),
         );
       }
-      return out;
+      return {
+        actions: results.map((x) => x.action),
+        retryable: results.some((x) => x.action.status === 'failed' && x.retryable),
+      };
     }
   }
 }
 
 export function cleanupActivities(deps: ActivityDeps) {
   return {
-    cleanupDrill: async (input: CleanupInput): Promise<CleanupAction[]> => {
-      const actions: CleanupAction[] = [];
-      for (const r of input.resources) actions.push(...(await cleanupOne(deps, r)));
-      return actions;
+    cleanupDrill: async (input: CleanupInput): Promise<CleanupOutput> => {
+      const out: CleanupOutput = [];
+      for (const r of input.resources) out.push(await cleanupOne(deps, r));
+      return out;
     },
   };
 }

@@ -8,7 +8,7 @@ import type { RestoreRequest } from '../lib/types/generated/dataprotection';
 import type { LoadTarget, Verification } from '../lib/types/generated/drill-request';
 import type { CheckResult, DrillReport } from '../lib/types/generated/drill-report';
 import type { FailureInfo } from '../lib/errors';
-import type { CleanupAction, CreatedResource, VerifyTarget } from '../lib/drill/resources';
+import type { CleanupAction, CreatedResource, ResourceCleanup, VerifyTarget } from '../lib/drill/resources';
 import type { Selection, SelectionPolicy } from '../lib/drill/selection';
 
 export interface ResolveInput {
@@ -102,6 +102,8 @@ export interface LoadOutput {
 
 export interface VerifyInput {
   targets: VerifyTarget[];
+  /** The drill's read-only login to create on each server (recorded as created by the orchestrator). */
+  role: string;
   spec: Verification;
   recoveryPointTime: string;
   dumpServerVersion?: string;
@@ -112,6 +114,8 @@ export interface CleanupInput {
   drillId: string;
   resources: CreatedResource[];
 }
+/** One entry per resource of the input, in order. */
+export type CleanupOutput = ResourceCleanup[];
 export interface SaveReportInput {
   report: DrillReport;
 }
@@ -121,4 +125,4 @@ export interface SaveReportOutput {
   htmlUrl: string;
 }
 
-export type { CleanupAction, CreatedResource, VerifyTarget };
+export type { CleanupAction, CreatedResource, ResourceCleanup, VerifyTarget };

@@ -4,8 +4,8 @@
  */
 import type { DataProtectionClient } from '../lib/dataprotection/client';
 import { AppError } from '../lib/errors';
-import type { PgLogin } from '../lib/postgres/admin';
-import { parseConnectionString } from '../lib/postgres/connection';
+import type { PgLogin } from '../lib/postgres/client';
+import { parseConnectionString, tlsModeFor, type TlsPolicy } from '../lib/postgres/connection';
 import type { ContainerAccess } from '../lib/storage/blobs';
 import type { ReportStore } from '../lib/storage/reportStore';
 import type { SecretReader } from './secrets';
@@ -19,32 +19,91 @@ export interface ActivityDeps {
   pgRestore: string;
   /** PATH of the PostgreSQL client tools (the app's PATH setting). */
   searchPath?: string;
+  /** CA bundle libpq verifies servers against (PGSSLROOTCERT). */
+  sslRootCert?: string;
+  /** TLS the operator allows (DRILL_ALLOW_UNVERIFIED_TLS). */
+  tls?: TlsPolicy;
+  /** Servers (host or host:port) a secret without a Server may be sent to (DRILL_ALLOWED_SERVERS). */
+  allowedServers?: string[];
   log?: (message: string, fields?: Record<string, unknown>) => void;
   now?: () => Date;
 }
 
+/** The server a request names for a secret (the drill server of a load); sslMode as asked. */
+export interface RequestedServer {
+  host?: string;
+  port?: number;
+  sslMode?: string;
+}
+
+function sameServer(a: { host: string; port: number }, b: { host: string; port: number }): boolean {
+  return a.host.trim().toLowerCase() === b.host.trim().toLowerCase() && a.port === b.port;
+}
+
+function allowed(list: readonly string[], host: string, port: number): boolean {
+  return list.some((entry) => {
+    const [h, p] = entry
+      .trim()
+      .toLowerCase()
+      .split(/:(?=\d+$)/) as [string, string | undefined];
+    return h === host.trim().toLowerCase() && (p === undefined || Number(p) === port);
+  });
+}
+
 /**
- * A PostgreSQL login from a Key Vault secret (a connection string), read here, inside the activity, and never
- * returned. `override` names the server when the drill request does (the drill server of a load).
+ * A PostgreSQL login from a Key Vault secret (a connection string in the format Azure Backup reads), read here,
+ * inside the activity, and never returned. The secret goes only to the server named inside it: a request that
+ * names another host or port for it is refused before any connection. A secret that names no server may only
+ * be sent to a server the operator allowed (DRILL_ALLOWED_SERVERS). TLS as tlsModeFor decides.
  */
 export async function loginFromSecret(
   deps: ActivityDeps,
   secretUri: string,
-  override: { host?: string; port?: number; sslMode?: string } = {},
+  requested: RequestedServer = {},
 ): Promise<PgLogin> {
   const creds = parseConnectionString(await deps.secrets(secretUri));
-  const host = override.host ?? creds.host;
-  if (!host)
-    throw new AppError(
-      'SecretHasNoServer',
-      `the connection string in ${secretUri} has no Server, and no host was given`,
-    );
-  const sslMode = override.sslMode ?? creds.sslMode;
+  let host: string;
+  let port: number;
+  if (creds.host) {
+    host = creds.host;
+    port = creds.port ?? 5432;
+    if (requested.host && !sameServer({ host, port }, { host: requested.host, port: requested.port ?? 5432 }))
+      throw new AppError(
+        'SecretServerMismatch',
+        `the secret ${secretUri} is for ${host}:${port}, but the drill asks to send it to ${requested.host}:${requested.port ?? 5432}; a secret is only ever sent to the server it names`,
+        {
+          recommendedActions: [
+            `Name ${host}:${port} as the drill server (target.load.host/port), or use a Key Vault secret whose Server is the drill server.`,
+          ],
+        },
+      );
+  } else {
+    if (!requested.host)
+      throw new AppError(
+        'SecretHasNoServer',
+        `the connection string in ${secretUri} has no Server, and no host was given`,
+        {
+          recommendedActions: ['Put Server=<host>;Port=<port> in the Key Vault secret.'],
+        },
+      );
+    host = requested.host;
+    port = requested.port ?? 5432;
+    if (!allowed(deps.allowedServers ?? [], host, port))
+      throw new AppError(
+        'ServerNotAllowed',
+        `the secret ${secretUri} names no server, and ${host}:${port} is not in DRILL_ALLOWED_SERVERS`,
+        {
+          recommendedActions: [
+            `Put Server=${host};Port=${port} in the Key Vault secret, or add ${host}:${port} to the DRILL_ALLOWED_SERVERS setting.`,
+          ],
+        },
+      );
+  }
   return {
     host,
-    port: override.port ?? creds.port ?? 5432,
+    port,
     user: creds.user,
     password: creds.password,
-    ...(sslMode ? { sslMode } : {}),
+    tls: tlsModeFor(host, requested.sslMode ?? creds.sslMode, deps.tls ?? { allowUnverified: false }),
   };
 }

@@ -2,25 +2,45 @@
  * Activities for restores as files: list the dumps Azure Backup wrote (reading each one's header), and load
  * one into a scratch database on the drill server with pg_restore.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { currentSignal } from '../lib/deadline';
+import { isRestoredFileOf } from '../lib/drill/names';
 import { AppError } from '../lib/errors';
-import { pgRestoreVersion, recreateDrillDatabase, runPgRestore, serverVersion } from '../lib/postgres/admin';
+import {
+  clearLoadLeftovers,
+  pgRestoreVersion,
+  prepareLoadFolder,
+  recreateDrillDatabase,
+  runPgRestore,
+  serverVersion,
+  type ToolEnv,
+} from '../lib/postgres/admin';
 import { majorOf, parseDumpHeader } from '../lib/postgres/dumpHeader';
 import type { ListFilesInput, LoadInput, LoadOutput, RestoredFile } from './contracts';
 import { loginFromSecret, type ActivityDeps } from './deps';
 
 export function fileActivities(deps: ActivityDeps) {
+  const tools: ToolEnv = {
+    ...(deps.searchPath ? { searchPath: deps.searchPath } : {}),
+    ...(deps.sslRootCert ? { sslRootCert: deps.sslRootCert } : {}),
+  };
   return {
     listRestoredFiles: async (input: ListFilesInput): Promise<RestoredFile[]> => {
       const container = deps.containers(input.containerUrl);
       const files: RestoredFile[] = [];
-      for await (const b of container.listBlobsFlat({ prefix: input.filePrefix, includeMetadata: true })) {
+      for await (const b of container.listBlobsFlat({
+        prefix: input.filePrefix,
+        includeMetadata: true,
+        abortSignal: currentSignal(),
+      })) {
+        // Only this drill's files: the prefix, then a separator (another drill's longer prefix is not ours).
+        if (!isRestoredFileOf(b.name, input.filePrefix)) continue;
         const size = b.properties.contentLength ?? 0;
         const head =
           size > 0
-            ? await container.getBlockBlobClient(b.name).downloadToBuffer(0, Math.min(4096, size))
+            ? await container
+                .getBlockBlobClient(b.name)
+                .downloadToBuffer(0, Math.min(4096, size), { abortSignal: currentSignal() })
             : Buffer.alloc(0);
         let header;
         try {
@@ -28,13 +48,11 @@ export function fileActivities(deps: ActivityDeps) {
         } catch (err) {
           throw new AppError('NotACustomFormatDump', `${b.name}: ${(err as Error).message}`);
         }
+        // The names Azure gives restored files are not documented: the database comes from the dump itself.
         const database =
           header.database ??
           b.metadata?.database ??
-          b.name
-            .slice(input.filePrefix.length)
-            .replace(/^[_-]/, '')
-            .replace(/\.[^.]*$/, '');
+          b.name.slice(input.filePrefix.length + 1).replace(/\.[^.]*$/, '');
         files.push({
           name: b.name,
           bytes: b.properties.contentLength ?? 0,
@@ -61,17 +79,22 @@ export function fileActivities(deps: ActivityDeps) {
           `the drill server runs PostgreSQL ${server.text}, older than the dump's source (${input.file.dumpServerVersion}): use a drill server of version ${dumpMajor} or later`,
         );
       }
-      const tool = await pgRestoreVersion(deps.pgRestore, deps.searchPath);
+      const tool = await pgRestoreVersion(deps.pgRestore, tools);
       if (dumpMajor !== undefined && tool.major < dumpMajor) {
         throw new AppError(
           'PgRestoreTooOld',
           `${tool.text} cannot be trusted with a dump from PostgreSQL ${input.file.dumpServerVersion}: install the PostgreSQL ${dumpMajor} (or later) client tools or set PG_BIN_DIR`,
         );
       }
-      const dir = await mkdtemp(join(tmpdir(), 'pgdrill-load-'));
+      // The dump goes into a folder named after the scratch database: a killed earlier attempt's pg_restore and
+      // files are ended and removed first, and this attempt's are removed when it ends.
+      const folder = await prepareLoadFolder(input.scratchDatabase);
       try {
-        const file = join(dir, 'restore.dump');
-        await deps.containers(input.containerUrl).getBlockBlobClient(input.file.name).downloadToFile(file);
+        const file = join(folder, 'restore.dump');
+        await deps
+          .containers(input.containerUrl)
+          .getBlockBlobClient(input.file.name)
+          .downloadToFile(file, 0, undefined, { abortSignal: currentSignal() });
         await recreateDrillDatabase(pgLogin, admin, input.scratchDatabase);
         await runPgRestore(
           deps.pgRestore,
@@ -83,10 +106,10 @@ export function fileActivities(deps: ActivityDeps) {
             noPrivileges: input.load.noPrivileges ?? true,
             jobs: input.load.jobs ?? 1,
           },
-          deps.searchPath,
+          tools,
         );
       } finally {
-        await rm(dir, { recursive: true, force: true });
+        await clearLoadLeftovers(input.scratchDatabase);
       }
       return {
         database: input.file.database,

@@ -8,6 +8,7 @@
  * survive the trip to the orchestrator. Credentials are read from Key Vault inside the activities and never
  * returned.
  */
+import { withDeadline } from '../lib/deadline';
 import { toFailure, type ActivityResult } from '../lib/errors';
 import { cleanupActivities } from './cleanup';
 import type { SaveReportInput, SaveReportOutput } from './contracts';
@@ -48,8 +49,8 @@ void namesMatch;
 export type ActivityHandler = (input: unknown) => Promise<ActivityResult<unknown>>;
 
 /**
- * The activities as runtime handlers. Inputs come stamped with the drill id (the orchestrator helper adds
- * it), so every log line of an activity names its drill.
+ * The activities as runtime handlers. Inputs come stamped with the drill id and the deadline (the
+ * orchestrator helper adds them): every log line of an activity names its drill, and it stops at the deadline.
  */
 export function activityHandlers(
   activities: Activities,
@@ -59,13 +60,16 @@ export function activityHandlers(
   for (const name of Object.values(ACTIVITIES)) {
     const fn = activities[name] as (input: unknown) => Promise<unknown>;
     handlers[name] = async (input: unknown) => {
-      const drillId =
-        input && typeof input === 'object' && 'drillId' in input
-          ? (input as { drillId?: unknown }).drillId
-          : undefined;
+      const stamp = (input && typeof input === 'object' ? input : {}) as {
+        drillId?: unknown;
+        deadline?: unknown;
+      };
+      const drillId = stamp.drillId;
+      const deadline = typeof stamp.deadline === 'string' ? new Date(stamp.deadline) : undefined;
       const started = Date.now();
       try {
-        const value = await fn(input);
+        // No activity outlives its drill's deadline: the clients it uses stop at it too (lib/deadline.ts).
+        const value = await withDeadline(deadline, () => fn(input));
         log?.('activity done', { drillId, activity: name, ms: Date.now() - started });
         return { ok: true, value };
       } catch (err) {

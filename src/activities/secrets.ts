@@ -4,6 +4,7 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { SecretClient } from '@azure/keyvault-secrets';
+import { currentSignal, deadlinePolicy } from '../lib/deadline';
 import { AppError } from '../lib/errors';
 
 export type SecretReader = (secretUri: string) => Promise<string>;
@@ -25,7 +26,10 @@ export function keyVaultSecretReader(credential: TokenCredential): SecretReader 
       );
     let client = clients.get(url.origin);
     if (!client) {
-      client = new SecretClient(url.origin, credential);
+      client = new SecretClient(url.origin, credential, {
+        retryOptions: { maxRetries: 3 },
+        additionalPolicies: [{ policy: deadlinePolicy(30_000), position: 'perCall' }],
+      });
       clients.set(url.origin, client);
     }
     try {
@@ -35,13 +39,58 @@ export function keyVaultSecretReader(credential: TokenCredential): SecretReader 
       return secret.value;
     } catch (err) {
       if (err instanceof AppError) throw err;
-      const e = err as { statusCode?: number; code?: string; message: string };
-      const retryable = e.statusCode === undefined || e.statusCode === 429 || e.statusCode >= 500;
-      throw new AppError(
-        e.code ?? 'KeyVaultError',
-        `reading secret ${url.origin}${url.pathname} failed: ${e.message}`,
-        { isRetryable: retryable },
-      );
+      const signal = currentSignal();
+      if (signal?.aborted && signal.reason instanceof AppError) throw signal.reason;
+      throw keyVaultError(err, `${url.origin}${url.pathname}`, url.hostname);
     }
   };
+}
+
+/** A Key Vault failure as the app reports it: what went wrong, and who must do what about it. */
+function keyVaultError(err: unknown, secret: string, vaultHost: string): AppError {
+  const e = (err ?? {}) as { statusCode?: number; code?: string; message?: string };
+  const said = e.message ?? String(err);
+  const identity =
+    "the app's identity (the function app's managed identity; AZURE_CLIENT_ID names a user-assigned one; az login on a laptop)";
+  switch (e.statusCode) {
+    case 401:
+    case 403:
+      return new AppError(
+        'KeyVaultForbidden',
+        `reading secret ${secret} was refused (HTTP ${e.statusCode}): ${said}`,
+        {
+          isUserError: true,
+          recommendedActions: [
+            `Grant ${identity} the "Key Vault Secrets User" role on the Key Vault ${vaultHost} (or, for a vault using access policies, Get on secrets).`,
+          ],
+        },
+      );
+    case 404:
+      return new AppError('SecretNotFound', `secret ${secret} does not exist: ${said}`, {
+        isUserError: true,
+        recommendedActions: [
+          `Create the secret in ${vaultHost}, or fix the secret URI in the drill request.`,
+        ],
+      });
+    case undefined:
+      return new AppError('KeyVaultUnreachable', `could not reach ${vaultHost} to read ${secret}: ${said}`, {
+        isRetryable: true,
+        recommendedActions: [
+          `Check the Key Vault name in the secret URI and the network path from the function app to ${vaultHost} (private endpoint, firewall, DNS).`,
+        ],
+      });
+    default:
+      return new AppError(
+        e.statusCode === 429 ? 'KeyVaultThrottled' : `KeyVaultHttp${e.statusCode}`,
+        `reading secret ${secret} failed (HTTP ${e.statusCode}): ${said}`,
+        {
+          isRetryable: e.statusCode === 429 || e.statusCode >= 500,
+          recommendedActions: [
+            e.statusCode === 429 || e.statusCode >= 500
+              ? "Key Vault is busy or failing: the drill retries; if it persists, check the vault's health in the Azure portal."
+              : `Check the secret URI and ${identity}'s access to ${vaultHost}.`,
+          ],
+        },
+      );
+  }
 }

@@ -3,6 +3,7 @@
  * use (so a function app with a bad setting still starts, and reports the setting by name when a function
  * runs). Defaults are not decided here: they live in schemas/config.schema.json.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
@@ -37,6 +38,14 @@ export function credentialFor(config: AppConfig): TokenCredential {
   );
 }
 
+/** The CA bundle libpq verifies against: the setting, else the system's (Debian/Ubuntu, then RHEL). */
+function systemCaBundle(config: AppConfig): string | undefined {
+  if (config.PG_SSL_ROOT_CERT) return config.PG_SSL_ROOT_CERT;
+  return ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'].find((f) =>
+    existsSync(f),
+  );
+}
+
 export type AppLog = (message: string, fields?: Record<string, unknown>) => void;
 
 export interface AppServices {
@@ -56,7 +65,11 @@ export interface AppServices {
 
 export function buildServices(config: AppConfig, log?: AppLog): AppServices {
   const credential = credentialFor(config);
-  const dataProtection = new DataProtectionClient({ settings: config, credential });
+  const dataProtection = new DataProtectionClient({
+    settings: config,
+    credential,
+    requestTimeoutMs: config.DATAPROTECTION_TIMEOUT_SECONDS * 1000,
+  });
   const connectionString = storageConnectionString(config);
   const reports = ReportStore.create({
     ...(connectionString ? { connectionString } : {}),
@@ -86,6 +99,12 @@ export function buildServices(config: AppConfig, log?: AppLog): AppServices {
     reports,
     pgRestore: config.PG_BIN_DIR ? join(config.PG_BIN_DIR, 'pg_restore') : 'pg_restore',
     ...(config.PATH ? { searchPath: config.PATH } : {}),
+    ...(systemCaBundle(config) ? { sslRootCert: systemCaBundle(config)! } : {}),
+    tls: { allowUnverified: config.DRILL_ALLOW_UNVERIFIED_TLS },
+    allowedServers: (config.DRILL_ALLOWED_SERVERS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     ...(log ? { log } : {}),
   });
   let plans: NormalizedPlan[] | undefined;

@@ -4,7 +4,7 @@
  * drill did not record, retries a drill at most once per period, and leaves drills whose policy kept their data.
  */
 import type { InvocationContext, Timer } from '@azure/functions';
-import type { CleanupAction, CleanupInput, CreatedResource } from '../activities/contracts';
+import type { CleanupAction, CleanupInput, CleanupOutput, CreatedResource } from '../activities/contracts';
 import { appServices } from '../app/services';
 import { cleanupFailedAction, cleanupStatus } from '../lib/drill/cleanupPlan';
 import { toFailure } from '../lib/errors';
@@ -14,7 +14,7 @@ import type { TimerFunctionDefinition } from './definitions';
 export interface SweeperDeps {
   reports: () => ReportStore;
   /** The cleanupDrill activity. */
-  cleanup: (input: CleanupInput) => Promise<CleanupAction[]>;
+  cleanup: (input: CleanupInput) => Promise<CleanupOutput>;
   afterHours: () => number;
   now?: () => Date;
 }
@@ -44,7 +44,7 @@ export function createSweeper(deps: SweeperDeps) {
       }
       let actions: CleanupAction[];
       try {
-        actions = await deps.cleanup({ drillId: report.drillId, resources });
+        actions = (await deps.cleanup({ drillId: report.drillId, resources })).flatMap((r) => r.actions);
       } catch (err) {
         const f = toFailure(err);
         actions = [cleanupFailedAction(`${f.code}: ${f.message}`)];

@@ -14,19 +14,27 @@ export type { AppConfig };
 /** The setting names the app knows (the configuration contract). */
 export const CONFIG_KEYS = Object.keys(configSchema.properties) as (keyof AppConfig)[];
 
-const NUMERIC = new Set(
-  Object.entries(configSchema.properties as Record<string, { type?: string }>)
-    .filter(([, p]) => p.type === 'number' || p.type === 'integer')
-    .map(([k]) => k),
-);
+const typed = (types: string[]) =>
+  new Set(
+    Object.entries(configSchema.properties as Record<string, { type?: string }>)
+      .filter(([, p]) => types.includes(p.type ?? ''))
+      .map(([k]) => k),
+  );
+const NUMERIC = typed(['number', 'integer']);
+const BOOLEAN = typed(['boolean']);
 
-/** A number written as a plain decimal is read as one; anything else stays text for the schema to refuse. */
-function coerce(key: string, value: string): string | number {
-  return NUMERIC.has(key) && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+/**
+ * A number written as a plain decimal is read as one, true/false as a boolean; anything else stays text for
+ * the schema to refuse by name.
+ */
+function coerce(key: string, value: string): string | number | boolean {
+  if (NUMERIC.has(key) && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
+  if (BOOLEAN.has(key) && /^\s*(true|false)\s*$/i.test(value)) return value.trim().toLowerCase() === 'true';
+  return value;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const raw: Record<string, string | number> = {};
+  const raw: Record<string, string | number | boolean> = {};
   for (const key of CONFIG_KEYS) {
     const value = env[key];
     if (value !== undefined && value !== '') raw[key] = coerce(key, value);
@@ -39,7 +47,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       const lines = err.errors
         .map((e) => {
           const key = e.pointer.slice(1);
-          const hint = NUMERIC.has(key) ? ` (a number, such as ${exampleOf(key)})` : '';
+          const hint = NUMERIC.has(key)
+            ? ` (a number, such as ${exampleOf(key)})`
+            : BOOLEAN.has(key)
+              ? ' (true or false)'
+              : '';
           return `  ${key || '(root)'}: ${e.message}${hint}`;
         })
         .join('\n');
@@ -63,6 +75,6 @@ function exampleOf(key: string): string {
 
 /** A setting by name, as text (for %NAME% in binding expressions such as timer schedules). */
 export function settingText(config: AppConfig, name: string): string | undefined {
-  const value = (config as unknown as Record<string, string | number | undefined>)[name];
+  const value = (config as unknown as Record<string, string | number | boolean | undefined>)[name];
   return value === undefined ? undefined : String(value);
 }

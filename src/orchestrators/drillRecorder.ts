@@ -26,6 +26,7 @@ import {
   isCancelled,
   log,
   now,
+  waitUntil,
   type CallOptions,
   type Ctx,
 } from './helpers';
@@ -108,6 +109,12 @@ export class DrillRecorder {
       ? { settings: this.settings, deadline: this.finalDeadlineFrom() }
       : { settings: this.settings, deadline: this.deadline, cancel: this.cancel };
     return yield* callActivity(this.ctx, name, input, options);
+  }
+
+  /** A durable wait that cancellation does not cut short (cleanup must finish). */
+  *pause(seconds: number): Generator<df.Task, void, unknown> {
+    const until = new Date(now(this.ctx).getTime() + seconds * 1000);
+    yield* waitUntil(this.ctx, until, this.finalDeadlineFrom(), undefined);
   }
 
   private finalDeadlineFrom(): Date {

@@ -94,9 +94,12 @@ export function* callActivity<N extends ActivityName>(
   options: CallOptions,
 ): Generator<df.Task, ActivityOutput<N>, unknown> {
   const { maxAttempts, firstDelaySeconds, maxDelaySeconds } = options.settings.activityRetry;
-  // Every activity learns which drill it works for, so its log lines carry the drill id (activities do not
-  // know the orchestration otherwise).
-  const stamped = { ...input, drillId: drillIdOf(ctx.df.instanceId) };
+  // Every activity learns which drill it works for (its log lines carry the drill id) and when it must stop.
+  const stamped = {
+    ...input,
+    drillId: drillIdOf(ctx.df.instanceId),
+    deadline: options.deadline.toISOString(),
+  };
   for (let attempt = 1; ; attempt++) {
     let result: ActivityResult<ActivityOutput<N>>;
     try {

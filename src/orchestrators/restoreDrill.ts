@@ -6,23 +6,23 @@
  * before it: success, failure, deadline or cancellation. Deterministic: everything else happens in activities.
  */
 import type * as df from 'durable-functions';
-import type { JobSummary, RestoredFile } from '../activities/contracts';
+import type { ResourceCleanup, RestoredFile } from '../activities/contracts';
 import { ACTIVITIES } from '../activities/names';
 import type { PollState } from '../lib/dataprotection/pollState';
 import { cleanupFailedAction, cleanupStatus, planCleanup } from '../lib/drill/cleanupPlan';
-import { childInstanceId, type ChildPurpose } from '../lib/drill/instanceIds';
-import { jobRecord, type DrillReport } from '../lib/drill/report';
+import type { DrillReport } from '../lib/drill/report';
 import type { DrillInput } from '../lib/drill/request';
 import type { VerifyTarget } from '../lib/drill/resources';
-import { planRestore, planScratchLoad, type RestorePlan } from '../lib/drill/restorePlan';
+import { planRestore, planSandboxRoles, planScratchLoad } from '../lib/drill/restorePlan';
 import { DrillFailure, failure, toFailure } from '../lib/errors';
 import { DrillRecorder } from './drillRecorder';
-import { callChild, log, now, waitUntil, type Ctx } from './helpers';
-import type { MonitorJobInput, MonitorJobOutput } from './monitorJob';
-import { ORCHESTRATORS } from './names';
-import type { TrackOperationInput, TrackOperationOutput } from './trackOperation';
+import { follow, watchJob } from './drillChildren';
+import { log, now, waitUntil, type Ctx } from './helpers';
 
 export type { DrillStatus } from './drillRecorder';
+
+/** Retries of a cleanup that failed in a way that may pass, before the sweeper takes over. */
+const CLEANUP_RETRIES = 3;
 
 export function* restoreDrill(ctx: Ctx): Generator<df.Task, DrillReport, unknown> {
   const input = ctx.df.getInput<DrillInput>();
@@ -204,8 +204,12 @@ function* restoreAndVerify(
       });
     } else {
       const dumpServerVersion = files[0]?.dumpServerVersion;
+      // The read-only login verification creates on each server is recorded first, like everything else.
+      const roles = planSandboxRoles(drillId, verifyTargets);
+      for (const role of roles) drill.willCreate(role);
       const results = yield* drill.act(ACTIVITIES.verifyRestore, {
         targets: verifyTargets,
+        role: roles[0]!.name,
         spec: request.verify,
         recoveryPointTime: selection.point.time,
         ...(dumpServerVersion ? { dumpServerVersion } : {}),
@@ -218,61 +222,10 @@ function* restoreAndVerify(
   });
 }
 
-/** Follows an asynchronous operation to its end in a trackOperation sub-orchestration. */
-function* follow(
-  ctx: Ctx,
-  drill: DrillRecorder,
-  operation: PollState,
-  purpose: Extract<ChildPurpose, 'validate' | 'restore'>,
-): Generator<df.Task, PollState, unknown> {
-  if (operation.status !== 'running') {
-    if (operation.status === 'succeeded') return operation;
-    throw new DrillFailure(operation.error ?? failure('OperationFailed', `${operation.operation} failed`));
-  }
-  const out = yield* callChild<TrackOperationOutput>(
-    ctx,
-    ORCHESTRATORS.trackOperation,
-    {
-      state: operation,
-      deadline: drill.deadline.toISOString(),
-      settings: drill.settings,
-    } satisfies TrackOperationInput,
-    childInstanceId(drill.record.drillId, purpose),
-    drill.cancel,
-  );
-  drill.record.stats.operationPolls += out.polls;
-  if (!out.ok) throw new DrillFailure(out.error);
-  return out.state;
-}
-
-/** Follows the backup job to its end in a monitorJob sub-orchestration, and records it. */
-function* watchJob(
-  ctx: Ctx,
-  drill: DrillRecorder,
-  vaultId: string,
-  jobId: string,
-  plan: RestorePlan,
-): Generator<df.Task, JobSummary, unknown> {
-  const out = yield* callChild<MonitorJobOutput>(
-    ctx,
-    ORCHESTRATORS.monitorJob,
-    {
-      vaultId,
-      jobId,
-      deadline: drill.deadline.toISOString(),
-      settings: drill.settings,
-    } satisfies MonitorJobInput,
-    childInstanceId(drill.record.drillId, 'job'),
-    drill.cancel,
-  );
-  drill.record.stats.jobPolls += out.polls;
-  if (out.job) drill.record.job = jobRecord(out.job, out.polls);
-  if (!out.ok) throw new DrillFailure(out.error);
-  if (plan.restoredDatabase) drill.record.restored.database = plan.restoredDatabase;
-  return out.job;
-}
-
-/** Cleans up what the drill recorded creating; a cleanup that cannot run at all is recorded as failed. */
+/**
+ * Cleans up what the drill recorded creating. Resources whose cleanup failed in a way that may pass (a server
+ * or storage briefly unreachable) are retried on durable timers; what still fails is left to the sweeper.
+ */
 function* cleanUp(
   drill: DrillRecorder,
   input: DrillInput,
@@ -281,11 +234,22 @@ function* cleanUp(
   const policy = input.request.cleanup.policy;
   try {
     yield* drill.phase('cleanup', function* () {
-      const actions = yield* drill.act(
-        ACTIVITIES.cleanupDrill,
-        { drillId: input.drillId, resources: drill.created },
-        true,
-      );
+      const resources = drill.created;
+      const outcome: ResourceCleanup[] = [];
+      let pending = resources.map((_, i) => i);
+      for (let round = 0; ; round++) {
+        const out = yield* drill.act(
+          ACTIVITIES.cleanupDrill,
+          { drillId: input.drillId, resources: pending.map((i) => resources[i]!) },
+          true,
+        );
+        pending.forEach((index, k) => (outcome[index] = out[k]!));
+        pending = pending.filter((index) => outcome[index]!.retryable);
+        if (pending.length === 0 || round >= CLEANUP_RETRIES) break;
+        drill.detail(`retrying the cleanup of ${pending.length} resource(s)`);
+        yield* drill.pause(drill.settings.activityRetry.firstDelaySeconds * 2 ** round);
+      }
+      const actions = outcome.flatMap((o) => o.actions);
       drill.record.cleanup = { ...drill.record.cleanup, policy, status: cleanupStatus(actions), actions };
     });
   } catch (err) {

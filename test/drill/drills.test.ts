@@ -92,6 +92,7 @@ describe('restore drills', () => {
       azureDuration: expect.stringMatching(/^\d\d:\d\d:\d\d\.\d+$/),
     });
     expect(report.verification.map((c) => [c.check, c.status])).toEqual([
+      ['sandbox', 'passed'],
       ['connect', 'passed'],
       ['server version', 'passed'],
       ['schema public', 'passed'],
@@ -100,11 +101,16 @@ describe('restore drills', () => {
       ['canary', 'passed'],
       ['assertion customers', 'passed'],
     ]);
+    // The database is dropped; the verification login was dropped by verification itself (cleanup finds it gone).
     expect(report.cleanup).toMatchObject({
       status: 'done',
-      actions: [{ action: 'drop database', status: 'done' }],
+      actions: [
+        { action: 'drop database', status: 'done' },
+        { action: 'drop role', status: 'absent' },
+      ],
     });
     expect(await databases('tgt-single')).not.toContain(report.restored!.database!.name);
+    expect(report.verification[0]!.message).toMatch(/^checks ran as pgdrill_ro_\w+, a read-only login/);
     // Stored: table row, JSON and HTML.
     const rows = await rig.reports.list();
     expect(rows.find((r) => r.drillId === drillId)).toMatchObject({

@@ -69,7 +69,13 @@ function setup() {
           succeeded: state.jobDone,
         }),
       [ACTIVITIES.verifyRestore]: () => ok([{ check: 'connect', status: 'passed', message: 'ok' }]),
-      [ACTIVITIES.cleanupDrill]: () => ok([{ resource: 'db', action: 'drop database', status: 'done' }]),
+      [ACTIVITIES.cleanupDrill]: (input) =>
+        ok(
+          input.resources.map(() => ({
+            actions: [{ resource: 'db', action: 'drop database', status: 'done' as const }],
+            retryable: false,
+          })),
+        ),
       [ACTIVITIES.saveReport]: () => ok({ table: 't', blobUrl: 'b', htmlUrl: 'h' }),
     },
     {},

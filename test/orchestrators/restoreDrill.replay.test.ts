@@ -79,18 +79,23 @@ function rig(script: ActivityScript = {}, clock = new FakeClock(START)) {
     [ACTIVITIES.getJob]: (_: unknown, n: number) => ok(n < 4 ? job('InProgress') : job('Completed')),
     [ACTIVITIES.verifyRestore]: () =>
       ok([{ check: 'connect', database: 'db', status: 'passed', message: 'connected' }]),
-    [ACTIVITIES.cleanupDrill]: (input: any) =>
+    [ACTIVITIES.cleanupDrill]: (input) =>
       ok(
-        input.resources.map((r: any) => ({
-          resource: r.name ?? r.prefix,
-          action: 'drop database',
-          status: 'done',
+        input.resources.map((r) => ({
+          actions: [
+            {
+              resource: r.kind === 'blobs' ? r.prefix : r.name,
+              action: `drop ${r.kind}`,
+              status: 'done' as const,
+            },
+          ],
+          retryable: false,
         })),
       ),
     [ACTIVITIES.saveReport]: () => ok({ table: 'DrillReports', blobUrl: 'x', htmlUrl: 'y' }),
     [ACTIVITIES.listRestoredFiles]: () =>
       ok([{ name: 'pgdrill-x_db.dump', bytes: 10, database: 'db', dumpServerVersion: '15.4' }]),
-    [ACTIVITIES.loadDump]: (input: any) =>
+    [ACTIVITIES.loadDump]: (input) =>
       ok({
         database: 'db',
         scratchDatabase: input.scratchDatabase,
@@ -471,12 +476,14 @@ describe('polling sub-orchestrations', () => {
   it('monitorJob keeps its history bounded over 1,000 polls (continueAsNew) and returns once', async () => {
     const clock = new FakeClock(START);
     let polls = 0;
+    const { handlers } = scriptedHandlers(
+      { [ACTIVITIES.getJob]: () => ok(++polls <= 1000 ? job('InProgress') : job('Completed')) },
+      {},
+      () => clock.now(),
+    );
     const driver = new OrchestrationDriver({
       orchestrators: orchestratorFunctions,
-      activities: {
-        [ACTIVITIES.getJob]: () =>
-          Promise.resolve(ok(++polls <= 1000 ? job('InProgress') : job('Completed'))),
-      },
+      activities: handlers,
       clock,
       keepHistories: true,
     });
@@ -504,14 +511,19 @@ describe('polling sub-orchestrations', () => {
   it('a one-hour job: far fewer polls than a fixed 10-second poller, completion seen within the cap', async () => {
     const clock = new FakeClock(START);
     const pollTimes: number[] = [];
-    const driver = new OrchestrationDriver({
-      orchestrators: orchestratorFunctions,
-      activities: {
+    const { handlers } = scriptedHandlers(
+      {
         [ACTIVITIES.getJob]: () => {
           pollTimes.push(clock.now());
-          return Promise.resolve(ok(clock.now() - START < 3600_000 ? job('InProgress') : job('Completed')));
+          return ok(clock.now() - START < 3600_000 ? job('InProgress') : job('Completed'));
         },
       },
+      {},
+      () => clock.now(),
+    );
+    const driver = new OrchestrationDriver({
+      orchestrators: orchestratorFunctions,
+      activities: handlers,
       clock,
     });
     await driver.start(
@@ -537,22 +549,25 @@ describe('polling sub-orchestrations', () => {
     const clock = new FakeClock(START);
     const at: number[] = [];
     let n = 0;
-    const driver = new OrchestrationDriver({
-      orchestrators: orchestratorFunctions,
-      activities: {
-        [ACTIVITIES.pollOperation]: (input: any) => {
+    const { handlers } = scriptedHandlers(
+      {
+        [ACTIVITIES.pollOperation]: (input) => {
           at.push(clock.now());
           n++;
-          return Promise.resolve(
-            ok({
-              ...input.state,
-              polls: input.state.polls + 1,
-              retryAfterSeconds: 45,
-              ...(n >= 120 ? { status: 'succeeded' } : {}),
-            }),
-          );
+          return ok({
+            ...input.state,
+            polls: input.state.polls + 1,
+            retryAfterSeconds: 45,
+            ...(n >= 120 ? { status: 'succeeded' as const } : {}),
+          });
         },
       },
+      {},
+      () => clock.now(),
+    );
+    const driver = new OrchestrationDriver({
+      orchestrators: orchestratorFunctions,
+      activities: handlers,
       clock,
       keepHistories: true,
     });

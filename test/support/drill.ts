@@ -96,8 +96,9 @@ export async function startDrillRig(
     ...options,
     extraServers: [
       { name: 'drill-pg', kind: 'flexible', resourceGroup: 'rg-test', managed: { password: 'drill-pw' } },
+      ...(options.extraServers ?? []),
     ],
-    extraSecrets: { 'drill-admin': { connectionStringFor: 'drill-pg' } },
+    extraSecrets: { 'drill-admin': { connectionStringFor: 'drill-pg' }, ...options.extraSecrets },
   });
   const saved: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(emu.env)) {

@@ -13,7 +13,7 @@ import {
 import type { ActivityResult, FailureInfo } from '../../src/lib/errors';
 
 export type ScriptedActivity<N extends ActivityName> = (
-  input: ActivityInput<N> & { drillId?: string },
+  input: ActivityInput<N> & { drillId?: string; deadline?: string },
   call: number,
 ) => ActivityResult<ActivityOutput<N>> | Promise<ActivityResult<ActivityOutput<N>>>;
 

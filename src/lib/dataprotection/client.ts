@@ -14,6 +14,7 @@ import {
   type Pipeline,
 } from '@azure/core-rest-pipeline';
 import type { AppConfig } from '../config';
+import { currentSignal } from '../deadline';
 import { ValidationError } from '../errors';
 import type {
   BackupInstanceResource,
@@ -51,6 +52,8 @@ export interface DataProtectionClientOptions {
   credential?: TokenCredential;
   retry?: RetryOptions;
   httpClient?: HttpClient;
+  /** Time limit of one request (default 60 s); the activity's deadline applies as well. */
+  requestTimeoutMs?: number;
 }
 
 export interface RecoveryPointFilter {
@@ -92,8 +95,10 @@ export class DataProtectionClient {
   readonly apiVersion: string;
   private readonly pipeline: Pipeline;
   private readonly httpClient: HttpClient;
+  private readonly requestTimeoutMs: number;
 
   constructor(options: DataProtectionClientOptions) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.endpoint = new URL(options.settings.DATAPROTECTION_ENDPOINT).origin;
     this.audience = options.settings.DATAPROTECTION_AUDIENCE.replace(/\/+$/, '');
     this.apiVersion = options.settings.DATAPROTECTION_API_VERSION;
@@ -324,10 +329,13 @@ export class DataProtectionClient {
   ): Promise<RawResponse> {
     const headers = createHttpHeaders({ accept: 'application/json', ...options.headers });
     if (options.body !== undefined) headers.set('content-type', 'application/json');
+    const signal = currentSignal();
     const request = createPipelineRequest({
       url,
       method,
       headers,
+      timeout: this.requestTimeoutMs,
+      ...(signal ? { abortSignal: signal } : {}),
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
     });
     if (options.notReplayable) markNotReplayable(request);
@@ -392,6 +400,9 @@ export class DataProtectionClient {
 
   private transportError(err: unknown, clientRequestId: string | undefined): Error {
     if (err instanceof ForeignOriginError || err instanceof DataProtectionError) return err;
+    // The activity's deadline passed: that, not the network, is what the drill reports.
+    const signal = currentSignal();
+    if (signal?.aborted && signal.reason instanceof Error) return signal.reason;
     const e = err as { name?: string; message?: string; code?: string };
     // @azure/identity raises CredentialUnavailableError / AuthenticationError when no token can be had.
     if (e.name && /Credential|Authentication/.test(e.name)) {
@@ -407,9 +418,12 @@ export class DataProtectionClient {
       });
     }
     const code = isRestError(err) && err.code ? err.code : (e.code ?? 'NetworkError');
+    const timedOut = e.name === 'AbortError' || /timed? ?out|aborted/i.test(e.message ?? '');
     return new DataProtectionError({
       code: 'NetworkError',
-      message: `Could not reach ${this.endpoint}: ${e.message ?? String(err)} (${code})`,
+      message: timedOut
+        ? `${this.endpoint} did not answer within ${this.requestTimeoutMs / 1000} s (DATAPROTECTION_TIMEOUT_SECONDS)`
+        : `Could not reach ${this.endpoint}: ${e.message ?? String(err)} (${code})`,
       recommendedActions: ['Check DATAPROTECTION_ENDPOINT and the network path to it.'],
       isRetryable: true,
       isUserError: false,

@@ -25,12 +25,26 @@ export function drillToken(drillId: string): string {
   return `${clean}${fnv1a(drillId).toString(36)}`.slice(0, 24);
 }
 
-export function defaultDatabaseName(drillId: string): string {
-  return `${DB_PREFIX}${drillToken(drillId)}`;
+/**
+ * The database a restore as database creates: pgdrill_{token}, or the request's label (which starts with
+ * pgdrill_) followed by the token. Every name a drill creates carries its drill id, so no drill can ever take
+ * another's database (or restore job) for its own.
+ */
+export function drillDatabaseName(drillId: string, label?: string): string {
+  const token = drillToken(drillId);
+  if (!label) return `${DB_PREFIX}${token}`;
+  return `${label.slice(0, MAX_IDENTIFIER - token.length - 1)}_${token}`;
 }
 
-export function defaultFilePrefix(drillId: string): string {
-  return `${FILE_PREFIX}${drillToken(drillId)}`;
+/** The prefix of the files a restore as files writes: pgdrill-{token}, or the request's label and the token. */
+export function drillFilePrefix(drillId: string, label?: string): string {
+  const token = drillToken(drillId);
+  return label ? `${label}-${token}` : `${FILE_PREFIX}${token}`;
+}
+
+/** The drill's read-only verification login (a role name, so the database prefix and a marker). */
+export function sandboxRoleName(drillId: string): string {
+  return `${DB_PREFIX}ro_${drillToken(drillId)}`;
 }
 
 /** The scratch database a restored dump of `database` is loaded into. */
@@ -41,12 +55,14 @@ export function scratchDatabaseName(drillId: string, database: string): string {
   return `${base.slice(0, MAX_IDENTIFIER - hash.length - 1)}_${hash}`;
 }
 
-/** Cleanup's guard: a database name this drill may drop. */
-export function isDrillDatabase(name: string, drillId: string, recorded: readonly string[]): boolean {
+/** Characters that may follow a drill's file prefix in the name of a file the restore wrote. */
+const FILE_SEPARATORS = ['_', '-', '.', '/'];
+
+/** A restored file of the drill whose prefix is `prefix`: the prefix, a separator, then anything. */
+export function isRestoredFileOf(name: string, prefix: string): boolean {
   return (
-    name.startsWith(DB_PREFIX) &&
-    recorded.includes(name) &&
-    name.length <= MAX_IDENTIFIER &&
-    drillId.length > 0
+    name.length > prefix.length + 1 &&
+    name.startsWith(prefix) &&
+    FILE_SEPARATORS.includes(name[prefix.length]!)
   );
 }

@@ -18,7 +18,20 @@ export type CreatedResource =
       sslMode?: string;
     }
   /** Dump files Azure Backup writes under the drill's prefix (restore as files). */
-  | { kind: 'blobs'; containerUrl: string; prefix: string; names: string[] };
+  | { kind: 'blobs'; containerUrl: string; prefix: string; names: string[] }
+  /** The drill's read-only verification login on a server (docs/security.md). */
+  | {
+      kind: 'role';
+      name: string;
+      /** The admin secret of the server; its Server/Port unless host/port are given. */
+      secretUri: string;
+      host?: string;
+      port?: number;
+      adminDatabase: string;
+      sslMode?: string;
+      /** Databases it may have been granted read access in (older servers). */
+      databases: string[];
+    };
 
 export interface CleanupAction {
   resource: string;
@@ -27,10 +40,18 @@ export interface CleanupAction {
   message?: string;
 }
 
+/** The cleanup of one recorded resource: its actions, and whether a failure among them may pass if retried. */
+export interface ResourceCleanup {
+  actions: CleanupAction[];
+  retryable: boolean;
+}
+
 /** One line naming a resource for reports and cleanup actions. */
 export function describeResource(c: CreatedResource): string {
   if (c.kind === 'database') return `database ${c.name} on ${c.serverId}`;
   if (c.kind === 'scratchDatabase') return `database ${c.name} on ${c.host}:${c.port}`;
+  if (c.kind === 'role')
+    return `role ${c.name} on ${c.host ? `${c.host}:${c.port ?? 5432}` : `the server of ${c.secretUri}`}`;
   return `blobs ${c.prefix}* in ${c.containerUrl}`;
 }
 
@@ -45,4 +66,11 @@ export interface VerifyTarget {
   host?: string;
   port?: number;
   sslMode?: string;
+  /** The database the admin login connects to for server-wide work (the verification role). */
+  adminDatabase: string;
+}
+
+/** Which server a target or resource is on, as far as a login is concerned (its secret, host and port). */
+export function serverKey(x: { secretUri: string; host?: string; port?: number }): string {
+  return `${x.secretUri}|${(x.host ?? '').toLowerCase()}|${x.host ? (x.port ?? 5432) : ''}`;
 }

@@ -8,9 +8,9 @@ import { datasourceKindOf, lastSegment } from '../dataprotection/armId';
 import { buildRestoreRequest, type RehydrationOptions } from '../dataprotection/requests';
 import type { RestoreRequest } from '../types/generated/dataprotection';
 import type { LoadTarget } from '../types/generated/drill-request';
-import { defaultDatabaseName, defaultFilePrefix, scratchDatabaseName } from './names';
+import { drillDatabaseName, drillFilePrefix, sandboxRoleName, scratchDatabaseName } from './names';
 import type { NormalizedRequest } from './request';
-import type { CreatedResource, VerifyTarget } from './resources';
+import { serverKey, type CreatedResource, type VerifyTarget } from './resources';
 
 export interface RestorePlanInput {
   drillId: string;
@@ -53,7 +53,7 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
     ...(restoreLocation ? { restoreLocation } : {}),
   };
   if (target.kind === 'database') {
-    const name = target.databaseName ?? defaultDatabaseName(drillId);
+    const name = drillDatabaseName(drillId, target.databaseName);
     const databaseId = `${target.serverId}/databases/${name}`;
     return {
       body: buildRestoreRequest({
@@ -64,11 +64,16 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
       creates: { kind: 'database', name, serverId: target.serverId, secretUri: target.secretUri },
       restoredDatabase: { serverId: target.serverId, name },
       verifyTargets: [
-        { database: lastSegment(instance.datasourceId), connectDatabase: name, secretUri: target.secretUri },
+        {
+          database: lastSegment(instance.datasourceId),
+          connectDatabase: name,
+          secretUri: target.secretUri,
+          adminDatabase: 'postgres',
+        },
       ],
     };
   }
-  const filePrefix = target.filePrefix ?? defaultFilePrefix(drillId);
+  const filePrefix = drillFilePrefix(drillId, target.filePrefix);
   return {
     body: buildRestoreRequest({
       ...common,
@@ -112,6 +117,33 @@ export function planScratchLoad(
       host: load.host,
       port,
       ...sslMode,
+      adminDatabase: load.adminDatabase ?? 'postgres',
     },
   };
+}
+
+/**
+ * The drill's read-only verification login, one per server the checks run on: recorded before verification
+ * creates it, so cleanup drops it even if the verify activity dies.
+ */
+export function planSandboxRoles(
+  drillId: string,
+  targets: readonly VerifyTarget[],
+): Extract<CreatedResource, { kind: 'role' }>[] {
+  const byServer = new Map<string, Extract<CreatedResource, { kind: 'role' }>>();
+  for (const t of targets) {
+    const key = serverKey(t);
+    const role = byServer.get(key) ?? {
+      kind: 'role' as const,
+      name: sandboxRoleName(drillId),
+      secretUri: t.secretUri,
+      ...(t.host ? { host: t.host, port: t.port ?? 5432 } : {}),
+      ...(t.sslMode ? { sslMode: t.sslMode } : {}),
+      adminDatabase: t.adminDatabase,
+      databases: [],
+    };
+    role.databases.push(t.connectDatabase);
+    byServer.set(key, role);
+  }
+  return [...byServer.values()];
 }

@@ -1,47 +1,22 @@
 /**
  * Creating and dropping the databases a drill owns, and running pg_restore. Dropping is guarded: only names
- * with the drill prefix that the drill recorded before creating them.
+ * with the drill prefix, and sessions still connected (an orphaned pg_restore of a killed attempt) are ended.
+ * pg_restore runs in its own process group with its temporary dump in a folder named after the scratch
+ * database, so a later attempt or the cleanup can end what a killed process left running and remove its files.
  */
 import { execFile, spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import { currentSignal } from '../deadline';
 import { AppError } from '../errors';
 import { DB_PREFIX } from '../drill/names';
-import { libpqSslMode, sslOption } from './connection';
+import { withConnection, quoteIdent, type PgLogin } from './client';
+
+export type { PgLogin } from './client';
 
 const execFileAsync = promisify(execFile);
-
-export interface PgLogin {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  sslMode?: string;
-}
-
-export async function withConnection<T>(
-  login: PgLogin,
-  database: string,
-  fn: (c: pg.Client) => Promise<T>,
-): Promise<T> {
-  const client = new pg.Client({
-    ...login,
-    database,
-    ssl: sslOption(login.sslMode),
-    connectionTimeoutMillis: 15_000,
-    application_name: 'pg-restore-drill',
-  });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 export async function serverVersion(
   login: PgLogin,
@@ -55,36 +30,24 @@ export async function serverVersion(
   });
 }
 
-/** Creates a database the drill owns (dropping a leftover of an earlier attempt of the same drill first). */
-export async function recreateDrillDatabase(
-  login: PgLogin,
-  adminDatabase: string,
-  name: string,
-): Promise<void> {
+function refuseForeign(name: string, verb: string): void {
   if (!name.startsWith(DB_PREFIX))
     throw new AppError(
       'RefusedDatabaseName',
-      `refusing to create ${name}: drill databases start with ${DB_PREFIX}`,
+      `refusing to ${verb} ${name}: only databases named ${DB_PREFIX}* are drill databases`,
+      { recommendedActions: ['Nothing to do: the drill never touches databases it did not create.'] },
     );
-  await withConnection(login, adminDatabase, async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
-    await c.query(`CREATE DATABASE ${quoteIdent(name)}`);
-  });
 }
 
 export type DropOutcome = 'done' | 'absent';
 
-/** Drops a drill database, disconnecting its sessions. Refuses names without the drill prefix. */
+/** Drops a drill database, ending its sessions first. Refuses names without the drill prefix. */
 export async function dropDrillDatabase(
   login: PgLogin,
   adminDatabase: string,
   name: string,
 ): Promise<DropOutcome> {
-  if (!name.startsWith(DB_PREFIX))
-    throw new AppError(
-      'RefusedDatabaseName',
-      `refusing to drop ${name}: only databases named ${DB_PREFIX}* are drill databases`,
-    );
+  refuseForeign(name, 'drop');
   return withConnection(login, adminDatabase, async (c) => {
     const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!exists.rowCount) return 'absent';
@@ -104,21 +67,53 @@ export async function dropDrillDatabase(
   });
 }
 
-/**
- * The environment of the PostgreSQL client tools: where to find programs, and nothing else of the app's
- * environment (no app settings, no identity endpoint secrets); callers add the PG* variables they need.
- */
-export function toolEnv(searchPath: string | undefined): Record<string, string> {
-  return searchPath ? { PATH: searchPath } : {};
+/** Creates a database the drill owns (dropping a leftover of an earlier attempt of the same drill first). */
+export async function recreateDrillDatabase(
+  login: PgLogin,
+  adminDatabase: string,
+  name: string,
+): Promise<void> {
+  refuseForeign(name, 'create');
+  await dropDrillDatabase(login, adminDatabase, name);
+  await withConnection(login, adminDatabase, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
+}
+
+/** The environment of the PostgreSQL client tools: PATH and the PG* variables given, nothing else. */
+export interface ToolEnv {
+  /** PATH (the app's PATH setting). */
+  searchPath?: string;
+  /** PGSSLROOTCERT: the CA bundle verify-full checks against. */
+  sslRootCert?: string;
+}
+
+function toolEnv(env: ToolEnv): Record<string, string> {
+  return {
+    ...(env.searchPath ? { PATH: env.searchPath } : {}),
+    ...(env.sslRootCert ? { PGSSLROOTCERT: env.sslRootCert } : {}),
+  };
 }
 
 export async function pgRestoreVersion(
   pgRestore: string,
-  searchPath?: string,
+  env: ToolEnv = {},
 ): Promise<{ text: string; major: number }> {
-  const { stdout } = await execFileAsync(pgRestore, ['--version'], { env: toolEnv(searchPath) });
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync(pgRestore, ['--version'], { env: toolEnv(env), timeout: 30_000 }));
+  } catch (err) {
+    throw pgRestoreNotFound(pgRestore, err);
+  }
   const m = /(\d+)(?:\.(\d+))?/.exec(stdout);
   return { text: stdout.trim(), major: m ? Number(m[1]) : 0 };
+}
+
+function pgRestoreNotFound(pgRestore: string, err: unknown): AppError {
+  return new AppError('PgRestoreNotFound', `cannot run ${pgRestore}: ${(err as Error).message}`, {
+    isUserError: true,
+    recommendedActions: [
+      'Install the PostgreSQL client tools (pg_restore) on the function host, or set PG_BIN_DIR to their directory.',
+    ],
+  });
 }
 
 export interface RestoreOptions {
@@ -127,14 +122,60 @@ export interface RestoreOptions {
   jobs: number;
 }
 
-/** pg_restore --exit-on-error into `database`. The password goes through the environment, never argv. */
+/** The working folder of one load: named after its scratch database, so later attempts find what it left. */
+export function loadFolder(scratchDatabase: string): string {
+  return join(tmpdir(), `pgdrill-load-${scratchDatabase}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ends what an earlier attempt of the same load left behind: its pg_restore (the whole process group) and
+ * its folder with the downloaded dump. Returns true when a process was still running.
+ */
+export async function clearLoadLeftovers(scratchDatabase: string): Promise<boolean> {
+  const folder = loadFolder(scratchDatabase);
+  let killed = false;
+  const pidText = await readFile(join(folder, 'pg_restore.pid'), 'utf8').catch(() => '');
+  const pid = Number(pidText.trim());
+  if (Number.isInteger(pid) && pid > 1 && alive(pid)) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+      killed = true;
+    } catch {
+      /* the group is gone */
+    }
+  }
+  await rm(folder, { recursive: true, force: true });
+  return killed;
+}
+
+/** Creates the load folder (after clearing leftovers); returns its path. */
+export async function prepareLoadFolder(scratchDatabase: string): Promise<string> {
+  await clearLoadLeftovers(scratchDatabase);
+  const folder = loadFolder(scratchDatabase);
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  return folder;
+}
+
+/**
+ * pg_restore --exit-on-error into `database`. The password goes through the environment, never argv. It runs
+ * in its own process group (its pid written beside the dump) and is ended when the activity's deadline passes.
+ */
 export function runPgRestore(
   pgRestore: string,
   login: PgLogin,
   database: string,
   file: string,
   options: RestoreOptions,
-  searchPath?: string,
+  env: ToolEnv = {},
 ): Promise<void> {
   const args = [
     '--exit-on-error',
@@ -151,36 +192,51 @@ export function runPgRestore(
   if (options.noPrivileges) args.push('--no-privileges');
   if (options.jobs > 1) args.push('--jobs', String(options.jobs));
   args.push(file);
+  const signal = currentSignal();
   return new Promise((resolve, reject) => {
     const child = spawn(pgRestore, args, {
       env: {
-        ...toolEnv(searchPath),
+        ...toolEnv(env),
         PGPASSWORD: login.password,
-        PGSSLMODE: libpqSslMode(login.sslMode),
+        PGSSLMODE: login.tls ?? 'prefer',
         PGCONNECT_TIMEOUT: '15',
         PGAPPNAME: 'pg-restore-drill load',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
     });
+    const pidFile = join(file, '..', 'pg_restore.pid');
+    if (child.pid) void writeFile(pidFile, String(child.pid)).catch(() => undefined);
+    const stop = (): void => {
+      if (child.pid && child.exitCode === null) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    };
+    signal?.addEventListener('abort', stop, { once: true });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    child.on('error', (err) =>
+    child.on('error', (err) => {
+      signal?.removeEventListener('abort', stop);
+      reject(pgRestoreNotFound(pgRestore, err));
+    });
+    child.on('close', (code, sig) => {
+      signal?.removeEventListener('abort', stop);
+      if (code === 0) return resolve();
       reject(
         new AppError(
-          'PgRestoreNotFound',
-          `cannot run ${pgRestore}: ${err.message}. Install the PostgreSQL client tools or set PG_BIN_DIR.`,
+          'LoadFailed',
+          `pg_restore --exit-on-error stopped (${sig ? `signal ${sig}` : `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+          {
+            recommendedActions: [
+              'Read the pg_restore message: a drill server older than the dump, missing extensions or roles on the drill server (use noOwner/noPrivileges), or a full disk are the usual causes.',
+            ],
+          },
         ),
-      ),
-    );
-    child.on('close', (code) =>
-      code === 0
-        ? resolve()
-        : reject(
-            new AppError(
-              'LoadFailed',
-              `pg_restore --exit-on-error stopped (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
-            ),
-          ),
-    );
+      );
+    });
   });
 }

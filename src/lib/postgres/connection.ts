@@ -87,22 +87,64 @@ export function parseConnectionString(value: string): PgCredentials {
   };
 }
 
-/** node-postgres ssl option from an Npgsql/libpq ssl mode. */
-export function sslOption(mode: string | undefined): boolean | { rejectUnauthorized: boolean } {
-  switch ((mode ?? 'prefer').toLowerCase()) {
+/** The TLS modes a drill connects with (libpq names). */
+export type TlsMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+
+/** What the operator allows (app settings). */
+export interface TlsPolicy {
+  /** Allow TLS without certificate verification (sslMode require) to non-loopback servers. */
+  allowUnverified: boolean;
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i;
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host.trim());
+}
+
+/**
+ * The TLS mode a connection to `host` uses, from the mode asked for (request or secret) and the operator's
+ * policy: to a server that is not on this machine, TLS is verified against the system's CA bundle
+ * (verify-full) unless the operator allows unverified TLS and `require` was asked; no TLS at all is only for
+ * loopback addresses. Loopback servers get what was asked (default prefer).
+ */
+export function tlsModeFor(host: string, requested: string | undefined, policy: TlsPolicy): TlsMode {
+  const asked = (requested ?? '').toLowerCase().replace(/[\s_]+/g, '-');
+  const known: TlsMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
+  const mode: TlsMode | undefined =
+    asked === '' ? undefined : asked === 'allow' ? 'prefer' : known.find((m) => m === asked);
+  if (asked !== '' && !mode)
+    throw new AppError(
+      'UnknownSslMode',
+      `ssl mode "${requested}" is not one of disable, prefer, require, verify-ca, verify-full`,
+      { recommendedActions: ['Use verify-full (the default), or another libpq ssl mode.'] },
+    );
+  if (isLoopback(host)) return mode ?? 'prefer';
+  if (mode === 'disable')
+    throw new AppError(
+      'TlsRequired',
+      `a connection to ${host} without TLS was asked for; only servers on this machine (loopback) may be reached without TLS`,
+      { recommendedActions: ['Remove sslMode "disable", or use verify-full (the default).'] },
+    );
+  if (mode === 'verify-ca') return 'verify-ca';
+  if (mode === 'require' && policy.allowUnverified) return 'require';
+  return 'verify-full';
+}
+
+/** node-postgres ssl option for a TLS mode (certificates checked against Node's CA store). */
+export function nodeSsl(
+  mode: TlsMode | undefined,
+  host: string,
+): false | { rejectUnauthorized: boolean; servername?: string; checkServerIdentity?: () => undefined } {
+  switch (mode ?? 'prefer') {
     case 'disable':
-    case 'allow':
     case 'prefer':
       return false;
     case 'require':
       return { rejectUnauthorized: false };
-    default:
-      return { rejectUnauthorized: true };
+    case 'verify-ca':
+      return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { rejectUnauthorized: true, ...(isLoopback(host) ? {} : { servername: host }) };
   }
-}
-
-/** PGSSLMODE for the libpq tools (pg_restore). */
-export function libpqSslMode(mode: string | undefined): string {
-  const m = (mode ?? 'prefer').toLowerCase();
-  return ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(m) ? m : 'prefer';
 }

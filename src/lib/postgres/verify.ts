@@ -1,22 +1,16 @@
 /**
- * Verification of restored data (docs/design.md, "Safety"). Every check runs in its own BEGIN READ ONLY
- * transaction with a statement_timeout, so a check can neither change the restored data nor hang the drill.
+ * Verification of restored data (docs/design.md, "Safety"; docs/security.md). The login it is given is the
+ * drill's read-only role (sandbox.ts), or the admin in the weaker mode. Either way every check runs in its own
+ * BEGIN READ ONLY transaction with a statement_timeout, is rolled back, and user SQL is sent with the extended
+ * query protocol, which runs exactly one statement: "SELECT 1; COMMIT; DROP TABLE t" is refused by the server
+ * before anything runs. A check that outlives its timeout by a second is cancelled from the client side too.
  * Each check yields one result line for the report.
  */
 import pg from 'pg';
 import type { CheckResult } from '../types/generated/drill-report';
 import type { Verification } from '../types/generated/drill-request';
+import { connect, quoteIdent, type PgLogin } from './client';
 import { majorOf } from './dumpHeader';
-import { sslOption } from './connection';
-
-export interface VerifyConnection {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-  sslMode?: string;
-}
 
 export interface VerifyOptions {
   /** Source database name the spec's optional "database" fields refer to. */
@@ -26,6 +20,11 @@ export interface VerifyOptions {
   /** Server version the dump came from (restore as files), for the version check. */
   dumpServerVersion?: string;
 }
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+/** How long past its statement_timeout a check may run before the client cancels it. */
+const CLIENT_GRACE_MS = 1_000;
+const MULTIPLE_STATEMENTS = /cannot insert multiple commands into a prepared statement/i;
 
 function applies(item: { database?: string }, sourceDatabase: string): boolean {
   return item.database === undefined || item.database === sourceDatabase;
@@ -45,34 +44,97 @@ function asText(raw: unknown): string | null {
   return JSON.stringify(raw);
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+type Outcome = Omit<CheckResult, 'check' | 'database' | 'durationMs'>;
+
+/** One connection that checks run on; replaced when a check had to be cancelled from the client side. */
+class CheckSession {
+  private client: pg.Client | undefined;
+
+  constructor(
+    private readonly login: PgLogin,
+    private readonly database: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async open(): Promise<void> {
+    this.client = await connect(this.login, this.database, {
+      applicationName: 'pg-restore-drill verify',
+      queryTimeoutMs: this.timeoutMs + CLIENT_GRACE_MS,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client?.end().catch(() => undefined);
+    this.client = undefined;
+  }
+
+  /** Runs `fn` in a read-only transaction with the statement timeout, then rolls back. */
+  async inReadOnlyTransaction(fn: (c: pg.Client) => Promise<Outcome>): Promise<Outcome> {
+    if (!this.client) await this.open();
+    const c = this.client!;
+    try {
+      await c.query('BEGIN READ ONLY');
+      await c.query(`SET LOCAL statement_timeout = ${Math.floor(this.timeoutMs)}`);
+      const outcome = await fn(c);
+      await c.query('ROLLBACK');
+      return outcome;
+    } catch (err) {
+      if (/query read timeout/i.test((err as Error).message)) {
+        // The server did not stop it: cancel it through the protocol, and start the next check afresh.
+        await cancelRunning(c, this.login, this.database);
+        await this.close();
+      } else await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
 }
 
-export async function verifyDatabase(conn: VerifyConnection, options: VerifyOptions): Promise<CheckResult[]> {
+/** Sends a protocol cancel request for whatever `client` runs now (needs no privilege). */
+async function cancelRunning(client: pg.Client, login: PgLogin, database: string): Promise<void> {
+  const active = (client as unknown as { activeQuery?: unknown }).activeQuery;
+  if (!active) return;
+  const canceller = new pg.Client({ host: login.host, port: login.port, user: login.user, database });
+  canceller.on('error', () => undefined);
+  (canceller as unknown as { cancel(c: pg.Client, q: unknown): void }).cancel(client, active);
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+/** User SQL: one statement, extended protocol, first column of the first row. */
+async function userValue(c: pg.Client, sql: string): Promise<unknown> {
+  const r = await c.query({ text: sql, rowMode: 'array', queryMode: 'extended' } as pg.QueryConfig);
+  return (r.rows[0] as unknown[] | undefined)?.[0];
+}
+
+function describeError(err: unknown, timeoutMs: number): string {
+  const e = err as { message: string; code?: string };
+  if (e.code === '57014' || /query read timeout/i.test(e.message))
+    return `timed out after ${timeoutMs} ms (statement_timeout)`;
+  if (e.code === '42601' && MULTIPLE_STATEMENTS.test(e.message))
+    return 'the SQL must be exactly one statement: it holds more than one, and none of them ran';
+  if (e.code === '25006') return `refused: checks are read-only (${e.message})`;
+  if (e.code === '42501') return `refused: the drill's read-only login may not do that (${e.message})`;
+  return e.message;
+}
+
+export async function verifyDatabase(
+  login: PgLogin,
+  database: string,
+  options: VerifyOptions,
+): Promise<CheckResult[]> {
   const { spec, sourceDatabase } = options;
   const db = sourceDatabase;
   const results: CheckResult[] = [];
-  const timeout = spec.statementTimeoutMs ?? 30_000;
-  const client = new pg.Client({
-    host: conn.host,
-    port: conn.port,
-    user: conn.user,
-    password: conn.password,
-    database: conn.database,
-    ssl: sslOption(conn.sslMode),
-    connectionTimeoutMillis: 15_000,
-    application_name: 'pg-restore-drill verify',
-  });
+  const timeout = spec.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  const session = new CheckSession(login, database, timeout);
   const started = Date.now();
   try {
-    await client.connect();
+    await session.open();
   } catch (err) {
     results.push({
       check: 'connect',
       database: db,
       status: 'error',
-      message: `cannot connect to ${conn.database} on ${conn.host}:${conn.port}: ${(err as Error).message}`,
+      message: `cannot connect to ${database} on ${login.host}:${login.port} as ${login.user}: ${(err as Error).message}`,
       durationMs: Date.now() - started,
     });
     return results;
@@ -81,33 +143,29 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
     check: 'connect',
     database: db,
     status: 'passed',
-    message: `connected to ${conn.database} on ${conn.host}:${conn.port}`,
+    message: `connected to ${database} on ${login.host}:${login.port}`,
     durationMs: Date.now() - started,
   });
 
-  /** Runs `fn` in a read-only transaction with the statement timeout; returns its result line. */
-  const check = async (
-    name: string,
-    fn: () => Promise<Omit<CheckResult, 'check' | 'database' | 'durationMs'>>,
-  ): Promise<void> => {
+  const check = async (name: string, fn: (c: pg.Client) => Promise<Outcome>): Promise<void> => {
     const t0 = Date.now();
     try {
-      await client.query('BEGIN READ ONLY');
-      await client.query(`SET LOCAL statement_timeout = ${Math.floor(timeout)}`);
-      const r = await fn();
-      await client.query('ROLLBACK');
+      const r = await session.inReadOnlyTransaction(fn);
       results.push({ check: name, database: db, ...r, durationMs: Date.now() - t0 });
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      const e = err as { message: string; code?: string };
-      const message = e.code === '57014' ? `timed out after ${timeout} ms (statement_timeout)` : e.message;
-      results.push({ check: name, database: db, status: 'error', message, durationMs: Date.now() - t0 });
+      results.push({
+        check: name,
+        database: db,
+        status: 'error',
+        message: describeError(err, timeout),
+        durationMs: Date.now() - t0,
+      });
     }
   };
 
   try {
-    await check('server version', async () => {
-      const r = await client.query<{ v: string; n: string }>(
+    await check('server version', async (c) => {
+      const r = await c.query<{ v: string; n: string }>(
         "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n",
       );
       const server = r.rows[0]!.v;
@@ -125,8 +183,8 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
       };
     });
     for (const schema of spec.schemas ?? []) {
-      await check(`schema ${schema}`, async () => {
-        const r = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      await check(`schema ${schema}`, async (c) => {
+        const r = await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
         return r.rowCount
           ? { status: 'passed', message: `schema ${schema} exists` }
           : {
@@ -138,9 +196,9 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
       });
     }
     for (const t of (spec.tables ?? []).filter((x) => applies(x, db))) {
-      await check(`table ${t.name}`, async () => {
+      await check(`table ${t.name}`, async (c) => {
         const [schema, table] = t.name.split('.') as [string, string];
-        const exists = await client.query<{ oid: number; reltuples: number }>(
+        const exists = await c.query<{ oid: number; reltuples: number }>(
           `SELECT c.oid, c.reltuples::float8 AS reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'm', 'v', 'f')`,
           [schema, table],
@@ -159,10 +217,10 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
           rows = Math.max(0, Math.round(exists.rows[0]!.reltuples));
           how = 'estimated (pg_class.reltuples)';
         } else {
-          const c = await client.query<{ n: string }>(
+          const n = await c.query<{ n: string }>(
             `SELECT count(*)::text AS n FROM ${quoteIdent(schema)}.${quoteIdent(table)}`,
           );
-          rows = Number(c.rows[0]!.n);
+          rows = Number(n.rows[0]!.n);
           how = 'counted';
         }
         const ok = rows >= t.minRows;
@@ -176,9 +234,8 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
     }
     const canary = spec.canary;
     if (canary && applies(canary, db)) {
-      await check('canary', async () => {
-        const r = await client.query({ text: canary.sql, rowMode: 'array' });
-        const raw = (r.rows[0] as unknown[] | undefined)?.[0];
+      await check('canary', async (c) => {
+        const raw = await userValue(c, canary.sql);
         const tolerance = (canary.toleranceMinutes ?? 60) * 60_000;
         const floor = Date.parse(options.recoveryPointTime) - tolerance;
         const rawText = asText(raw);
@@ -204,10 +261,8 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
       });
     }
     for (const a of (spec.assertions ?? []).filter((x) => applies(x, db))) {
-      await check(`assertion ${a.name}`, async () => {
-        const r = await client.query({ text: a.sql, rowMode: 'array' });
-        const raw = (r.rows[0] as unknown[] | undefined)?.[0];
-        const actual = asText(raw);
+      await check(`assertion ${a.name}`, async (c) => {
+        const actual = asText(await userValue(c, a.sql));
         const expected = a.expected === null ? null : String(a.expected);
         const ok = actual === expected;
         return {
@@ -219,7 +274,7 @@ export async function verifyDatabase(conn: VerifyConnection, options: VerifyOpti
       });
     }
   } finally {
-    await client.end().catch(() => undefined);
+    await session.close();
   }
   return results;
 }

@@ -4,10 +4,20 @@
  * tokens over plain HTTP, RESTORE_STORAGE_CONNECTION_STRING gives the account's key instead.
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { BlobServiceClient, ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import {
+  BlobServiceClient,
+  ContainerClient,
+  StorageSharedKeyCredential,
+  type StoragePipelineOptions,
+} from '@azure/storage-blob';
 import { AppError } from '../errors';
 
 export type ContainerAccess = (containerUrl: string) => ContainerClient;
+
+/** Every storage request has a time limit (each try), and a few tries; calls also pass the activity's signal. */
+export const STORAGE_OPTIONS: StoragePipelineOptions = {
+  retryOptions: { tryTimeoutInMs: 60_000, maxTries: 4, retryDelayInMs: 1_000, maxRetryDelayInMs: 15_000 },
+};
 
 function parseConnectionString(cs: string): {
   accountName?: string;
@@ -52,6 +62,7 @@ export function containerAccess(options: {
       return new ContainerClient(
         clean,
         new StorageSharedKeyCredential(shared.accountName, shared.accountKey),
+        STORAGE_OPTIONS,
       );
     }
     if (url.protocol !== 'https:') {
@@ -60,7 +71,7 @@ export function containerAccess(options: {
         `container URL ${containerUrl} is not https: Entra ID tokens are sent over HTTPS only (for a local emulator set RESTORE_STORAGE_CONNECTION_STRING)`,
       );
     }
-    return new ContainerClient(clean, options.credential);
+    return new ContainerClient(clean, options.credential, STORAGE_OPTIONS);
   };
 }
 
@@ -70,8 +81,10 @@ export function blobService(options: {
   serviceUri?: string;
   credential: TokenCredential;
 }): BlobServiceClient {
-  if (options.connectionString) return BlobServiceClient.fromConnectionString(options.connectionString);
-  if (options.serviceUri) return new BlobServiceClient(options.serviceUri, options.credential);
+  if (options.connectionString)
+    return BlobServiceClient.fromConnectionString(options.connectionString, STORAGE_OPTIONS);
+  if (options.serviceUri)
+    return new BlobServiceClient(options.serviceUri, options.credential, STORAGE_OPTIONS);
   throw new AppError(
     'MissingStorageSetting',
     'set AzureWebJobsStorage (local) or AzureWebJobsStorage__blobServiceUri (Azure) for drill reports',

@@ -6,6 +6,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { TableClient } from '@azure/data-tables';
 import type { BlobServiceClient } from '@azure/storage-blob';
+import { currentSignal, deadlinePolicy } from '../deadline';
 import { AppError } from '../errors';
 import { renderReportHtml, type DrillReport } from '../drill/report';
 import { assertValid, schemaRef } from '../validation';
@@ -44,6 +45,12 @@ export function tableKey(value: string): string {
   return value.replace(/[/\\#?\u0000-\u001f\u007f-\u009f]/g, '_');
 }
 
+/** Every table request has a time limit, and stops at the current activity's deadline. */
+const TABLE_OPTIONS = {
+  retryOptions: { maxRetries: 3 },
+  additionalPolicies: [{ policy: deadlinePolicy(30_000), position: 'perCall' as const }],
+};
+
 export class ReportStore {
   private ready: Promise<void> | undefined;
 
@@ -65,9 +72,10 @@ export class ReportStore {
     if (options.connectionString)
       table = TableClient.fromConnectionString(options.connectionString, options.tableName, {
         allowInsecureConnection: true,
+        ...TABLE_OPTIONS,
       });
     else if (options.tableServiceUri)
-      table = new TableClient(options.tableServiceUri, options.tableName, options.credential);
+      table = new TableClient(options.tableServiceUri, options.tableName, options.credential, TABLE_OPTIONS);
     else
       throw new AppError(
         'MissingStorageSetting',
@@ -95,12 +103,15 @@ export class ReportStore {
     const json = container.getBlockBlobClient(`${base}.json`);
     const html = container.getBlockBlobClient(`${base}.html`);
     const text = JSON.stringify(report, null, 2);
+    const abortSignal = currentSignal();
     await json.upload(text, Buffer.byteLength(text), {
       blobHTTPHeaders: { blobContentType: 'application/json' },
+      ...(abortSignal ? { abortSignal } : {}),
     });
     const page = renderReportHtml(report);
     await html.upload(page, Buffer.byteLength(page), {
       blobHTTPHeaders: { blobContentType: 'text/html; charset=utf-8' },
+      ...(abortSignal ? { abortSignal } : {}),
     });
     const row: ReportRow = {
       drillId: report.drillId,

@@ -112,4 +112,28 @@ export interface AppConfig {
    * Where programs are looked up (the process's own PATH): pg_restore when PG_BIN_DIR is unset. Child processes get this and the PostgreSQL variables they need, nothing else of the app's environment.
    */
   PATH?: string;
+  /**
+   * Drill servers (host or host:port, comma-separated) that a Key Vault secret naming no Server may be sent to. A secret that names its server is only ever sent to that server, whatever this says.
+   */
+  DRILL_ALLOWED_SERVERS?: string;
+  /**
+   * Allow sslMode "require" (TLS without certificate verification) to servers that are not on this machine. Off: such connections are verified (verify-full) against the system CA bundle.
+   */
+  DRILL_ALLOW_UNVERIFIED_TLS: boolean;
+  /**
+   * CA bundle (PEM file) pg_restore verifies servers against (PGSSLROOTCERT). Unset: the system bundle (/etc/ssl/certs/ca-certificates.crt or /etc/pki/tls/certs/ca-bundle.crt).
+   */
+  PG_SSL_ROOT_CERT?: string;
+  /**
+   * Time limit of one request to ARM (each retry has its own); an activity also stops at its drill's deadline.
+   */
+  DATAPROTECTION_TIMEOUT_SECONDS: number;
+  /**
+   * How long a restore trigger whose earlier attempt may still be in flight (a crash, a lost answer) waits before it looks for that restore again and, only if none appeared, posts a new one.
+   */
+  DRILL_RESTORE_SETTLE_SECONDS: number;
+  /**
+   * Standalone host only: the key of the Durable management API (/durabletask, /runtime/webhooks/durabletask), distinct from the function key, as Azure has a system key. Unset while DRILL_FUNCTION_KEY is set: a random one per process (the app's own client is handed it).
+   */
+  DRILL_SYSTEM_KEY?: string;
 }

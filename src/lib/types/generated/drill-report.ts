@@ -93,7 +93,7 @@ export interface DrillReport {
      * What the drill created (recorded before creating it): names and URIs, never secrets. The sweeper retries cleanup from this when it failed.
      */
     resources?: {
-      kind: 'database' | 'scratchDatabase' | 'blobs';
+      kind: 'database' | 'scratchDatabase' | 'blobs' | 'role';
       name?: string;
       serverId?: string;
       secretUri?: string;
@@ -104,6 +104,7 @@ export interface DrillReport {
       containerUrl?: string;
       prefix?: string;
       names?: string[];
+      databases?: string[];
     }[];
     /**
      * When the sweeper last retried this drill's cleanup.
@@ -146,6 +147,10 @@ export interface CheckResult {
   check: string;
   database?: string;
   status: 'passed' | 'failed' | 'error' | 'skipped';
+  /**
+   * For an error that is not about the data (a secret that cannot be read, a server that cannot be reached): its stable code.
+   */
+  code?: string;
   expected?: unknown;
   actual?: unknown;
   message: string;

@@ -66,7 +66,7 @@ export interface DatabaseTarget {
    */
   serverId: string;
   /**
-   * Name of the database to create; default pgdrill_{drill id}. The pgdrill_ prefix is what cleanup trusts.
+   * A label for the database the restore creates: it is named {label}_{drill token} (default pgdrill_{drill token}), so every name carries the drill's id. The pgdrill_ prefix is what cleanup trusts. A label that equals or prefixes another running drill's (or the reverse) is refused.
    */
   databaseName?: string;
   secretUri: SecretUri;
@@ -83,7 +83,7 @@ export interface FilesTarget {
   containerUrl: string;
   containerArmId?: string;
   /**
-   * Prefix of the restored files; default pgdrill-{drill id}. The pgdrill- prefix is what cleanup trusts.
+   * A label for the prefix of the restored files: they are written under {label}-{drill token} (default pgdrill-{drill token}), so every name carries the drill's id. The pgdrill- prefix is what cleanup trusts. A label that equals or prefixes another running drill's (or the reverse) is refused.
    */
   filePrefix?: string;
   restoreLocation?: string;
