@@ -19,6 +19,12 @@ import type {
 } from './contracts';
 import { loginFromSecret, type ActivityDeps } from './deps';
 
+/**
+ * Refusals of the secret policy (deps.ts): the login a resource would be created with is refused the same way
+ * at creation and at cleanup, so a resource whose cleanup meets one was never created.
+ */
+const NEVER_CREATED = new Set(['SecretServerMismatch', 'ServerNotAllowed', 'TlsRequired', 'UnknownSslMode']);
+
 /** One action; a failure becomes its line (with whether retrying may help), never a throw. */
 async function attempt(
   resource: string,
@@ -29,6 +35,11 @@ async function attempt(
     return { action: { resource, action, status: await fn() }, retryable: false };
   } catch (err) {
     const f = toFailure(err);
+    if (NEVER_CREATED.has(f.code))
+      return {
+        action: { resource, action, status: 'absent', message: `never created: ${f.code}` },
+        retryable: false,
+      };
     return {
       action: {
         resource,

@@ -5,8 +5,10 @@
  * properties the orchestrators act on: `isRetryable` (try the same call again later) and `isUserError` (the
  * request or the environment must change). Errors cross process and replay boundaries as plain JSON, because
  * an activity's error class does not survive the trip to the orchestrator: `toFailure` turns anything thrown
- * into FailureInfo, and that is the only conversion in the app.
+ * into FailureInfo, and that is the only conversion in the app. Every failure carries a recommended action:
+ * its own, or the catalog's for its code (recommendedActions.ts).
  */
+import { actionsOrDefault } from './recommendedActions';
 
 /** An error as plain data: what activities return and orchestrators record. */
 export interface FailureInfo {
@@ -22,8 +24,16 @@ export interface FailureInfo {
 /** What an activity hands back to its orchestrator: its value, or its failure as data. */
 export type ActivityResult<T> = { ok: true; value: T } | { ok: false; error: FailureInfo };
 
+/** A failure as data; without recommended actions of its own it gets the catalog's for its code. */
 export function failure(code: string, message: string, extra: Partial<FailureInfo> = {}): FailureInfo {
-  return { code, message, recommendedActions: [], isRetryable: false, isUserError: false, ...extra };
+  return {
+    code,
+    message,
+    isRetryable: false,
+    isUserError: false,
+    ...extra,
+    recommendedActions: actionsOrDefault(code, extra.recommendedActions ?? []),
+  };
 }
 
 export interface AppErrorOptions {
@@ -133,11 +143,26 @@ const UNEXPECTED: UnknownErrorFallback = { code: 'UnexpectedError', isRetryable:
  * Node's network errors (E… codes) are recognised by their code; anything else gets the fallback. Messages
  * are the errors' own: no error of the app quotes a secret.
  */
+/** Node's TLS certificate errors (the server's certificate could not be verified). */
+const TLS_CERT_ERROR =
+  /^(ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE)$/;
+
 export function toFailure(err: unknown, fallback: UnknownErrorFallback = UNEXPECTED): FailureInfo {
-  if (err instanceof AppError) return err.toFailure();
+  if (err instanceof AppError) {
+    const info = err.toFailure();
+    return { ...info, recommendedActions: actionsOrDefault(info.code, info.recommendedActions) };
+  }
   const e = (err ?? {}) as { code?: unknown; message?: unknown };
   const message = typeof e.message === 'string' ? e.message : String(err);
   const code = typeof e.code === 'string' ? e.code : undefined;
+  if (code && TLS_CERT_ERROR.test(code))
+    return failure(
+      'TlsVerificationFailed',
+      `the server's TLS certificate could not be verified: ${message} (${code})`,
+      {
+        isUserError: true,
+      },
+    );
   // Node's network errors first: EPIPE is five capitals too, but no SQLSTATE class starts with E.
   if (code && /^E[A-Z]+$/.test(code)) return failure('NetworkError', message, { isRetryable: true });
   // node-postgres: 28xxx authentication, 3D000 no such database, 08xxx connection problems.

@@ -41,7 +41,9 @@ beforeAll(async () => {
     backups: 1,
     archived: 0,
     // A login that may create databases but not roles: the weaker mode.
-    extraSecrets: { 'tgt-weak': { connectionStringFor: 'tgt-single', user: 'weakadmin', password: 'weak-pw' } },
+    extraSecrets: {
+      'tgt-weak': { connectionStringFor: 'tgt-single', user: 'weakadmin', password: 'weak-pw' },
+    },
   });
   await query('postgres', "CREATE ROLE weakadmin LOGIN CREATEDB PASSWORD 'weak-pw'");
   // dblink in every new database of the target server (restored databases are created from template1).
@@ -80,7 +82,10 @@ async function corpus(): Promise<{ name: string; sql: string }[]> {
     { name: 'plain sleep', sql: 'SELECT pg_sleep(6)' },
     { name: 'become superuser', sql: 'ALTER ROLE CURRENT_USER SUPERUSER' },
     { name: 'read a server file', sql: "SELECT pg_read_file('/etc/passwd')" },
-    { name: 'delete through a CTE', sql: 'WITH d AS (DELETE FROM orders RETURNING 1) SELECT count(*) FROM d' },
+    {
+      name: 'delete through a CTE',
+      sql: 'WITH d AS (DELETE FROM orders RETURNING 1) SELECT count(*) FROM d',
+    },
   ];
 }
 
@@ -108,12 +113,19 @@ async function expectNothingEscaped(report: DrillReport): Promise<void> {
   // No program ran; the unrelated session lives; the drill's login is gone.
   expect(existsSync(marker)).toBe(false);
   expect((await unrelated.query('SELECT 1 AS one')).rows[0]).toEqual({ one: 1 });
-  expect(await query('postgres', "SELECT rolname FROM pg_roles WHERE rolname LIKE 'pgdrill_ro_%'")).toEqual([]);
+  expect(await query('postgres', "SELECT rolname FROM pg_roles WHERE rolname LIKE 'pgdrill_ro_%'")).toEqual(
+    [],
+  );
   // Every check ended within its timeout + 1 s.
   for (const c of report.verification)
     expect(c.durationMs ?? 0, `${c.check} took ${c.durationMs} ms`).toBeLessThanOrEqual(TIMEOUT_MS + 1000);
   const byName = Object.fromEntries(report.verification.map((c) => [c.check, c]));
-  for (const name of ['commit then create', 'commit then drop', 'commit then create role', 'commit then sleep'])
+  for (const name of [
+    'commit then create',
+    'commit then drop',
+    'commit then create role',
+    'commit then sleep',
+  ])
     expect(byName[`assertion ${name}`]!.message).toMatch(/exactly one statement/);
   for (const name of ['timeout off then sleep', 'plain sleep'])
     expect(byName[`assertion ${name}`]!.message).toMatch(/timed out after 1000 ms/);
@@ -124,7 +136,11 @@ describe('verification sandbox', () => {
   it('as the drill read-only login: no statement of the escape corpus persists or reaches outside', async () => {
     const report = await runCorpus('tgt-admin');
     expect(report.verification[0]).toMatchObject({ check: 'sandbox', status: 'passed' });
-    console.log(report.verification.map((c) => `${c.check}: ${c.status} (${c.durationMs ?? 0} ms) ${c.message}`).join('\n'));
+    console.log(
+      report.verification
+        .map((c) => `${c.check}: ${c.status} (${c.durationMs ?? 0} ms) ${c.message}`)
+        .join('\n'),
+    );
     await expectNothingEscaped(report);
     const byName = Object.fromEntries(report.verification.map((c) => [c.check, c]));
     expect(byName['assertion copy to program']!.message).toMatch(/refused|permission denied/i);

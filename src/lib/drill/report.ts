@@ -4,6 +4,7 @@
  */
 import type { CheckResult, DrillReport, PhaseRecord } from '../types/generated/drill-report';
 import type { FailureInfo } from '../errors';
+import { actionsOrDefault } from '../recommendedActions';
 import { parseJobDurationSeconds } from './durations';
 import type { DrillTrigger, NormalizedRequest } from './request';
 
@@ -41,6 +42,23 @@ export function verdictOf(record: DrillRecord): DrillReport['verdict'] {
   return 'passed';
 }
 
+/**
+ * The failure a failed check makes of the drill: a data failure (VerificationFailed), or — when the check could
+ * not even look at the data (a secret that cannot be read, a server that cannot be reached) — that error's own
+ * code and next step.
+ */
+function checkFailure(c: CheckResult): FailureInfo & { phase: string } {
+  const code = c.code ?? 'VerificationFailed';
+  return {
+    phase: 'verify',
+    code,
+    message: `${c.check}${c.database ? ` (${c.database})` : ''}: ${c.message}`,
+    recommendedActions: actionsOrDefault(code, []),
+    isRetryable: false,
+    isUserError: c.code !== undefined,
+  };
+}
+
 export function buildReport(record: DrillRecord, endedAt: string): DrillReport {
   const rtoSeconds =
     record.triggeredAt && record.verifiedAt
@@ -68,19 +86,7 @@ export function buildReport(record: DrillRecord, endedAt: string): DrillReport {
   const verdict = verdictOf(record);
   const failedCheck = record.verification.find((c) => c.status === 'failed' || c.status === 'error');
   const failure =
-    record.failure ??
-    (verdict === 'failed' && failedCheck
-      ? {
-          phase: 'verify',
-          code: 'VerificationFailed',
-          message: `${failedCheck.check}${failedCheck.database ? ` (${failedCheck.database})` : ''}: ${failedCheck.message}`,
-          recommendedActions: [
-            'Inspect the restored data: the backup restored, but it is not what the verification expects.',
-          ],
-          isRetryable: false,
-          isUserError: false,
-        }
-      : undefined);
+    record.failure ?? (verdict === 'failed' && failedCheck ? checkFailure(failedCheck) : undefined);
   return {
     schemaVersion: 1,
     drillId: record.drillId,

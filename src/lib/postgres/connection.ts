@@ -109,10 +109,17 @@ export function isLoopback(host: string): boolean {
  * loopback addresses. Loopback servers get what was asked (default prefer).
  */
 export function tlsModeFor(host: string, requested: string | undefined, policy: TlsPolicy): TlsMode {
-  const asked = (requested ?? '').toLowerCase().replace(/[\s_]+/g, '-');
-  const known: TlsMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
-  const mode: TlsMode | undefined =
-    asked === '' ? undefined : asked === 'allow' ? 'prefer' : known.find((m) => m === asked);
+  // libpq spells verify-full, Npgsql (the secret's format) VerifyFull: compare without separators.
+  const asked = (requested ?? '').toLowerCase().replace(/[\s_-]+/g, '');
+  const modes: Record<string, TlsMode> = {
+    disable: 'disable',
+    allow: 'prefer',
+    prefer: 'prefer',
+    require: 'require',
+    verifyca: 'verify-ca',
+    verifyfull: 'verify-full',
+  };
+  const mode: TlsMode | undefined = asked === '' ? undefined : modes[asked];
   if (asked !== '' && !mode)
     throw new AppError(
       'UnknownSslMode',

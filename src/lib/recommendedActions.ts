@@ -1,0 +1,175 @@
+/**
+ * What to do about each failure a report can carry. Errors that know their fix say it themselves; this catalog
+ * fills in the rest (generic HTTP statuses, ARM's own codes, throttling, malformed answers, PostgreSQL SQLSTATE
+ * classes, the orchestrators' own codes), so no failure reaches a report without a next step
+ * (test/unit/recommendedActions.test.ts checks every code the app raises). Pure.
+ */
+
+const BACKUP_TROUBLESHOOTING =
+  'https://learn.microsoft.com/azure/backup/backup-azure-database-postgresql-troubleshoot';
+
+const EXACT: Record<string, string> = {
+  // The drill's own codes
+  ActivityFailed:
+    'The worker running this step stopped unexpectedly; the drill retried it. Check the host log for the activity named.',
+  Cancelled: 'Nothing to do: the drill was cancelled on request, and what it created was cleaned up.',
+  DeadlineExceeded:
+    'Raise the drill\'s deadline (request field "deadline"), or find what is slow in the phase named.',
+  JobFailed:
+    'The Azure Backup restore job failed: read its error in the Azure portal (Backup center > Jobs) for the job id in the report.',
+  JobFailedWithoutDetails: `The Azure Backup restore job failed without saying why: open the job in Backup center, or see ${BACKUP_TROUBLESHOOTING}.`,
+  NoJobId:
+    'Azure accepted the restore but named no backup job: look for the restore in Backup center > Jobs, and report it if it is missing.',
+  NoRecoveryPoint: 'Check the recovery point policy of the drill, or take a backup first.',
+  NoRestoredFiles:
+    "The restore job completed but wrote no file under the drill's prefix: check that the vault's identity can write to the container (Storage Blob Data Contributor).",
+  OperationFailed: `Azure reported the operation as failed without details: retry the drill; if it persists see ${BACKUP_TROUBLESHOOTING}.`,
+  SubOrchestrationFailed:
+    'A polling step of the drill stopped unexpectedly: check the host log for the drill id; the drill can be started again.',
+  UnexpectedError:
+    'This is a bug or an unforeseen answer: keep the report and the host log for the drill id, and report it.',
+  VerificationFailed:
+    'Inspect the restored data: the backup restored, but it is not what the verification expects.',
+  LoadFailed:
+    'Read the pg_restore message: a drill server older than the dump, missing extensions or roles on it, or a full disk are the usual causes.',
+  DrillServerTooOld: "Use a drill server whose PostgreSQL major version is at least the source's.",
+  PgRestoreTooOld:
+    'Install PostgreSQL client tools at least as new as the source server, or set PG_BIN_DIR to them.',
+  PgRestoreNotFound:
+    'Install the PostgreSQL client tools (pg_restore) on the function host, or set PG_BIN_DIR to their directory.',
+  NotACustomFormatDump:
+    "The restored file is not a pg_dump custom-format archive: check the restore target and the files under the drill's prefix.",
+  RefusedDatabaseName: 'Nothing to do: the drill never touches databases it did not create.',
+  InstanceExists: 'A drill with this id is still running: wait for it, or cancel it first.',
+  // Requests, settings and secrets
+  InvalidInput: 'Fix the fields named (JSON pointers) and send the request again.',
+  InvalidJson: 'Send a JSON body.',
+  RequestTooLarge: 'Send a smaller body (a drill request fits in 64 KiB).',
+  InvalidConfiguration: 'Fix the app setting named (README, "Configuration") and restart the app.',
+  MissingStorageSetting:
+    'Set AzureWebJobsStorage (local) or the AzureWebJobsStorage__*ServiceUri settings (Azure).',
+  InvalidArmId: 'Use a full ARM resource id (/subscriptions/…/resourceGroups/…/providers/…).',
+  InvalidContainerUrl: "Use the container's URL, such as https://account.blob.core.windows.net/container.",
+  InsecureContainerUrl: 'Use an https container URL (for Azurite, set RESTORE_STORAGE_CONNECTION_STRING).',
+  InvalidSecretUri: 'Use a Key Vault secret URI such as https://my-kv.vault.azure.net/secrets/name.',
+  SecretHasNoValue: 'Give the Key Vault secret a value (a connection string).',
+  SecretNotFound: 'Create the secret in the Key Vault, or fix the secret URI in the drill request.',
+  SecretHasNoServer: 'Put Server=<host>;Port=<port> in the Key Vault secret.',
+  SecretServerMismatch:
+    'Name the server of the secret as the drill server, or use a secret whose Server is the drill server.',
+  ServerNotAllowed: 'Put the server in the secret (Server=…), or add it to DRILL_ALLOWED_SERVERS.',
+  SecretValueInUnsupportedFormat:
+    'Store the secret as a connection string: Server=…;Port=5432;Database=postgres;User Id=…;Password=…;Ssl Mode=Require;',
+  KeyVaultForbidden:
+    'Grant the app\'s identity the "Key Vault Secrets User" role on the Key Vault named in the message.',
+  KeyVaultUnreachable:
+    'Check the Key Vault name and the network path from the function app to it (private endpoint, firewall, DNS).',
+  KeyVaultThrottled: 'Key Vault is throttling: the drill retries; run fewer drills at once if it persists.',
+  TlsRequired:
+    'Use TLS to servers that are not on this machine: remove sslMode "disable" (verify-full is the default).',
+  TlsVerificationFailed:
+    'The server\'s certificate could not be verified: use its DNS name (not an IP) as the host, make sure its CA is trusted (PG_SSL_ROOT_CERT, NODE_EXTRA_CA_CERTS), or, for a test server only, set DRILL_ALLOW_UNVERIFIED_TLS=true and sslMode "require".',
+  UnknownSslMode: 'Use one of disable, prefer, require, verify-ca, verify-full.',
+  NameInUse: 'Choose another databaseName/filePrefix label, or wait for the drill that uses it to end.',
+  // Restore requests
+  OriginalLocationRestoreNotSupported:
+    'Restore to another database name or server: a drill never writes to its source.',
+  RestoreAsDatabaseNotSupported: 'Use a files target (a blob container) with a drill server to load into.',
+  RehydrationRequired:
+    'Give rehydration options (priority, 10 to 30 retention days) for archive-tier points.',
+  RehydrationNotApplicable: 'Remove the rehydration options, or choose an archive-tier point.',
+  InvalidRehydrationRetention: 'Use a rehydration retention of 10 to 30 days.',
+  // ARM and the network
+  NetworkError:
+    "The service could not be reached or did not answer in time: the drill retried; check the network path and the service's health if it persists.",
+  ForeignOriginRefused:
+    'Set DATAPROTECTION_ENDPOINT to the origin the service answers from, if it really lives there.',
+  CredentialUnavailable:
+    'In Azure, give the app a managed identity (and set AZURE_CLIENT_ID for a user-assigned one); on a laptop, run az login.',
+  PollProtocolError:
+    'Azure answered an operation poll in a way the protocol does not allow: retry the drill; report it if it persists.',
+  InvalidResponseBody:
+    'Azure answered with a body that is not what the API defines: retry the drill; report it with the request id if it persists.',
+  UnexpectedResponse:
+    'Azure answered with a status this operation does not define: retry the drill; report it with the request id if it persists.',
+  TooManyRequests:
+    'ARM is throttling this subscription or identity: the drill waited as asked; run fewer drills at once.',
+  ServiceUnavailable:
+    'Azure Backup is unavailable: the drill retried; try again later and check Azure status.',
+  InternalServerError:
+    'Azure Backup failed internally: the drill retried; try again later, and open a support case with the request id if it persists.',
+  GatewayTimeout: 'ARM timed out: try again later.',
+  BadGateway: 'ARM could not reach Azure Backup: try again later.',
+  ResourceNotFound:
+    'Check the backup instance id (vault, resource group, subscription) in the drill request.',
+  ResourceGroupNotFound: 'Check the resource group in the backup instance id.',
+  SubscriptionNotFound:
+    "Check the subscription in the backup instance id, and that the app's identity can see it.",
+  AuthorizationFailed:
+    "Grant the app's identity the pg-restore-drill operator role (or Backup Operator) on the backup vault's resource group, and Reader on the subscription for operation status.",
+  LinkedAuthorizationFailed:
+    "Grant the app's identity access to the linked resource named in the message (target server, container).",
+  InvalidAuthenticationToken:
+    "The token was refused: check DATAPROTECTION_AUDIENCE and the tenant of the app's identity.",
+  ExpiredAuthenticationToken:
+    'The token expired: the drill retries with a new one; check the host clock if it persists.',
+  MissingApiVersionParameter: 'This is a bug: every request carries DATAPROTECTION_API_VERSION.',
+  NoRegisteredProviderFound:
+    'Set DATAPROTECTION_API_VERSION to an api-version the region supports (2026-06-01 or 2021-07-01).',
+  InvalidResourceType: 'Check DATAPROTECTION_ENDPOINT and DATAPROTECTION_API_VERSION.',
+  BadRequest:
+    "Azure refused the request as malformed: check the message; report it with the request id if the request was the drill's own.",
+  InvalidRequestContent: 'Azure refused the request body: report it with the request id.',
+};
+
+/** Families of codes, first match wins. */
+const FAMILIES: [RegExp, string][] = [
+  [
+    /^PostgreSQL28/,
+    "The login was refused: check the user and password in the Key Vault secret, and the server's firewall and pg_hba rules for the function app.",
+  ],
+  [
+    /^PostgreSQL08/,
+    'The PostgreSQL server could not be reached or dropped the connection: check that it runs and that the function app can reach it (firewall, private endpoint).',
+  ],
+  [
+    /^PostgreSQL3D000$/,
+    'The database does not exist on that server: check the names in the request and the secret.',
+  ],
+  [
+    /^PostgreSQL42501$/,
+    "The login lacks a privilege: give the secret's login what the message names (CREATEDB to restore or load, CREATEROLE for the verification sandbox).",
+  ],
+  [
+    /^PostgreSQL57014$/,
+    'A statement was cancelled by its timeout: raise verify.statementTimeoutMs, or make the check cheaper.',
+  ],
+  [
+    /^PostgreSQL53/,
+    'The PostgreSQL server is out of a resource (connections, memory, disk): check its health and limits.',
+  ],
+  [/^PostgreSQL/, 'PostgreSQL refused the statement: read its message (SQLSTATE in the code).'],
+  [/^HttpStatus4\d\d$/, 'Azure refused the request: check the message and the ids in the drill request.'],
+  [/^HttpStatus5\d\d$/, 'Azure failed to answer: the drill retried; try again later.'],
+  [
+    /^KeyVaultHttp/,
+    "Key Vault answered with an error: check the secret URI and the app identity's access to the vault.",
+  ],
+  [/^UserError/, `Follow the message from Azure Backup; see ${BACKUP_TROUBLESHOOTING}.`],
+  [/^(Cloud|Service)Error/, `Azure Backup failed: retry the drill; see ${BACKUP_TROUBLESHOOTING}.`],
+];
+
+/** A recommended action for `code`, or undefined when the catalog has none. */
+export function recommendedActionFor(code: string): string | undefined {
+  return EXACT[code] ?? FAMILIES.find(([re]) => re.test(code))?.[1];
+}
+
+/** The last resort, so that no failure is left without a next step. */
+export const FALLBACK_ACTION =
+  'Read the message; if it does not say what to do, keep the report and the host log for the drill id and report it.';
+
+/** `actions` if there are any, else the catalog's for `code`, else the fallback. */
+export function actionsOrDefault(code: string, actions: readonly string[]): string[] {
+  if (actions.length) return [...actions];
+  return [recommendedActionFor(code) ?? FALLBACK_ACTION];
+}
