@@ -39,6 +39,7 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
               restoredDatabase: j.restoredDatabase,
               restoredBlobs: j.restoredBlobs,
               recoveryDestination: j.recoveryDestination,
+              filePrefix: j.filePrefix,
             },
           })),
         },

@@ -93,6 +93,8 @@ export interface JobRuntime {
   errorDetails?: Record<string, unknown>[];
   point: RecoveryPointRuntime;
   recoveryDestination?: string;
+  /** Restore as files: the prefix, reported in additionalDetails as real jobs do. */
+  filePrefix?: string;
   dataTransferredInBytes: number;
   rehydrationPriority?: string;
   sourceDataStore: string;
@@ -259,7 +261,7 @@ export function renderJob(job: JobRuntime, subscriptionId: string, now: number):
       ...(job.rehydrationPriority ? { rehydrationPriority: job.rehydrationPriority } : {}),
       ...(job.errorDetails ? { errorDetails: job.errorDetails } : {}),
       extendedInfo: {
-        additionalDetails: {},
+        additionalDetails: job.filePrefix ? { 'Restore File Prefix': job.filePrefix } : {},
         dataTransferredInBytes: job.dataTransferredInBytes,
         ...(job.recoveryDestination ? { recoveryDestination: job.recoveryDestination } : {}),
         sourceRecoverPoint: {

@@ -330,12 +330,11 @@ export function startRestoreJob(
       { taskId: 2, taskName: 'Post processing', taskStatus: 'NotStarted' },
     ],
     point: plan.point,
-    // For files, the container URL and the file prefix (Azure documents recoveryDestination only as
-    // "destination where restore is done").
+    // As real jobs report it (recorded traffic, reference/dataprotection/CONTRACT.md): the target database's
+    // ARM id; for files the bare container URL, with the prefix in additionalDetails["Restore File Prefix"].
     recoveryDestination:
-      plan.target.kind === 'database'
-        ? plan.target.databaseId
-        : `${plan.target.url.replace(/\/+$/, '')}/${plan.target.filePrefix}`,
+      plan.target.kind === 'database' ? plan.target.databaseId : plan.target.url.replace(/\/+$/, ''),
+    ...(plan.target.kind === 'files' ? { filePrefix: plan.target.filePrefix } : {}),
     dataTransferredInBytes: 0,
     sourceDataStore: plan.sourceDataStore,
     ...(plan.rehydration ? { rehydrationPriority: plan.rehydration.priority } : {}),

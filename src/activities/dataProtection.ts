@@ -50,6 +50,27 @@ function pointSummary(rp: RecoveryPointResource, now: Date): PointSummary | unde
   };
 }
 
+/**
+ * A job's destination is this drill's: a restore as database reports the target database's ARM id; a restore
+ * as files reports the bare container URL with the prefix in additionalDetails["Restore File Prefix"] (recorded
+ * traffic), or container URL + prefix in one string.
+ */
+export function isOurDestination(
+  info:
+    | { recoveryDestination?: string | null; additionalDetails?: Record<string, string> | null }
+    | null
+    | undefined,
+  destination: string,
+): boolean {
+  const reported = (info?.recoveryDestination ?? '').replace(/\/+$/, '');
+  if (!reported) return false;
+  if (sameArmId(reported, destination)) return true;
+  const prefix = Object.entries(info?.additionalDetails ?? {}).find(
+    ([k]) => k.toLowerCase().replace(/\s+/g, '') === 'restorefileprefix',
+  )?.[1];
+  return !!prefix && sameArmId(`${reported}/${prefix}`, destination);
+}
+
 export function dataProtectionActivities(deps: ActivityDeps) {
   const dp = deps.dataProtection;
   const now = deps.now ?? (() => new Date());
@@ -109,10 +130,9 @@ export function dataProtectionActivities(deps: ActivityDeps) {
           p.extendedInfo.sourceRecoverPoint.recoveryPointID !== input.body.recoveryPointId
         )
           continue;
-        // The destination must be exactly ours (the target database id, or container URL + file prefix): both
-        // carry the drill's own name, so another drill's restore can never be taken for this one's.
-        const dest = p.extendedInfo?.recoveryDestination ?? '';
-        if (!dest || !sameArmId(dest, input.destination)) continue;
+        // The destination must be exactly ours, and it carries the drill's own id, so another drill's restore
+        // can never be taken for this one's.
+        if (!isOurDestination(p.extendedInfo, input.destination)) continue;
         deps.log?.('restore already started by an earlier attempt: reusing its job', { jobId: job.name });
         return {
           state: {

@@ -13,6 +13,8 @@ export interface DrillInstance {
   instanceId: string;
   name: string;
   runtimeStatus: string;
+  /** The orchestration's input (small plain JSON, no secrets). */
+  input: unknown;
   customStatus: unknown;
   output: unknown;
   createdTime: string;
@@ -47,6 +49,7 @@ function fromDurable(s: df.DurableOrchestrationStatus): DrillInstance {
     instanceId: s.instanceId,
     name: s.name,
     runtimeStatus: String(s.runtimeStatus),
+    input: s.input,
     customStatus: s.customStatus,
     output: s.output,
     createdTime: new Date(s.createdTime).toISOString(),

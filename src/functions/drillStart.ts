@@ -5,6 +5,7 @@
  * instead of starting a second restore; two concurrent starts of the same drill end with one drill.
  */
 import type { InvocationContext } from '@azure/functions';
+import { nameCollision, type NameCollision } from '../lib/drill/collisions';
 import { drillInstanceId, type DrillOrigin } from '../lib/drill/instanceIds';
 import type { DrillInput, DrillTrigger, NormalizedRequest } from '../lib/drill/request';
 import type { DrillSettings } from '../lib/drill/settings';
@@ -14,7 +15,9 @@ import type { DrillClient, DrillInstance } from './drillClient';
 export type StartOutcome =
   | { started: true; drillId: string }
   /** The drill of this trigger already exists (running or finished): nothing was started. */
-  | { started: false; drillId: string; existing: DrillInstance };
+  | { started: false; drillId: string; existing: DrillInstance }
+  /** A running drill uses names this one could be confused with: nothing was started. */
+  | { started: false; drillId: string; collision: NameCollision };
 
 function triggerOf(origin: DrillOrigin): DrillTrigger {
   return origin.kind === 'timer'
@@ -32,6 +35,22 @@ export async function startDrill(
   const drillId = drillInstanceId(origin, request.idempotencyKey);
   const existing = await client.getStatus(drillId);
   if (existing) return { started: false, drillId, existing };
+  const live = (await client.listActive())
+    .filter((a) => a.name === ORCHESTRATORS.restoreDrill)
+    .map((a) => a.input as Partial<DrillInput> | undefined)
+    .filter((i): i is DrillInput => !!i && typeof i.drillId === 'string' && !!i.request?.target);
+  const collision = nameCollision({ drillId, request }, live);
+  if (collision) {
+    context.warn(
+      JSON.stringify({
+        message: 'drill refused: its names collide with a running drill',
+        drillId,
+        runningDrillId: collision.drillId,
+        what: collision.what,
+      }),
+    );
+    return { started: false, drillId, collision };
+  }
   const input: DrillInput = { drillId, request, trigger: triggerOf(origin), settings };
   try {
     await client.startNew(ORCHESTRATORS.restoreDrill, drillId, input);

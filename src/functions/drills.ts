@@ -69,6 +69,15 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
     const client = deps.clientFor(context);
     const outcome = await startDrill(client, deps.settings(), parsed, { kind: 'http', newId }, context);
     const drillId = outcome.drillId;
+    if (!outcome.started && 'collision' in outcome) {
+      const c = outcome.collision;
+      return problem(
+        409,
+        'NameInUse',
+        `${c.what} "${c.mine}" could be confused with "${c.theirs}" of running drill ${c.drillId}: choose another ${c.what}, or wait for that drill to end`,
+        { field: `/target/${c.what}`, runningDrillId: c.drillId },
+      );
+    }
     if (!outcome.started) {
       const existing = outcome.existing;
       const links = { ...client.managementPayload(request, drillId), statusUri: `/api/drills/${drillId}` };

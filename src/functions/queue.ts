@@ -8,7 +8,7 @@ import { input } from 'durable-functions';
 import { appServices } from '../app/services';
 import { parseDrillRequest } from '../lib/drill/request';
 import type { DrillSettings } from '../lib/drill/settings';
-import { ValidationError } from '../lib/errors';
+import { AppError, ValidationError } from '../lib/errors';
 import type { QueueFunctionDefinition } from './definitions';
 import { durableClientFactory, type ClientFactory } from './drillClient';
 import { startDrill } from './drillStart';
@@ -68,6 +68,13 @@ export function createDrillQueueHandler(deps: DrillQueueDeps) {
       { kind: 'queue', ...(messageId ? { messageId } : {}), messageText: text },
       context,
     );
+    if (!outcome.started && 'collision' in outcome)
+      // Not the message's fault, and it may pass: let the queue deliver it again later (then poison).
+      throw new AppError(
+        'NameInUse',
+        `the drill's ${outcome.collision.what} collides with running drill ${outcome.collision.drillId}; the message will be retried`,
+        { isRetryable: true },
+      );
     if (!outcome.started)
       context.log(
         JSON.stringify({

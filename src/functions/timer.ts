@@ -18,7 +18,7 @@ import { startDrill } from './drillStart';
 export interface PlanRun {
   plan: string;
   slot: string;
-  outcome: 'started' | 'alreadyStarted' | 'skipped' | 'notDue' | 'disabled';
+  outcome: 'started' | 'alreadyStarted' | 'skipped' | 'notDue' | 'disabled' | 'nameInUse';
   instanceId?: string;
 }
 
@@ -78,10 +78,17 @@ export function createDrillTimerHandler(deps: DrillTimerDeps) {
         { kind: 'timer', plan: plan.name, slot },
         context,
       );
+      if (!outcome.started && 'collision' in outcome)
+        await deps.recordSkip({
+          plan: plan.name,
+          slot: at,
+          reason: `its ${outcome.collision.what} collides with running drill ${outcome.collision.drillId}`,
+          runningInstanceId: outcome.collision.drillId,
+        });
       runs.push({
         plan: plan.name,
         slot: at,
-        outcome: outcome.started ? 'started' : 'alreadyStarted',
+        outcome: outcome.started ? 'started' : 'collision' in outcome ? 'nameInUse' : 'alreadyStarted',
         instanceId: outcome.drillId,
       });
     }

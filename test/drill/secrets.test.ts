@@ -73,7 +73,7 @@ describe('secrets go only to their own server', () => {
     );
     expect(fakeConnections - before).toBe(0);
     expect(report.failure).toMatchObject({ phase: 'load', code: 'ServerNotAllowed' });
-    expect(report.failure!.recommendedActions[0]).toContain('DRILL_ALLOWED_SERVERS');
+    expect(report.failure!.recommendedActions![0]).toContain('DRILL_ALLOWED_SERVERS');
   }, 60_000);
 
   it('the drill server named by its own secret is used as before', async () => {

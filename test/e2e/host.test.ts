@@ -124,7 +124,7 @@ async function restoreJobsFor(destinationPart: string): Promise<any[]> {
   return jobs.filter(
     (j) =>
       j.properties.operation === 'Restore' &&
-      String(j.emulator.recoveryDestination).includes(destinationPart),
+      `${j.emulator.recoveryDestination}/${j.emulator.filePrefix ?? ''}`.includes(destinationPart),
   );
 }
 

@@ -391,6 +391,12 @@ export interface BackupJobResource {
     errorDetails?: UserFacingError[] | null;
     extendedInfo?: {
       recoveryDestination?: string | null;
+      /**
+       * Free-form details; real restore-as-files jobs carry "Restore File Prefix" here.
+       */
+      additionalDetails?: {
+        [k: string]: string;
+      } | null;
       dataTransferredInBytes?: number | null;
       sourceRecoverPoint?: {
         recoveryPointID?: string;
