@@ -131,7 +131,7 @@ describe('a drill owns exactly what it creates', () => {
     expect(await databasesOn('tgt-single')).not.toContain(keptName);
   }, 120_000);
 
-  it("file prefixes x-keepme and x-keep: refused at start; racing past it, neither lists, loads or deletes the other's files", async () => {
+  it("file prefixes x-keepme and x-keep, racing past the start check: neither lists, loads or deletes the other's files", async () => {
     await keeper(filesDrill('pgdrill-x-keepme', { policy: 'keep', keepFor: 'PT1H' }), 'drill-keeper-files');
     const keptFiles = await blobsUnder('pgdrill-x-keepme');
     expect(keptFiles.length).toBeGreaterThan(0);
