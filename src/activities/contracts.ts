@@ -38,6 +38,8 @@ export interface StartValidateInput {
 }
 
 export interface TriggerInput {
+  /** The drill whose restore this is (its earlier attempts are looked up by it). */
+  drillId: string;
   backupInstanceId: string;
   vaultId: string;
   body: RestoreRequest;
@@ -46,11 +48,17 @@ export interface TriggerInput {
   /** Where the restore writes: the target database ARM id, or the container URL + file prefix. */
   destination: string;
 }
-export interface TriggerOutput {
-  state: PollState;
-  /** True when an earlier attempt's restore was found and reused instead of starting another. */
-  reused: boolean;
-}
+export type TriggerOutput =
+  | {
+      state: PollState;
+      /** True when an earlier attempt's restore was found and reused instead of starting another. */
+      reused: boolean;
+    }
+  /**
+   * An earlier attempt posted a restore that may still be accepted (it crashed or lost its answer): nothing was
+   * posted; call again after this time, when that restore is either visible or can no longer appear.
+   */
+  | { settleUntil: string };
 
 export interface PollInput {
   state: PollState;

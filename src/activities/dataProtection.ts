@@ -74,6 +74,22 @@ export function isOurDestination(
 export function dataProtectionActivities(deps: ActivityDeps) {
   const dp = deps.dataProtection;
   const now = deps.now ?? (() => new Date());
+
+  /** The job id of this drill's restore, if Azure has one (newest first; nothing older than the drill). */
+  async function findOurRestore(input: TriggerInput): Promise<string | undefined> {
+    const since = Date.parse(input.notBefore) - 60_000;
+    for await (const job of dp.listJobs(input.vaultId)) {
+      const p = job.properties;
+      if (Date.parse(p.startTime) < since) break;
+      if (p.operation.toLowerCase() !== 'restore') continue;
+      if (!p.backupInstanceId || !sameArmId(p.backupInstanceId, input.backupInstanceId)) continue;
+      const point = p.extendedInfo?.sourceRecoverPoint?.recoveryPointID;
+      if (point && point !== input.body.recoveryPointId) continue;
+      if (isOurDestination(p.extendedInfo, input.destination)) return lastSegment(job.name);
+    }
+    return undefined;
+  }
+
   return {
     resolveBackupInstance: async (input: ResolveInput): Promise<ResolvedInstance> => {
       const ref = parseBackupInstanceId(input.backupInstanceId);
@@ -116,35 +132,34 @@ export function dataProtectionActivities(deps: ActivityDeps) {
     },
 
     triggerRestore: async (input: TriggerInput): Promise<TriggerOutput> => {
-      // No double restore: an earlier attempt's POST may have been accepted even though its answer was lost.
-      // Look for a restore job of this backup instance, for this recovery point and destination, started
-      // since the drill began; reuse it instead of starting a second restore.
-      const since = Date.parse(input.notBefore) - 60_000;
-      for await (const job of dp.listJobs(input.vaultId)) {
-        const p = job.properties;
-        if (Date.parse(p.startTime) < since) break; // newest first: nothing older can be ours
-        if (p.operation.toLowerCase() !== 'restore') continue;
-        if (!p.backupInstanceId || !sameArmId(p.backupInstanceId, input.backupInstanceId)) continue;
-        if (
-          p.extendedInfo?.sourceRecoverPoint?.recoveryPointID &&
-          p.extendedInfo.sourceRecoverPoint.recoveryPointID !== input.body.recoveryPointId
-        )
-          continue;
-        // The destination must be exactly ours, and it carries the drill's own id, so another drill's restore
-        // can never be taken for this one's.
-        if (!isOurDestination(p.extendedInfo, input.destination)) continue;
-        deps.log?.('restore already started by an earlier attempt: reusing its job', { jobId: job.name });
+      // Exactly one restore, through any crash: an earlier attempt's POST may have been accepted even though
+      // its answer was lost, or may still be in flight. First look for a restore job of this backup instance,
+      // recovery point and destination (which carries this drill's id) started since the drill began.
+      const found = await findOurRestore(input);
+      if (found) {
+        deps.log?.('restore already started by an earlier attempt: reusing its job', {
+          drillId: input.drillId,
+          jobId: found,
+        });
         return {
-          state: {
-            operation: 'restore',
-            status: 'succeeded',
-            retryAfterSeconds: 0,
-            polls: 0,
-            jobId: lastSegment(job.name),
-          },
+          state: { operation: 'restore', status: 'succeeded', retryAfterSeconds: 0, polls: 0, jobId: found },
           reused: true,
         };
       }
+      // None visible. If an earlier attempt posted recently, its restore may still appear: wait it out (on a
+      // durable timer, in the orchestrator) instead of posting a second one.
+      const settleMs = (deps.restoreSettleSeconds ?? 180) * 1000;
+      const last = await deps.reports.lastRestoreAttempt(input.drillId);
+      if (last && now().getTime() < last.getTime() + settleMs) {
+        const settleUntil = new Date(last.getTime() + settleMs).toISOString();
+        deps.log?.('an earlier restore attempt may still be accepted: waiting before looking again', {
+          drillId: input.drillId,
+          earlierAttemptAt: last.toISOString(),
+          settleUntil,
+        });
+        return { settleUntil };
+      }
+      await deps.reports.recordRestoreAttempt(input.drillId, now());
       return { state: await dp.triggerRestore(input.backupInstanceId, input.body), reused: false };
     },
 

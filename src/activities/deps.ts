@@ -25,6 +25,8 @@ export interface ActivityDeps {
   tls?: TlsPolicy;
   /** Servers (host or host:port) a secret without a Server may be sent to (DRILL_ALLOWED_SERVERS). */
   allowedServers?: string[];
+  /** How long an earlier restore attempt may still be accepted (DRILL_RESTORE_SETTLE_SECONDS). */
+  restoreSettleSeconds?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
   now?: () => Date;
 }

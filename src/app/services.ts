@@ -101,6 +101,7 @@ export function buildServices(config: AppConfig, log?: AppLog): AppServices {
     ...(config.PATH ? { searchPath: config.PATH } : {}),
     ...(systemCaBundle(config) ? { sslRootCert: systemCaBundle(config)! } : {}),
     tls: { allowUnverified: config.DRILL_ALLOW_UNVERIFIED_TLS },
+    restoreSettleSeconds: config.DRILL_RESTORE_SETTLE_SECONDS,
     allowedServers: (config.DRILL_ALLOWED_SERVERS ?? '')
       .split(',')
       .map((s) => s.trim())

@@ -108,8 +108,16 @@ export class OrchestrationDriver {
   ): Promise<string> {
     if (!this.options.orchestrators[name]) throw new Error(`no orchestrator named ${name}`);
     const existing = this.instances.get(instanceId);
-    if (existing && !TERMINAL.includes(existing.status))
+    if (existing && !TERMINAL.includes(existing.status)) {
+      // A parent starting a child that already runs for it (its decision replayed after a crash): adopt it.
+      if (parent && existing.parent?.instanceId === parent.instanceId) {
+        existing.parent = parent;
+        this.log({ message: 'sub-orchestration adopted', instanceId, parentInstanceId: parent.instanceId });
+        void this.persist(existing);
+        return Promise.resolve(instanceId);
+      }
       throw new InstanceExistsError(instanceId, existing.status);
+    }
     const t = this.clock.now();
     const inst: Instance = {
       id: instanceId,

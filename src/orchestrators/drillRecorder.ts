@@ -18,7 +18,7 @@ import {
 import type { DrillInput } from '../lib/drill/request';
 import type { DrillSettings } from '../lib/drill/settings';
 import type { CreatedResource } from '../lib/drill/resources';
-import { DrillFailure, toFailure } from '../lib/errors';
+import { DrillFailure, failure, toFailure } from '../lib/errors';
 import {
   callActivity,
   cancelledFailure,
@@ -109,6 +109,14 @@ export class DrillRecorder {
       ? { settings: this.settings, deadline: this.finalDeadlineFrom() }
       : { settings: this.settings, deadline: this.deadline, cancel: this.cancel };
     return yield* callActivity(this.ctx, name, input, options);
+  }
+
+  /** A durable wait of the flow: a cancel request or the deadline ends it (and the phase) early. */
+  *sleepUntil(until: Date, what: string): Generator<df.Task, void, unknown> {
+    const outcome = yield* waitUntil(this.ctx, until, this.deadline, this.cancel);
+    if (outcome === 'cancelled') throw new DrillFailure(cancelledFailure());
+    if (outcome === 'deadline')
+      throw new DrillFailure(failure('DeadlineExceeded', `the drill's deadline passed while ${what}`));
   }
 
   /** A durable wait that cancellation does not cut short (cleanup must finish). */

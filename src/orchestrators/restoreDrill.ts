@@ -134,13 +134,24 @@ function* restoreAndVerify(
   drill.willCreate(plan.creates);
   const job = yield* drill.phase('restore', function* () {
     record.triggeredAt = now(ctx).toISOString();
-    const trig = yield* drill.act(ACTIVITIES.triggerRestore, {
+    const trigger = {
+      drillId,
       backupInstanceId: request.backupInstanceId,
       vaultId: instance.vaultId,
       body: plan.body,
       notBefore: record.startedAt,
       destination: plan.destination,
-    });
+    };
+    let trig = yield* drill.act(ACTIVITIES.triggerRestore, trigger);
+    // An earlier attempt may still be accepted (a crash or a lost answer): wait until it shows or cannot.
+    while ('settleUntil' in trig) {
+      drill.status(
+        'restore',
+        'an earlier restore attempt may still be accepted: waiting before looking again',
+      );
+      yield* drill.sleepUntil(new Date(trig.settleUntil), 'waiting for an earlier restore attempt');
+      trig = yield* drill.act(ACTIVITIES.triggerRestore, trigger);
+    }
     let op: PollState;
     try {
       op = yield* follow(ctx, drill, trig.state, 'restore');

@@ -175,9 +175,12 @@ describe('restoreDrill on the replay engine', () => {
       recoveryPointId: 'rp-1',
       sourceDataStoreType: 'VaultStore',
     });
+    // Cleanup gets what was recorded: the restored database, and the verification login (recorded first).
     expect(calls.find((c) => c.name === ACTIVITIES.cleanupDrill)!.input.resources).toEqual([
       expect.objectContaining({ kind: 'database', serverId: TARGET }),
+      expect.objectContaining({ kind: 'role', name: expect.stringMatching(/^pgdrill_ro_/) }),
     ]);
+    expect(calls.find((c) => c.name === ACTIVITIES.verifyRestore)!.input.role).toMatch(/^pgdrill_ro_/);
     expect(driver.getStatus('drill-1')!.customStatus).toMatchObject({ phase: 'done', verdict: 'passed' });
   });
 
@@ -353,6 +356,22 @@ describe('restoreDrill on the replay engine', () => {
     expect(counts.get(ACTIVITIES.resolveBackupInstance)).toBe(1);
   });
 
+  it('a trigger whose earlier attempt may still be accepted posts nothing, waits until it settles, then looks again', async () => {
+    const { run, calls } = rig({
+      [ACTIVITIES.triggerRestore]: (_input, n) =>
+        n === 1
+          ? ok({ settleUntil: new Date(START + 30 * 60_000).toISOString() })
+          : ok({ state: running('restore', 10), reused: false }),
+    });
+    const report = await run();
+    expect(report.verdict).toBe('passed');
+    const triggers = calls.filter((c) => c.name === ACTIVITIES.triggerRestore);
+    expect(triggers.map((c) => c.at - START)).toEqual([30_000, 30 * 60_000]);
+    // The same attempt both times: same drill, body and destination.
+    expect(triggers[1]!.input.destination).toBe(triggers[0]!.input.destination);
+    expect(triggers[1]!.input.drillId).toBe('drill-1');
+  });
+
   it('deadline: a job still running at the deadline fails the drill at that time and cleans up', async () => {
     const { run } = rig({ [ACTIVITIES.getJob]: () => ok(job('InProgress')) });
     const report = await run({ deadline: 'PT2H' });
@@ -453,7 +472,7 @@ describe('restoreDrill on the replay engine', () => {
     ]);
     expect(
       calls.find((c) => c.name === ACTIVITIES.cleanupDrill)!.input.resources.map((r: any) => r.kind),
-    ).toEqual(['blobs', 'scratchDatabase']);
+    ).toEqual(['blobs', 'scratchDatabase', 'role']);
   });
 
   it('a Flexible Server with a database target is refused in prepare, before Azure is called', async () => {

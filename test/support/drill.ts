@@ -55,6 +55,7 @@ export function standaloneHostEnv(emu: EmulatorHandle, hub: string, port: number
     DRILL_REPORTS_TABLE: `${hub}Reports`,
     DRILL_REPORTS_CONTAINER: `${hub}-reports`,
     DRILL_HOST_PORT: String(port),
+    DRILL_RESTORE_SETTLE_SECONDS: '10',
   };
 }
 
@@ -134,6 +135,7 @@ export async function startDrillRig(
     containers: containerAccess({ connectionString: cs, credential }),
     reports,
     pgRestore: findPgTools(undefined, false).pgRestore,
+    restoreSettleSeconds: 3,
     log,
   });
   const handlers = activityHandlers(activities, log);

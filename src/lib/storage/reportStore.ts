@@ -162,6 +162,29 @@ export class ReportStore {
     );
   }
 
+  /**
+   * When this drill last posted a restore (or was about to): written before each POST, so an attempt that
+   * may still be in flight after a crash is known to the next one (no double restore).
+   */
+  async lastRestoreAttempt(drillId: string): Promise<Date | undefined> {
+    await this.ensure();
+    try {
+      const e = await this.table.getEntity<{ at: string }>('restoreAttempt', tableKey(drillId));
+      return new Date(e.at);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async recordRestoreAttempt(drillId: string, at: Date): Promise<void> {
+    await this.ensure();
+    await this.table.upsertEntity(
+      { partitionKey: 'restoreAttempt', rowKey: tableKey(drillId), drillId, at: at.toISOString() },
+      'Replace',
+    );
+  }
+
   async recordSkip(skip: PlanSkip): Promise<void> {
     await this.ensure();
     await this.table.upsertEntity(
