@@ -17,7 +17,7 @@ import {
 import { keyVaultSecretReader } from '../activities/secrets';
 import { loadConfig, type AppConfig } from '../lib/config';
 import { DataProtectionClient } from '../lib/dataprotection/client';
-import { parsePlans, type NormalizedPlan } from '../lib/drill/plans';
+import { parsePlanSet, type PlanSet } from '../lib/drill/plans';
 import { drillSettings, type DrillSettings } from '../lib/drill/settings';
 import { blobService, containerAccess } from '../lib/storage/blobs';
 import { ReportStore } from '../lib/storage/reportStore';
@@ -59,8 +59,8 @@ export interface AppServices {
   activities: Activities;
   /** The activities as the runtime calls them. */
   handlers: Record<ActivityName, ActivityHandler>;
-  /** DRILL_PLANS, parsed on first use (a bad plan is reported by name when the timer runs). */
-  plans(): NormalizedPlan[];
+  /** DRILL_PLANS, parsed once on first use: the good plans, and what is wrong with each bad one. */
+  plans(): PlanSet;
 }
 
 export function buildServices(config: AppConfig, log?: AppLog): AppServices {
@@ -108,7 +108,7 @@ export function buildServices(config: AppConfig, log?: AppLog): AppServices {
       .filter(Boolean),
     ...(log ? { log } : {}),
   });
-  let plans: NormalizedPlan[] | undefined;
+  let plans: PlanSet | undefined;
   return {
     config,
     credential,
@@ -117,7 +117,7 @@ export function buildServices(config: AppConfig, log?: AppLog): AppServices {
     settings: drillSettings(config),
     activities,
     handlers: activityHandlers(activities, log),
-    plans: () => (plans ??= parsePlans(config.DRILL_PLANS)),
+    plans: () => (plans ??= parsePlanSet(config.DRILL_PLANS)),
   };
 }
 

@@ -4,7 +4,7 @@
  * one-process tools use the in-process driver's implementation (src/host/driverClient.ts). Handlers never know
  * which one they have.
  */
-import type { HttpRequest, InvocationContext } from '@azure/functions';
+import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { CHILD_PURPOSES, childInstanceId } from '../lib/drill/instanceIds';
 import { CANCEL_EVENT } from '../orchestrators/names';
@@ -27,8 +27,6 @@ export interface DrillClient {
   raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<boolean>;
   /** Instances still Pending or Running. */
   listActive(): Promise<DrillInstance[]>;
-  /** The management links of an instance (Durable's check-status payload). */
-  managementPayload(request: HttpRequest, instanceId: string): Record<string, string>;
 }
 
 export type ClientFactory = (context: InvocationContext) => DrillClient;
@@ -86,18 +84,6 @@ export const durableClientFactory: ClientFactory = (context) => {
         runtimeStatus: [df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running],
       });
       return list.map(fromDurable);
-    },
-    managementPayload(request, instanceId) {
-      // Outside Azure, durable-functions rewrites the links' origin to http://localhost:7071; answer with the
-      // origin the caller used instead, as createCheckStatusResponse does.
-      const payload = client.createHttpManagementPayload(instanceId) as unknown as Record<string, string>;
-      const origin = new URL(request.url).origin;
-      return Object.fromEntries(
-        Object.entries(payload).map(([k, v]) => [
-          k,
-          typeof v === 'string' ? v.replace(/^https?:\/\/localhost:7071/, origin) : v,
-        ]),
-      );
     },
   };
 };

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { input } from 'durable-functions';
 import { appServices } from '../app/services';
-import { childInstanceId } from '../lib/drill/instanceIds';
+import { childInstanceId, validInstanceId } from '../lib/drill/instanceIds';
 import { MAX_REQUEST_BYTES, parseDrillRequest } from '../lib/drill/request';
 import type { DrillSettings } from '../lib/drill/settings';
 import { ValidationError } from '../lib/errors';
@@ -31,6 +31,23 @@ function problem(
   extra: Record<string, unknown> = {},
 ): HttpResponseInit {
   return { status, jsonBody: { error: { code, message, ...extra } } };
+}
+
+/**
+ * Where to follow a drill: the app's own endpoints (function key). Durable's management links are not handed
+ * out: they carry the system key, and their terminate would end a drill without its cleanup.
+ */
+function drillLinks(drillId: string): { statusUri: string; cancelUri: string } {
+  const id = encodeURIComponent(drillId);
+  return { statusUri: `/api/drills/${id}`, cancelUri: `/api/drills/${id}/cancel` };
+}
+
+function badId(id: string): HttpResponseInit {
+  return problem(
+    400,
+    'InvalidDrillId',
+    `${JSON.stringify(id.slice(0, 80))} is not a drill id: up to 256 letters, digits and . _ - : @`,
+  );
 }
 
 export function createDrillHttpHandlers(deps: DrillHttpDeps) {
@@ -80,7 +97,7 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
     }
     if (!outcome.started) {
       const existing = outcome.existing;
-      const links = { ...client.managementPayload(request, drillId), statusUri: `/api/drills/${drillId}` };
+      const links = drillLinks(drillId);
       if (isActive(existing))
         return problem(
           409,
@@ -97,17 +114,13 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
     return {
       status: 202,
       headers: { Location: `/api/drills/${drillId}` },
-      jsonBody: {
-        ...client.managementPayload(request, drillId),
-        id: drillId,
-        statusUri: `/api/drills/${drillId}`,
-        cancelUri: `/api/drills/${drillId}/cancel`,
-      },
+      jsonBody: { id: drillId, ...drillLinks(drillId) },
     };
   }
 
   async function status(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const id = request.params.id ?? '';
+    if (!validInstanceId(id)) return badId(id);
     const s = await deps.clientFor(context).getStatus(id);
     if (!s || s.name !== ORCHESTRATORS.restoreDrill) return problem(404, 'DrillNotFound', `no drill ${id}`);
     const custom = (s.customStatus ?? {}) as { phase?: string; detail?: string };
@@ -139,6 +152,7 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
 
   async function cancel(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const id = request.params.id ?? '';
+    if (!validInstanceId(id)) return badId(id);
     const client = deps.clientFor(context);
     const s = await client.getStatus(id);
     if (!s || s.name !== ORCHESTRATORS.restoreDrill) return problem(404, 'DrillNotFound', `no drill ${id}`);

@@ -1,12 +1,20 @@
 /**
  * Queue trigger on drill-requests: event-triggered drills. The message is a drill request, or an Event
  * Grid / CloudEvents envelope whose data is one. An invalid message is not retried (it would never become
- * valid): it goes straight to the poison queue, unchanged, with the validation error logged.
+ * valid): it goes straight to the poison queue as the original text, byte for byte, with the validation error
+ * logged; a message too large to copy into a queue message is kept as a blob, and the poison message points
+ * to it. Size and nesting are checked before the text is parsed.
  */
-import { output, type InvocationContext, type StorageQueueOutput } from '@azure/functions';
+import {
+  output,
+  type InvocationContext,
+  type StorageBlobOutput,
+  type StorageQueueOutput,
+} from '@azure/functions';
 import { input } from 'durable-functions';
 import { appServices } from '../app/services';
-import { parseDrillRequest } from '../lib/drill/request';
+import { MAX_REQUEST_BYTES, parseDrillRequest } from '../lib/drill/request';
+import { jsonNesting } from '../lib/json';
 import type { DrillSettings } from '../lib/drill/settings';
 import { AppError, ValidationError } from '../lib/errors';
 import type { QueueFunctionDefinition } from './definitions';
@@ -15,6 +23,12 @@ import { startDrill } from './drillStart';
 
 export const DRILL_QUEUE = 'drill-requests';
 export const POISON_QUEUE = `${DRILL_QUEUE}-poison`;
+/** Where poison messages too large for a queue message are kept. */
+export const POISON_CONTAINER = `${DRILL_QUEUE}-poison`;
+/** A poison message is copied inline up to this size (a queue message holds 64 KiB of base64). */
+export const POISON_INLINE_BYTES = 45 * 1024;
+/** Deeper JSON is not parsed (it would only exhaust the stack): no drill request nests this deep. */
+export const MAX_NESTING = 64;
 
 /** The drill request inside a message: the message itself, or the data of an Event Grid or CloudEvents envelope. */
 export function unwrapEnvelope(message: unknown): unknown {
@@ -32,31 +46,61 @@ export interface DrillQueueDeps {
   clientFor: ClientFactory;
   settings: () => DrillSettings;
   poison: StorageQueueOutput;
+  /** Blob output for poison messages too large to copy ({id}: the message id). */
+  poisonBlob: StorageBlobOutput;
+}
+
+/** The original text of the message: as the trigger received it, else the payload as the runtime gave it. */
+function originalText(message: unknown, context: InvocationContext): string {
+  const raw = context.triggerMetadata?.queueTrigger;
+  if (typeof raw === 'string') return raw;
+  return typeof message === 'string' ? message : JSON.stringify(message);
 }
 
 export function createDrillQueueHandler(deps: DrillQueueDeps) {
   return async (message: unknown, context: InvocationContext): Promise<void> => {
     const messageId =
       typeof context.triggerMetadata?.id === 'string' ? context.triggerMetadata.id : undefined;
-    const text = typeof message === 'string' ? message : JSON.stringify(message);
+    const text = originalText(message, context);
     let request;
     try {
-      const body: unknown = typeof message === 'string' ? JSON.parse(message) : message;
-      request = parseDrillRequest(unwrapEnvelope(body), 'queue message');
+      const bytes = Buffer.byteLength(text);
+      if (bytes > MAX_REQUEST_BYTES)
+        throw new ValidationError('queue message', [
+          { pointer: '', message: `is ${bytes} bytes; a drill request is at most ${MAX_REQUEST_BYTES}` },
+        ]);
+      if (jsonNesting(text) > MAX_NESTING)
+        throw new ValidationError('queue message', [
+          { pointer: '', message: `nests deeper than ${MAX_NESTING} levels; a drill request does not` },
+        ]);
+      request = parseDrillRequest(unwrapEnvelope(JSON.parse(text)), 'queue message');
     } catch (err) {
       const errors =
         err instanceof ValidationError
           ? err.errors
           : [{ pointer: '', message: `not JSON: ${(err as Error).message}` }];
+      // The original text, byte for byte; too large for a queue message, it is kept as a blob instead.
+      const inline = Buffer.byteLength(text) <= POISON_INLINE_BYTES;
+      if (inline) context.extraOutputs.set(deps.poison, text);
+      else {
+        context.extraOutputs.set(deps.poisonBlob, text);
+        context.extraOutputs.set(
+          deps.poison,
+          JSON.stringify({
+            poisonBlob: `${POISON_CONTAINER}/${messageId ?? 'message'}.txt`,
+            bytes: Buffer.byteLength(text),
+            reason: 'the message was too large to copy into the poison queue',
+          }),
+        );
+      }
       context.error(
         JSON.stringify({
-          message: 'invalid drill request message: moved to the poison queue',
+          message: `invalid drill request message: moved to ${inline ? 'the poison queue' : 'a poison blob'}`,
           messageId,
           queue: POISON_QUEUE,
-          errors,
+          errors: errors.slice(0, 20),
         }),
       );
-      context.extraOutputs.set(deps.poison, text);
       return;
     }
     // Redelivery of the same message (a crash after start) must not start a second drill: the drill id comes
@@ -87,6 +131,10 @@ export function createDrillQueueHandler(deps: DrillQueueDeps) {
 }
 
 const poison = output.storageQueue({ queueName: POISON_QUEUE, connection: 'AzureWebJobsStorage' });
+const poisonBlob = output.storageBlob({
+  path: `${POISON_CONTAINER}/{id}.txt`,
+  connection: 'AzureWebJobsStorage',
+});
 
 export const drillQueueFunction: QueueFunctionDefinition = {
   kind: 'queue',
@@ -95,11 +143,12 @@ export const drillQueueFunction: QueueFunctionDefinition = {
     queueName: DRILL_QUEUE,
     connection: 'AzureWebJobsStorage',
     extraInputs: [input.durableClient()],
-    extraOutputs: [poison],
+    extraOutputs: [poison, poisonBlob],
     handler: createDrillQueueHandler({
       clientFor: durableClientFactory,
       settings: () => appServices().settings,
       poison,
+      poisonBlob,
     }),
   },
 };

@@ -107,7 +107,19 @@ export const drillTimerFunction: TimerFunctionDefinition = {
       await createDrillTimerHandler({
         clientFor: durableClientFactory,
         settings: () => services.settings,
-        plans: () => services.plans(),
+        plans: () => {
+          // Each bad plan is logged on every run (by pointer); the good ones run regardless.
+          const set = services.plans();
+          for (const problem of set.problems)
+            context.error(
+              JSON.stringify({
+                message: 'DRILL_PLANS: a plan is invalid and does not run',
+                pointer: `/DRILL_PLANS${problem.pointer}`,
+                problem: problem.message,
+              }),
+            );
+          return set.plans;
+        },
         recordSkip: (skip) => services.reports.recordSkip(skip),
       })(timer, context);
     },

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AppError } from '../lib/errors';
+import { validInstanceId } from '../lib/drill/instanceIds';
 import type { InstanceStatus, OrchestrationDriver } from './driver';
-import { readBody, sendJson } from './http';
+import { decodeSegment, HttpFailure, readBody, sendJson } from './http';
 
 function statusBody(
   driver: OrchestrationDriver,
@@ -32,9 +32,7 @@ function parseJson(text: string): unknown {
   try {
     return text ? JSON.parse(text) : undefined;
   } catch (err) {
-    throw Object.assign(new AppError('InvalidJson', `the body is not JSON: ${(err as Error).message}`), {
-      status: 400,
-    });
+    throw new HttpFailure(400, 'InvalidJson', `the body is not JSON: ${(err as Error).message}`);
   }
 }
 
@@ -51,7 +49,13 @@ export async function serveDurableApi(
   managementUrls: (instanceId: string) => Record<string, string>,
 ): Promise<void> {
   const method = req.method ?? 'GET';
-  const parts = rest.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = rest
+    .split('/')
+    .filter(Boolean)
+    .map((p) => decodeSegment(p, 'a path segment'));
+  const badId = (id: string | undefined) => id !== undefined && !validInstanceId(id);
+  if (badId(parts[0] === 'instances' ? parts[1] : parts[2]))
+    return sendJson(res, 400, { message: 'not an instance id: up to 256 letters, digits and . _ - : @' });
   if (parts[0] === 'orchestrators' && method === 'POST' && parts[1]) {
     const input = parseJson(await readBody(req));
     const id = parts[2] ?? randomUUID().replace(/-/g, '');

@@ -11,15 +11,21 @@ export interface InvocationSetup {
   /** The host's own origin (http://127.0.0.1:port). */
   origin: () => string;
   taskHub: string;
-  functionKey?: string;
+  /** The Durable management API's key (the system key); undefined when the host checks no keys. */
+  systemKey?: string;
   log: (line: Record<string, unknown>) => void;
+}
+
+/** Path of the durable client API: the system key is a path segment, since DurableClient sends no code. */
+export function rpcPath(systemKey: string | undefined): string {
+  return systemKey ? `/durabletask/${encodeURIComponent(systemKey)}/` : '/durabletask/';
 }
 
 /** The durable client binding data, as the Functions host passes it to DurableClient. */
 export function durableClientData(setup: InvocationSetup): Record<string, unknown> {
   const origin = setup.origin();
   const hub = setup.taskHub;
-  const code = setup.functionKey ? `&code=${encodeURIComponent(setup.functionKey)}` : '';
+  const code = setup.systemKey ? `&code=${encodeURIComponent(setup.systemKey)}` : '';
   const q = `taskHub=${hub}&connection=Storage${code}`;
   const hook = `${origin}/runtime/webhooks/durabletask`;
   return {
@@ -41,7 +47,7 @@ export function durableClientData(setup: InvocationSetup): Record<string, unknow
     },
     baseUrl: hook,
     requiredQueryStringParameters: code.slice(1),
-    rpcBaseUrl: `${origin}/durabletask/`,
+    rpcBaseUrl: `${origin}${rpcPath(setup.systemKey)}`,
   };
 }
 

@@ -9,7 +9,8 @@ import type * as df from 'durable-functions';
 import { appServices, setAppLog, storageConnectionString, type AppServices } from '../app/services';
 import { functionDefinitions } from '../functions';
 import { settingText } from '../lib/config';
-import { ConfigError } from '../lib/errors';
+import { blobService } from '../lib/storage/blobs';
+import { ConfigError, ValidationError } from '../lib/errors';
 import { RealClock } from './clock';
 import { OrchestrationDriver } from './driver';
 import { StandaloneHost } from './server';
@@ -35,6 +36,9 @@ export async function startStandaloneHost(
   setAppLog(log);
   const services = appServices();
   const { config, credential } = services;
+  // A bad plan stops the standalone host at start, naming the field (in Azure each bad plan is logged).
+  const planSet = services.plans();
+  if (planSet.problems.length) throw new ValidationError('DRILL_PLANS', planSet.problems);
   const hub = config.DURABLE_TASK_HUB_NAME;
   const cs = storageConnectionString(config);
   let store: TableInstanceStore;
@@ -68,8 +72,16 @@ export async function startStandaloneHost(
     driver,
     port: options.port ?? config.DRILL_HOST_PORT,
     ...(config.DRILL_FUNCTION_KEY ? { functionKey: config.DRILL_FUNCTION_KEY } : {}),
+    ...(config.DRILL_SYSTEM_KEY ? { systemKey: config.DRILL_SYSTEM_KEY } : {}),
     taskHub: hub,
     ...(queueService ? { queueService } : {}),
+    blobService: blobService({
+      ...(cs ? { connectionString: cs } : {}),
+      ...(config.AzureWebJobsStorage__blobServiceUri
+        ? { serviceUri: config.AzureWebJobsStorage__blobServiceUri }
+        : {}),
+      credential,
+    }),
     setting: (name) => settingText(config, name),
     timeZone: config.WEBSITE_TIME_ZONE,
     log: (line) => log({ source: 'host', ...line }),

@@ -5,12 +5,17 @@
  * {queue}-poison unchanged.
  */
 import type { InvocationContext } from '@azure/functions';
+import { randomUUID } from 'node:crypto';
+import type { BlobServiceClient } from '@azure/storage-blob';
 import type { QueueServiceClient } from '@azure/storage-queue';
+import { jsonNesting } from '../lib/json';
 import type { QueueFunctionDefinition } from '../functions/definitions';
 import { logFailure } from './invocation';
 
 export interface QueueTriggerOptions {
   service: QueueServiceClient;
+  /** For blob output bindings (poison messages too large for a queue message). */
+  blobs?: BlobServiceClient;
   context: (def: QueueFunctionDefinition, triggerMetadata: Record<string, unknown>) => InvocationContext;
   log: (line: Record<string, unknown>) => void;
   maxDequeueCount?: number;
@@ -26,6 +31,14 @@ export function decodeQueueText(text: string): string {
       return decoded;
   }
   return text;
+}
+
+async function writeBlob(blobs: BlobServiceClient, path: string, value: unknown): Promise<void> {
+  const [container, ...name] = path.split('/');
+  const client = blobs.getContainerClient(container!);
+  await client.createIfNotExists();
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  await client.getBlockBlobClient(name.join('/')).upload(text, Buffer.byteLength(text));
 }
 
 const toBase64 = (value: unknown): string =>
@@ -53,10 +66,13 @@ export function startQueueTrigger(def: QueueFunctionDefinition, options: QueueTr
         if (stopped) return;
         const text = decodeQueueText(m.messageText);
         let payload: unknown = text;
-        try {
-          payload = JSON.parse(text);
-        } catch {
-          /* a plain string message */
+        // JSON is handed over parsed, as the Functions host does; text too deep to parse safely stays text.
+        if (jsonNesting(text) <= 64) {
+          try {
+            payload = JSON.parse(text);
+          } catch {
+            /* a plain string message */
+          }
         }
         const outputs = def.options.extraOutputs ?? [];
         const ctx = options.context(def, {
@@ -67,10 +83,21 @@ export function startQueueTrigger(def: QueueFunctionDefinition, options: QueueTr
         });
         try {
           await def.options.handler(payload, ctx);
-          for (const o of outputs) {
+          // Blob outputs first: a queue message may point to one.
+          for (const o of [...outputs].sort(
+            (a, b) => Number(b.type === 'blob') - Number(a.type === 'blob'),
+          )) {
             const value = ctx.extraOutputs.get(o);
+            if (value === undefined) continue;
             const queueName = (o as { queueName?: string }).queueName;
-            if (value !== undefined && queueName) {
+            const blobPath = (o as { path?: string }).path;
+            if (o.type === 'blob' && blobPath && options.blobs) {
+              await writeBlob(
+                options.blobs,
+                blobPath.replaceAll('{id}', m.messageId).replaceAll('{rand-guid}', randomUUID()),
+                value,
+              );
+            } else if (queueName) {
               const target = service.getQueueClient(queueName);
               await target.createIfNotExists();
               await target.sendMessage(toBase64(value));

@@ -6,14 +6,25 @@
  *  - queue triggers (queueTrigger.ts) and timer triggers (timerTrigger.ts).
  * Orchestrations run in the in-process driver, persisted so a killed host resumes them.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpRequest, type HttpResponseInit } from '@azure/functions';
+import type { BlobServiceClient } from '@azure/storage-blob';
 import type { QueueServiceClient } from '@azure/storage-queue';
 import type { FunctionDefinition, HttpFunctionDefinition } from '../functions/definitions';
 import type { OrchestrationDriver } from './driver';
 import { serveDurableApi } from './durableApi';
-import { readBody, sendError, sendJson } from './http';
+import {
+  answerAndClose,
+  decodeSegment,
+  HttpFailure,
+  keyMatches,
+  readBody,
+  redactUrl,
+  sendError,
+  sendJson,
+} from './http';
 import { durableClientData, invocationContext, type InvocationSetup } from './invocation';
 import { startQueueTrigger } from './queueTrigger';
 import { startTimerTrigger } from './timerTrigger';
@@ -24,9 +35,13 @@ export interface HostOptions {
   host?: string;
   port?: number;
   functionKey?: string;
+  /** Key of the Durable management API; random when a function key is set and this is not. */
+  systemKey?: string;
   taskHub?: string;
   /** Queue storage (Azurite or an account); omit to run without queue triggers. */
   queueService?: QueueServiceClient;
+  /** Blob storage for blob output bindings of queue functions. */
+  blobService?: BlobServiceClient;
   maxDequeueCount?: number;
   visibilityTimeoutSeconds?: number;
   queuePollMs?: number;
@@ -83,10 +98,12 @@ export class StandaloneHost {
         process.stdout.write(
           JSON.stringify({ time: new Date().toISOString(), source: 'host', ...line }) + '\n',
         ));
+    const systemKey =
+      options.systemKey ?? (options.functionKey ? randomBytes(24).toString('base64url') : undefined);
     this.setup = {
       origin: () => this.origin,
       taskHub: options.taskHub ?? 'pgdrill',
-      ...(options.functionKey ? { functionKey: options.functionKey } : {}),
+      ...(systemKey ? { systemKey } : {}),
       log: this.log,
     };
   }
@@ -98,14 +115,24 @@ export class StandaloneHost {
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
-        this.log({ level: 'error', message: 'request failed', path: req.url, error: (err as Error).stack });
-        if (!res.headersSent) {
-          const status = (err as { status?: number }).status ?? 500;
-          const code = (err as { code?: string }).code ?? 'InternalError';
-          sendError(res, status, code, (err as Error).message);
+        if (err instanceof HttpFailure) {
+          // Bad input: a 4xx naming what was wrong; a body the host stopped reading closes the connection.
+          if (res.headersSent) return;
+          if (err.status === 413 || err.status === 408) return answerAndClose(req, res, err);
+          return sendError(res, err.status, err.code, err.message);
         }
+        this.log({
+          level: 'error',
+          message: 'request failed',
+          path: redactUrl(req.url),
+          error: (err as Error).stack,
+        });
+        if (!res.headersSent) sendError(res, 500, 'InternalError', (err as Error).message);
       });
     });
+    // Node's own limits as a backstop: headers within 20 s, a whole request within 40 s.
+    this.server.headersTimeout = 20_000;
+    this.server.requestTimeout = 40_000;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.options.port ?? 7071, this.options.host ?? '127.0.0.1', resolve);
@@ -117,6 +144,7 @@ export class StandaloneHost {
         this.stops.push(
           startQueueTrigger(def, {
             service: this.options.queueService,
+            ...(this.options.blobService ? { blobs: this.options.blobService } : {}),
             context: (d, meta) =>
               invocationContext(this.setup, d.name, d.options.extraInputs, d.options.extraOutputs, meta),
             log: this.log,
@@ -157,10 +185,20 @@ export class StandaloneHost {
     this.log({ message: 'host stopped' });
   }
 
+  /** A function key (or the system key) was presented, or the host checks none. */
   private authorized(req: IncomingMessage, url: URL): boolean {
     const key = this.options.functionKey;
     if (!key) return true;
-    return url.searchParams.get('code') === key || req.headers['x-functions-key'] === key;
+    const presented = [url.searchParams.get('code') ?? undefined, headerValue(req, 'x-functions-key')];
+    return presented.some(
+      (p) =>
+        keyMatches(p, key) || (this.setup.systemKey !== undefined && keyMatches(p, this.setup.systemKey)),
+    );
+  }
+
+  /** The system key was presented (or the host checks none). */
+  private systemAuthorized(presented: string | undefined): boolean {
+    return this.setup.systemKey === undefined || keyMatches(presented, this.setup.systemKey);
   }
 
   /** Check-status links of an instance, from the binding's templates. */
@@ -175,21 +213,41 @@ export class StandaloneHost {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.origin);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', this.origin);
+    } catch {
+      return sendError(res, 400, 'InvalidUrl', 'the request URL is not valid');
+    }
     const path = url.pathname;
     const durable = (rest: string) =>
       serveDurableApi(this.options.driver, req, res, url, rest, (id) => this.managementUrls(id));
-    if (path.startsWith('/durabletask/')) return durable(path.slice('/durabletask/'.length));
+    // The durable client API: the system key is the path segment after /durabletask/.
+    if (path.startsWith('/durabletask/')) {
+      const [segment, ...rest] = path.slice('/durabletask/'.length).split('/');
+      if (this.setup.systemKey === undefined) return durable([segment, ...rest].join('/'));
+      if (!this.systemAuthorized(decodeSegment(segment ?? '', 'the key segment')))
+        return sendError(res, 401, 'Unauthorized', 'the durable client API needs the system key');
+      return durable(rest.join('/'));
+    }
     if (path.startsWith('/runtime/webhooks/durabletask/')) {
-      if (!this.authorized(req, url))
-        return sendError(res, 401, 'Unauthorized', 'a valid code query parameter (function key) is required');
+      if (!this.systemAuthorized(url.searchParams.get('code') ?? headerValue(req, 'x-functions-key')))
+        return sendError(
+          res,
+          401,
+          'Unauthorized',
+          'the durable management API needs the system key (?code=)',
+        );
       return durable(path.slice('/runtime/webhooks/durabletask/'.length));
     }
-    if (path === '/' || path === '/admin/host/status')
+    if (path === '/' || path === '/admin/host/status') {
+      if (!this.authorized(req, url))
+        return sendError(res, 401, 'Unauthorized', 'a function key is required');
       return sendJson(res, 200, {
         state: 'Running',
         functions: this.options.definitions.map((d) => `${d.kind}:${d.name}`),
       });
+    }
     const candidates = this.routes.map((r) => ({ r, m: r.pattern.exec(path) })).filter((x) => x.m);
     if (candidates.length === 0) return sendError(res, 404, 'NotFound', `no function at ${path}`);
     const match = candidates.find((x) => x.r.methods.includes(req.method ?? 'GET'));
@@ -200,10 +258,10 @@ export class StandaloneHost {
         res,
         401,
         'Unauthorized',
-        'this function needs a function key: ?code=<key> or the x-functions-key header',
+        'this function needs a valid function key: ?code=<key> or the x-functions-key header',
       );
     const params: Record<string, string> = {};
-    r.names.forEach((n, i) => (params[n] = decodeURIComponent(m![i + 1]!)));
+    r.names.forEach((n, i) => (params[n] = decodeSegment(m![i + 1]!, `the ${n} in the path`)));
     const body = ['GET', 'HEAD', 'DELETE'].includes(req.method ?? 'GET') ? undefined : await readBody(req);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
@@ -220,7 +278,7 @@ export class StandaloneHost {
       r.def.name,
       r.def.options.extraInputs ?? [],
       r.def.options.extraOutputs ?? [],
-      { method: req.method, url: url.href },
+      { method: req.method, url: redactUrl(url.href) },
     );
     const started = Date.now();
     const out = (await r.def.options.handler(request, ctx)) as HttpResponseInit | undefined;
@@ -242,4 +300,9 @@ export class StandaloneHost {
       ms: Date.now() - started,
     });
   }
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
 }

@@ -13,7 +13,7 @@ import { createDrillQueueHandler, unwrapEnvelope } from '../../src/functions/que
 import { createDrillTimerHandler } from '../../src/functions/timer';
 import { FakeClock } from '../../src/host/clock';
 import { OrchestrationDriver } from '../../src/host/driver';
-import { parsePlans } from '../../src/lib/drill/plans';
+import { parsePlans, parsePlanSet } from '../../src/lib/drill/plans';
 import { ReportStore } from '../../src/lib/storage/reportStore';
 import { orchestratorFunctions } from '../../src/orchestrators';
 import { ACTIVITIES } from '../../src/activities/names';
@@ -250,18 +250,17 @@ describe('POST /api/drills', () => {
     expect(res.status).toBe(413);
   });
 
-  it('starts a drill (202 + check-status payload); same idempotency key: 409 while running, 200 after', async () => {
+  it('starts a drill (202 + its own status and cancel links); same idempotency key: 409 while running, 200 after', async () => {
     const s = setup();
     const h = createDrillHttpHandlers({ clientFor: s.clientFor, settings: () => DEFAULT_SETTINGS });
     const body = { ...VALID, idempotencyKey: 'nightly-2026-01-05' };
     const first = await h.start(post(body), context().ctx);
     expect(first.status).toBe(202);
-    expect(first.jsonBody).toMatchObject({
+    // The app's own links only: Durable's management links carry the system key, and terminate skips cleanup.
+    expect(first.jsonBody).toEqual({
       id: 'drill-nightly-2026-01-05',
-      statusQueryGetUri: expect.any(String),
-      sendEventPostUri: expect.any(String),
-      terminatePostUri: expect.any(String),
       statusUri: '/api/drills/drill-nightly-2026-01-05',
+      cancelUri: '/api/drills/drill-nightly-2026-01-05/cancel',
     });
     const again = await h.start(post(body), context().ctx);
     expect(again.status).toBe(409);
@@ -337,6 +336,10 @@ describe('queue drill-requests', () => {
     queueName: 'drill-requests-poison',
     connection: 'AzureWebJobsStorage',
   });
+  const poisonBlob = output.storageBlob({
+    path: 'drill-requests-poison/{id}.txt',
+    connection: 'AzureWebJobsStorage',
+  });
 
   it('starts a drill from a plain message, an Event Grid envelope and a CloudEvent', async () => {
     const s = setup();
@@ -344,6 +347,7 @@ describe('queue drill-requests', () => {
       clientFor: s.clientFor,
       settings: () => DEFAULT_SETTINGS,
       poison,
+      poisonBlob,
     });
     await handle(VALID, context({ triggerMetadata: { id: 'm1' } }).ctx);
     await handle(
@@ -385,6 +389,7 @@ describe('queue drill-requests', () => {
       clientFor: s.clientFor,
       settings: () => DEFAULT_SETTINGS,
       poison,
+      poisonBlob,
     });
     await handle(VALID, context({ triggerMetadata: { id: 'same' } }).ctx);
     const { ctx, lines } = context({ triggerMetadata: { id: 'same' } });
@@ -408,6 +413,7 @@ describe('queue drill-requests', () => {
         clientFor: s.clientFor,
         settings: () => DEFAULT_SETTINGS,
         poison,
+        poisonBlob,
       });
       const { ctx, lines } = context({ triggerMetadata: { id: 'bad' }, options: { extraOutputs: [poison] } });
       await expect(handle(message, ctx)).resolves.toBeUndefined();
@@ -416,6 +422,39 @@ describe('queue drill-requests', () => {
       expect(s.driver.list()).toHaveLength(0);
     },
   );
+
+  it('the poison message is the original text byte for byte; too large to copy, a blob; too deep, not parsed', async () => {
+    const s = setup();
+    const handle = createDrillQueueHandler({
+      clientFor: s.clientFor,
+      settings: () => DEFAULT_SETTINGS,
+      poison,
+      poisonBlob,
+    });
+    const outputs = { options: { extraOutputs: [poison, poisonBlob] } };
+    // Pretty-printed, a number beyond double precision, a duplicate key: what arrived is what is kept.
+    const odd = '{\n  "backupInstanceId": "x",\n  "n": 12345678901234567890123,\n  "n": 1\n}';
+    const a = context({ triggerMetadata: { id: 'odd', queueTrigger: odd }, ...outputs });
+    await handle(JSON.parse(odd), a.ctx);
+    expect(a.ctx.extraOutputs.get(poison)).toBe(odd);
+    // 60 KB: the text goes to a blob named after the message, the poison message points to it.
+    const big = JSON.stringify({ ...VALID, label: 'x'.repeat(60_000) });
+    const b = context({ triggerMetadata: { id: 'big', queueTrigger: big }, ...outputs });
+    await handle(big, b.ctx);
+    expect(b.ctx.extraOutputs.get(poisonBlob)).toBe(big);
+    expect(JSON.parse(b.ctx.extraOutputs.get(poison) as string)).toMatchObject({
+      poisonBlob: 'drill-requests-poison/big.txt',
+      bytes: Buffer.byteLength(big),
+    });
+    expect(b.lines.join('\n')).toContain('moved to a poison blob');
+    // 5,000 levels of nesting: refused by its depth before any parsing.
+    const deep = '['.repeat(5_000) + ']'.repeat(5_000);
+    const d = context({ triggerMetadata: { id: 'deep', queueTrigger: deep }, ...outputs });
+    await expect(handle(deep, d.ctx)).resolves.toBeUndefined();
+    expect(d.ctx.extraOutputs.get(poison)).toBe(deep);
+    expect(d.lines.join('\n')).toContain('nests deeper than 64 levels');
+    expect(s.driver.list()).toHaveLength(0);
+  });
 
   it('unwraps envelopes only when they are envelopes', () => {
     expect(unwrapEnvelope({ data: VALID })).toEqual({ data: VALID }); // not an envelope: validated (and refused) as is
@@ -528,5 +567,21 @@ describe('timer drill plans', () => {
     );
     expect(() => parsePlans('{')).toThrow(/DRILL_PLANS.*not JSON/s);
     expect(parsePlans(undefined)).toEqual([]);
+  });
+
+  it('each plan on its own: a bad plan is reported by pointer and never stops a good one', () => {
+    const set = parsePlanSet(
+      JSON.stringify([
+        plan({ name: 'good-one' }),
+        plan({ name: 'bad-schedule', schedule: 'nope' }),
+        plan({ name: 'bad-request', request: clone({ ...VALID, target: { kind: 'files' } }) }),
+        plan({ name: 'good-two' }),
+      ]),
+    );
+    expect(set.plans.map((p) => p.name)).toEqual(['good-one', 'good-two']);
+    expect(set.problems.map((p) => p.pointer)).toEqual(
+      expect.arrayContaining(['/1/schedule', expect.stringMatching(/^\/2\/request\/target/)]),
+    );
+    expect(set.problems.every((p) => !p.pointer.startsWith('/0') && !p.pointer.startsWith('/3'))).toBe(true);
   });
 });

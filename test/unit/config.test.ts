@@ -19,6 +19,9 @@ describe('configuration', () => {
       DRILL_SWEEP_SCHEDULE: '0 15 * * * *',
       DRILL_SWEEP_AFTER_HOURS: 24,
       WEBSITE_TIME_ZONE: 'UTC',
+      DRILL_ALLOW_UNVERIFIED_TLS: false,
+      DATAPROTECTION_TIMEOUT_SECONDS: 60,
+      DRILL_RESTORE_SETTLE_SECONDS: 180,
     });
   });
 
@@ -46,6 +49,10 @@ describe('configuration', () => {
     );
     expect(() => loadConfig({ DRILL_HOST_PORT: '70000' })).toThrow(/DRILL_HOST_PORT: must be <= 65535/);
     expect(() => loadConfig({ DRILL_ACTIVITY_CONCURRENCY: '1.5' })).toThrow(/DRILL_ACTIVITY_CONCURRENCY/);
+    expect(loadConfig({ DRILL_ALLOW_UNVERIFIED_TLS: 'TRUE' }).DRILL_ALLOW_UNVERIFIED_TLS).toBe(true);
+    expect(() => loadConfig({ DRILL_ALLOW_UNVERIFIED_TLS: 'yes' })).toThrow(
+      /DRILL_ALLOW_UNVERIFIED_TLS: must be boolean \(true or false\)/,
+    );
   });
 
   it('a bad setting is named with the fix', () => {

@@ -57,3 +57,11 @@ export function drillIdOf(instanceId: string): string {
     ? instanceId.slice(0, i)
     : instanceId;
 }
+
+/** What an instance id may look like when it comes from outside (a URL): the characters the formats above use. */
+const INSTANCE_ID = /^[A-Za-z0-9._@:-]{1,256}$/;
+
+/** An id from a request path: undefined when it is not one the app could have made. */
+export function validInstanceId(id: string): boolean {
+  return INSTANCE_ID.test(id);
+}

@@ -4,7 +4,7 @@
  * plan is due when its latest slot is no older than its start window. Pure.
  */
 import { CronExpressionParser } from 'cron-parser';
-import { ValidationError } from '../errors';
+import { ValidationError, type FieldError } from '../errors';
 import type { DrillPlan } from '../types/generated/drill-plan';
 import { assertValid, schemaRef } from '../validation';
 import { parseDrillRequest, type NormalizedRequest } from './request';
@@ -17,43 +17,84 @@ export type NormalizedPlan = Omit<DrillPlan, 'request'> & {
   enabled: boolean;
 };
 
-export function parsePlans(json: string | undefined): NormalizedPlan[] {
-  if (!json || !json.trim()) return [];
+/** The plans of DRILL_PLANS that are valid, and what is wrong with each one that is not. */
+export interface PlanSet {
+  plans: NormalizedPlan[];
+  problems: FieldError[];
+}
+
+/**
+ * Each plan on its own: a bad plan is reported (by JSON pointer) and left out, and never stops a good one.
+ * Only a DRILL_PLANS that is not a JSON array at all leaves no plan.
+ */
+export function parsePlanSet(json: string | undefined): PlanSet {
+  if (!json || !json.trim()) return { plans: [], problems: [] };
   let raw: unknown;
   try {
     raw = JSON.parse(json);
   } catch (err) {
-    throw new ValidationError('DRILL_PLANS', [
-      { pointer: '', message: `is not JSON: ${(err as Error).message}` },
-    ]);
+    return { plans: [], problems: [{ pointer: '', message: `is not JSON: ${(err as Error).message}` }] };
   }
-  const plans = assertValid<DrillPlan[]>(schemaRef('drill-plan.schema.json'), raw, 'DRILL_PLANS');
+  if (!Array.isArray(raw))
+    return { plans: [], problems: [{ pointer: '', message: 'must be a JSON array of plans' }] };
+  const plans: NormalizedPlan[] = [];
+  const problems: FieldError[] = [];
   const names = new Set<string>();
-  return plans.map((p, i) => {
-    if (names.has(p.name))
-      throw new ValidationError('DRILL_PLANS', [
-        { pointer: `/${i}/name`, message: `"${p.name}" is used twice: plan names must be unique` },
-      ]);
-    names.add(p.name);
+  raw.forEach((item: unknown, i) => {
     try {
-      // next() as well: an unknown time zone only shows when a date is computed.
-      CronExpressionParser.parse(p.schedule, { tz: p.timeZone ?? 'UTC' }).next();
+      const p = assertValid<DrillPlan>(
+        `${schemaRef('drill-plan.schema.json')}#/items`,
+        structuredClone(item),
+        'plan',
+      );
+      if (names.has(p.name))
+        throw new ValidationError('plan', [
+          { pointer: '/name', message: `"${p.name}" is used twice: plan names must be unique` },
+        ]);
+      names.add(p.name);
+      try {
+        // next() as well: an unknown time zone only shows when a date is computed.
+        CronExpressionParser.parse(p.schedule, { tz: p.timeZone ?? 'UTC' }).next();
+      } catch (err) {
+        throw new ValidationError('plan', [
+          {
+            pointer: '/schedule',
+            message: `is not a valid NCRONTAB schedule (or /timeZone is unknown): ${(err as Error).message}`,
+          },
+        ]);
+      }
+      let request: NormalizedRequest;
+      try {
+        request = parseDrillRequest(p.request, `DRILL_PLANS/${i}/request`);
+      } catch (err) {
+        if (err instanceof ValidationError)
+          throw new ValidationError(
+            'plan',
+            err.errors.map((e) => ({ ...e, pointer: `/request${e.pointer}` })),
+          );
+        throw err;
+      }
+      plans.push({
+        ...p,
+        timeZone: p.timeZone ?? 'UTC',
+        startWindowMinutes: p.startWindowMinutes ?? 60,
+        enabled: p.enabled ?? true,
+        request,
+      });
     } catch (err) {
-      throw new ValidationError('DRILL_PLANS', [
-        {
-          pointer: `/${i}/schedule`,
-          message: `is not a valid NCRONTAB schedule (or /${i}/timeZone is unknown): ${(err as Error).message}`,
-        },
-      ]);
+      const errors =
+        err instanceof ValidationError ? err.errors : [{ pointer: '', message: (err as Error).message }];
+      for (const e of errors) problems.push({ pointer: `/${i}${e.pointer}`, message: e.message });
     }
-    return {
-      ...p,
-      timeZone: p.timeZone ?? 'UTC',
-      startWindowMinutes: p.startWindowMinutes ?? 60,
-      enabled: p.enabled ?? true,
-      request: parseDrillRequest(p.request, `DRILL_PLANS/${i}/request`),
-    };
   });
+  return { plans, problems };
+}
+
+/** All plans, or a ValidationError naming every bad field of every bad plan (the standalone host's start). */
+export function parsePlans(json: string | undefined): NormalizedPlan[] {
+  const set = parsePlanSet(json);
+  if (set.problems.length) throw new ValidationError('DRILL_PLANS', set.problems);
+  return set.plans;
 }
 
 /** The latest slot at or before `now`, if it is within the plan's start window. */
