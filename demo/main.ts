@@ -15,6 +15,8 @@ import { join, resolve } from 'node:path';
 import { loadConfigFile } from '../emulator/config';
 import { startEmulator, type EmulatorHandle } from '../emulator/index';
 import { startAzurite, type AzuriteProcess } from '../emulator/storage';
+import { REGISTRY_ENV, stopRegisteredClusters } from '../emulator/leftovers';
+import { findPgTools } from '../emulator/postgres';
 import { loadOrCreateCa } from '../emulator/tls';
 import type { DrillReport } from '../src/lib/drill/report';
 
@@ -55,12 +57,32 @@ async function main(): Promise<number> {
   if (reexecWithCa()) return -1;
   const t0 = Date.now();
   mkdirSync(stateDir, { recursive: true });
+  // Clusters are registered as they start, so that even a crash of this run is cleaned by the next one.
+  const registry = join(stateDir, 'clusters.txt');
+  process.env[REGISTRY_ENV] = registry;
+  const serverBin = findPgTools(undefined, false).serverBinDir;
+  const pgCtl = serverBin ? join(serverBin, 'pg_ctl') : undefined;
+  stopRegisteredClusters(registry, pgCtl);
   const hostLog = join(stateDir, 'host.log');
   writeFileSync(hostLog, '');
   const cleanups: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  let stopping: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+      // Whatever a crashed earlier run or this one left of its clusters (daemons, not children).
+      stopRegisteredClusters(registry, pgCtl);
+    })());
+  // Ctrl-C, SIGTERM, a closed stdout (npm start -- --json | head) or a crash: stop everything first.
+  const shutdown = (code: number, why?: unknown): void => {
+    if (why) process.stderr.write(`demo stopping: ${why instanceof Error ? why.message : JSON.stringify(why)}\n`);
+    void stopAll().finally(() => process.exit(code));
   };
+  process.on('SIGINT', () => shutdown(130));
+  process.on('SIGTERM', () => shutdown(143));
+  process.stdout.on('error', (err) => shutdown((err as NodeJS.ErrnoException).code === 'EPIPE' ? 0 : 1, err));
+  process.on('uncaughtException', (err) => shutdown(1, err));
+  process.on('unhandledRejection', (err) => shutdown(1, err));
   try {
     say('starting Azurite, PostgreSQL clusters and the Data Protection emulator…');
     const azurite: AzuriteProcess = await startAzurite();
@@ -225,10 +247,8 @@ async function main(): Promise<number> {
         `start another drill:\n  curl -s -X POST '${host.url}/api/drills' -H 'x-functions-key: ${key}' -H 'content-type: application/json' -d '${JSON.stringify(requests[0])}'`,
       );
       say(`or: PGDRILL_URL=${host.url} PGDRILL_KEY=${key} node dist/src/cli/main.js list`);
-      await new Promise<void>((r) => {
-        process.once('SIGINT', () => r());
-        process.once('SIGTERM', () => r());
-      });
+      // Until Ctrl-C or SIGTERM: their handlers stop everything and exit.
+      await new Promise<void>(() => undefined);
     }
     return allPassed ? 0 : 1;
   } finally {

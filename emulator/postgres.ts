@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { registerCluster } from './leftovers';
 
 const execFileAsync = promisify(execFile);
 
@@ -184,6 +185,7 @@ export async function startManagedCluster(tools: PgTools, password: string): Pro
       if (attempt >= 2) throw err; // a port taken between the probe and the start: try another one
     }
   }
+  registerCluster(dataDir);
   let stopped = false;
   return {
     host: '127.0.0.1',

@@ -11,6 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAzurite } from '../../emulator/storage';
+import { REGISTRY_ENV, stopRegisteredClusters } from '../../emulator/leftovers';
+import { findPgTools } from '../../emulator/postgres';
 import { loadOrCreateCa } from '../../emulator/tls';
 
 export default async function setup(): Promise<() => Promise<void>> {
@@ -24,9 +26,18 @@ export default async function setup(): Promise<() => Promise<void>> {
     [join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
     { stdio: 'inherit' },
   );
+  // Every cluster a test starts is listed here; whatever a crashed test left running is stopped at the end.
+  const registry = join(dir, '..', 'test-clusters.txt');
+  process.env[REGISTRY_ENV] = registry;
+  const pgCtl = findPgTools(undefined, false).serverBinDir;
+  stopRegisteredClusters(registry, pgCtl ? join(pgCtl, 'pg_ctl') : undefined);
   const azurite = await startAzurite();
   process.env.TEST_AZURITE_BLOB = azurite.blobEndpoint;
   process.env.TEST_AZURITE_QUEUE = azurite.queueEndpoint;
   process.env.TEST_AZURITE_TABLE = azurite.tableEndpoint;
-  return () => azurite.stop();
+  return async () => {
+    await azurite.stop();
+    const left = stopRegisteredClusters(registry, pgCtl ? join(pgCtl, 'pg_ctl') : undefined);
+    if (left) process.stderr.write(`stopped ${left} PostgreSQL cluster(s) a test left running\n`);
+  };
 }
