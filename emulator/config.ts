@@ -46,7 +46,9 @@ export function parseFault(input: unknown): FaultRule {
     throw new EmulatorConfigError(`fault rule is invalid:\n  ${describeErrors(validateFault.errors)}`);
   const rule = copy as FaultRule;
   if (rule.kind === 'status' && !rule.status)
-    throw new EmulatorConfigError('fault rule: kind "status" needs "status" (429, 500 or 503)');
+    throw new EmulatorConfigError(
+      'fault rule: kind "status" needs "status" (403 or 404 for Key Vault, 429, 500 or 503)',
+    );
   if ((rule.kind === 'domain' || rule.kind === 'jobFailHalfway') && !rule.code) {
     throw new EmulatorConfigError(
       `fault rule: kind "${rule.kind}" needs "code" (an Azure error code such as UserErrorDBUserAuthFailed)`,

@@ -18,10 +18,40 @@ function secretVersion(vault: string, name: string): string {
 
 export function keyVaultHandler(ctx: EmulatorContext, nextSeq: () => number) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    void serve(req, res).catch(() => req.socket.destroy());
+  };
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
     const url = new URL(req.url ?? '/', `https://${host}`);
-    const reply = answer(ctx, req, host, url);
+    // Faults on secret reads (operation KeyVault_GetSecret) once the caller has a token, as for ARM.
+    const authorized = ctx.tokens.check(req.headers.authorization, ctx.config.keyVaultAudience).ok;
+    const fault = authorized
+      ? ctx.faults.take('KeyVault_GetSecret', ['status', 'reset', 'delay'])
+      : undefined;
+    if (fault?.kind === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.delayMs ?? 1000));
+    const reply =
+      fault?.kind === 'status'
+        ? kvError(
+            fault.status!,
+            {
+              403: 'Forbidden',
+              404: 'SecretNotFound',
+              429: 'Throttled',
+              500: 'InternalServerError',
+              503: 'ServiceUnavailable',
+            }[fault.status!] ?? 'Error',
+            `Injected by an emulator fault rule (${fault.id}).`,
+            fault.retryAfterSeconds !== undefined
+              ? { 'Retry-After': String(fault.retryAfterSeconds) }
+              : undefined,
+          )
+        : answer(ctx, req, host, url);
     send(res, reply);
     const entry: RequestLogEntry = {
       seq: nextSeq(),
@@ -36,7 +66,7 @@ export function keyVaultHandler(ctx: EmulatorContext, nextSeq: () => number) {
     };
     ctx.requests.push(entry);
     req.resume();
-  };
+  }
 }
 
 function kvError(status: number, code: string, message: string, headers?: Record<string, string>): Reply {

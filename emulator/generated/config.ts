@@ -207,9 +207,9 @@ export interface FaultRule {
   operation?: string;
   kind: FaultKind;
   /**
-   * kind=status: the HTTP status.
+   * kind=status: the HTTP status (403 and 404 are for KeyVault_GetSecret).
    */
-  status?: 429 | 500 | 503;
+  status?: 403 | 404 | 429 | 500 | 503;
   retryAfterSeconds?: number;
   /**
    * kind=delay: milliseconds before answering.

@@ -43,6 +43,7 @@ describe('sweeper', () => {
     });
     const leftover = report.restored!.database!.name;
     expect(await databases()).toContain(leftover);
+    // What the drill recorded creating: the database, and its verification login (dropped by verify already).
     expect(report.cleanup.resources).toEqual([
       {
         kind: 'database',
@@ -50,6 +51,7 @@ describe('sweeper', () => {
         serverId: TARGET_SERVER,
         secretUri: 'https://kv-test.vault.azure.net/secrets/tgt-admin',
       },
+      expect.objectContaining({ kind: 'role', name: expect.stringMatching(/^pgdrill_ro_/) }),
     ]);
     const old = new Date(Date.now() - 48 * 3600_000).toISOString();
     await rig.reports.save({
@@ -74,11 +76,10 @@ describe('sweeper', () => {
     expect(await databases()).not.toContain(leftover);
     const swept = await rig.reports.get(drillId);
     expect(swept!.cleanup).toMatchObject({ status: 'done', sweptAt: expect.any(String) });
-    expect(swept!.cleanup.actions.at(-1)).toMatchObject({
-      action: 'drop database',
-      status: 'done',
-      message: 'sweeper',
-    });
+    expect(swept!.cleanup.actions.slice(-2)).toMatchObject([
+      { action: 'drop database', status: 'done', message: 'sweeper' },
+      { action: 'drop role', status: 'absent', message: 'sweeper' },
+    ]);
     // Done now: nothing more to sweep.
     expect(await sweep(timer, ctx)).toEqual([]);
   }, 120_000);

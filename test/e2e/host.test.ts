@@ -217,15 +217,18 @@ describe('standalone host end to end', () => {
       expect(bad.body.error.errors.length).toBeGreaterThan(0);
       const started = await call(host, 'POST', '/api/drills', dbRequest({ idempotencyKey: 'e2e-http' }));
       expect(started.status).toBe(202);
-      expect(started.body).toMatchObject({
+      // The app's own links, and no key of any kind in the answer.
+      expect(started.body).toEqual({
         id: 'drill-e2e-http',
-        statusQueryGetUri: expect.stringContaining(
-          `${host.url}/runtime/webhooks/durabletask/instances/drill-e2e-http`,
-        ),
+        statusUri: '/api/drills/drill-e2e-http',
+        cancelUri: '/api/drills/drill-e2e-http/cancel',
       });
-      // The check-status link works too (the durable management API).
-      const viaLink = await fetch(started.body.statusQueryGetUri);
-      expect([200, 202]).toContain(viaLink.status);
+      // The Durable management API takes the system key only: neither no key nor the function key opens it.
+      const hook = `${host.url}/runtime/webhooks/durabletask/instances/drill-e2e-http`;
+      expect((await fetch(hook)).status).toBe(401);
+      expect((await fetch(`${hook}?code=${KEY}`)).status).toBe(401);
+      expect((await fetch(`${host.url}/durabletask/instances/drill-e2e-http`)).status).toBe(401);
+      expect((await fetch(`${host.url}/`)).status).toBe(401);
       const done = await waitFor(
         () => host,
         'drill-e2e-http',
