@@ -110,6 +110,9 @@ export interface PgEndpoint {
 export interface ManagedCluster extends PgEndpoint {
   dataDir: string;
   stop(): Promise<void>;
+  /** Stops the server (fast shutdown) but keeps its data: start() brings it back on the same port. */
+  halt(): Promise<void>;
+  start(): Promise<void>;
 }
 
 async function postgresIds(): Promise<{ uid: number; gid: number }> {
@@ -165,21 +168,23 @@ export async function startManagedCluster(tools: PgTools, password: string): Pro
   ]);
   rmSync(pwFile);
   let port = 0;
+  const pgStart = (): Promise<void> =>
+    run('pg_ctl', [
+      '-D',
+      dataDir,
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-t',
+      '30',
+      'start',
+    ]);
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
     try {
-      await run('pg_ctl', [
-        '-D',
-        dataDir,
-        '-o',
-        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
-        '-l',
-        join(dir, 'log'),
-        '-w',
-        '-t',
-        '30',
-        'start',
-      ]);
+      await pgStart();
       break;
     } catch (err) {
       if (attempt >= 2) throw err; // a port taken between the probe and the start: try another one
@@ -199,6 +204,10 @@ export async function startManagedCluster(tools: PgTools, password: string): Pro
       await run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
+    async halt() {
+      await run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+    },
+    start: pgStart,
   };
 }
 

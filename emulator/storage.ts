@@ -38,17 +38,29 @@ function waitForPort(port: number, timeoutMs: number): Promise<void> {
 }
 
 /** Starts Azurite (Blob, Queue, Table) in memory on free ports on 127.0.0.1. */
-export async function startAzurite(account = 'devstoreaccount1'): Promise<AzuriteProcess> {
+export interface AzuriteOptions {
+  /** Keep data on disk in this folder (so a restarted Azurite has it) instead of in memory. */
+  location?: string;
+  /** Ports to listen on (a restart on the same endpoints); default free ports. */
+  ports?: { blob: number; queue: number; table: number };
+}
+
+export async function startAzurite(
+  account = 'devstoreaccount1',
+  options: AzuriteOptions = {},
+): Promise<AzuriteProcess> {
   const bin = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
-  const [blobPort, queuePort, tablePort] = [await freePort(), await freePort(), await freePort()];
+  const [blobPort, queuePort, tablePort] = options.ports
+    ? [options.ports.blob, options.ports.queue, options.ports.table]
+    : [await freePort(), await freePort(), await freePort()];
   // In memory, but Azurite still writes its debug/extent bookkeeping under the working directory.
-  const workspace = mkdtempSync(join(tmpdir(), 'pgdrill-azurite-'));
+  const workspace = options.location ?? mkdtempSync(join(tmpdir(), 'pgdrill-azurite-'));
   const child: ChildProcess = spawn(
     process.execPath,
     [
       bin,
       '--silent',
-      '--inMemoryPersistence',
+      ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
       '--skipApiVersionCheck',
       '--disableProductStyleUrl',
       '--blobHost',
@@ -86,15 +98,13 @@ export async function startAzurite(account = 'devstoreaccount1'): Promise<Azurit
     tableEndpoint: `http://127.0.0.1:${tablePort}/${account}`,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) {
-          rmSync(workspace, { recursive: true, force: true });
+        // A folder the caller gave is the caller's (a restart reads it again).
+        const tidy = (): void => {
+          if (!options.location) rmSync(workspace, { recursive: true, force: true });
           resolve();
-          return;
-        }
-        child.once('exit', () => {
-          rmSync(workspace, { recursive: true, force: true });
-          resolve();
-        });
+        };
+        if (child.exitCode !== null) return tidy();
+        child.once('exit', tidy);
         child.kill('SIGTERM');
       }),
   };

@@ -64,6 +64,9 @@ export interface PollInput {
   state: PollState;
 }
 
+/** This drill's restore job, looked up by what only it restores (for cleanup after a failure). */
+export type FindRestoreJobInput = Omit<TriggerInput, 'body'> & { recoveryPointId: string };
+
 export interface GetJobInput {
   vaultId: string;
   jobId: string;

@@ -9,6 +9,7 @@ import { parseJobDurationSeconds } from '../lib/drill/durations';
 import { selectRecoveryPoint, type PointSummary } from '../lib/drill/selection';
 import type { RecoveryPointResource } from '../lib/types/generated/dataprotection';
 import type {
+  FindRestoreJobInput,
   GetJobInput,
   JobSummary,
   PollInput,
@@ -76,7 +77,11 @@ export function dataProtectionActivities(deps: ActivityDeps) {
   const now = deps.now ?? (() => new Date());
 
   /** The job id of this drill's restore, if Azure has one (newest first; nothing older than the drill). */
-  async function findOurRestore(input: TriggerInput): Promise<string | undefined> {
+  async function findOurRestore(
+    input: Pick<TriggerInput, 'notBefore' | 'vaultId' | 'backupInstanceId' | 'destination'> & {
+      recoveryPointId: string;
+    },
+  ): Promise<string | undefined> {
     const since = Date.parse(input.notBefore) - 60_000;
     for await (const job of dp.listJobs(input.vaultId)) {
       const p = job.properties;
@@ -84,7 +89,7 @@ export function dataProtectionActivities(deps: ActivityDeps) {
       if (p.operation.toLowerCase() !== 'restore') continue;
       if (!p.backupInstanceId || !sameArmId(p.backupInstanceId, input.backupInstanceId)) continue;
       const point = p.extendedInfo?.sourceRecoverPoint?.recoveryPointID;
-      if (point && point !== input.body.recoveryPointId) continue;
+      if (point && point !== input.recoveryPointId) continue;
       if (isOurDestination(p.extendedInfo, input.destination)) return lastSegment(job.name);
     }
     return undefined;
@@ -135,7 +140,7 @@ export function dataProtectionActivities(deps: ActivityDeps) {
       // Exactly one restore, through any crash: an earlier attempt's POST may have been accepted even though
       // its answer was lost, or may still be in flight. First look for a restore job of this backup instance,
       // recovery point and destination (which carries this drill's id) started since the drill began.
-      const found = await findOurRestore(input);
+      const found = await findOurRestore({ ...input, recoveryPointId: input.body.recoveryPointId });
       if (found) {
         deps.log?.('restore already started by an earlier attempt: reusing its job', {
           drillId: input.drillId,
@@ -167,30 +172,36 @@ export function dataProtectionActivities(deps: ActivityDeps) {
       return dp.pollOperation(input.state);
     },
 
-    getJob: async (input: GetJobInput): Promise<JobSummary> => {
-      const job = await dp.getJob(input.vaultId, input.jobId);
-      const p = job.properties;
-      const status = p.status;
-      const terminal = TERMINAL_JOB.includes(status.toLowerCase());
-      const succeeded = SUCCEEDED_JOB.includes(status.toLowerCase());
-      const sub = p.extendedInfo?.subTasks ?? [];
-      const seconds = parseJobDurationSeconds(p.duration);
-      const error =
-        terminal && !succeeded
-          ? failureFromErrorData(errorDataFromJobErrorDetails(p.errorDetails))
-          : undefined;
-      return {
-        id: lastSegment(job.name),
-        status,
-        terminal,
-        succeeded,
-        startTime: p.startTime,
-        ...(p.endTime ? { endTime: p.endTime } : {}),
-        ...(p.duration ? { duration: p.duration } : {}),
-        ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
-        ...(sub.length ? { progress: sub.map((t) => `${t.taskName}: ${t.taskStatus}`).join(', ') } : {}),
-        ...(error ? { error } : {}),
-      };
+    getJob: (input: GetJobInput): Promise<JobSummary> => jobSummary(input),
+
+    /** This drill's restore job, if Azure knows one (after a failure, before cleanup). */
+    findRestoreJob: async (input: FindRestoreJobInput): Promise<JobSummary | null> => {
+      const jobId = await findOurRestore(input);
+      return jobId ? jobSummary({ vaultId: input.vaultId, jobId }) : null;
     },
   };
+
+  async function jobSummary(input: GetJobInput): Promise<JobSummary> {
+    const job = await dp.getJob(input.vaultId, input.jobId);
+    const p = job.properties;
+    const status = p.status;
+    const terminal = TERMINAL_JOB.includes(status.toLowerCase());
+    const succeeded = SUCCEEDED_JOB.includes(status.toLowerCase());
+    const sub = p.extendedInfo?.subTasks ?? [];
+    const seconds = parseJobDurationSeconds(p.duration);
+    const error =
+      terminal && !succeeded ? failureFromErrorData(errorDataFromJobErrorDetails(p.errorDetails)) : undefined;
+    return {
+      id: lastSegment(job.name),
+      status,
+      terminal,
+      succeeded,
+      startTime: p.startTime,
+      ...(p.endTime ? { endTime: p.endTime } : {}),
+      ...(p.duration ? { duration: p.duration } : {}),
+      ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
+      ...(sub.length ? { progress: sub.map((t) => `${t.taskName}: ${t.taskStatus}`).join(', ') } : {}),
+      ...(error ? { error } : {}),
+    };
+  }
 }

@@ -10,6 +10,7 @@ export const ACTIVITIES = {
   triggerRestore: 'triggerRestore',
   pollOperation: 'pollOperation',
   getJob: 'getJob',
+  findRestoreJob: 'findRestoreJob',
   listRestoredFiles: 'listRestoredFiles',
   loadDump: 'loadDump',
   verifyRestore: 'verifyRestore',

@@ -14,9 +14,13 @@ import type { CheckResult } from '../lib/types/generated/drill-report';
 import type { VerifyInput, VerifyOutput, VerifyTarget } from './contracts';
 import { loginFromSecret, type ActivityDeps } from './deps';
 
-/** The error line of every target of a server that could not be used. */
+/**
+ * The error line of every target of a server that could not be used. A failure that may pass (the server or
+ * Key Vault briefly unreachable) is thrown instead, so the orchestrator retries verification.
+ */
 function serverError(targets: VerifyTarget[], check: string, err: unknown): CheckResult[] {
   const f = toFailure(err);
+  if (f.isRetryable) throw err;
   return targets.map((t) => ({
     check,
     database: t.database,

@@ -168,10 +168,14 @@ export function toFailure(err: unknown, fallback: UnknownErrorFallback = UNEXPEC
   // node-postgres: 28xxx authentication, 3D000 no such database, 08xxx connection problems.
   if (code && /^[0-9A-Z]{5}$/.test(code)) {
     return failure(`PostgreSQL${code}`, message, {
-      isRetryable: code.startsWith('08') || code === '57P03' || code === '53300',
+      // 08: connection; 57P01/02/03: the server shutting down or starting; 53300: too many connections.
+      isRetryable: code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code),
       isUserError: code.startsWith('28') || code === '3D000',
     });
   }
+  // node-postgres reports a connection lost mid-query without a code.
+  if (/^Connection terminated|connection (?:is )?(?:closed|ended)/i.test(message))
+    return failure('NetworkError', message, { isRetryable: true });
   return failure(fallback.code, fallback.context ? `${fallback.context}: ${message}` : message, {
     isRetryable: fallback.isRetryable,
   });

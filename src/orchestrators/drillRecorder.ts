@@ -5,6 +5,7 @@
  */
 import type * as df from 'durable-functions';
 import type { ActivityInput, ActivityName, ActivityOutput } from '../activities';
+import type { FindRestoreJobInput } from '../activities/contracts';
 import { ACTIVITIES } from '../activities/names';
 import { parseIsoDuration } from '../lib/drill/durations';
 import {
@@ -47,6 +48,10 @@ export class DrillRecorder {
   readonly record: DrillRecord;
   /** What the drill created, in the order it was recorded (before being created). */
   readonly created: CreatedResource[] = [];
+  /** What identifies this drill's restore in Azure, once it was triggered (to find its job after a failure). */
+  restore: FindRestoreJobInput | undefined;
+  /** Set when cleanup could not confirm that the restore job had ended: its result may appear later. */
+  restoreMayStillRun = false;
   /** The drill's one cancel-event task, raced at every wait. */
   readonly cancel: df.Task;
   readonly deadline: Date;
@@ -121,8 +126,13 @@ export class DrillRecorder {
 
   /** A durable wait that cancellation does not cut short (cleanup must finish). */
   *pause(seconds: number): Generator<df.Task, void, unknown> {
+    yield* this.pauseFinal(seconds);
+  }
+
+  /** Like pause; false when the cleanup's own deadline came first. */
+  *pauseFinal(seconds: number): Generator<df.Task, boolean, unknown> {
     const until = new Date(now(this.ctx).getTime() + seconds * 1000);
-    yield* waitUntil(this.ctx, until, this.finalDeadlineFrom(), undefined);
+    return (yield* waitUntil(this.ctx, until, this.finalDeadlineFrom(), undefined)) === 'elapsed';
   }
 
   private finalDeadlineFrom(): Date {

@@ -16,7 +16,7 @@ import type { VerifyTarget } from '../lib/drill/resources';
 import { planRestore, planSandboxRoles, planScratchLoad } from '../lib/drill/restorePlan';
 import { DrillFailure, failure, toFailure } from '../lib/errors';
 import { DrillRecorder } from './drillRecorder';
-import { follow, watchJob } from './drillChildren';
+import { awaitRestoreJob, follow, watchJob } from './drillChildren';
 import { log, now, waitUntil, type Ctx } from './helpers';
 
 export type { DrillStatus } from './drillRecorder';
@@ -31,6 +31,8 @@ export function* restoreDrill(ctx: Ctx): Generator<df.Task, DrillReport, unknown
     yield* restoreAndVerify(ctx, drill, input);
   } catch (err) {
     drill.fail(err);
+    // A restore Azure accepted may still be running: cleaning up before it ends would miss what it creates.
+    yield* awaitRestoreJob(ctx, drill);
   }
 
   // 8. cleanup (after failures, deadlines and cancellation too), then 9. report
@@ -142,6 +144,7 @@ function* restoreAndVerify(
       notBefore: record.startedAt,
       destination: plan.destination,
     };
+    drill.restore = { ...trigger, recoveryPointId: plan.body.recoveryPointId };
     let trig = yield* drill.act(ACTIVITIES.triggerRestore, trigger);
     // An earlier attempt may still be accepted (a crash or a lost answer): wait until it shows or cannot.
     while ('settleUntil' in trig) {
@@ -261,6 +264,14 @@ function* cleanUp(
         yield* drill.pause(drill.settings.activityRetry.firstDelaySeconds * 2 ** round);
       }
       const actions = outcome.flatMap((o) => o.actions);
+      if (drill.restoreMayStillRun)
+        actions.push({
+          resource: 'restore job',
+          action: 'await restore job',
+          status: 'failed',
+          message:
+            'could not confirm that the restore job had ended: what it creates later is left to the sweeper',
+        });
       drill.record.cleanup = { ...drill.record.cleanup, policy, status: cleanupStatus(actions), actions };
     });
   } catch (err) {

@@ -77,6 +77,7 @@ function setup() {
           })),
         ),
       [ACTIVITIES.saveReport]: () => ok({ table: 't', blobUrl: 'b', htmlUrl: 'h' }),
+      [ACTIVITIES.findRestoreJob]: () => ok(null),
     },
     {},
     () => clock.now(),

@@ -77,6 +77,8 @@ function rig(script: ActivityScript = {}, clock = new FakeClock(START)) {
         ...(input.state.operation === 'restore' ? { jobId: 'job-1' } : {}),
       }),
     [ACTIVITIES.getJob]: (_: unknown, n: number) => ok(n < 4 ? job('InProgress') : job('Completed')),
+    // After a failure, the drill looks for its restore job before cleaning up: none by default.
+    [ACTIVITIES.findRestoreJob]: () => ok(null),
     [ACTIVITIES.verifyRestore]: () =>
       ok([{ check: 'connect', database: 'db', status: 'passed', message: 'connected' }]),
     [ACTIVITIES.cleanupDrill]: (input) =>
@@ -370,6 +372,32 @@ describe('restoreDrill on the replay engine', () => {
     // The same attempt both times: same drill, body and destination.
     expect(triggers[1]!.input.destination).toBe(triggers[0]!.input.destination);
     expect(triggers[1]!.input.drillId).toBe('drill-1');
+  });
+
+  it('a drill that fails while its restore job still runs waits for the job to end before cleaning up', async () => {
+    const { run, calls } = rig({
+      [ACTIVITIES.getJob]: () => fail('AuthorizationFailed'),
+      [ACTIVITIES.findRestoreJob]: (_input, n) => ok(n < 3 ? job('InProgress') : job('Completed')),
+    });
+    const report = await run();
+    expect(report.failure).toMatchObject({ phase: 'restore', code: 'AuthorizationFailed' });
+    const finds = calls.filter((c) => c.name === ACTIVITIES.findRestoreJob);
+    const cleanup = calls.find((c) => c.name === ACTIVITIES.cleanupDrill)!;
+    expect(finds).toHaveLength(3);
+    expect(cleanup.at).toBeGreaterThanOrEqual(finds.at(-1)!.at);
+    expect(finds[1]!.at - finds[0]!.at).toBe(10_000); // the job poll interval
+    expect(report.job).toMatchObject({ status: 'Completed' });
+    expect(report.cleanup.status).toBe('done');
+  });
+
+  it('when the restore job cannot be seen after a failure, the cleanup says so and stays open for the sweeper', async () => {
+    const { run } = rig({
+      [ACTIVITIES.getJob]: () => fail('AuthorizationFailed'),
+      [ACTIVITIES.findRestoreJob]: () => fail('AuthorizationFailed'),
+    });
+    const report = await run();
+    expect(report.cleanup.status).toBe('partial');
+    expect(report.cleanup.actions.at(-1)).toMatchObject({ action: 'await restore job', status: 'failed' });
   });
 
   it('deadline: a job still running at the deadline fails the drill at that time and cleans up', async () => {

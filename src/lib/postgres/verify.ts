@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { CheckResult } from '../types/generated/drill-report';
 import type { Verification } from '../types/generated/drill-request';
 import { connect, quoteIdent, type PgLogin } from './client';
+import { toFailure } from '../errors';
 import { majorOf } from './dumpHeader';
 
 export interface VerifyOptions {
@@ -130,6 +131,8 @@ export async function verifyDatabase(
   try {
     await session.open();
   } catch (err) {
+    // A server briefly unreachable: the whole verification is retried (the activity fails retryably).
+    if (toFailure(err).isRetryable) throw err;
     results.push({
       check: 'connect',
       database: db,
@@ -153,6 +156,8 @@ export async function verifyDatabase(
       const r = await session.inReadOnlyTransaction(fn);
       results.push({ check: name, database: db, ...r, durationMs: Date.now() - t0 });
     } catch (err) {
+      // The connection was lost (the server stopped): retry the whole verification rather than judge the data.
+      if (toFailure(err).isRetryable && !/query read timeout/i.test((err as Error).message)) throw err;
       results.push({
         check: name,
         database: db,

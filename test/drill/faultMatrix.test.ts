@@ -1,0 +1,207 @@
+/**
+ * The fault matrix (docs/security.md): every ARM call a drill makes × {429 with Retry-After, 500, 503,
+ * connection reset, dropped response, delay, malformed body} once → the drill passes with exactly one restore
+ * job; the same call failing every time → the drill fails with a code and a recommended action and cleans up;
+ * the call hanging past the deadline → DeadlineExceeded at the deadline, then cleanup. Then Key Vault
+ * 403/404/unreachable, and the drill server stopped for 10 s during load and during verify. Nothing leaves a
+ * database or a login behind, and the process never dies. Prints the matrix as a table.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSweeper } from '../../src/functions/sweeper';
+import type { DrillReport } from '../../src/lib/drill/report';
+import type { DrillSettings } from '../../src/lib/drill/settings';
+import { InvocationContext } from '@azure/functions';
+import { arm, armToken, sleep } from '../support/emulator';
+import { FAST_SETTINGS, FLEX_BI, SINGLE_BI, startDrillRig, TARGET_SERVER, type DrillRig } from '../support/drill';
+
+const KV = 'https://kv-test.vault.azure.net/secrets';
+let rig: DrillRig;
+
+beforeAll(async () => {
+  rig = await startDrillRig({ backups: 1, archived: 0 });
+}, 120_000);
+afterAll(async () => {
+  await rig?.stop();
+});
+
+const OPERATIONS = [
+  'BackupInstances_Get',
+  'BackupVaults_Get',
+  'RecoveryPoints_List',
+  'BackupInstances_ValidateForRestore',
+  'OperationStatus_Get',
+  'Jobs_List',
+  'BackupInstances_TriggerRestore',
+  'Jobs_Get',
+] as const;
+
+const TRANSIENT: Record<string, Record<string, unknown>> = {
+  '429': { kind: 'status', status: 429, retryAfterSeconds: 1 },
+  '500': { kind: 'status', status: 500 },
+  '503': { kind: 'status', status: 503 },
+  reset: { kind: 'reset' },
+  dropped: { kind: 'dropResponse' },
+  delay: { kind: 'delay', delayMs: 1500 },
+  malformed: { kind: 'malformed' },
+};
+
+async function emulator(method: string, path: string, body?: unknown): Promise<any> {
+  const token = await armToken(rig.emu);
+  return (await arm(rig.emu, token, method, path, body)).body;
+}
+
+async function databases(server: string): Promise<string[]> {
+  const c = new pg.Client({ ...rig.emu.ctx.servers.get(server)!.admin, database: 'postgres' });
+  await c.connect();
+  try {
+    const dbs = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'pgdrill%'");
+    const roles = await c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname LIKE 'pgdrill%'");
+    return [...dbs.rows.map((r) => r.datname), ...roles.rows.map((r) => r.rolname)];
+  } finally {
+    await c.end();
+  }
+}
+
+const drill = (extra: Record<string, unknown> = {}) => ({
+  backupInstanceId: SINGLE_BI,
+  target: { kind: 'database', serverId: TARGET_SERVER, secretUri: `${KV}/tgt-admin` },
+  verify: { tables: [{ name: 'public.orders', minRows: 1 }] },
+  deadline: 'PT40S',
+  ...extra,
+});
+
+/** Runs a drill under `faults`, then checks: one restore job at most, nothing of the drill left behind. */
+async function underFaults(
+  faults: Record<string, unknown>[],
+  request: Record<string, unknown> = drill(),
+  settings: DrillSettings = FAST_SETTINGS,
+): Promise<DrillReport> {
+  await emulator('POST', '/_emulator/reset');
+  for (const f of faults) await emulator('POST', '/_emulator/faults', f);
+  const { report } = await rig.run(request, undefined, settings);
+  await emulator('DELETE', '/_emulator/faults');
+  const jobs = ((await emulator('GET', '/_emulator/jobs')).jobs as any[]).filter(
+    (j) => j.properties.operation === 'Restore',
+  );
+  expect(jobs.length, `${report.drillId}: restore jobs`).toBeLessThanOrEqual(1);
+  if (report.verdict === 'passed') expect(jobs.length).toBe(1);
+  expect(await databases('tgt-single'), `${report.drillId}: left behind`).toEqual([]);
+  return report;
+}
+
+const cell = (r: DrillReport) => (r.verdict === 'passed' ? 'passed' : `${r.verdict}: ${r.failure?.code}`);
+
+describe('fault matrix', () => {
+  const table = new Map<string, Map<string, string>>();
+  const put = (op: string, fault: string, value: string) =>
+    table.set(op, (table.get(op) ?? new Map<string, string>()).set(fault, value));
+
+  afterAll(() => {
+    const faults = [...new Set([...table.values()].flatMap((m) => [...m.keys()]))];
+    const lines = [
+      `| call | ${faults.join(' | ')} |`,
+      `|---|${faults.map(() => '---').join('|')}|`,
+      ...[...table].map(([op, m]) => `| ${op} | ${faults.map((f) => m.get(f) ?? '').join(' | ')} |`),
+    ];
+    console.log(`fault matrix:\n${lines.join('\n')}`);
+  });
+
+  it.each(OPERATIONS)('%s: each transient fault once → the drill passes with one restore job', async (op) => {
+    for (const [name, fault] of Object.entries(TRANSIENT)) {
+      const report = await underFaults([{ operation: op, count: 1, ...fault }]);
+      put(op, `${name} once`, cell(report));
+      expect(report.verdict, `${op} ${name}: ${JSON.stringify(report.failure)}`).toBe('passed');
+    }
+  }, 300_000);
+
+  it.each(OPERATIONS)('%s: failing every time → a code and a recommended action; failing by hanging → DeadlineExceeded, cleaned up', async (op) => {
+    const permanent = await underFaults([{ operation: op, kind: 'status', status: 500 }]);
+    put(op, '500 always', cell(permanent));
+    expect(permanent.verdict).toBe('failed');
+    expect(permanent.failure!.code).toMatch(/InternalServerError|HttpStatus500/);
+    expect(permanent.failure!.recommendedActions!.length).toBeGreaterThan(0);
+    const t0 = Date.now();
+    const hang = await underFaults(
+      [{ operation: op, kind: 'delay', delayMs: 120_000 }],
+      drill({ deadline: 'PT12S' }),
+    );
+    put(op, 'hang', `${cell(hang)} after ${Math.round((Date.now() - t0) / 1000)} s`);
+    expect(hang.failure).toMatchObject({ code: 'DeadlineExceeded' });
+    expect(hang.failure!.recommendedActions![0]).toMatch(/deadline/);
+    expect(Date.now() - t0).toBeLessThan(45_000);
+    expect(['done', 'nothing']).toContain(hang.cleanup.status);
+  }, 300_000);
+});
+
+describe('Key Vault and drill server faults', () => {
+  it('Key Vault 403 and 404 while verifying: the failure names the vault and what to grant or create', async () => {
+    const forbidden = await underFaults([{ operation: 'KeyVault_GetSecret', kind: 'status', status: 403, count: 1 }]);
+    expect(forbidden.failure).toMatchObject({ phase: 'verify', code: 'KeyVaultForbidden' });
+    expect(forbidden.failure!.recommendedActions![0]).toMatch(/Key Vault Secrets User.*kv-test\.vault\.azure\.net/);
+    const missing = await underFaults([{ operation: 'KeyVault_GetSecret', kind: 'status', status: 404, count: 1 }]);
+    expect(missing.failure).toMatchObject({ phase: 'verify', code: 'SecretNotFound' });
+  }, 120_000);
+
+  it('Key Vault unreachable: the drill fails with what to check, cleanup is left to the sweeper, which cleans once it is back', async () => {
+    await emulator('POST', '/_emulator/reset');
+    await emulator('POST', '/_emulator/faults', { operation: 'KeyVault_GetSecret', kind: 'reset' });
+    const { report } = await rig.run(drill({ deadline: 'PT60S' }));
+    await emulator('DELETE', '/_emulator/faults');
+    expect(report.failure).toMatchObject({ phase: 'verify', code: 'KeyVaultUnreachable' });
+    expect(report.failure!.recommendedActions![0]).toMatch(/network path/);
+    expect(['failed', 'partial']).toContain(report.cleanup.status);
+    // Back again: the sweeper removes what the drill could not (its record is two days old for the test).
+    await rig.reports.save({ ...report, endedAt: new Date(Date.now() - 48 * 3600_000).toISOString() });
+    const sweep = createSweeper({
+      reports: () => rig.reports,
+      cleanup: (input) => rig.activities.cleanupDrill(input),
+      afterHours: () => 24,
+    });
+    expect(await sweep({} as never, new InvocationContext({ functionName: 'sweep' }))).toContainEqual({
+      drillId: report.drillId,
+      status: 'done',
+    });
+    expect(await databases('tgt-single')).toEqual([]);
+  }, 120_000);
+
+  it.each(['load', 'verify'] as const)(
+    'the drill server stopped for 10 s during %s: the step is retried on durable timers and the drill passes',
+    async (phase) => {
+      const server = rig.emu.ctx.servers.get('drill-pg')!.cluster!;
+      // Retries long enough to outlast a 10-second outage: 2, 4, 8, 16 s.
+      const patient: DrillSettings = {
+        ...FAST_SETTINGS,
+        activityRetry: { maxAttempts: 5, firstDelaySeconds: 2, maxDelaySeconds: 16 },
+      };
+      const id = `drill-outage-${phase}`;
+      const run = rig.run(
+        {
+          backupInstanceId: FLEX_BI,
+          target: {
+            kind: 'files',
+            containerUrl: rig.containerUrl,
+            load: { host: rig.drillServer.host, port: rig.drillServer.port, secretUri: rig.drillServer.secretUri },
+          },
+          verify: { tables: [{ name: 'public.items', minRows: 1 }] },
+          deadline: 'PT3M',
+        },
+        id,
+        patient,
+      );
+      for (let i = 0; i < 600; i++) {
+        const s = rig.driver.getStatus(id);
+        if ((s?.customStatus as { phase?: string } | undefined)?.phase === phase) break;
+        await sleep(20);
+      }
+      await server.halt();
+      await sleep(10_000);
+      await server.start();
+      const { report } = await run;
+      expect(report.verdict, JSON.stringify(report.failure)).toBe('passed');
+      expect(report.cleanup.status).toBe('done');
+      expect(await databases('drill-pg')).toEqual([]);
+    },
+    180_000,
+  );
+});
