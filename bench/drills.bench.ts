@@ -183,7 +183,7 @@ function simulated(jobS: number, validateS = 45, restoreS = 30, ra = 10) {
           })),
         ),
       [ACTIVITIES.saveReport]: () => ok({ table: 't', blobUrl: 'b', htmlUrl: 'h' }),
-      [ACTIVITIES.findRestoreJob]: () => ok(null),
+      [ACTIVITIES.findRestoreJob]: () => ok({ job: null }),
     },
     {},
     () => clock.now(),

@@ -57,8 +57,15 @@ export type TriggerOutput =
   /**
    * An earlier attempt posted a restore that may still be accepted (it crashed or lost its answer): nothing was
    * posted; call again after this time, when that restore is either visible or can no longer appear.
+   * `lastError` is how that attempt failed, when it did.
    */
-  | { settleUntil: string };
+  | { settleUntil: string; lastError?: FailureInfo };
+
+/** This drill's restore job, or none yet (and until when an earlier POST may still create one). */
+export interface FoundRestoreJob {
+  job: JobSummary | null;
+  settleUntil?: string;
+}
 
 export interface PollInput {
   state: PollState;

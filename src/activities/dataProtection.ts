@@ -3,13 +3,19 @@
  * the validation and the restore, poll an operation, read a job.
  */
 import { datasourceKindOf, lastSegment, parseBackupInstanceId, sameArmId } from '../lib/dataprotection/armId';
-import { errorDataFromJobErrorDetails, failureFromErrorData } from '../lib/dataprotection/errors';
+import {
+  DataProtectionError,
+  errorDataFromJobErrorDetails,
+  failureFromErrorData,
+} from '../lib/dataprotection/errors';
+import { toFailure, type FailureInfo } from '../lib/errors';
 import type { PollState } from '../lib/dataprotection/pollState';
 import { parseJobDurationSeconds } from '../lib/drill/durations';
 import { selectRecoveryPoint, type PointSummary } from '../lib/drill/selection';
 import type { RecoveryPointResource } from '../lib/types/generated/dataprotection';
 import type {
   FindRestoreJobInput,
+  FoundRestoreJob,
   GetJobInput,
   JobSummary,
   PollInput,
@@ -75,6 +81,19 @@ export function isOurDestination(
 export function dataProtectionActivities(deps: ActivityDeps) {
   const dp = deps.dataProtection;
   const now = deps.now ?? (() => new Date());
+
+  /** An earlier POST of this drill that Azure may still accept: until when to wait for it. */
+  async function pendingAttempt(
+    drillId: string,
+  ): Promise<{ settleUntil: string; lastError?: FailureInfo } | undefined> {
+    const last = await deps.reports.lastRestoreAttempt(drillId);
+    const settleMs = (deps.restoreSettleSeconds ?? 180) * 1000;
+    if (!last || last.definite || now().getTime() >= last.at.getTime() + settleMs) return undefined;
+    return {
+      settleUntil: new Date(last.at.getTime() + settleMs).toISOString(),
+      ...(last.error ? { lastError: last.error } : {}),
+    };
+  }
 
   /** The job id of this drill's restore, if Azure has one (newest first; nothing older than the drill). */
   async function findOurRestore(
@@ -151,21 +170,30 @@ export function dataProtectionActivities(deps: ActivityDeps) {
           reused: true,
         };
       }
-      // None visible. If an earlier attempt posted recently, its restore may still appear: wait it out (on a
+      // None visible. If an earlier attempt posted recently and Azure may still accept it, wait it out (on a
       // durable timer, in the orchestrator) instead of posting a second one.
-      const settleMs = (deps.restoreSettleSeconds ?? 180) * 1000;
-      const last = await deps.reports.lastRestoreAttempt(input.drillId);
-      if (last && now().getTime() < last.getTime() + settleMs) {
-        const settleUntil = new Date(last.getTime() + settleMs).toISOString();
+      const pending = await pendingAttempt(input.drillId);
+      if (pending) {
         deps.log?.('an earlier restore attempt may still be accepted: waiting before looking again', {
           drillId: input.drillId,
-          earlierAttemptAt: last.toISOString(),
-          settleUntil,
+          settleUntil: pending.settleUntil,
         });
-        return { settleUntil };
+        return pending;
       }
-      await deps.reports.recordRestoreAttempt(input.drillId, now());
-      return { state: await dp.triggerRestore(input.backupInstanceId, input.body), reused: false };
+      const at = now();
+      await deps.reports.recordRestoreAttempt(input.drillId, { at, definite: false });
+      try {
+        return { state: await dp.triggerRestore(input.backupInstanceId, input.body), reused: false };
+      } catch (err) {
+        // How it failed decides whether the next attempt must wait: a definite refusal (4xx, or 429/503 which
+        // ARM does not process) cannot have started a restore; anything else may have.
+        const status = err instanceof DataProtectionError ? err.data.httpStatus : undefined;
+        const definite = status !== undefined && ((status < 500 && status !== 408) || status === 503);
+        await deps.reports
+          .recordRestoreAttempt(input.drillId, { at, error: toFailure(err), definite })
+          .catch(() => undefined);
+        throw err;
+      }
     },
 
     pollOperation: (input: PollInput): Promise<PollState> => {
@@ -175,9 +203,11 @@ export function dataProtectionActivities(deps: ActivityDeps) {
     getJob: (input: GetJobInput): Promise<JobSummary> => jobSummary(input),
 
     /** This drill's restore job, if Azure knows one (after a failure, before cleanup). */
-    findRestoreJob: async (input: FindRestoreJobInput): Promise<JobSummary | null> => {
+    findRestoreJob: async (input: FindRestoreJobInput): Promise<FoundRestoreJob> => {
       const jobId = await findOurRestore(input);
-      return jobId ? jobSummary({ vaultId: input.vaultId, jobId }) : null;
+      if (jobId) return { job: await jobSummary({ vaultId: input.vaultId, jobId }) };
+      const pending = await pendingAttempt(input.drillId);
+      return { job: null, ...(pending ? { settleUntil: pending.settleUntil } : {}) };
     },
   };
 

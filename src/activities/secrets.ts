@@ -27,7 +27,8 @@ export function keyVaultSecretReader(credential: TokenCredential): SecretReader 
     let client = clients.get(url.origin);
     if (!client) {
       client = new SecretClient(url.origin, credential, {
-        retryOptions: { maxRetries: 3 },
+        // A few quick tries here; the orchestrator retries the whole step on durable timers.
+        retryOptions: { maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 4_000 },
         additionalPolicies: [{ policy: deadlinePolicy(30_000), position: 'perCall' }],
       });
       clients.set(url.origin, client);

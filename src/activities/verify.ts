@@ -26,6 +26,7 @@ function serverError(targets: VerifyTarget[], check: string, err: unknown): Chec
     database: t.database,
     status: 'error' as const,
     code: f.code,
+    recommendedActions: f.recommendedActions,
     message: `${f.code}: ${f.message}`,
   }));
 }

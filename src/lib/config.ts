@@ -61,6 +61,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
     throw err;
   }
+  // A restore POST can be accepted for as long as it may take: waiting less before posting again risks two.
+  if (config.DRILL_RESTORE_SETTLE_SECONDS < config.DATAPROTECTION_TIMEOUT_SECONDS)
+    throw new ConfigError(
+      `Invalid app settings:\n  DRILL_RESTORE_SETTLE_SECONDS (${config.DRILL_RESTORE_SETTLE_SECONDS}) must be at least DATAPROTECTION_TIMEOUT_SECONDS (${config.DATAPROTECTION_TIMEOUT_SECONDS}): a restore request may be accepted until it times out.`,
+    );
   // Keep the endpoint canonical (no trailing slash) so URL joins and origin checks are exact.
   config.DATAPROTECTION_ENDPOINT = new URL(config.DATAPROTECTION_ENDPOINT).origin;
   config.DATAPROTECTION_AUDIENCE = config.DATAPROTECTION_AUDIENCE.replace(/\/+$/, '');

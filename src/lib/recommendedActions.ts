@@ -18,6 +18,8 @@ const EXACT: Record<string, string> = {
   JobFailed:
     'The Azure Backup restore job failed: read its error in the Azure portal (Backup center > Jobs) for the job id in the report.',
   JobFailedWithoutDetails: `The Azure Backup restore job failed without saying why: open the job in Backup center, or see ${BACKUP_TROUBLESHOOTING}.`,
+  RestoreNotConfirmed:
+    "Azure never showed a restore job for the drill's attempts: check Backup center > Jobs for the backup instance, then run the drill again.",
   NoJobId:
     'Azure accepted the restore but named no backup job: look for the restore in Backup center > Jobs, and report it if it is missing.',
   NoRecoveryPoint: 'Check the recovery point policy of the drill, or take a backup first.',

@@ -3,14 +3,14 @@
  * by monitorJob. Each has a deterministic instance id (src/lib/drill/instanceIds.ts), so a cancel reaches it.
  */
 import type * as df from 'durable-functions';
-import type { JobSummary } from '../activities/contracts';
+import type { FoundRestoreJob, JobSummary } from '../activities/contracts';
 import type { PollState } from '../lib/dataprotection/pollState';
 import { childInstanceId, type ChildPurpose } from '../lib/drill/instanceIds';
 import { jobRecord } from '../lib/drill/report';
 import type { RestorePlan } from '../lib/drill/restorePlan';
 import { DrillFailure, failure } from '../lib/errors';
 import type { DrillRecorder } from './drillRecorder';
-import { callChild, type Ctx } from './helpers';
+import { callChild, now, type Ctx } from './helpers';
 import type { MonitorJobInput, MonitorJobOutput } from './monitorJob';
 import { ORCHESTRATORS } from './names';
 import { ACTIVITIES } from '../activities/names';
@@ -81,23 +81,32 @@ export function* awaitRestoreJob(ctx: Ctx, drill: DrillRecorder): Generator<df.T
   const ref = drill.restore;
   if (!ref || (drill.record.job && isTerminalJobStatus(drill.record.job.status))) return;
   const settings = drill.settings;
+  // One lookup may not hang the cleanup: it has twice the longest retry wait, at most the cleanup's deadline.
+  const lookupSeconds = Math.max(10, 2 * settings.activityRetry.maxDelaySeconds);
   for (let polls = 0; ; polls++) {
-    let job: JobSummary | null;
+    let found: FoundRestoreJob;
     try {
-      job = yield* drill.act(ACTIVITIES.findRestoreJob, ref, true);
+      found = yield* drill.act(ACTIVITIES.findRestoreJob, ref, true, lookupSeconds);
     } catch {
       drill.restoreMayStillRun = true;
       return;
     }
+    const job = found.job;
     if (job) drill.record.job = jobRecord(job, drill.record.job?.polls ?? 0);
-    // Not visible a second time: the restore was not accepted (or failed before creating a job).
-    if ((!job && polls >= 1) || job?.terminal) return;
+    if (job?.terminal) return;
+    let waitSeconds = jobPollDelaySeconds(polls, settings.jobPoll);
+    if (!job) {
+      // Not visible: done, unless an earlier POST may still be accepted — then look again once it settled.
+      if (!found.settleUntil) return;
+      waitSeconds = Math.max(1, (Date.parse(found.settleUntil) - now(ctx).getTime()) / 1000);
+    }
     drill.status(
       'cleanup',
-      job ? `waiting for restore job ${job.id} (${job.status}) to end before cleaning up` : undefined,
+      job
+        ? `waiting for restore job ${job.id} (${job.status}) to end before cleaning up`
+        : 'waiting until an earlier restore attempt can no longer start a job, before cleaning up',
     );
-    const ok = yield* drill.pauseFinal(jobPollDelaySeconds(polls, settings.jobPoll));
-    if (!ok) {
+    if (!(yield* drill.pauseFinal(waitSeconds))) {
       drill.restoreMayStillRun = true;
       return;
     }

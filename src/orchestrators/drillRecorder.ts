@@ -108,11 +108,16 @@ export class DrillRecorder {
     name: N,
     input: ActivityInput<N>,
     final = false,
+    withinSeconds?: number,
   ): Generator<df.Task, ActivityOutput<N>, unknown> {
     this.record.stats.activityCalls++;
     const options: CallOptions = final
       ? { settings: this.settings, deadline: this.finalDeadlineFrom() }
       : { settings: this.settings, deadline: this.deadline, cancel: this.cancel };
+    if (withinSeconds !== undefined)
+      options.deadline = new Date(
+        Math.min(options.deadline.getTime(), now(this.ctx).getTime() + withinSeconds * 1000),
+      );
     return yield* callActivity(this.ctx, name, input, options);
   }
 

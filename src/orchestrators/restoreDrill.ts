@@ -21,6 +21,9 @@ import { log, now, waitUntil, type Ctx } from './helpers';
 
 export type { DrillStatus } from './drillRecorder';
 
+/** Waits for an earlier restore attempt that may still be accepted, before the drill gives up. */
+const MAX_SETTLE_ROUNDS = 3;
+
 /** Retries of a cleanup that failed in a way that may pass, before the sweeper takes over. */
 const CLEANUP_RETRIES = 3;
 
@@ -146,8 +149,17 @@ function* restoreAndVerify(
     };
     drill.restore = { ...trigger, recoveryPointId: plan.body.recoveryPointId };
     let trig = yield* drill.act(ACTIVITIES.triggerRestore, trigger);
-    // An earlier attempt may still be accepted (a crash or a lost answer): wait until it shows or cannot.
-    while ('settleUntil' in trig) {
+    // An earlier attempt may still be accepted (a crash or a lost answer): wait until it shows or cannot; after
+    // a few such rounds without a restore, the last attempt's error is the drill's.
+    for (let round = 1; 'settleUntil' in trig; round++) {
+      if (round > MAX_SETTLE_ROUNDS)
+        throw new DrillFailure(
+          trig.lastError ??
+            failure(
+              'RestoreNotConfirmed',
+              'restore attempts were made but Azure shows no restore job for them',
+            ),
+        );
       drill.status(
         'restore',
         'an earlier restore attempt may still be accepted: waiting before looking again',

@@ -3,7 +3,7 @@
  * Azurite. Drills by every trigger; the host killed with SIGKILL in validation, in job monitoring and in the
  * load, then restarted: every drill completes with exactly one restore job; a poison message; cancellation.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,101 +21,28 @@ import {
   standaloneHostEnv,
   TARGET_SERVER,
 } from '../support/drill';
+import { call, KEY, startHostProcess, waitFor, type Host } from '../support/host';
 
 const root = join(__dirname, '..', '..');
-const KEY = 'e2e-function-key-0123456789';
 const KV = 'https://kv-test.vault.azure.net/secrets';
 let emu: EmulatorHandle;
 const hub = `e2e${randomBytes(3).toString('hex')}`;
 const queueName = 'drill-requests';
 
-interface Host {
-  url: string;
-  child: ChildProcess;
-  logs: string[];
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
 async function startHost(extraEnv: Record<string, string> = {}, port?: number): Promise<Host> {
   const p = port ?? (await freePort());
-  const env: Record<string, string> = {
-    ...standaloneHostEnv(emu, hub, p),
-    DRILL_FUNCTION_KEY: KEY,
-    DRILL_JOB_POLL_INITIAL_SECONDS: '0.5',
-    DRILL_JOB_POLL_MAX_SECONDS: '1',
-    DRILL_RETRY_FIRST_DELAY_SECONDS: '0.5',
-    DRILL_TIMER_SCHEDULE: '*/2 * * * * *',
-    ...extraEnv,
-  };
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'host', 'main.js')], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: string[] = [];
-  let buffered = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    logs.push(...lines);
-  });
-  child.stderr.on('data', (d: Buffer) => logs.push(`stderr: ${d.toString()}`));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  for (let i = 0; i < 200 && !logs.some((l) => l.includes('"message":"ready"')); i++) {
-    if (child.exitCode !== null) throw new Error(`host exited: ${logs.join('\n')}`);
-    await sleep(100);
-  }
-  if (!logs.some((l) => l.includes('"message":"ready"')))
-    throw new Error(`host not ready: ${logs.join('\n')}`);
-  return {
-    url: `http://127.0.0.1:${p}`,
-    child,
-    logs,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null) child.kill(signal);
-      return exited;
+  return startHostProcess(
+    {
+      ...standaloneHostEnv(emu, hub, p),
+      DRILL_FUNCTION_KEY: KEY,
+      DRILL_JOB_POLL_INITIAL_SECONDS: '0.5',
+      DRILL_JOB_POLL_MAX_SECONDS: '1',
+      DRILL_RETRY_FIRST_DELAY_SECONDS: '0.5',
+      DRILL_TIMER_SCHEDULE: '*/2 * * * * *',
+      ...extraEnv,
     },
-  };
-}
-
-async function call(
-  host: Host,
-  method: string,
-  path: string,
-  body?: unknown,
-  key: string | null = KEY,
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${host.url}${path}`, {
-    method,
-    headers: { ...(key ? { 'x-functions-key': key } : {}), 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function waitFor(
-  host: () => Host,
-  id: string,
-  until: (s: any) => boolean,
-  timeoutMs = 120_000,
-): Promise<any> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const s = await call(host(), 'GET', `/api/drills/${id}`);
-      last = s.body;
-      if (s.status === 200 && until(s.body)) return s.body;
-    } catch {
-      /* host restarting */
-    }
-    if (Date.now() - t0 > timeoutMs)
-      throw new Error(
-        `drill ${id} did not get there in ${timeoutMs} ms; last status ${JSON.stringify(last)}; host log tail:\n${host().logs.slice(-30).join('\n')}`,
-      );
-    await sleep(100);
-  }
+    p,
+  );
 }
 
 async function restoreJobsFor(destinationPart: string): Promise<any[]> {

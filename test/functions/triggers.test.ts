@@ -77,7 +77,7 @@ function setup() {
           })),
         ),
       [ACTIVITIES.saveReport]: () => ok({ table: 't', blobUrl: 'b', htmlUrl: 'h' }),
-      [ACTIVITIES.findRestoreJob]: () => ok(null),
+      [ACTIVITIES.findRestoreJob]: () => ok({ job: null }),
     },
     {},
     () => clock.now(),

@@ -78,7 +78,7 @@ function rig(script: ActivityScript = {}, clock = new FakeClock(START)) {
       }),
     [ACTIVITIES.getJob]: (_: unknown, n: number) => ok(n < 4 ? job('InProgress') : job('Completed')),
     // After a failure, the drill looks for its restore job before cleaning up: none by default.
-    [ACTIVITIES.findRestoreJob]: () => ok(null),
+    [ACTIVITIES.findRestoreJob]: () => ok({ job: null }),
     [ACTIVITIES.verifyRestore]: () =>
       ok([{ check: 'connect', database: 'db', status: 'passed', message: 'connected' }]),
     [ACTIVITIES.cleanupDrill]: (input) =>
@@ -377,7 +377,7 @@ describe('restoreDrill on the replay engine', () => {
   it('a drill that fails while its restore job still runs waits for the job to end before cleaning up', async () => {
     const { run, calls } = rig({
       [ACTIVITIES.getJob]: () => fail('AuthorizationFailed'),
-      [ACTIVITIES.findRestoreJob]: (_input, n) => ok(n < 3 ? job('InProgress') : job('Completed')),
+      [ACTIVITIES.findRestoreJob]: (_input, n) => ok({ job: n < 3 ? job('InProgress') : job('Completed') }),
     });
     const report = await run();
     expect(report.failure).toMatchObject({ phase: 'restore', code: 'AuthorizationFailed' });

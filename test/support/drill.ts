@@ -55,6 +55,7 @@ export function standaloneHostEnv(emu: EmulatorHandle, hub: string, port: number
     DRILL_REPORTS_TABLE: `${hub}Reports`,
     DRILL_REPORTS_CONTAINER: `${hub}-reports`,
     DRILL_HOST_PORT: String(port),
+    DATAPROTECTION_TIMEOUT_SECONDS: '8',
     DRILL_RESTORE_SETTLE_SECONDS: '10',
   };
 }
@@ -119,6 +120,7 @@ export async function startDrillRig(
     },
     credential,
     retry: { retryDelayInMs: 100, maxRetryDelayInMs: 500 },
+    requestTimeoutMs: 10_000,
   });
   const cs = azuriteConnectionString();
   const id = randomBytes(3).toString('hex');
@@ -135,7 +137,8 @@ export async function startDrillRig(
     containers: containerAccess({ connectionString: cs, credential }),
     reports,
     pgRestore: findPgTools(undefined, false).pgRestore,
-    restoreSettleSeconds: 3,
+    // At least the request timeout: a POST may be accepted until it times out.
+    restoreSettleSeconds: 15,
     log,
   });
   const handlers = activityHandlers(activities, log);

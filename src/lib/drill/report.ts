@@ -53,7 +53,7 @@ function checkFailure(c: CheckResult): FailureInfo & { phase: string } {
     phase: 'verify',
     code,
     message: `${c.check}${c.database ? ` (${c.database})` : ''}: ${c.message}`,
-    recommendedActions: actionsOrDefault(code, []),
+    recommendedActions: actionsOrDefault(code, c.recommendedActions ?? []),
     isRetryable: false,
     isUserError: c.code !== undefined,
   };

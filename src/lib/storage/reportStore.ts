@@ -7,7 +7,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { TableClient } from '@azure/data-tables';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { currentSignal, deadlinePolicy } from '../deadline';
-import { AppError } from '../errors';
+import { AppError, type FailureInfo } from '../errors';
 import { renderReportHtml, type DrillReport } from '../drill/report';
 import { assertValid, schemaRef } from '../validation';
 
@@ -30,6 +30,13 @@ export interface ReportRow {
   cleanupPolicy?: string;
   cleanupStatus?: string;
   reportUrl: string;
+}
+
+/** A restore POST of a drill: when, and how it failed when it did (definite: Azure refused it for sure). */
+export interface RestoreAttempt {
+  at: Date;
+  error?: FailureInfo;
+  definite: boolean;
 }
 
 export interface PlanSkip {
@@ -163,24 +170,38 @@ export class ReportStore {
   }
 
   /**
-   * When this drill last posted a restore (or was about to): written before each POST, so an attempt that
-   * may still be in flight after a crash is known to the next one (no double restore).
+   * This drill's last restore POST: written before each POST (and again with its error when it failed), so an
+   * attempt that may still be in flight after a crash or a lost answer is known to the next one.
    */
-  async lastRestoreAttempt(drillId: string): Promise<Date | undefined> {
+  async lastRestoreAttempt(drillId: string): Promise<RestoreAttempt | undefined> {
     await this.ensure();
     try {
-      const e = await this.table.getEntity<{ at: string }>('restoreAttempt', tableKey(drillId));
-      return new Date(e.at);
+      const e = await this.table.getEntity<{ at: string; error?: string; definite?: boolean }>(
+        'restoreAttempt',
+        tableKey(drillId),
+      );
+      return {
+        at: new Date(e.at),
+        ...(e.error ? { error: JSON.parse(e.error) as FailureInfo } : {}),
+        definite: e.definite === true,
+      };
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return undefined;
       throw err;
     }
   }
 
-  async recordRestoreAttempt(drillId: string, at: Date): Promise<void> {
+  async recordRestoreAttempt(drillId: string, attempt: RestoreAttempt): Promise<void> {
     await this.ensure();
     await this.table.upsertEntity(
-      { partitionKey: 'restoreAttempt', rowKey: tableKey(drillId), drillId, at: at.toISOString() },
+      {
+        partitionKey: 'restoreAttempt',
+        rowKey: tableKey(drillId),
+        drillId,
+        at: attempt.at.toISOString(),
+        ...(attempt.error ? { error: JSON.stringify(attempt.error) } : {}),
+        definite: attempt.definite,
+      },
       'Replace',
     );
   }

@@ -151,6 +151,10 @@ export interface CheckResult {
    * For an error that is not about the data (a secret that cannot be read, a server that cannot be reached): its stable code.
    */
   code?: string;
+  /**
+   * With a code: what to do about it.
+   */
+  recommendedActions?: string[];
   expected?: unknown;
   actual?: unknown;
   message: string;
