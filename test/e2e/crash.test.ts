@@ -1,0 +1,373 @@
+/**
+ * The crash matrix (docs/security.md), under CPU load (a busy process per core): the standalone host, a real
+ * process, is killed with SIGKILL at each point of a drill of each kind — resolve, select, validate polling,
+ * the restore POST in flight, after its 202, job monitoring, load (files), verify, the cleanup activity in
+ * flight, the report upload in flight, and twice (a second kill while it resumes) — then started again. Every
+ * drill ends passed with exactly one restore job, and leaves no database, login, blob, pg_restore process or
+ * temporary folder behind. Prints the matrix as a table.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../emulator/index';
+import { freePort } from '../../emulator/postgres';
+import { drillFilePrefix, drillToken } from '../../src/lib/drill/names';
+import type { DrillReport } from '../../src/lib/drill/report';
+import { AZURITE_KEY, FLEX_BI, SINGLE_BI, standaloneHostEnv, TARGET_SERVER } from '../support/drill';
+import { arm, armToken, sleep, startTestEmulator } from '../support/emulator';
+import { startHoldProxy, type HoldProxy } from '../support/holdProxy';
+import { call, KEY, startHostProcess, waitFor, type Host } from '../support/host';
+
+const KV = 'https://kv-test.vault.azure.net/secrets';
+const hub = `crash${randomBytes(3).toString('hex')}`;
+let emu: EmulatorHandle;
+let proxy: HoldProxy;
+const busy: ChildProcess[] = [];
+const matrix: string[] = [];
+
+beforeAll(async () => {
+  emu = await startTestEmulator({
+    backups: 1,
+    archived: 0,
+    extraServers: [
+      { name: 'drill-pg', kind: 'flexible', resourceGroup: 'rg-test', managed: { password: 'drill-pw' } },
+    ],
+    extraSecrets: { 'drill-admin': { connectionStringFor: 'drill-pg' } },
+    config: {
+      timings: {
+        validate: { durationSeconds: 3, retryAfterSeconds: 1 },
+        restoreOperation: { durationSeconds: 2, retryAfterSeconds: 1 },
+        restoreJobSeconds: 4,
+        rehydrationSeconds: 1,
+      },
+      vaults: [
+        {
+          name: 'vault-test',
+          resourceGroup: 'rg-test',
+          backupInstances: [
+            {
+              name: 'bi-single',
+              server: 'src-single',
+              database: 'shop',
+              seed: {
+                sql: 'CREATE TABLE orders (id serial PRIMARY KEY, amount int); INSERT INTO orders (amount) SELECT g FROM generate_series(1, 1000) g;',
+                backups: 1,
+                intervalHours: 24,
+                archived: 0,
+              },
+            },
+            {
+              name: 'bi-flex',
+              server: 'src-flex',
+              databases: ['inventory'],
+              seed: {
+                sql: 'CREATE TABLE items (id serial PRIMARY KEY, payload text); INSERT INTO items (payload) SELECT repeat(md5(g::text), 8) FROM generate_series(1, 300000) g;',
+                backups: 1,
+                intervalHours: 24,
+                archived: 0,
+              },
+            },
+          ],
+        },
+      ],
+    },
+  });
+  // Reports go through a proxy that can hold an upload (the report point).
+  proxy = await startHoldProxy(process.env.TEST_AZURITE_BLOB!);
+  // A busy process per core for the whole matrix.
+  for (let i = 0; i < 2; i++) busy.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+}, 240_000);
+
+afterAll(async () => {
+  for (const b of busy) b.kill('SIGKILL');
+  console.log(
+    `crash matrix (under load, SIGKILL then restart):\n| kind | killed during | verdict | restore jobs | left behind |\n|---|---|---|---|---|\n${matrix.join('\n')}`,
+  );
+  await proxy?.close();
+  await emu?.stop();
+});
+
+function hostEnv(port: number): Record<string, string> {
+  const env = standaloneHostEnv(emu, hub, port);
+  const cs = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};BlobEndpoint=${proxy.origin}/devstoreaccount1;QueueEndpoint=${process.env.TEST_AZURITE_QUEUE};TableEndpoint=${process.env.TEST_AZURITE_TABLE};`;
+  return {
+    ...env,
+    AzureWebJobsStorage: cs,
+    DRILL_FUNCTION_KEY: KEY,
+    DRILL_JOB_POLL_INITIAL_SECONDS: '0.5',
+    DRILL_JOB_POLL_MAX_SECONDS: '1',
+    DRILL_RETRY_FIRST_DELAY_SECONDS: '0.5',
+  };
+}
+
+async function emulator(method: string, path: string, body?: unknown): Promise<any> {
+  return (await arm(emu, await armToken(emu), method, path, body)).body;
+}
+
+/** Resolves once the fault rule `id` has fired (the request it holds has arrived). */
+async function fired(id: string): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    const rule = ((await emulator('GET', '/_emulator/faults')).faults as any[]).find((f) => f.id === id);
+    if (rule?.fired > 0) return;
+    await sleep(50);
+  }
+  throw new Error(`fault ${id} never fired`);
+}
+
+async function logged(operation: string, status: number): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    const requests = (await emulator('GET', '/_emulator/requests')).requests as any[];
+    if (requests.some((r) => r.operation === operation && r.status === status)) return;
+    await sleep(50);
+  }
+  throw new Error(`${operation} ${status} never seen`);
+}
+
+type Kind = 'database' | 'files';
+
+function request(kind: Kind, key: string, extra: Record<string, unknown> = {}) {
+  const base =
+    kind === 'database'
+      ? {
+          backupInstanceId: SINGLE_BI,
+          target: { kind: 'database', serverId: TARGET_SERVER, secretUri: `${KV}/tgt-admin` },
+          verify: { tables: [{ name: 'public.orders', minRows: 1000 }] },
+        }
+      : {
+          backupInstanceId: FLEX_BI,
+          target: {
+            kind: 'files',
+            containerUrl: `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
+            load: {
+              host: emu.ctx.servers.get('drill-pg')!.admin.host,
+              port: emu.ctx.servers.get('drill-pg')!.admin.port,
+              secretUri: `${KV}/drill-admin`,
+            },
+          },
+          verify: { tables: [{ name: 'public.items', minRows: 300000 }] },
+        };
+  return { ...base, idempotencyKey: key, deadline: 'PT10M', ...extra };
+}
+
+interface Point {
+  name: string;
+  kinds: Kind[];
+  extra?: Record<string, unknown>;
+  /** Sets the trap (before the drill starts) and resolves when the host should be killed. */
+  arm: (host: () => Host, id: string) => Promise<() => Promise<void>>;
+  /** Kill again while the restarted host resumes. */
+  twice?: boolean;
+}
+
+const status = (host: () => Host, id: string, until: (s: any) => boolean) =>
+  waitFor(host, id, until, 120_000, 50);
+
+const POINTS: Point[] = [
+  {
+    name: 'resolve',
+    kinds: ['database', 'files'],
+    arm: async () => {
+      const r = await emulator('POST', '/_emulator/faults', {
+        operation: 'BackupInstances_Get',
+        kind: 'delay',
+        delayMs: 4000,
+        count: 1,
+      });
+      return () => fired(r.faults[0].id);
+    },
+  },
+  {
+    name: 'select',
+    kinds: ['database', 'files'],
+    arm: async () => {
+      const r = await emulator('POST', '/_emulator/faults', {
+        operation: 'RecoveryPoints_List',
+        kind: 'delay',
+        delayMs: 4000,
+        count: 1,
+      });
+      return () => fired(r.faults[0].id);
+    },
+  },
+  {
+    name: 'validate polling',
+    kinds: ['database', 'files'],
+    arm: () => Promise.resolve(() => logged('BackupInstances_ValidateForRestore', 202)),
+  },
+  {
+    name: 'restore POST in flight',
+    kinds: ['database', 'files'],
+    arm: async () => {
+      const r = await emulator('POST', '/_emulator/faults', {
+        operation: 'BackupInstances_TriggerRestore',
+        kind: 'delay',
+        delayMs: 6000,
+        count: 1,
+      });
+      return () => fired(r.faults[0].id);
+    },
+  },
+  {
+    name: 'after the 202',
+    kinds: ['database', 'files'],
+    arm: () => Promise.resolve(() => logged('BackupInstances_TriggerRestore', 202)),
+  },
+  {
+    name: 'job monitoring',
+    kinds: ['database', 'files'],
+    arm: (host, id) =>
+      Promise.resolve(() =>
+        status(host, id, (s) => s.phase === 'restore' && /job/.test(s.detail ?? '')).then(() => undefined),
+      ),
+  },
+  {
+    name: 'load',
+    kinds: ['files'],
+    arm: (host, id) =>
+      Promise.resolve(() =>
+        status(host, id, (s) => s.phase === 'load').then(async () => {
+          await sleep(500);
+        }),
+      ),
+  },
+  {
+    name: 'verify',
+    kinds: ['database', 'files'],
+    extra: { verify: { assertions: [{ name: 'slow', sql: 'SELECT 1 FROM pg_sleep(3)', expected: 1 }] } },
+    arm: (host, id) =>
+      Promise.resolve(() =>
+        status(host, id, (s) => s.phase === 'verify').then(async () => {
+          await sleep(1000);
+        }),
+      ),
+  },
+  {
+    name: 'cleanup activity in flight',
+    kinds: ['database', 'files'],
+    extra: { cleanup: { policy: 'keep', keepFor: 'PT3S' } },
+    arm: (host, id) =>
+      Promise.resolve(async () => {
+        // While the data is kept, hold the cleanup's first Key Vault read; kill once it has arrived.
+        await status(host, id, (s) => /keeping/.test(s.detail ?? ''));
+        const r = await emulator('POST', '/_emulator/faults', {
+          operation: 'KeyVault_GetSecret',
+          kind: 'delay',
+          delayMs: 4000,
+          count: 1,
+        });
+        await fired(r.faults[0].id);
+      }),
+  },
+  {
+    name: 'report upload in flight',
+    kinds: ['database', 'files'],
+    arm: (_host, id) => {
+      const hold = proxy.hold((method, path) => method === 'PUT' && path.includes(`${id}.json`), 4000);
+      return Promise.resolve(() => hold.arrived);
+    },
+  },
+  {
+    name: 'job monitoring, then again while resuming',
+    kinds: ['database', 'files'],
+    twice: true,
+    arm: (host, id) =>
+      Promise.resolve(() =>
+        status(host, id, (s) => s.phase === 'restore' && /job/.test(s.detail ?? '')).then(() => undefined),
+      ),
+  },
+];
+
+async function leftovers(drillId: string, kind: Kind): Promise<string[]> {
+  const token = drillToken(drillId);
+  const found: string[] = [];
+  for (const server of ['tgt-single', 'drill-pg']) {
+    const c = new pg.Client({ ...emu.ctx.servers.get(server)!.admin, database: 'postgres' });
+    await c.connect();
+    const dbs = await c.query<{ n: string }>('SELECT datname AS n FROM pg_database WHERE datname LIKE $1', [
+      `%${token}%`,
+    ]);
+    const roles = await c.query<{ n: string }>('SELECT rolname AS n FROM pg_roles WHERE rolname LIKE $1', [
+      `%${token}%`,
+    ]);
+    await c.end();
+    found.push(...dbs.rows.map((r) => `database ${r.n}`), ...roles.rows.map((r) => `role ${r.n}`));
+  }
+  if (kind === 'files') {
+    const container = new ContainerClient(
+      `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
+      new StorageSharedKeyCredential('devstoreaccount1', AZURITE_KEY),
+    );
+    for await (const b of container.listBlobsFlat({ prefix: drillFilePrefix(drillId) }))
+      found.push(`blob ${b.name}`);
+  }
+  const ps = execFileSync('ps', ['-eo', 'args']).toString();
+  if (ps.split('\n').some((l) => l.includes('pg_restore') && l.includes(token)))
+    found.push('pg_restore process');
+  found.push(
+    ...readdirSync(tmpdir())
+      .filter((n) => n.includes(token))
+      .map((n) => `temp ${n}`),
+  );
+  return found;
+}
+
+async function restoreJobs(drillId: string, report: DrillReport): Promise<number> {
+  const jobs = ((await emulator('GET', '/_emulator/jobs')).jobs as any[]).filter(
+    (j) => j.properties.operation === 'Restore',
+  );
+  if (report.request.target.kind === 'database')
+    return jobs.filter((j) =>
+      String(j.emulator.recoveryDestination).endsWith(`/databases/${report.restored?.database?.name}`),
+    ).length;
+  return jobs.filter((j) => j.emulator.filePrefix === drillFilePrefix(drillId)).length;
+}
+
+describe('crash matrix', () => {
+  const cases = POINTS.flatMap((p) => p.kinds.map((kind) => [`${kind}: ${p.name}`, kind, p] as const));
+
+  it.each(cases)(
+    'SIGKILL during %s: the drill completes once, leaving nothing behind',
+    async (_name, kind, point) => {
+      const port = await freePort();
+      const key = `crash-${kind}-${point.name.replace(/[^a-z]+/g, '-')}`.slice(0, 60);
+      const id = `drill-${key}`;
+      // A clean slate: no fault rules, an empty request log (the triggers read it).
+      await emulator('POST', '/_emulator/reset');
+      let host = await startHostProcess(hostEnv(port), port);
+      const current = () => host;
+      const killWhen = await point.arm(current, id);
+      expect((await call(host, 'POST', '/api/drills', request(kind, key, point.extra))).status).toBe(202);
+      await killWhen();
+      host.child.kill('SIGKILL');
+      await host.stop();
+      host = await startHostProcess(hostEnv(port), port);
+      if (point.twice) {
+        await sleep(300);
+        host.child.kill('SIGKILL');
+        await host.stop();
+        host = await startHostProcess(hostEnv(port), port);
+      }
+      try {
+        const done = await waitFor(current, id, (s) => s.runtimeStatus === 'Completed', 180_000, 200);
+        const report = done.report as DrillReport;
+        const jobs = await restoreJobs(id, report);
+        const left = await leftovers(id, kind);
+        matrix.push(
+          `| ${kind} | ${point.name} | ${report.verdict} | ${jobs} | ${left.length ? left.join(', ') : 'nothing'} |`,
+        );
+        expect(report.verdict, JSON.stringify(report.failure)).toBe('passed');
+        expect(jobs).toBe(1);
+        expect(left).toEqual([]);
+        expect(report.cleanup.status).toBe('done');
+      } finally {
+        await host.stop();
+        await emulator('DELETE', '/_emulator/faults');
+      }
+    },
+    300_000,
+  );
+});
