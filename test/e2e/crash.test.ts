@@ -28,6 +28,7 @@ let emu: EmulatorHandle;
 let proxy: HoldProxy;
 const busy: ChildProcess[] = [];
 const matrix: string[] = [];
+let caseNo = 0;
 
 beforeAll(async () => {
   emu = await startTestEmulator({
@@ -91,8 +92,8 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-function hostEnv(port: number): Record<string, string> {
-  const env = standaloneHostEnv(emu, hub, port);
+function hostEnv(port: number, caseHub: string): Record<string, string> {
+  const env = standaloneHostEnv(emu, caseHub, port);
   const cs = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};BlobEndpoint=${proxy.origin}/devstoreaccount1;QueueEndpoint=${process.env.TEST_AZURITE_QUEUE};TableEndpoint=${process.env.TEST_AZURITE_TABLE};`;
   return {
     ...env,
@@ -335,36 +336,42 @@ describe('crash matrix', () => {
       const port = await freePort();
       const key = `crash-${kind}-${point.name.replace(/[^a-z]+/g, '-')}`.slice(0, 60);
       const id = `drill-${key}`;
+      // A task hub of its own: nothing of another case is resumed by this case's hosts.
+      const caseHub = `${hub}x${(caseNo++).toString(36)}`;
       // A clean slate: no fault rules, an empty request log (the triggers read it).
       await emulator('POST', '/_emulator/reset');
-      let host = await startHostProcess(hostEnv(port), port);
+      let host = await startHostProcess(hostEnv(port, caseHub), port);
       const current = () => host;
-      const killWhen = await point.arm(current, id);
-      expect((await call(host, 'POST', '/api/drills', request(kind, key, point.extra))).status).toBe(202);
-      await killWhen();
-      host.child.kill('SIGKILL');
-      await host.stop();
-      host = await startHostProcess(hostEnv(port), port);
-      if (point.twice) {
-        await sleep(300);
+      try {
+        const killWhen = await point.arm(current, id);
+        expect((await call(host, 'POST', '/api/drills', request(kind, key, point.extra))).status).toBe(202);
+        await killWhen();
         host.child.kill('SIGKILL');
         await host.stop();
-        host = await startHostProcess(hostEnv(port), port);
-      }
-      try {
+        host = await startHostProcess(hostEnv(port, caseHub), port);
+        if (point.twice) {
+          await sleep(300);
+          host.child.kill('SIGKILL');
+          await host.stop();
+          host = await startHostProcess(hostEnv(port, caseHub), port);
+        }
         const done = await waitFor(current, id, (s) => s.runtimeStatus === 'Completed', 180_000, 200);
         const report = done.report as DrillReport;
         const jobs = await restoreJobs(id, report);
         const left = await leftovers(id, kind);
         matrix.push(
-          `| ${kind} | ${point.name} | ${report.verdict} | ${jobs} | ${left.length ? left.join(', ') : 'nothing'} |`,
+          `| ${kind} | ${point.name} | ${report.verdict}${report.failure ? ` (${report.failure.code})` : ''} | ${jobs} | ${left.length ? left.join(', ') : 'nothing'} |`,
         );
         expect(report.verdict, JSON.stringify(report.failure)).toBe('passed');
         expect(jobs).toBe(1);
         expect(left).toEqual([]);
         expect(report.cleanup.status).toBe('done');
+      } catch (err) {
+        console.log(`${id} failed; host log tail:\n${host.logs.slice(-40).join('\n')}`);
+        throw err;
       } finally {
-        await host.stop();
+        // Always: a host left running would share the task hub with the next case's.
+        await host.stop('SIGKILL');
         await emulator('DELETE', '/_emulator/faults');
       }
     },
