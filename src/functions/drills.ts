@@ -8,6 +8,7 @@ import { input } from 'durable-functions';
 import { appServices } from '../app/services';
 import { childInstanceId, validInstanceId } from '../lib/drill/instanceIds';
 import { MAX_REQUEST_BYTES, parseDrillRequest } from '../lib/drill/request';
+import { duplicateKey, jsonNesting, MAX_NESTING } from '../lib/json';
 import type { DrillSettings } from '../lib/drill/settings';
 import { ValidationError } from '../lib/errors';
 import type { ReportStore } from '../lib/storage/reportStore';
@@ -64,12 +65,24 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
     const text = await request.text();
     if (Buffer.byteLength(text) > MAX_REQUEST_BYTES)
       return problem(413, 'RequestTooLarge', `the body is larger than ${MAX_REQUEST_BYTES} bytes`);
+    // Nesting is counted before parsing: a deeply nested body would only exhaust the stack.
+    if (jsonNesting(text) > MAX_NESTING)
+      return problem(
+        400,
+        'InvalidJson',
+        `the body nests deeper than ${MAX_NESTING} levels; a drill request does not`,
+      );
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch (err) {
       return problem(400, 'InvalidJson', `the body is not JSON: ${(err as Error).message}`);
     }
+    const twice = duplicateKey(text);
+    if (twice !== undefined)
+      return problem(400, 'InvalidDrillRequest', 'the drill request is invalid; see errors (JSON pointers)', {
+        errors: [{ pointer: twice, message: 'is given twice: give each field once' }],
+      });
     let parsed;
     try {
       parsed = parseDrillRequest(body);

@@ -14,7 +14,7 @@ import {
 import { input } from 'durable-functions';
 import { appServices } from '../app/services';
 import { MAX_REQUEST_BYTES, parseDrillRequest } from '../lib/drill/request';
-import { jsonNesting } from '../lib/json';
+import { duplicateKey, jsonNesting, MAX_NESTING } from '../lib/json';
 import type { DrillSettings } from '../lib/drill/settings';
 import { AppError, ValidationError } from '../lib/errors';
 import type { QueueFunctionDefinition } from './definitions';
@@ -27,8 +27,6 @@ export const POISON_QUEUE = `${DRILL_QUEUE}-poison`;
 export const POISON_CONTAINER = `${DRILL_QUEUE}-poison`;
 /** A poison message is copied inline up to this size (a queue message holds 64 KiB of base64). */
 export const POISON_INLINE_BYTES = 45 * 1024;
-/** Deeper JSON is not parsed (it would only exhaust the stack): no drill request nests this deep. */
-export const MAX_NESTING = 64;
 
 /** The drill request inside a message: the message itself, or the data of an Event Grid or CloudEvents envelope. */
 export function unwrapEnvelope(message: unknown): unknown {
@@ -73,7 +71,13 @@ export function createDrillQueueHandler(deps: DrillQueueDeps) {
         throw new ValidationError('queue message', [
           { pointer: '', message: `nests deeper than ${MAX_NESTING} levels; a drill request does not` },
         ]);
-      request = parseDrillRequest(unwrapEnvelope(JSON.parse(text)), 'queue message');
+      const parsed: unknown = JSON.parse(text);
+      const twice = duplicateKey(text);
+      if (twice !== undefined)
+        throw new ValidationError('queue message', [
+          { pointer: twice, message: 'is given twice: give each field once' },
+        ]);
+      request = parseDrillRequest(unwrapEnvelope(parsed), 'queue message');
     } catch (err) {
       const errors =
         err instanceof ValidationError

@@ -185,15 +185,13 @@ export class StandaloneHost {
     this.log({ message: 'host stopped' });
   }
 
-  /** A function key (or the system key) was presented, or the host checks none. */
+  /** The function key was presented, or the host checks none. */
   private authorized(req: IncomingMessage, url: URL): boolean {
     const key = this.options.functionKey;
     if (!key) return true;
+    // The function key only: the system key is the Durable API's (as in Azure).
     const presented = [url.searchParams.get('code') ?? undefined, headerValue(req, 'x-functions-key')];
-    return presented.some(
-      (p) =>
-        keyMatches(p, key) || (this.setup.systemKey !== undefined && keyMatches(p, this.setup.systemKey)),
-    );
+    return presented.some((p) => keyMatches(p, key));
   }
 
   /** The system key was presented (or the host checks none). */
