@@ -382,7 +382,7 @@ describe('the standalone host boundary', () => {
       }
       if (seen.length < messages.length) await sleep(200);
     }
-    for (const m of messages) results.push({ input: 'queue message', status: 0 });
+    for (const m of messages) results.push({ input: `queue message ${m.slice(0, 20)}`, status: 0 });
     expect(seen.sort()).toEqual([...messages].sort());
   }, 180_000);
 
