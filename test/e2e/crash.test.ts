@@ -8,13 +8,14 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../emulator/index';
 import { freePort } from '../../emulator/postgres';
+import { startAzurite } from '../../emulator/storage';
 import { drillFilePrefix, drillToken } from '../../src/lib/drill/names';
 import type { DrillReport } from '../../src/lib/drill/report';
 import { AZURITE_KEY, FLEX_BI, SINGLE_BI, standaloneHostEnv, TARGET_SERVER } from '../support/drill';
@@ -377,4 +378,62 @@ describe('crash matrix', () => {
     },
     300_000,
   );
+});
+
+describe('host storage outage', () => {
+  it('Azurite stopped for 10 s while a drill runs: the host keeps running, the drill passes, its state is stored again', async () => {
+    const location = mkdtempSync(`${tmpdir()}/pgdrill-azurite-outage-`);
+    let azurite = await startAzurite('devstoreaccount1', { location });
+    const ports = {
+      blob: Number(new URL(azurite.blobEndpoint).port),
+      queue: Number(new URL(azurite.queueEndpoint).port),
+      table: Number(new URL(azurite.tableEndpoint).port),
+    };
+    const port = await freePort();
+    const env = {
+      ...hostEnv(port, `${hub}outage`),
+      AzureWebJobsStorage: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};BlobEndpoint=${azurite.blobEndpoint};QueueEndpoint=${azurite.queueEndpoint};TableEndpoint=${azurite.tableEndpoint};`,
+    };
+    const host = await startHostProcess(env, port);
+    try {
+      await emulator('POST', '/_emulator/reset');
+      const id = 'drill-azurite-outage';
+      expect((await call(host, 'POST', '/api/drills', request('database', 'azurite-outage'))).status).toBe(
+        202,
+      );
+      await waitFor(
+        () => host,
+        id,
+        (s) => s.phase === 'validate',
+        60_000,
+        50,
+      );
+      await azurite.stop();
+      await sleep(10_000);
+      azurite = await startAzurite('devstoreaccount1', { location, ports });
+      const done = await waitFor(
+        () => host,
+        id,
+        (s) => s.runtimeStatus === 'Completed',
+        180_000,
+        200,
+      );
+      expect(host.child.exitCode).toBeNull();
+      expect(done.report.verdict, JSON.stringify(done.report.failure)).toBe('passed');
+      expect(host.logs.some((l) => l.includes('could not persist instance'))).toBe(true);
+      // Stored again: a host started now finds the drill finished, not running.
+      await host.stop('SIGKILL');
+      const again = await startHostProcess(env, port);
+      try {
+        expect(again.logs.join('\n')).toMatch(/"resumedInstances":0/);
+        expect((await call(again, 'GET', `/api/drills/${id}`)).body.runtimeStatus).toBe('Completed');
+      } finally {
+        await again.stop('SIGKILL');
+      }
+    } finally {
+      await host.stop('SIGKILL');
+      await azurite.stop();
+      rmSync(location, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
