@@ -105,4 +105,52 @@ describe('sweeper', () => {
     expect((await sweep(timer, ctx)).map((r) => r.drillId)).not.toContain(drillId);
     expect(await databases()).toContain(report.restored!.database!.name);
   }, 120_000);
+
+  it('a drill whose sweep failed is swept again only after a period, not on the next run', async () => {
+    const { report, drillId } = await rig.run({
+      backupInstanceId: SINGLE_BI,
+      target: {
+        kind: 'database',
+        serverId: TARGET_SERVER,
+        secretUri: 'https://kv-test.vault.azure.net/secrets/tgt-admin',
+      },
+      cleanup: { policy: 'never' },
+    });
+    await rig.reports.save({
+      ...report,
+      endedAt: new Date(Date.now() - 48 * 3600_000).toISOString(),
+      cleanup: { ...report.cleanup, status: 'failed' },
+    });
+    let calls = 0;
+    let now = new Date();
+    const sweep = createSweeper({
+      reports: () => rig.reports,
+      // The server is still unreachable: every resource fails.
+      cleanup: (input) => {
+        if (input.drillId === drillId) calls++;
+        return Promise.resolve(
+          input.resources.map(() => ({
+            actions: [
+              { resource: 'x', action: 'drop database', status: 'failed' as const, message: 'unreachable' },
+            ],
+            retryable: true,
+          })),
+        );
+      },
+      afterHours: () => 24,
+      now: () => now,
+    });
+    const ctx = new InvocationContext({ functionName: 'sweepLeftovers' });
+    const mine = async () => (await sweep(timer, ctx)).filter((r) => r.drillId === drillId);
+    expect(await mine()).toEqual([{ drillId, status: 'failed' }]);
+    expect(calls).toBe(1);
+    expect(await mine()).toEqual([{ drillId, status: 'recently swept' }]);
+    expect(calls).toBe(1);
+    // A period later it is tried again.
+    now = new Date(now.getTime() + 25 * 3600_000);
+    expect(await mine()).toEqual([{ drillId, status: 'failed' }]);
+    expect(calls).toBe(2);
+    // Tidy: the real cleanup, for the next tests.
+    await rig.activities.cleanupDrill({ drillId, resources: report.cleanup.resources as never });
+  }, 120_000);
 });

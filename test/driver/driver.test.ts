@@ -49,7 +49,9 @@ describe('orchestration driver', () => {
       'TaskCompleted',
       'OrchestratorCompleted',
     ]);
-    expect(() => d.start('seq', {}, 'i1')).not.toThrow(); // a finished instance id may be reused
+    // A finished instance id may be used again: a new execution with the new input.
+    await expect(d.start('seq', { hello: 'again' }, 'i1')).resolves.toBe('i1');
+    expect((await d.waitForCompletion('i1')).output).toMatchObject({ input: { hello: 'again' } });
   });
 
   it('fires durable timers on the clock (a 5-day wait takes no wall time)', async () => {
