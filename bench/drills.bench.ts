@@ -9,12 +9,10 @@
  *      ARM requests per minute, and whether all passed.
  * Prints one table and writes bench/RESULTS.md.
  */
-import { spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'vitest';
-import { freePort } from '../emulator/postgres';
 import { FakeClock } from '../src/host/clock';
 import { OrchestrationDriver } from '../src/host/driver';
 import { ACTIVITIES } from '../src/activities/names';
@@ -32,6 +30,7 @@ import {
   TARGET_SERVER,
 } from '../test/support/drill';
 import { sleep } from '../test/support/emulator';
+import { startHostProcess } from '../test/support/host';
 import { ok, scriptedHandlers } from '../test/support/scripted';
 
 const rows: [string, string][] = [];
@@ -272,27 +271,14 @@ it(
     });
     try {
       for (const n of [50, 200]) {
-        const port = await freePort();
         const hub = `bench${n}${Date.now() % 100000}`;
-        const env = {
-          ...standaloneHostEnv(rig.emu, hub, port),
+        const host = await startHostProcess({
+          ...standaloneHostEnv(rig.emu, hub),
           DRILL_JOB_POLL_INITIAL_SECONDS: '1',
           DRILL_JOB_POLL_MAX_SECONDS: '2',
           DRILL_RETRY_FIRST_DELAY_SECONDS: '1',
-        };
-        const child = spawn(process.execPath, [join(root, 'dist', 'src', 'host', 'main.js')], {
-          env,
-          stdio: ['ignore', 'ignore', 'inherit'],
         });
-        const url = `http://127.0.0.1:${port}`;
-        for (let i = 0; i < 100; i++) {
-          try {
-            if ((await fetch(`${url}/admin/host/status`)).ok) break;
-          } catch {
-            /* starting */
-          }
-          await sleep(100);
-        }
+        const url = host.url;
         const armBefore = rig.emu.ctx.requests.filter((r) => r.service === 'arm').length;
         const t0 = Date.now();
         const ids: string[] = [];
@@ -321,9 +307,8 @@ it(
           await sleep(500);
         }
         const wall = (Date.now() - t0) / 1000;
-        const rss = peakRss(child.pid!);
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
+        const rss = peakRss(host.child.pid!);
+        await host.stop();
         const arms = rig.emu.ctx.requests.filter((r) => r.service === 'arm').length - armBefore;
         const passed = [...verdicts.values()].filter((v) => v === 'passed').length;
         row(`(d) ${n} drills at once (files, emulator job 2 s): wall time`, `${wall.toFixed(1)} s`);

@@ -4,11 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { freePort } from './postgres';
 
 export interface AzuriteProcess {
   blobEndpoint: string;
@@ -17,42 +15,26 @@ export interface AzuriteProcess {
   stop(): Promise<void>;
 }
 
-function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = (): void => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > deadline)
-          reject(new Error(`Azurite did not listen on port ${port} within ${timeoutMs} ms`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
-}
-
-/** Starts Azurite (Blob, Queue, Table) in memory on free ports on 127.0.0.1. */
+/** Starts Azurite (Blob, Queue, Table) in memory on 127.0.0.1. */
 export interface AzuriteOptions {
   /** Keep data on disk in this folder (so a restarted Azurite has it) instead of in memory. */
   location?: string;
-  /** Ports to listen on (a restart on the same endpoints); default free ports. */
+  /** Ports to listen on (a restart on the same endpoints); default: ports Azurite binds itself (0). */
   ports?: { blob: number; queue: number; table: number };
 }
 
+const SERVICES = ['Blob', 'Queue', 'Table'] as const;
+
+/**
+ * Azurite binds the ports it is given (0: any free one) and says which it got ("Azurite Blob service is
+ * successfully listening at http://127.0.0.1:PORT"): the ports are read from that, never probed beforehand.
+ */
 export async function startAzurite(
   account = 'devstoreaccount1',
   options: AzuriteOptions = {},
 ): Promise<AzuriteProcess> {
   const bin = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
-  const [blobPort, queuePort, tablePort] = options.ports
-    ? [options.ports.blob, options.ports.queue, options.ports.table]
-    : [await freePort(), await freePort(), await freePort()];
+  const asked = options.ports ?? { blob: 0, queue: 0, table: 0 };
   // In memory, but Azurite still writes its debug/extent bookkeeping under the working directory.
   const workspace = options.location ?? mkdtempSync(join(tmpdir(), 'pgdrill-azurite-'));
   const child: ChildProcess = spawn(
@@ -60,42 +42,65 @@ export async function startAzurite(
     [
       bin,
       '--silent',
+      '--disableTelemetry',
       ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
       '--skipApiVersionCheck',
       '--disableProductStyleUrl',
       '--blobHost',
       '127.0.0.1',
       '--blobPort',
-      String(blobPort),
+      String(asked.blob),
       '--queueHost',
       '127.0.0.1',
       '--queuePort',
-      String(queuePort),
+      String(asked.queue),
       '--tableHost',
       '127.0.0.1',
       '--tablePort',
-      String(tablePort),
+      String(asked.table),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], cwd: workspace },
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: workspace },
   );
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`Azurite exited (${code}): ${stderr.trim()}`))),
-  );
-  await Promise.race([
-    Promise.all([
-      waitForPort(blobPort, 20_000),
-      waitForPort(queuePort, 20_000),
-      waitForPort(tablePort, 20_000),
-    ]),
-    exited,
-  ]);
-  exited.catch(() => undefined);
+  let output = '';
+  const ports: Partial<Record<(typeof SERVICES)[number], number>> = {};
+  const listening = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`Azurite did not listen within 30 s: ${output.trim().slice(-2000)}`)),
+      30_000,
+    );
+    const read = (d: Buffer): void => {
+      output += d.toString();
+      for (const service of SERVICES) {
+        const m = new RegExp(
+          `Azurite ${service} service is successfully listening at http://[^:]+:(\\d+)`,
+        ).exec(output);
+        if (m) ports[service] = Number(m[1]);
+      }
+      if (SERVICES.every((x) => ports[x])) {
+        clearTimeout(timer);
+        child.stdout?.off('data', read);
+        child.stdout?.resume(); // keep draining, unread
+        resolve();
+      }
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Azurite exited (${code}): ${output.trim().slice(-2000)}`));
+    });
+  });
+  try {
+    await listening;
+  } catch (err) {
+    child.kill('SIGKILL');
+    if (!options.location) rmSync(workspace, { recursive: true, force: true });
+    throw err;
+  }
   return {
-    blobEndpoint: `http://127.0.0.1:${blobPort}/${account}`,
-    queueEndpoint: `http://127.0.0.1:${queuePort}/${account}`,
-    tableEndpoint: `http://127.0.0.1:${tablePort}/${account}`,
+    blobEndpoint: `http://127.0.0.1:${ports.Blob}/${account}`,
+    queueEndpoint: `http://127.0.0.1:${ports.Queue}/${account}`,
+    tableEndpoint: `http://127.0.0.1:${ports.Table}/${account}`,
     stop: () =>
       new Promise<void>((resolve) => {
         // A folder the caller gave is the caller's (a restart reads it again).

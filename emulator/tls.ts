@@ -5,7 +5,7 @@
  * Keys come from Node's crypto (fast); node-forge only assembles and signs the X.509 certificates.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
 
@@ -43,14 +43,59 @@ function serial(): string {
   return '01' + randomBytes(15).toString('hex');
 }
 
-/** Loads the CA kept in `dir`, or creates one there (ca.pem, ca-key.pem). */
-export function loadOrCreateCa(dir: string): LocalCa {
+/** Sleeps the thread (the CA is made synchronously, at start). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Writes `text` to `file` whole or not at all: a reader never sees half a PEM. */
+function writeAtomic(file: string, text: string, mode?: number): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, mode ? { mode } : {});
+  renameSync(tmp, file);
+}
+
+function loadCa(dir: string): LocalCa | undefined {
   const caFile = join(dir, 'ca.pem');
   const keyFile = join(dir, 'ca-key.pem');
-  if (existsSync(caFile) && existsSync(keyFile)) {
-    return { caCertPem: readFileSync(caFile, 'utf8'), caKeyPem: readFileSync(keyFile, 'utf8'), caFile };
-  }
+  if (!existsSync(caFile) || !existsSync(keyFile)) return undefined;
+  return { caCertPem: readFileSync(caFile, 'utf8'), caKeyPem: readFileSync(keyFile, 'utf8'), caFile };
+}
+
+/**
+ * Loads the CA kept in `dir`, or creates one there (ca.pem, ca-key.pem). Processes that start at once (test
+ * workers, an emulator and a demo) create it once: under a lock directory, files written atomically; a lock
+ * left by a process that died is taken over after 60 s.
+ */
+export function loadOrCreateCa(dir: string): LocalCa {
+  const existing = loadCa(dir);
+  if (existing) return existing;
   mkdirSync(dir, { recursive: true });
+  const lock = join(dir, '.lock');
+  for (let waited = 0; ; waited += 50) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const made = loadCa(dir);
+      if (made) return made;
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 60_000) rmSync(lock, { recursive: true, force: true });
+      else if (waited > 120_000) throw new Error(`the CA in ${dir} is locked by another process (${lock})`);
+      sleepSync(50);
+    }
+  }
+  try {
+    return loadCa(dir) ?? createCa(dir);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function createCa(dir: string): LocalCa {
+  const caFile = join(dir, 'ca.pem');
+  const keyFile = join(dir, 'ca-key.pem');
   const keys = rsaKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
@@ -67,8 +112,9 @@ export function loadOrCreateCa(dir: string): LocalCa {
   ]);
   cert.sign(keys.privateKey as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   const caCertPem = forge.pki.certificateToPem(cert);
-  writeFileSync(keyFile, keys.privateKeyPem, { mode: 0o600 });
-  writeFileSync(caFile, caCertPem);
+  // The key first: the certificate's presence says the pair is complete.
+  writeAtomic(keyFile, keys.privateKeyPem, 0o600);
+  writeAtomic(caFile, caCertPem);
   return { caCertPem, caKeyPem: keys.privateKeyPem, caFile };
 }
 

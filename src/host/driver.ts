@@ -85,6 +85,8 @@ export class OrchestrationDriver {
   private busy = 0;
   /** Generations' histories (only with keepHistories). */
   readonly histories = new Map<string, HistoryEvent[][]>();
+  /** Every custom status each instance set, in order, changes only (only with keepHistories). */
+  readonly customStatuses = new Map<string, unknown[]>();
   /** Activity calls made, by name. */
   readonly activityCalls = new Map<string, number>();
   private readonly saving = new Map<string, Promise<void>>();
@@ -247,6 +249,11 @@ export class OrchestrationDriver {
           this.log({ ...fields, instanceId: inst.id });
         },
       });
+      if (
+        this.options.keepHistories &&
+        JSON.stringify(result.customStatus) !== JSON.stringify(inst.customStatus)
+      )
+        this.customStatuses.set(inst.id, [...(this.customStatuses.get(inst.id) ?? []), result.customStatus]);
       inst.customStatus = result.customStatus;
       inst.updatedAt = this.clock.now();
       if (inst.status === 'Pending') inst.status = 'Running';

@@ -11,8 +11,11 @@ import { functionDefinitions } from '../functions';
 import { settingText } from '../lib/config';
 import { blobService } from '../lib/storage/blobs';
 import { ConfigError, ValidationError } from '../lib/errors';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { RealClock } from './clock';
 import { OrchestrationDriver } from './driver';
+import { queueTriggerSettings } from './hostJson';
 import { StandaloneHost } from './server';
 import { TableInstanceStore } from './store';
 
@@ -23,6 +26,20 @@ export interface RunningHost {
   host: StandaloneHost;
   driver: OrchestrationDriver;
   stop(): Promise<void>;
+}
+
+/** The app's host.json: the nearest one above this file (dist/src/host or src/host), parsed. */
+function readHostJson(): { path: string; json: unknown } | undefined {
+  for (let dir = __dirname, i = 0; i < 5; i++, dir = dirname(dir)) {
+    const path = join(dir, 'host.json');
+    if (!existsSync(path)) continue;
+    try {
+      return { path, json: JSON.parse(readFileSync(path, 'utf8')) as unknown };
+    } catch (err) {
+      throw new ConfigError(`${path} is not valid JSON (${(err as Error).message}): fix the file`);
+    }
+  }
+  return undefined;
 }
 
 function logLine(line: Record<string, unknown>): void {
@@ -39,6 +56,8 @@ export async function startStandaloneHost(
   // A bad plan stops the standalone host at start, naming the field (in Azure each bad plan is logged).
   const planSet = services.plans();
   if (planSet.problems.length) throw new ValidationError('DRILL_PLANS', planSet.problems);
+  const hostJson = readHostJson();
+  const queueSettings = queueTriggerSettings(hostJson?.json, config);
   const hub = config.DURABLE_TASK_HUB_NAME;
   const cs = storageConnectionString(config);
   let store: TableInstanceStore;
@@ -74,7 +93,7 @@ export async function startStandaloneHost(
     ...(config.DRILL_FUNCTION_KEY ? { functionKey: config.DRILL_FUNCTION_KEY } : {}),
     ...(config.DRILL_SYSTEM_KEY ? { systemKey: config.DRILL_SYSTEM_KEY } : {}),
     taskHub: hub,
-    ...(queueService ? { queueService } : {}),
+    ...(queueService ? { queueService, queueSettings } : {}),
     blobService: blobService({
       ...(cs ? { connectionString: cs } : {}),
       ...(config.AzureWebJobsStorage__blobServiceUri
@@ -95,6 +114,8 @@ export async function startStandaloneHost(
     resumedInstances: resumed,
     dataProtection: config.DATAPROTECTION_ENDPOINT,
     keyRequired: !!config.DRILL_FUNCTION_KEY,
+    hostJson: hostJson?.path ?? 'none found: Functions defaults',
+    queues: queueSettings,
   });
   return { url, services, host, driver, stop: () => host.stop() };
 }

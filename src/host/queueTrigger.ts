@@ -1,8 +1,9 @@
 /**
- * Queue triggers in the standalone host, as the Functions host runs them: messages polled from Azure Storage
- * (Azurite locally) with a visibility timeout, base64 text decoded, the handler's queue outputs sent, the
- * message deleted when the handler succeeded; a message that failed `maxDequeueCount` times goes to
- * {queue}-poison unchanged.
+ * Queue triggers in the standalone host, as the Functions host runs them (settings from host.json, see
+ * hostJson.ts): messages polled from Azure Storage (Azurite locally) and hidden while they are handled, base64
+ * text decoded, the handler's outputs sent, the message deleted when the handler succeeded; a failed message is
+ * delivered again after `visibilityTimeoutSeconds`, and one that failed `maxDequeueCount` times goes to
+ * {queue}-poison unchanged. An empty queue is polled less and less often, up to `maxPollingIntervalMs`.
  */
 import type { InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +11,7 @@ import type { BlobServiceClient } from '@azure/storage-blob';
 import type { QueueServiceClient } from '@azure/storage-queue';
 import { jsonNesting } from '../lib/json';
 import type { QueueFunctionDefinition } from '../functions/definitions';
+import type { QueueTriggerSettings } from './hostJson';
 import { logFailure } from './invocation';
 
 export interface QueueTriggerOptions {
@@ -18,10 +20,13 @@ export interface QueueTriggerOptions {
   blobs?: BlobServiceClient;
   context: (def: QueueFunctionDefinition, triggerMetadata: Record<string, unknown>) => InvocationContext;
   log: (line: Record<string, unknown>) => void;
-  maxDequeueCount?: number;
-  visibilityTimeoutSeconds?: number;
-  pollMs?: number;
+  /** From host.json; the Functions defaults otherwise (5, 0 s, 1 min). */
+  settings?: Partial<QueueTriggerSettings>;
 }
+
+/** How long a received message stays hidden while the handler runs (a crashed host's message comes back). */
+const LEASE_SECONDS = 5 * 60;
+const MIN_POLL_MS = 100;
 
 /** Queue triggers read base64 messages (the Functions default); plain text is taken as is. */
 export function decodeQueueText(text: string): string {
@@ -49,21 +54,27 @@ export function startQueueTrigger(def: QueueFunctionDefinition, options: QueueTr
   const { service, log } = options;
   const queue = service.getQueueClient(def.options.queueName);
   const poison = service.getQueueClient(`${def.options.queueName}-poison`);
-  const maxDequeue = options.maxDequeueCount ?? 5;
+  const maxDequeue = options.settings?.maxDequeueCount ?? 5;
+  const retryDelaySeconds = options.settings?.visibilityTimeoutSeconds ?? 0;
+  const maxPollMs = options.settings?.maxPollingIntervalMs ?? 60_000;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let idleMs = MIN_POLL_MS;
 
-  const poll = async (): Promise<void> => {
+  /** Handles what the queue holds now; says whether it held anything. */
+  const poll = async (): Promise<boolean> => {
     await queue.createIfNotExists();
     await poison.createIfNotExists();
+    let found = false;
     while (!stopped) {
       const { receivedMessageItems } = await queue.receiveMessages({
         numberOfMessages: 16,
-        visibilityTimeout: options.visibilityTimeoutSeconds ?? 30,
+        visibilityTimeout: LEASE_SECONDS,
       });
       if (receivedMessageItems.length === 0) break;
+      found = true;
       for (const m of receivedMessageItems) {
-        if (stopped) return;
+        if (stopped) return found;
         const text = decodeQueueText(m.messageText);
         let payload: unknown = text;
         // JSON is handed over parsed, as the Functions host does; text too deep to parse safely stays text.
@@ -122,18 +133,26 @@ export function startQueueTrigger(def: QueueFunctionDefinition, options: QueueTr
               message: `moved to ${def.options.queueName}-poison after ${m.dequeueCount} attempts`,
               messageId: m.messageId,
             });
+          } else {
+            // Delivered again after the retry delay (host.json visibilityTimeout), not after the whole lease.
+            await queue.updateMessage(m.messageId, m.popReceipt, undefined, retryDelaySeconds);
           }
         }
       }
     }
+    return found;
   };
 
   const loop = (): void => {
     if (stopped) return;
     poll()
-      .catch(logFailure(log, def.name, 'queue poll failed'))
+      .then((found) => (idleMs = found ? MIN_POLL_MS : Math.min(idleMs * 2, maxPollMs)))
+      .catch((err: unknown) => {
+        idleMs = Math.min(idleMs * 2, maxPollMs);
+        logFailure(log, def.name, 'queue poll failed')(err);
+      })
       .finally(() => {
-        if (!stopped) timer = setTimeout(loop, options.pollMs ?? 1000);
+        if (!stopped) timer = setTimeout(loop, idleMs);
       });
   };
   loop();

@@ -26,6 +26,7 @@ import {
   sendJson,
 } from './http';
 import { durableClientData, invocationContext, type InvocationSetup } from './invocation';
+import type { QueueTriggerSettings } from './hostJson';
 import { startQueueTrigger } from './queueTrigger';
 import { startTimerTrigger } from './timerTrigger';
 
@@ -42,9 +43,8 @@ export interface HostOptions {
   queueService?: QueueServiceClient;
   /** Blob storage for blob output bindings of queue functions. */
   blobService?: BlobServiceClient;
-  maxDequeueCount?: number;
-  visibilityTimeoutSeconds?: number;
-  queuePollMs?: number;
+  /** Queue trigger settings (host.json). */
+  queueSettings?: Partial<QueueTriggerSettings>;
   /** Resolves %SETTING% in timer schedules. */
   setting?: (name: string) => string | undefined;
   timeZone?: string;
@@ -148,11 +148,7 @@ export class StandaloneHost {
             context: (d, meta) =>
               invocationContext(this.setup, d.name, d.options.extraInputs, d.options.extraOutputs, meta),
             log: this.log,
-            ...(this.options.maxDequeueCount ? { maxDequeueCount: this.options.maxDequeueCount } : {}),
-            ...(this.options.visibilityTimeoutSeconds
-              ? { visibilityTimeoutSeconds: this.options.visibilityTimeoutSeconds }
-              : {}),
-            ...(this.options.queuePollMs ? { pollMs: this.options.queuePollMs } : {}),
+            ...(this.options.queueSettings ? { settings: this.options.queueSettings } : {}),
           }),
         );
       }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOG } from '../../emulator/errorCatalog';
 import type { DrillReport } from '../../src/lib/drill/report';
 import { arm, armToken } from '../support/emulator';
+import { expectNoSecrets, secretNeedles, storageText } from '../support/secrets';
 import { FLEX_BI, SINGLE_BI, startDrillRig, TARGET_SERVER, V, type DrillRig } from '../support/drill';
 
 let rig: DrillRig;
@@ -353,7 +354,7 @@ describe('restore drills', () => {
     expect(rig.logs.some((l) => l.includes('reusing its job'))).toBe(true);
   }, 120_000);
 
-  it('no secret reaches history, custom status, output, reports or logs', async () => {
+  it('no secret reaches history, any custom status, output, any report artefact or logs (both kinds)', async () => {
     const { report, drillId } = await rig.run(databaseRequest());
     const files = await rig.run({
       backupInstanceId: FLEX_BI,
@@ -367,29 +368,32 @@ describe('restore drills', () => {
         },
       },
     });
-    const secrets = [...rig.emu.ctx.secrets.get('kv-test')!.values()];
-    const passwords = [...rig.emu.ctx.servers.values()].map((s) => s.admin.password);
-    const needles = [...secrets, ...passwords, 'Password='];
     const haystack: string[] = [];
+    let statuses = 0;
     for (const id of [drillId, files.drillId]) {
       for (const instance of rig.driver.list().filter((i) => i.instanceId.startsWith(id))) {
         haystack.push(JSON.stringify(instance));
         for (const generation of rig.driver.histories.get(instance.instanceId) ?? [])
           haystack.push(JSON.stringify(generation));
+        const trail = rig.driver.customStatuses.get(instance.instanceId) ?? [];
+        statuses += trail.length;
+        haystack.push(JSON.stringify(trail));
       }
     }
-    haystack.push(
-      JSON.stringify(report),
-      JSON.stringify(files.report),
-      ...rig.logs,
-      JSON.stringify(await rig.reports.get(drillId)),
-    );
+    // Every artefact of the report store: JSON and HTML blobs of both drills, every table row (reports and
+    // restore attempts).
+    const stored = await storageText(rig.storagePrefix);
+    for (const id of [drillId, files.drillId])
+      for (const ext of ['json', 'html']) expect(stored.blobs.join(' ')).toContain(`${id}.${ext}`);
+    haystack.push(JSON.stringify(report), JSON.stringify(files.report), stored.text, ...rig.logs);
     const events = haystack.join('\n');
-    expect(events.length).toBeGreaterThan(10_000);
-    // The scan looked at real history: the secret URIs (not secrets) are there.
+    // The scan looked at real material: every phase's status, the secret URIs (not secrets) in history.
+    expect(statuses).toBeGreaterThan(10);
     expect(events).toContain('https://kv-test.vault.azure.net/secrets/tgt-admin');
+    expect(events).toContain(rig.drillServer.secretUri);
     expect(events).toContain('"EventType":4'); // TaskScheduled events
-    for (const n of needles) expect(events.includes(n), `found ${n.slice(0, 12)}…`).toBe(false);
+    expect(stored.text).toContain('<html');
+    expectNoSecrets(events, secretNeedles(rig.emu));
   }, 120_000);
 
   it('a load that cannot read its credentials fails in the load phase and still cleans the restored files', async () => {

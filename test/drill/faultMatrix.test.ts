@@ -174,12 +174,12 @@ describe('fault matrix', () => {
       expect(hang.failure!.recommendedActions![0]).toMatch(/deadline/);
       expect(Date.now() - t0).toBeLessThan(60_000);
       // Cleaned up; or, where the restore job itself could not be seen to end (its calls hang), partial with
-    // exactly that said, for the sweeper (which underFaults runs and checks).
-    if (hang.cleanup.status === 'partial')
-      expect(hang.cleanup.actions.filter((a) => a.status === 'failed')).toEqual([
-        expect.objectContaining({ action: 'await restore job' }),
-      ]);
-    else expect(['done', 'nothing']).toContain(hang.cleanup.status);
+      // exactly that said, for the sweeper (which underFaults runs and checks).
+      if (hang.cleanup.status === 'partial')
+        expect(hang.cleanup.actions.filter((a) => a.status === 'failed')).toEqual([
+          expect.objectContaining({ action: 'await restore job' }),
+        ]);
+      else expect(['done', 'nothing']).toContain(hang.cleanup.status);
     },
     300_000,
   );

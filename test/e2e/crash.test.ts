@@ -8,18 +8,18 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../emulator/index';
-import { freePort } from '../../emulator/postgres';
 import { startAzurite } from '../../emulator/storage';
 import { drillFilePrefix, drillToken } from '../../src/lib/drill/names';
 import type { DrillReport } from '../../src/lib/drill/report';
 import { AZURITE_KEY, FLEX_BI, SINGLE_BI, standaloneHostEnv, TARGET_SERVER } from '../support/drill';
 import { arm, armToken, sleep, startTestEmulator } from '../support/emulator';
+import { drillLeftovers } from '../support/leftovers';
+import { waitUntil } from '../support/wait';
 import { startHoldProxy, type HoldProxy } from '../support/holdProxy';
 import { call, KEY, startHostProcess, waitFor, type Host } from '../support/host';
 
@@ -93,8 +93,8 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-function hostEnv(port: number, caseHub: string): Record<string, string> {
-  const env = standaloneHostEnv(emu, caseHub, port);
+function hostEnv(caseHub: string): Record<string, string> {
+  const env = standaloneHostEnv(emu, caseHub);
   const cs = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};BlobEndpoint=${proxy.origin}/devstoreaccount1;QueueEndpoint=${process.env.TEST_AZURITE_QUEUE};TableEndpoint=${process.env.TEST_AZURITE_TABLE};`;
   return {
     ...env,
@@ -130,6 +130,33 @@ async function logged(operation: string, status: number): Promise<void> {
 }
 
 type Kind = 'database' | 'files';
+
+/** A drill's slow verification query is running on one of the servers. */
+async function verifyRunning(token: string): Promise<boolean> {
+  for (const server of ['tgt-single', 'drill-pg']) {
+    const c = new pg.Client({ ...emu.ctx.servers.get(server)!.admin, database: 'postgres' });
+    await c.connect();
+    try {
+      const r = await c.query(
+        "SELECT 1 FROM pg_stat_activity WHERE datname LIKE $1 AND query LIKE '%pg_sleep(3)%' AND state = 'active'",
+        [`%${token}%`],
+      );
+      if (r.rowCount) return true;
+    } finally {
+      await c.end();
+    }
+  }
+  return false;
+}
+
+/** The pid of a running pg_restore whose arguments name `token`, if any. */
+function pgRestorePid(token: string): number | undefined {
+  const line = execFileSync('ps', ['-eo', 'pid=,args='])
+    .toString()
+    .split('\n')
+    .find((l) => /\bpg_restore\b/.test(l) && l.includes(token));
+  return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
+}
 
 function request(kind: Kind, key: string, extra: Record<string, unknown> = {}) {
   const base =
@@ -229,23 +256,31 @@ const POINTS: Point[] = [
   {
     name: 'load',
     kinds: ['files'],
-    arm: (host, id) =>
-      Promise.resolve(() =>
-        status(host, id, (s) => s.phase === 'load').then(async () => {
-          await sleep(500);
-        }),
-      ),
+    // Held in place, not raced: once this drill's pg_restore runs it is stopped (SIGSTOP), so the host is
+    // killed with the load certainly in flight, however busy the machine.
+    arm: (_host, id) =>
+      Promise.resolve(async () => {
+        const pid = await waitUntil(() => pgRestorePid(drillToken(id)), {
+          what: `a pg_restore process for ${id}`,
+          timeoutMs: 120_000,
+          everyMs: 20,
+        });
+        process.kill(pid, 'SIGSTOP');
+      }),
   },
   {
     name: 'verify',
     kinds: ['database', 'files'],
     extra: { verify: { assertions: [{ name: 'slow', sql: 'SELECT 1 FROM pg_sleep(3)', expected: 1 }] } },
-    arm: (host, id) =>
-      Promise.resolve(() =>
-        status(host, id, (s) => s.phase === 'verify').then(async () => {
-          await sleep(1000);
-        }),
-      ),
+    // Killed while the slow assertion is seen running on the server, not after a guessed delay.
+    arm: (_host, id) =>
+      Promise.resolve(async () => {
+        await waitUntil(() => verifyRunning(drillToken(id)), {
+          what: `the verification query of ${id} running`,
+          timeoutMs: 120_000,
+          everyMs: 50,
+        });
+      }),
   },
   {
     name: 'cleanup activity in flight',
@@ -283,40 +318,6 @@ const POINTS: Point[] = [
   },
 ];
 
-async function leftovers(drillId: string, kind: Kind): Promise<string[]> {
-  const token = drillToken(drillId);
-  const found: string[] = [];
-  for (const server of ['tgt-single', 'drill-pg']) {
-    const c = new pg.Client({ ...emu.ctx.servers.get(server)!.admin, database: 'postgres' });
-    await c.connect();
-    const dbs = await c.query<{ n: string }>('SELECT datname AS n FROM pg_database WHERE datname LIKE $1', [
-      `%${token}%`,
-    ]);
-    const roles = await c.query<{ n: string }>('SELECT rolname AS n FROM pg_roles WHERE rolname LIKE $1', [
-      `%${token}%`,
-    ]);
-    await c.end();
-    found.push(...dbs.rows.map((r) => `database ${r.n}`), ...roles.rows.map((r) => `role ${r.n}`));
-  }
-  if (kind === 'files') {
-    const container = new ContainerClient(
-      `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
-      new StorageSharedKeyCredential('devstoreaccount1', AZURITE_KEY),
-    );
-    for await (const b of container.listBlobsFlat({ prefix: drillFilePrefix(drillId) }))
-      found.push(`blob ${b.name}`);
-  }
-  const ps = execFileSync('ps', ['-eo', 'args']).toString();
-  if (ps.split('\n').some((l) => l.includes('pg_restore') && l.includes(token)))
-    found.push('pg_restore process');
-  found.push(
-    ...readdirSync(tmpdir())
-      .filter((n) => n.includes(token))
-      .map((n) => `temp ${n}`),
-  );
-  return found;
-}
-
 async function restoreJobs(drillId: string, report: DrillReport): Promise<number> {
   const jobs = ((await emulator('GET', '/_emulator/jobs')).jobs as any[]).filter(
     (j) => j.properties.operation === 'Restore',
@@ -334,14 +335,13 @@ describe('crash matrix', () => {
   it.each(cases)(
     'SIGKILL during %s: the drill completes once, leaving nothing behind',
     async (_name, kind, point) => {
-      const port = await freePort();
       const key = `crash-${kind}-${point.name.replace(/[^a-z]+/g, '-')}`.slice(0, 60);
       const id = `drill-${key}`;
       // A task hub of its own: nothing of another case is resumed by this case's hosts.
       const caseHub = `${hub}x${(caseNo++).toString(36)}`;
       // A clean slate: no fault rules, an empty request log (the triggers read it).
       await emulator('POST', '/_emulator/reset');
-      let host = await startHostProcess(hostEnv(port, caseHub), port);
+      let host = await startHostProcess(hostEnv(caseHub));
       const current = () => host;
       try {
         const killWhen = await point.arm(current, id);
@@ -349,17 +349,17 @@ describe('crash matrix', () => {
         await killWhen();
         host.child.kill('SIGKILL');
         await host.stop();
-        host = await startHostProcess(hostEnv(port, caseHub), port);
+        host = await startHostProcess(hostEnv(caseHub));
         if (point.twice) {
-          await sleep(300);
+          // Ready means resumed: its activities are running again. Kill it there.
           host.child.kill('SIGKILL');
           await host.stop();
-          host = await startHostProcess(hostEnv(port, caseHub), port);
+          host = await startHostProcess(hostEnv(caseHub));
         }
         const done = await waitFor(current, id, (s) => s.runtimeStatus === 'Completed', 180_000, 200);
         const report = done.report as DrillReport;
         const jobs = await restoreJobs(id, report);
-        const left = await leftovers(id, kind);
+        const left = await drillLeftovers(emu, id);
         matrix.push(
           `| ${kind} | ${point.name} | ${report.verdict}${report.failure ? ` (${report.failure.code})` : ''} | ${jobs} | ${left.length ? left.join(', ') : 'nothing'} |`,
         );
@@ -389,12 +389,11 @@ describe('host storage outage', () => {
       queue: Number(new URL(azurite.queueEndpoint).port),
       table: Number(new URL(azurite.tableEndpoint).port),
     };
-    const port = await freePort();
     const env = {
-      ...hostEnv(port, `${hub}outage`),
+      ...hostEnv(`${hub}outage`),
       AzureWebJobsStorage: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};BlobEndpoint=${azurite.blobEndpoint};QueueEndpoint=${azurite.queueEndpoint};TableEndpoint=${azurite.tableEndpoint};`,
     };
-    const host = await startHostProcess(env, port);
+    const host = await startHostProcess(env);
     try {
       await emulator('POST', '/_emulator/reset');
       const id = 'drill-azurite-outage';
@@ -423,7 +422,7 @@ describe('host storage outage', () => {
       expect(host.logs.some((l) => l.includes('could not persist instance'))).toBe(true);
       // Stored again: a host started now finds the drill finished, not running.
       await host.stop('SIGKILL');
-      const again = await startHostProcess(env, port);
+      const again = await startHostProcess(env);
       try {
         expect(again.logs.join('\n')).toMatch(/"resumedInstances":0/);
         expect((await call(again, 'GET', `/api/drills/${id}`)).body.runtimeStatus).toBe('Completed');

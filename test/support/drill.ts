@@ -33,18 +33,26 @@ import { startTestEmulator, TEST_SUBSCRIPTION, type TestEmulatorOptions } from '
 export const AZURITE_KEY =
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export function azuriteConnectionString(): string {
+/** The connection string of the shared test Azurite, or of `azurite` (one a test started for itself). */
+export function azuriteConnectionString(
+  azurite: { blobEndpoint: string; queueEndpoint: string; tableEndpoint: string } = {
+    blobEndpoint: process.env.TEST_AZURITE_BLOB!,
+    queueEndpoint: process.env.TEST_AZURITE_QUEUE!,
+    tableEndpoint: process.env.TEST_AZURITE_TABLE!,
+  },
+): string {
   return (
     `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};` +
-    `BlobEndpoint=${process.env.TEST_AZURITE_BLOB};QueueEndpoint=${process.env.TEST_AZURITE_QUEUE};TableEndpoint=${process.env.TEST_AZURITE_TABLE};`
+    `BlobEndpoint=${azurite.blobEndpoint};QueueEndpoint=${azurite.queueEndpoint};TableEndpoint=${azurite.tableEndpoint};`
   );
 }
 
 /**
  * The environment of a standalone host child process against a test emulator and the shared Azurite: its own
- * task hub, reports table and container, and port. Callers add poll timings and anything else they vary.
+ * task hub, reports table and container (the host binds a port of its own: startHostProcess). Callers add poll
+ * timings and anything else they vary.
  */
-export function standaloneHostEnv(emu: EmulatorHandle, hub: string, port: number): Record<string, string> {
+export function standaloneHostEnv(emu: EmulatorHandle, hub: string): Record<string, string> {
   return {
     ...(process.env as Record<string, string>),
     ...emu.env,
@@ -54,7 +62,6 @@ export function standaloneHostEnv(emu: EmulatorHandle, hub: string, port: number
     DURABLE_TASK_HUB_NAME: hub,
     DRILL_REPORTS_TABLE: `${hub}Reports`,
     DRILL_REPORTS_CONTAINER: `${hub}-reports`,
-    DRILL_HOST_PORT: String(port),
     DATAPROTECTION_TIMEOUT_SECONDS: '8',
     DRILL_RESTORE_SETTLE_SECONDS: '10',
   };
@@ -75,6 +82,8 @@ export interface DrillRig {
   emu: EmulatorHandle;
   driver: OrchestrationDriver;
   reports: ReportStore;
+  /** The start of every table and container name this rig's report store uses (case-insensitive). */
+  storagePrefix: string;
   /** The real activities, typed. */
   activities: Activities;
   /** The same activities as the driver calls them. */
@@ -127,8 +136,8 @@ export async function startDrillRig(
   const reports = ReportStore.create({
     connectionString: cs,
     blobs: BlobServiceClient.fromConnectionString(cs),
-    tableName: `Reports${id}`,
-    containerName: `reports-${id}`,
+    tableName: `Rig${id}Reports`,
+    containerName: `rig${id}-reports`,
     credential,
   });
   const activities = createActivities({
@@ -154,6 +163,7 @@ export async function startDrillRig(
     emu,
     driver,
     reports,
+    storagePrefix: `rig${id}`,
     activities,
     handlers,
     logs,

@@ -26,7 +26,13 @@ export async function startHoldProxy(target: string): Promise<HoldProxy> {
     const hold = i >= 0 ? holds.splice(i, 1)[0] : undefined;
     const forward = (): void => {
       const out = httpRequest(
-        { host: to.hostname, port: to.port, method: req.method, path, headers: { ...req.headers, host: to.host } },
+        {
+          host: to.hostname,
+          port: to.port,
+          method: req.method,
+          path,
+          headers: { ...req.headers, host: to.host },
+        },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);

@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '../../emulator/postgres';
 import { sleep } from './emulator';
 
 const root = join(__dirname, '..', '..');
@@ -17,11 +16,13 @@ export interface Host {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the host with `env` on `port` (a free one by default) and waits until it is ready. */
-export async function startHostProcess(env: Record<string, string>, port?: number): Promise<Host> {
-  const p = port ?? (await freePort());
+/**
+ * Starts the host with `env` and waits until it is ready. It binds port 0 itself and reports the port it got
+ * in its ready line: no port is picked here and bound later by another process.
+ */
+export async function startHostProcess(env: Record<string, string>): Promise<Host> {
   const child = spawn(process.execPath, [join(root, 'dist', 'src', 'host', 'main.js')], {
-    env: { ...env, DRILL_HOST_PORT: String(p) },
+    env: { ...env, DRILL_HOST_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
@@ -34,13 +35,18 @@ export async function startHostProcess(env: Record<string, string>, port?: numbe
   });
   child.stderr.on('data', (d: Buffer) => logs.push(`stderr: ${d.toString()}`));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  for (let i = 0; i < 300 && !logs.some((l) => l.includes('"message":"ready"')); i++) {
+  const readyLine = (): string | undefined => logs.find((l) => l.includes('"message":"ready"'));
+  for (let i = 0; i < 600 && !readyLine(); i++) {
     if (child.exitCode !== null) throw new Error(`host exited: ${logs.join('\n')}`);
     await sleep(100);
   }
-  if (!logs.some((l) => l.includes('"message":"ready"'))) throw new Error(`host not ready: ${logs.join('\n')}`);
+  const ready = readyLine();
+  if (!ready) {
+    child.kill('SIGKILL');
+    throw new Error(`host not ready in 60 s: ${logs.join('\n')}`);
+  }
   return {
-    url: `http://127.0.0.1:${p}`,
+    url: (JSON.parse(ready) as { url: string }).url,
     child,
     logs,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {

@@ -22,7 +22,8 @@ function raisedCodes(): Set<string> {
   const codes = new Set<string>();
   for (const file of sources(join(root, 'src'))) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:new AppError|failure|super)\(\s*'([A-Z][A-Za-z0-9]+)'/g)) codes.add(m[1]!);
+    for (const m of text.matchAll(/(?:new AppError|failure|super)\(\s*'([A-Z][A-Za-z0-9]+)'/g))
+      codes.add(m[1]!);
     for (const m of text.matchAll(/\bcode: '([A-Z][A-Za-z0-9]+)'/g)) codes.add(m[1]!);
   }
   return codes;
@@ -58,7 +59,7 @@ describe('recommended actions', () => {
       expect(recommendedActionFor(code), code).toBeDefined();
   });
 
-  it('a failure without actions of its own gets the catalog\'s, and an unknown one the fallback', () => {
+  it("a failure without actions of its own gets the catalog's, and an unknown one the fallback", () => {
     expect(failure('NoRestoredFiles', 'x').recommendedActions[0]).toMatch(/Storage Blob Data Contributor/);
     expect(toFailure(new AppError('PgRestoreNotFound', 'x')).recommendedActions[0]).toMatch(/PG_BIN_DIR/);
     expect(toFailure(new Error('boom')).recommendedActions).toEqual([
@@ -66,6 +67,8 @@ describe('recommended actions', () => {
     ]);
     expect(failure('SomethingNobodyKnows', 'x').recommendedActions).toEqual([FALLBACK_ACTION]);
     // An error's own action wins over the catalog.
-    expect(toFailure(new AppError('NetworkError', 'x', { recommendedActions: ['mine'] })).recommendedActions).toEqual(['mine']);
+    expect(
+      toFailure(new AppError('NetworkError', 'x', { recommendedActions: ['mine'] })).recommendedActions,
+    ).toEqual(['mine']);
   });
 });

@@ -29,6 +29,18 @@ export interface AppConfig {
    */
   AzureWebJobsStorage__blobServiceUri?: string;
   /**
+   * Overrides host.json extensions.queues.maxDequeueCount (the Functions override convention): deliveries of a queue message before it goes to the poison queue.
+   */
+  AzureFunctionsJobHost__extensions__queues__maxDequeueCount?: number;
+  /**
+   * Overrides host.json extensions.queues.visibilityTimeout (hh:mm:ss): how long a failed queue message waits before it is delivered again.
+   */
+  AzureFunctionsJobHost__extensions__queues__visibilityTimeout?: string;
+  /**
+   * Overrides host.json extensions.queues.maxPollingInterval (hh:mm:ss): the longest wait between polls of an empty queue.
+   */
+  AzureFunctionsJobHost__extensions__queues__maxPollingInterval?: string;
+  /**
    * Identity-based host storage: queue endpoint (drill-requests queue).
    */
   AzureWebJobsStorage__queueServiceUri?: string;
