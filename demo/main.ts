@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { loadConfigFile } from '../emulator/config';
 import { startEmulator, type EmulatorHandle } from '../emulator/index';
 import { startAzurite, type AzuriteProcess } from '../emulator/storage';
-import { REGISTRY_ENV, stopRegisteredClusters } from '../emulator/leftovers';
+import { ownClusters, stopRegisteredClusters } from '../emulator/leftovers';
 import { findPgTools } from '../emulator/postgres';
 import { loadOrCreateCa } from '../emulator/tls';
 import type { DrillReport } from '../src/lib/drill/report';
@@ -58,11 +58,12 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   mkdirSync(stateDir, { recursive: true });
   // Clusters are registered as they start, so that even a crash of this run is cleaned by the next one.
-  const registry = join(stateDir, 'clusters.txt');
-  process.env[REGISTRY_ENV] = registry;
+  const registry = join(stateDir, 'clusters');
+  ownClusters(registry);
   const serverBin = findPgTools(undefined, false).serverBinDir;
   const pgCtl = serverBin ? join(serverBin, 'pg_ctl') : undefined;
-  stopRegisteredClusters(registry, pgCtl);
+  // What a crashed earlier run left (never what another run still uses).
+  stopRegisteredClusters(registry, pgCtl, 'orphans');
   const hostLog = join(stateDir, 'host.log');
   writeFileSync(hostLog, '');
   const cleanups: (() => Promise<void>)[] = [];
@@ -70,12 +71,13 @@ async function main(): Promise<number> {
   const stopAll = (): Promise<void> =>
     (stopping ??= (async () => {
       for (const c of cleanups.reverse()) await c().catch(() => undefined);
-      // Whatever a crashed earlier run or this one left of its clusters (daemons, not children).
-      stopRegisteredClusters(registry, pgCtl);
+      // Whatever this run left of its clusters (daemons, not children).
+      stopRegisteredClusters(registry, pgCtl, 'mine');
     })());
   // Ctrl-C, SIGTERM, a closed stdout (npm start -- --json | head) or a crash: stop everything first.
   const shutdown = (code: number, why?: unknown): void => {
-    if (why) process.stderr.write(`demo stopping: ${why instanceof Error ? why.message : JSON.stringify(why)}\n`);
+    if (why)
+      process.stderr.write(`demo stopping: ${why instanceof Error ? why.message : JSON.stringify(why)}\n`);
     void stopAll().finally(() => process.exit(code));
   };
   process.on('SIGINT', () => shutdown(130));

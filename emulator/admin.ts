@@ -48,6 +48,7 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
     if (req.method === 'POST' && path === '/_emulator/reset') {
       ctx.requests.length = 0;
       ctx.faults.clear();
+      ctx.revoked.clear();
       ctx.operations.clear();
       for (const [id, j] of ctx.jobs)
         if (j.operation === 'Restore' && j.status !== 'InProgress') ctx.jobs.delete(id);
@@ -75,6 +76,26 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
         const input = json();
         const rules = (Array.isArray(input) ? input : [input]).map((r) => ctx.faults.add(parseFault(r)));
         return { status: 201, body: { faults: rules } };
+      }
+    }
+    if (path === '/_emulator/permissions') {
+      // The drill identity's RBAC actions: revoke one (ARM then answers 403 AuthorizationFailed), or restore all.
+      if (req.method === 'GET') return { status: 200, body: { revoked: [...ctx.revoked] } };
+      if (req.method === 'DELETE') {
+        ctx.revoked.clear();
+        return { status: 200, body: { revoked: [] } };
+      }
+      if (req.method === 'POST') {
+        const input = json() as { revoke?: unknown };
+        if (
+          typeof input.revoke !== 'string' ||
+          !/^Microsoft\.DataProtection\/.+\/(read|action)$/i.test(input.revoke)
+        )
+          throw new Error(
+            '/revoke: give an RBAC action such as Microsoft.DataProtection/backupVaults/backupInstances/restore/action',
+          );
+        ctx.revoked.add(input.revoke.toLowerCase());
+        return { status: 201, body: { revoked: [...ctx.revoked] } };
       }
     }
     if (req.method === 'POST' && path === '/_emulator/tokens/expire') {

@@ -14,6 +14,8 @@ import { matchRoute } from './routes';
 
 export const MAX_LOGGED_REQUESTS = 20_000;
 const MAX_LOGGED_BODIES = 5_000;
+/** The object id ARM names in a 403 for the emulator's managed identity. */
+const EMULATOR_PRINCIPAL = '5f0c2a8e-7d1b-4c3e-9a6f-1e2d3c4b5a69';
 
 export class ArmApi {
   private readonly operations: DataProtectionOperations;
@@ -152,6 +154,14 @@ export class ArmApi {
         `The subscription '${match.params.sub}' could not be found.`,
       );
     }
+
+    // A role taken away: ARM's own refusal, naming the action and the scope (as Azure words it).
+    if (this.ctx.revoked.has(match.action.toLowerCase()))
+      return cloudError(
+        403,
+        'AuthorizationFailed',
+        `The client '${EMULATOR_PRINCIPAL}' with object id '${EMULATOR_PRINCIPAL}' does not have authorization to perform action '${match.action}' over scope '${path}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+      );
 
     const fault = this.ctx.faults.take(match.operation, [
       'status',

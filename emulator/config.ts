@@ -54,6 +54,10 @@ export function parseFault(input: unknown): FaultRule {
       `fault rule: kind "${rule.kind}" needs "code" (an Azure error code such as UserErrorDBUserAuthFailed)`,
     );
   }
+  if (rule.kind === 'damagedFiles' && !rule.damage)
+    throw new EmulatorConfigError(
+      'fault rule: kind "damagedFiles" needs "damage" (garbage, truncated or newerSource)',
+    );
   return rule;
 }
 

@@ -34,6 +34,8 @@ export interface EmulatorContext {
   operations: Map<string, OperationRuntime>;
   jobs: Map<string, JobRuntime>;
   faults: FaultBook;
+  /** RBAC actions taken away from the drill's identity (POST /_emulator/permissions/revoke): ARM answers 403. */
+  revoked: Set<string>;
   tokens: TokenStore;
   requests: RequestLogEntry[];
   /** Background work (restore jobs, operations) still running; awaited on shutdown. */

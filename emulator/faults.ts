@@ -1,7 +1,8 @@
 /**
  * Fault injection. HTTP faults (status, reset, delay, malformed) apply to ARM requests by swagger
  * operationId; domain faults make a validate/restore operation fail with an Azure error code; jobFailHalfway
- * makes the next restore job fail half-way through. A rule fires for its next `count` matches, or with a
+ * makes the next restore job fail half-way through; damagedFiles makes the next restore-as-files job write
+ * damaged dumps (not an archive, cut short, or claiming a newer PostgreSQL). A rule fires for its next `count` matches, or with a
  * seeded `probability` (repeatable runs), or always.
  */
 import { randomUUID } from 'node:crypto';

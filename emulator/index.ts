@@ -194,6 +194,7 @@ export async function startEmulator(
       operations: new Map(),
       jobs: new Map(),
       faults: new FaultBook(config.faults),
+      revoked: new Set(),
       tokens: new TokenStore(config.tokenLifetimeSeconds),
       requests: [],
       pending: new Set(),

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { FaultRule } from './config';
 import { catalogEntry } from './errorCatalog';
 import { track, type EmulatorContext } from './context';
 import {
@@ -342,7 +343,11 @@ export function startRestoreJob(
   };
   ctx.jobs.set(job.id, job);
   const halfway = ctx.faults.take('BackupInstances_TriggerRestore', ['jobFailHalfway']);
-  void track(ctx, runRestoreJob(ctx, job, plan, halfway?.code));
+  const damage =
+    plan.target.kind === 'files'
+      ? ctx.faults.take('BackupInstances_TriggerRestore', ['damagedFiles'])?.damage
+      : undefined;
+  void track(ctx, runRestoreJob(ctx, job, plan, halfway?.code, damage));
   return job;
 }
 
@@ -363,7 +368,25 @@ async function rehydrate(ctx: EmulatorContext, job: JobRuntime, plan: RestorePla
   setTask(job, 'Rehydrate recovery point', 'Completed');
 }
 
-async function transfer(ctx: EmulatorContext, job: JobRuntime, plan: RestorePlan): Promise<void> {
+type Damage = NonNullable<FaultRule['damage']>;
+
+/** A dump as a damagedFiles fault rule writes it (the job itself still reports success, as a bad backup would). */
+function damaged(data: Buffer, damage: Damage, sourceMajor: number): Buffer {
+  if (damage === 'garbage') return Buffer.from('this is not a pg_dump archive\n'.repeat(20));
+  if (damage === 'truncated') return data.subarray(0, Math.max(200, Math.floor(data.length / 3)));
+  // newerSource: the server version in the header (a length-prefixed string) says 99.x instead of NN.x.
+  const out = Buffer.from(data);
+  const at = out.subarray(0, 4096).indexOf(`${sourceMajor}.`, 11, 'latin1');
+  if (at >= 0 && String(sourceMajor).length === 2) out.write('99', at, 'latin1');
+  return out;
+}
+
+async function transfer(
+  ctx: EmulatorContext,
+  job: JobRuntime,
+  plan: RestorePlan,
+  damage?: Damage,
+): Promise<void> {
   const vaultContainer = ctx.config.storage.vaultContainer;
   if (plan.target.kind === 'files') {
     for (const b of plan.point.blobs) {
@@ -379,6 +402,7 @@ async function transfer(ctx: EmulatorContext, job: JobRuntime, plan: RestorePlan
           recoverypointtime: plan.point.time.toISOString(),
           sourcemajorversion: String(plan.point.sourceMajor),
         },
+        damage ? (data) => damaged(data, damage, plan.point.sourceMajor) : undefined,
       );
       job.restoredBlobs.push(name);
     }
@@ -406,6 +430,7 @@ async function runRestoreJob(
   job: JobRuntime,
   plan: RestorePlan,
   failHalfwayCode?: string,
+  damage?: Damage,
 ): Promise<void> {
   const minEnd = Date.now() + ctx.config.timings.restoreJobSeconds * 1000;
   try {
@@ -417,7 +442,7 @@ async function runRestoreJob(
         azureCode: failHalfwayCode,
       });
     }
-    await transfer(ctx, job, plan);
+    await transfer(ctx, job, plan, damage);
     setTask(job, 'Transfer data', 'Completed');
     setTask(job, 'Post processing', 'Completed');
     await sleep(minEnd - Date.now());

@@ -6,6 +6,8 @@
 export interface Match {
   operation: string;
   params: Record<string, string>;
+  /** The Azure RBAC action the call needs (what a role assignment grants). */
+  action: string;
 }
 
 const VAULT =
@@ -13,28 +15,61 @@ const VAULT =
 const BI = `${VAULT}/backupInstances/{bi}`;
 const LOCATION = '/subscriptions/{sub}/providers/Microsoft.DataProtection/locations/{location}';
 
-/** [method, path template with {named} segments, swagger operationId] */
-const TABLE: [string, string, string][] = [
-  ['GET', VAULT, 'BackupVaults_Get'],
-  ['GET', `${VAULT}/backupInstances`, 'BackupInstances_List'],
-  ['GET', BI, 'BackupInstances_Get'],
-  ['GET', `${BI}/recoveryPoints`, 'RecoveryPoints_List'],
-  ['GET', `${BI}/recoveryPoints/{rp}`, 'RecoveryPoints_Get'],
-  ['POST', `${BI}/validateRestore`, 'BackupInstances_ValidateForRestore'],
-  ['POST', `${BI}/restore`, 'BackupInstances_TriggerRestore'],
-  ['GET', `${VAULT}/backupJobs`, 'Jobs_List'],
-  ['GET', `${VAULT}/backupJobs/{job}`, 'Jobs_Get'],
-  ['GET', `${LOCATION}/operationStatus/{op}`, 'OperationStatus_Get'],
-  ['GET', `${VAULT}/operationStatus/{op}`, 'OperationStatusBackupVaultContext_Get'],
+const DP = 'Microsoft.DataProtection';
+
+/** [method, path template with {named} segments, swagger operationId, RBAC action] */
+const TABLE: [string, string, string, string][] = [
+  ['GET', VAULT, 'BackupVaults_Get', `${DP}/backupVaults/read`],
+  ['GET', `${VAULT}/backupInstances`, 'BackupInstances_List', `${DP}/backupVaults/backupInstances/read`],
+  ['GET', BI, 'BackupInstances_Get', `${DP}/backupVaults/backupInstances/read`],
+  [
+    'GET',
+    `${BI}/recoveryPoints`,
+    'RecoveryPoints_List',
+    `${DP}/backupVaults/backupInstances/recoveryPoints/read`,
+  ],
+  [
+    'GET',
+    `${BI}/recoveryPoints/{rp}`,
+    'RecoveryPoints_Get',
+    `${DP}/backupVaults/backupInstances/recoveryPoints/read`,
+  ],
+  [
+    'POST',
+    `${BI}/validateRestore`,
+    'BackupInstances_ValidateForRestore',
+    `${DP}/backupVaults/backupInstances/validateRestore/action`,
+  ],
+  [
+    'POST',
+    `${BI}/restore`,
+    'BackupInstances_TriggerRestore',
+    `${DP}/backupVaults/backupInstances/restore/action`,
+  ],
+  ['GET', `${VAULT}/backupJobs`, 'Jobs_List', `${DP}/backupVaults/backupJobs/read`],
+  ['GET', `${VAULT}/backupJobs/{job}`, 'Jobs_Get', `${DP}/backupVaults/backupJobs/read`],
+  ['GET', `${LOCATION}/operationStatus/{op}`, 'OperationStatus_Get', `${DP}/locations/operationStatus/read`],
+  [
+    'GET',
+    `${VAULT}/operationStatus/{op}`,
+    'OperationStatusBackupVaultContext_Get',
+    `${DP}/backupVaults/operationStatus/read`,
+  ],
   [
     'GET',
     '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DataProtection/operationStatus/{op}',
     'OperationStatusResourceGroupContext_Get',
+    `${DP}/operationStatus/read`,
   ],
-  ['GET', `${LOCATION}/operationResults/{op}`, 'OperationResult_Get'],
+  [
+    'GET',
+    `${LOCATION}/operationResults/{op}`,
+    'OperationResult_Get',
+    `${DP}/locations/operationResults/read`,
+  ],
 ];
 
-const ROUTES = TABLE.map(([method, template, operation]) => {
+const ROUTES = TABLE.map(([method, template, operation, action]) => {
   const names: string[] = [];
   const source = template
     .split(/(\{[a-z]+\})/)
@@ -46,7 +81,7 @@ const ROUTES = TABLE.map(([method, template, operation]) => {
     })
     .join('');
   // ARM matches paths case-insensitively.
-  return { method, pattern: new RegExp(`^${source}$`, 'i'), operation, names };
+  return { method, pattern: new RegExp(`^${source}$`, 'i'), operation, action, names };
 });
 
 export function matchRoute(method: string, path: string): Match | { methodNotAllowed: true } | undefined {
@@ -58,7 +93,7 @@ export function matchRoute(method: string, path: string): Match | { methodNotAll
     if (r.method !== method) continue;
     const params: Record<string, string> = {};
     r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
-    return { operation: r.operation, params };
+    return { operation: r.operation, params, action: r.action };
   }
   return pathMatched ? { methodNotAllowed: true } : undefined;
 }

@@ -169,11 +169,13 @@ export class BlobStore {
     toContainer: string,
     toBlob: string,
     metadata: Record<string, string> = {},
+    transform?: (data: Buffer) => Buffer,
   ): Promise<number> {
-    const data = await this.service
+    const original = await this.service
       .getContainerClient(fromContainer)
       .getBlockBlobClient(fromBlob)
       .downloadToBuffer();
+    const data = transform ? transform(original) : original;
     await this.service
       .getContainerClient(toContainer)
       .getBlockBlobClient(toBlob)

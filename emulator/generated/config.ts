@@ -12,7 +12,7 @@ export type SecretValue =
       database?: string;
     };
 export type FaultKind =
-  'status' | 'reset' | 'dropResponse' | 'delay' | 'malformed' | 'domain' | 'jobFailHalfway';
+  'status' | 'reset' | 'dropResponse' | 'delay' | 'malformed' | 'domain' | 'jobFailHalfway' | 'damagedFiles';
 
 /**
  * Configuration of the Data Protection emulator (emulator/README.md). The one source of the emulator's config type: emulator/generated/config.ts is generated from it (npm run gen:types), with every property that has a default present after loading.
@@ -219,6 +219,10 @@ export interface FaultRule {
    * kind=domain / jobFailHalfway: the Azure error code to fail with.
    */
   code?: string;
+  /**
+   * kind=damagedFiles: how the next restore-as-files job damages what it writes: garbage (not a pg_dump archive), truncated (a valid header, the rest cut off), newerSource (the header claims PostgreSQL 99 wrote it).
+   */
+  damage?: 'garbage' | 'truncated' | 'newerSource';
   /**
    * Apply to the next N matching requests; with probability, N is a cap (default unlimited).
    */

@@ -16,13 +16,17 @@ export function keyVaultSecretReader(credential: TokenCredential): SecretReader 
     try {
       url = new URL(secretUri);
     } catch {
-      throw new AppError('InvalidSecretUri', `${secretUri} is not a Key Vault secret URI`);
+      throw new AppError('InvalidSecretUri', `${secretUri} is not a Key Vault secret URI`, {
+        isUserError: true,
+      });
     }
-    const m = /^\/secrets\/([^/]+)(?:\/([^/]+))?\/?$/.exec(url.pathname);
-    if (!m)
+    // Key Vault's own naming rules: a name is 1-127 letters, digits and dashes; a version 32 hex digits.
+    const m = /^\/secrets\/([0-9A-Za-z-]{1,127})(?:\/([0-9A-Fa-f]{32}))?\/?$/.exec(url.pathname);
+    if (url.protocol !== 'https:' || !m)
       throw new AppError(
         'InvalidSecretUri',
-        `${secretUri} is not a Key Vault secret URI (https://{vault}.vault.azure.net/secrets/{name}[/{version}])`,
+        `${secretUri} is not a Key Vault secret URI (https://{vault}.vault.azure.net/secrets/{name}[/{version}]; a name is letters, digits and dashes, a version 32 hexadecimal digits)`,
+        { isUserError: true },
       );
     let client = clients.get(url.origin);
     if (!client) {
@@ -34,7 +38,7 @@ export function keyVaultSecretReader(credential: TokenCredential): SecretReader 
       clients.set(url.origin, client);
     }
     try {
-      const secret = await client.getSecret(decodeURIComponent(m[1]!), m[2] ? { version: m[2] } : {});
+      const secret = await client.getSecret(m[1]!, m[2] ? { version: m[2] } : {});
       if (secret.value === undefined)
         throw new AppError('SecretHasNoValue', `secret ${url.origin}${url.pathname} has no value`);
       return secret.value;

@@ -173,6 +173,16 @@ export function toFailure(err: unknown, fallback: UnknownErrorFallback = UNEXPEC
       isUserError: code.startsWith('28') || code === '3D000',
     });
   }
+  // Azure Storage (blobs of a files restore, the report store): the SDK's RestError with the service's error
+  // code (x-ms-error-code), kept as Storage{code} so the catalog can say who must grant or create what.
+  const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  if (typeof status === 'number' && (err as { name?: unknown }).name === 'RestError') {
+    const transient = status === 408 || status === 429 || status >= 500;
+    return failure(code && /^[A-Za-z]+$/.test(code) ? `Storage${code}` : `StorageHttp${status}`, message, {
+      isRetryable: transient,
+      isUserError: !transient && status >= 400,
+    });
+  }
   // node-postgres reports a connection lost mid-query without a code.
   if (/^Connection terminated|connection (?:is )?(?:closed|ended)/i.test(message))
     return failure('NetworkError', message, { isRetryable: true });

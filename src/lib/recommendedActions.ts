@@ -157,6 +157,23 @@ const FAMILIES: [RegExp, string][] = [
     /^KeyVaultHttp/,
     "Key Vault answered with an error: check the secret URI and the app identity's access to the vault.",
   ],
+  [
+    /^Storage(AuthorizationPermissionMismatch|AuthorizationFailure|AuthenticationFailed|AuthorizationSourceIPMismatch|AuthorizationProtocolMismatch|InsufficientAccountPermissions)$/,
+    "Grant the app's identity \"Storage Blob Data Contributor\" on the container's storage account (and, behind a firewall, let the function app's network in).",
+  ],
+  [
+    /^Storage(ContainerNotFound|ResourceNotFound|AccountNotFound)$/,
+    'Check the container URL (target.containerUrl): create the container, or fix the account or container name.',
+  ],
+  [
+    /^Storage(LeaseIdMissing|LeaseAlreadyPresent|LeaseIdMismatchWithBlobOperation)$/,
+    'Another client holds a lease on the blob named in the message: release the lease (portal or az storage blob lease break), then run the drill again.',
+  ],
+  [
+    /^Storage(Http5\d\d|ServerBusy|InternalError|OperationTimedOut)$/,
+    'The storage service failed to answer: the drill retried; try again later.',
+  ],
+  [/^Storage/, 'The storage service refused the request: read its error code (after "Storage") and message.'],
   [/^UserError/, `Follow the message from Azure Backup; see ${BACKUP_TROUBLESHOOTING}.`],
   [/^(Cloud|Service)Error/, `Azure Backup failed: retry the drill; see ${BACKUP_TROUBLESHOOTING}.`],
 ];

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOG } from '../../emulator/errorCatalog';
 import type { DrillReport } from '../../src/lib/drill/report';
 import { arm, armToken } from '../support/emulator';
+import { drillLeftovers } from '../support/leftovers';
 import { expectNoSecrets, secretNeedles, storageText } from '../support/secrets';
 import { FLEX_BI, SINGLE_BI, startDrillRig, TARGET_SERVER, V, type DrillRig } from '../support/drill';
 
@@ -397,7 +398,7 @@ describe('restore drills', () => {
   }, 120_000);
 
   it('a load that cannot read its credentials fails in the load phase and still cleans the restored files', async () => {
-    const { report } = await rig.run({
+    const { report, drillId } = await rig.run({
       backupInstanceId: FLEX_BI,
       target: {
         kind: 'files',
@@ -407,8 +408,13 @@ describe('restore drills', () => {
     });
     expect(report.verdict).toBe('failed');
     expect(report.failure).toMatchObject({ phase: 'load', code: 'SecretNotFound' });
-    // the restored files were still cleaned up
-    expect(report.cleanup.actions.some((a) => a.action === 'delete blob' && a.status === 'done')).toBe(true);
+    expect(report.failure!.recommendedActions![0]).toMatch(/no-such-secret/);
+    // Every restored file deleted, each one said, and really gone from the container.
+    const deletes = report.cleanup.actions.filter((a) => a.action === 'delete blob');
+    expect(deletes.length).toBe(report.restored!.files!.length);
+    expect(deletes.every((a) => a.status === 'done')).toBe(true);
+    expect(report.cleanup.status).toBe('done');
+    expect(await drillLeftovers(rig.emu, drillId)).toEqual([]);
   });
 
   it('the vault lists each drill job; reports list newest first', async () => {

@@ -14,7 +14,7 @@ import { nameCollision } from '../../src/lib/drill/collisions';
 import { drillDatabaseName } from '../../src/lib/drill/names';
 import { parseDrillRequest } from '../../src/lib/drill/request';
 import { ORCHESTRATORS } from '../../src/orchestrators/names';
-import { sleep } from '../support/emulator';
+import { waitUntil } from '../support/wait';
 import {
   AZURITE_KEY,
   DEFAULT_SETTINGS,
@@ -71,14 +71,15 @@ async function keeper(request: unknown, drillId: string): Promise<void> {
     { drillId, request: parseDrillRequest(request), trigger: { kind: 'test' }, settings: FAST_SETTINGS },
     drillId,
   );
-  for (let i = 0; i < 300; i++) {
-    const s = rig.driver.getStatus(drillId)!;
-    if ((s.customStatus as { detail?: string } | undefined)?.detail?.startsWith('keeping')) return;
-    if (s.runtimeStatus !== 'Running' && s.runtimeStatus !== 'Pending')
-      throw new Error(`keeper ${drillId} ended: ${JSON.stringify(s.output)}`);
-    await sleep(100);
-  }
-  throw new Error(`keeper ${drillId} never started keeping`);
+  await waitUntil(
+    () => {
+      const s = rig.driver.getStatus(drillId)!;
+      if (s.runtimeStatus !== 'Running' && s.runtimeStatus !== 'Pending')
+        throw new Error(`keeper ${drillId} ended: ${JSON.stringify(s.output)}`);
+      return (s.customStatus as { detail?: string } | undefined)?.detail?.startsWith('keeping');
+    },
+    { what: `keeper ${drillId} keeping its data`, timeoutMs: 120_000 },
+  );
 }
 
 describe('a drill owns exactly what it creates', () => {

@@ -5,7 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../emulator/index';
 import { checkAgainstSwagger, example, swaggerOperation } from '../../emulator/swagger';
-import { arm, armToken, sleep, startTestEmulator, TEST_SUBSCRIPTION } from '../support/emulator';
+import {
+  arm,
+  armToken,
+  armUntil,
+  jobEnded,
+  operationEnded,
+  startTestEmulator,
+  TEST_SUBSCRIPTION,
+} from '../support/emulator';
 
 let emu: EmulatorHandle;
 let token: string;
@@ -38,8 +46,7 @@ describe('emulator contract', () => {
     expect(res.headers.get('location')).toMatch(/\/operationResults\/.+api-version=2026-06-01$/);
     expect(res.headers.get('retry-after')).toBe('1');
     // The example's recovery point "hardcodedRP" does not exist here: the operation fails with a domain code.
-    await sleep(400);
-    const op = await arm(emu, token, 'GET', res.headers.get('azure-asyncoperation')!);
+    const op = await armUntil(emu, token, res.headers.get('azure-asyncoperation')!, operationEnded);
     expect(op.body).toMatchObject({ status: 'Failed', error: { code: 'UserErrorRecoveryPointNotFound' } });
   });
 
@@ -217,14 +224,13 @@ describe('emulator contract', () => {
       },
     };
     const v = await arm(emu, token, 'POST', `${BI}/validateRestore${q}`, { restoreRequestObject: restore });
-    await arm(emu, token, 'GET', v.headers.get('location')!); // 202 while running
-    await sleep(300);
-    await arm(emu, token, 'GET', v.headers.get('azure-asyncoperation')!);
+    // Each answer along the way (202 while running, then the results) is checked against the swagger below.
+    await arm(emu, token, 'GET', v.headers.get('location')!);
+    await armUntil(emu, token, v.headers.get('azure-asyncoperation')!, operationEnded);
     await arm(emu, token, 'GET', v.headers.get('location')!);
     const r = await arm(emu, token, 'POST', `${BI}/restore${q}`, restore);
     await arm(emu, token, 'GET', r.headers.get('azure-asyncoperation')!);
-    await sleep(300);
-    const done = await arm(emu, token, 'GET', r.headers.get('azure-asyncoperation')!);
+    const done = await armUntil(emu, token, r.headers.get('azure-asyncoperation')!, operationEnded);
     expect(done.body.status).toBe('Succeeded');
     const result = await arm(emu, token, 'GET', r.headers.get('location')!);
     expect(result.status).toBe(200);
@@ -240,8 +246,8 @@ describe('emulator contract', () => {
     );
     const jobId = done.body.properties.jobId.split('/').pop();
     await arm(emu, token, 'GET', `${V}/backupJobs/${jobId}${q}`);
-    await sleep(800);
-    await arm(emu, token, 'GET', `${V}/backupJobs/${jobId}${q}`);
+    const ended = await armUntil(emu, token, `${V}/backupJobs/${jobId}${q}`, jobEnded);
+    expect(ended.body.properties.status).toBe('Completed');
     await arm(emu, token, 'GET', `${V}/backupJobs${q}`);
 
     const armResponses = emu.ctx.requests.filter((x) => x.seq > since && x.service === 'arm');

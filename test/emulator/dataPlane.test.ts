@@ -15,7 +15,9 @@ import {
   arm,
   armToken,
   filesRestoreBody,
-  sleep,
+  armUntil,
+  jobEnded,
+  operationEnded,
   startTestEmulator,
   TEST_SUBSCRIPTION,
 } from '../support/emulator';
@@ -104,12 +106,7 @@ const filesRequest = (recoveryPointId: string, filePrefix: string, url?: string)
 
 /** Polls an operation to its end; returns the final OperationResource. */
 async function finish(pollUrl: string): Promise<any> {
-  for (let i = 0; i < 100; i++) {
-    const res = await arm(emu, token, 'GET', pollUrl);
-    if (res.body.status !== 'Inprogress') return res.body;
-    await sleep(100);
-  }
-  throw new Error('operation did not finish');
+  return (await armUntil(emu, token, pollUrl, operationEnded)).body;
 }
 
 async function validate(body: unknown, bi = BI): Promise<any> {
@@ -125,12 +122,7 @@ async function restore(body: unknown, bi = BI): Promise<any> {
   const op = await finish(res.headers.get('azure-asyncoperation')!);
   if (op.status !== 'Succeeded') return { operation: op };
   const jobId = op.properties.jobId.split('/').pop();
-  for (let i = 0; i < 300; i++) {
-    const job = await arm(emu, token, 'GET', `${V}/backupJobs/${jobId}${q}`);
-    if (job.body.properties.status !== 'InProgress') return job.body;
-    await sleep(100);
-  }
-  throw new Error('job did not finish');
+  return (await armUntil(emu, token, `${V}/backupJobs/${jobId}${q}`, jobEnded, 120_000)).body;
 }
 
 const ORDERS =
@@ -229,12 +221,7 @@ describe('emulator data plane', () => {
     expect(rpDuring.body.properties.recoveryPointDataStoresDetails[0].rehydrationStatus).toBe(
       'CREATE_IN_PROGRESS',
     );
-    let job: any;
-    for (let i = 0; i < 100; i++) {
-      job = (await arm(emu, token, 'GET', `${V}/backupJobs/${jobId}${q}`)).body;
-      if (job.properties.status !== 'InProgress') break;
-      await sleep(100);
-    }
+    const job = (await armUntil(emu, token, `${V}/backupJobs/${jobId}${q}`, jobEnded)).body;
     expect(job.properties).toMatchObject({
       status: 'Completed',
       rehydrationPriority: 'Standard',
@@ -345,12 +332,7 @@ describe('emulator data plane', () => {
       const v = await arm(low, t, 'POST', `${BI}/validateRestore${q}`, {
         restoreRequestObject: dbRequest(rp.id, 'lowdb'),
       });
-      let op: any;
-      for (let i = 0; i < 50; i++) {
-        op = (await arm(low, t, 'GET', v.headers.get('azure-asyncoperation')!)).body;
-        if (op.status !== 'Inprogress') break;
-        await sleep(100);
-      }
+      const op = (await armUntil(low, t, v.headers.get('azure-asyncoperation')!, operationEnded)).body;
       const major = low.ctx.servers.get('src-single')!.realMajor;
       expect(op.status).toBe('Failed');
       expect(op.endTime).not.toBe('0001-01-01T00:00:00Z');

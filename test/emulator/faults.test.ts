@@ -5,8 +5,10 @@ import type { EmulatorHandle } from '../../emulator/index';
 import {
   arm,
   armToken,
+  armUntil,
   filesRestoreBody,
-  sleep,
+  jobEnded,
+  operationEnded,
   startTestEmulator,
   TEST_SUBSCRIPTION,
 } from '../support/emulator';
@@ -18,7 +20,7 @@ const BI = `${V}/backupInstances/bi-single`;
 const q = '?api-version=2026-06-01';
 
 beforeAll(async () => {
-  // A 2 s restore job, so a job failing half-way is seen InProgress first.
+  // A 2 s restore job, failing half-way after 1 s.
   emu = await startTestEmulator({
     backups: 2,
     archived: 0,
@@ -110,8 +112,7 @@ describe('emulator faults', () => {
       ).headers.get('azure-asyncoperation')!;
     const first = await post();
     const second = await post();
-    await sleep(400);
-    expect((await arm(emu, token, 'GET', first)).body).toMatchObject({
+    expect((await armUntil(emu, token, first, operationEnded)).body).toMatchObject({
       status: 'Failed',
       error: {
         code: 'UserErrorMSIMissingPermissions',
@@ -120,24 +121,19 @@ describe('emulator faults', () => {
         ],
       },
     });
-    expect((await arm(emu, token, 'GET', second)).body.status).toBe('Succeeded');
+    expect((await armUntil(emu, token, second, operationEnded)).body.status).toBe('Succeeded');
   });
 
   it('a job that fails half-way, with errorDetails', async () => {
     await addFault({ kind: 'jobFailHalfway', code: 'UserErrorServerConnectionClosed', count: 1 });
     const res = await arm(emu, token, 'POST', `${BI}/restore${q}`, filesRequest(newestPoint(), 'half'));
-    await sleep(400);
-    const op = (await arm(emu, token, 'GET', res.headers.get('azure-asyncoperation')!)).body;
+    const op = (await armUntil(emu, token, res.headers.get('azure-asyncoperation')!, operationEnded)).body;
     expect(op.status).toBe('Succeeded'); // the trigger succeeded; the job fails later
     const jobId = op.properties.jobId.split('/').pop();
-    const during = (await arm(emu, token, 'GET', `${V}/backupJobs/${jobId}${q}`)).body;
-    expect(during.properties.status).toBe('InProgress');
-    let job: any;
-    for (let i = 0; i < 80; i++) {
-      job = (await arm(emu, token, 'GET', `${V}/backupJobs/${jobId}${q}`)).body;
-      if (job.properties.status !== 'InProgress') break;
-      await sleep(100);
-    }
+    const job = (await armUntil(emu, token, `${V}/backupJobs/${jobId}${q}`, jobEnded)).body;
+    // Half-way: it ran half the configured 2 s job before it failed.
+    const ranMs = Date.parse(job.properties.endTime) - Date.parse(job.properties.startTime);
+    expect(ranMs).toBeGreaterThanOrEqual(1000);
     expect(job.properties.status).toBe('Failed');
     expect(job.properties.errorDetails[0]).toMatchObject({
       code: 'UserErrorServerConnectionClosed',

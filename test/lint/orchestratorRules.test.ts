@@ -1,23 +1,37 @@
 /**
- * The determinism rules for src/orchestrators/** must fire with the project's real ESLint config. The sample
- * files are written under src/orchestrators (so the override and the TypeScript project apply to them, as
- * they would to a contributor's file) and removed afterwards.
+ * The determinism rules for src/orchestrators/** must fire with the project's real ESLint config. The samples
+ * are linted as text, as if they were files under src/orchestrators (so the override applies to them as to a
+ * contributor's file); nothing is written into src/. The only addition to the real config lets the TypeScript
+ * project service type-check a file that is not on disk.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ESLint } from 'eslint';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 const root = join(__dirname, '..', '..');
-const dir = mkdtempSync(join(root, 'src', 'orchestrators', 'lint-sample-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const SAMPLES = 'src/orchestrators/__lint_sample__';
 
 async function lint(name: string, code: string): Promise<{ rule: string | null; message: string }[]> {
-  const file = join(dir, name);
-  writeFileSync(file, code);
-  const eslint = new ESLint({ cwd: root });
-  const [result] = await eslint.lintFiles([file]);
-  return result!.messages.map((m) => ({ rule: m.ruleId, message: m.message }));
+  const eslint = new ESLint({
+    cwd: root,
+    overrideConfig: {
+      languageOptions: {
+        parserOptions: {
+          projectService: {
+            allowDefaultProject: ['*.mjs', 'scripts/*.mjs', `${SAMPLES}/*.ts`],
+            // Every sample of this file is one more file in the default project.
+            maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 50,
+          },
+          tsconfigRootDir: root,
+        },
+      },
+    },
+  });
+  const [result] = await eslint.lintText(code, { filePath: join(root, SAMPLES, name) });
+  const messages = result!.messages.map((m) => ({ rule: m.ruleId, message: m.message }));
+  // A parsing failure would make every "does not fire" check pass: there must be none.
+  expect(messages.filter((m) => m.rule === null)).toEqual([]);
+  return messages;
 }
 
 describe('orchestrator determinism lint', () => {

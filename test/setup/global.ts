@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAzurite } from '../../emulator/storage';
-import { REGISTRY_ENV, stopRegisteredClusters } from '../../emulator/leftovers';
+import { ownClusters, stopRegisteredClusters } from '../../emulator/leftovers';
 import { findPgTools } from '../../emulator/postgres';
 import { loadOrCreateCa } from '../../emulator/tls';
 
@@ -26,18 +26,19 @@ export default async function setup(): Promise<() => Promise<void>> {
     [join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
     { stdio: 'inherit' },
   );
-  // Every cluster a test starts is listed here; whatever a crashed test left running is stopped at the end.
-  const registry = join(dir, '..', 'test-clusters.txt');
-  process.env[REGISTRY_ENV] = registry;
+  // Every cluster a test starts is listed here, owned by this run: what a crashed earlier run left is stopped
+  // now, what a test of this run left at the end; another test run going on beside this one is not touched.
+  const registry = join(dir, '..', 'test-clusters');
+  ownClusters(registry);
   const pgCtl = findPgTools(undefined, false).serverBinDir;
-  stopRegisteredClusters(registry, pgCtl ? join(pgCtl, 'pg_ctl') : undefined);
+  stopRegisteredClusters(registry, pgCtl ? join(pgCtl, 'pg_ctl') : undefined, 'orphans');
   const azurite = await startAzurite();
   process.env.TEST_AZURITE_BLOB = azurite.blobEndpoint;
   process.env.TEST_AZURITE_QUEUE = azurite.queueEndpoint;
   process.env.TEST_AZURITE_TABLE = azurite.tableEndpoint;
   return async () => {
     await azurite.stop();
-    const left = stopRegisteredClusters(registry, pgCtl ? join(pgCtl, 'pg_ctl') : undefined);
+    const left = stopRegisteredClusters(registry, pgCtl ? join(pgCtl, 'pg_ctl') : undefined, 'mine');
     if (left) process.stderr.write(`stopped ${left} PostgreSQL cluster(s) a test left running\n`);
   };
 }

@@ -9,6 +9,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { EmulatorHandle } from '../../emulator/index';
 import { findPgTools } from '../../emulator/postgres';
+import type { ActivityDeps } from '../../src/activities/deps';
 import {
   activityHandlers,
   createActivities,
@@ -97,6 +98,15 @@ export interface DrillRig {
     drillId?: string,
     settings?: DrillSettings,
   ): Promise<{ report: DrillReport; drillId: string }>;
+  /**
+   * Runs one drill on a driver of its own whose activities differ from the rig's in `deps` (another
+   * pg_restore, say): the same emulator, Azurite and report store.
+   */
+  runWith(
+    deps: Partial<ActivityDeps>,
+    request: unknown,
+    drillId?: string,
+  ): Promise<{ report: DrillReport; drillId: string }>;
   stop(): Promise<void>;
 }
 
@@ -140,7 +150,7 @@ export async function startDrillRig(
     containerName: `rig${id}-reports`,
     credential,
   });
-  const activities = createActivities({
+  const deps: ActivityDeps = {
     dataProtection,
     secrets: keyVaultSecretReader(credential),
     containers: containerAccess({ connectionString: cs, credential }),
@@ -149,7 +159,8 @@ export async function startDrillRig(
     // At least the request timeout: a POST may be accepted until it times out.
     restoreSettleSeconds: 15,
     log,
-  });
+  };
+  const activities = createActivities(deps);
   const handlers = activityHandlers(activities, log);
   const driver = new OrchestrationDriver({
     orchestrators: orchestratorFunctions,
@@ -159,6 +170,22 @@ export async function startDrillRig(
     log: (line) => logs.push(JSON.stringify(line)),
   });
   const drill = emu.ctx.servers.get('drill-pg')!.admin;
+  const runOn = async (
+    on: OrchestrationDriver,
+    request: unknown,
+    drillId: string,
+    settings: DrillSettings,
+  ): Promise<{ report: DrillReport; drillId: string }> => {
+    await on.start(
+      ORCHESTRATORS.restoreDrill,
+      { drillId, request: parseDrillRequest(request), trigger: { kind: 'test' }, settings },
+      drillId,
+    );
+    const status = await on.waitForCompletion(drillId, 180_000);
+    if (status.runtimeStatus !== 'Completed')
+      throw new Error(`drill ${drillId} ${status.runtimeStatus}: ${String(status.output)}`);
+    return { report: status.output as DrillReport, drillId };
+  };
   return {
     emu,
     driver,
@@ -173,17 +200,17 @@ export async function startDrillRig(
       port: drill.port,
       secretUri: 'https://kv-test.vault.azure.net/secrets/drill-admin',
     },
-    async run(request, drillId = `drill-${randomBytes(4).toString('hex')}`, settings = FAST_SETTINGS) {
-      const parsed = parseDrillRequest(request);
-      await driver.start(
-        ORCHESTRATORS.restoreDrill,
-        { drillId, request: parsed, trigger: { kind: 'test' }, settings },
-        drillId,
-      );
-      const status = await driver.waitForCompletion(drillId, 180_000);
-      if (status.runtimeStatus !== 'Completed')
-        throw new Error(`drill ${drillId} ${status.runtimeStatus}: ${String(status.output)}`);
-      return { report: status.output as DrillReport, drillId };
+    run: (request, drillId = `drill-${randomBytes(4).toString('hex')}`, settings = FAST_SETTINGS) =>
+      runOn(driver, request, drillId, settings),
+    runWith: (overrides, request, drillId = `drill-${randomBytes(4).toString('hex')}`) => {
+      const own = new OrchestrationDriver({
+        orchestrators: orchestratorFunctions,
+        activities: activityHandlers(createActivities({ ...deps, ...overrides }), log),
+        clock: new RealClock(),
+        keepHistories: true,
+        log: (line) => logs.push(JSON.stringify(line)),
+      });
+      return runOn(own, request, drillId, FAST_SETTINGS);
     },
     async stop() {
       for (const [k, v] of Object.entries(saved)) {

@@ -2,6 +2,7 @@
  * Starts an in-process emulator for a test file: managed PostgreSQL clusters, the shared Azurite of the
  * global setup (with containers of its own), the CA the test process trusts, and short timings.
  */
+import { waitUntil } from './wait';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../../emulator/config';
@@ -159,7 +160,41 @@ export async function arm(
   return { status: res.status, headers: res.headers, body: parsed };
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep } from './wait';
+
+/** An async operation (operationStatus) has ended. */
+export const operationEnded = (c: ArmCall): boolean =>
+  ['Succeeded', 'Failed', 'Canceled'].includes(c.body?.status as string);
+
+/** A backup job has ended. */
+export const jobEnded = (c: ArmCall): boolean =>
+  typeof c.body?.properties?.status === 'string' && c.body.properties.status !== 'InProgress';
+
+/**
+ * GETs `pathOrUrl` until `until` holds for the answer, and returns that answer: a test waits for the state an
+ * operation or job reaches, never for a time. Fails naming the path and the last answer.
+ */
+export async function armUntil(
+  emu: EmulatorHandle,
+  token: string,
+  pathOrUrl: string,
+  until: (call: ArmCall) => boolean,
+  timeoutMs = 60_000,
+): Promise<ArmCall> {
+  let last: ArmCall | undefined;
+  return waitUntil(
+    async () => {
+      last = await arm(emu, token, 'GET', pathOrUrl);
+      return until(last) ? last : undefined;
+    },
+    {
+      what: `GET ${pathOrUrl} to reach the awaited state`,
+      timeoutMs,
+      everyMs: 50,
+      detail: () => `last answer: ${last?.status} ${JSON.stringify(last?.body).slice(0, 500)}`,
+    },
+  );
+}
 
 /**
  * A restore-as-files request body for the emulator: a dump named `filePrefix` written to `url`, by default

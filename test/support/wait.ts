@@ -1,6 +1,6 @@
 /**
  * Waiting for a state, not for a time: poll `probe` until it returns something other than undefined (or
- * false), within a generous bound; past the bound, fail saying what was awaited and what was last seen.
+ * false), within a generous bound (a probe that throws ends the wait, unless told to retry); past the bound, fail saying what was awaited and what was last seen.
  * The bound is a backstop for a broken system, never the expected duration: tests must pass on a busy machine.
  */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -13,6 +13,8 @@ export interface WaitOptions {
   everyMs?: number;
   /** Extra detail for the failure message (a log tail, the last state). */
   detail?: () => string;
+  /** Keep polling when the probe throws (a process restarting); by default a throw fails the wait at once. */
+  retryErrors?: boolean;
 }
 
 export async function waitUntil<T>(
@@ -27,6 +29,7 @@ export async function waitUntil<T>(
       const value = await probe();
       if (value !== undefined && value !== false) return value;
     } catch (err) {
+      if (!options.retryErrors) throw err;
       lastError = err;
     }
     if (Date.now() - t0 > timeoutMs)

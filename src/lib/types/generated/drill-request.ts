@@ -14,7 +14,7 @@ export type RecoveryPointPolicy = {
   dataStore?: 'preferVault' | 'VaultStore' | 'ArchiveStore' | 'any';
 };
 /**
- * Key Vault secret URI holding a connection string (Server=…;Port=…;Database=…;User Id=…;Password=…;).
+ * Key Vault secret URI holding a connection string (Server=…;Port=…;Database=…;User Id=…;Password=…;): https://{vault}.vault.azure.net/secrets/{name}[/{version}], where a name is 1 to 127 letters, digits and dashes and a version 32 hexadecimal digits (Key Vault's own rules).
  *
  * This interface was referenced by `DrillRequest`'s JSON-Schema
  * via the `definition` "SecretUri".
