@@ -1,12 +1,12 @@
 /**
  * The cleanup activity: drops and deletes what a drill recorded creating, and nothing else. Each resource is
- * guarded by its name (the drill prefix), each action's outcome is reported on its own so one failure does not
+ * guarded by its name (it must carry the drill's own token, resources.ts notOwnedBy), each action's outcome is reported on its own so one failure does not
  * hide the rest, and each resource says whether its failure may pass if retried (the orchestrator retries
  * those on durable timers before leaving them to the sweeper). The drill and the sweeper both use it.
  */
 import { currentSignal } from '../lib/deadline';
-import { FILE_PREFIX, isRestoredFileOf } from '../lib/drill/names';
-import { describeResource } from '../lib/drill/resources';
+import { isRestoredFileOf } from '../lib/drill/names';
+import { describeResource, notOwnedBy } from '../lib/drill/resources';
 import { toFailure } from '../lib/errors';
 import { clearLoadLeftovers, dropDrillDatabase } from '../lib/postgres/admin';
 import { dropSandboxRole } from '../lib/postgres/sandbox';
@@ -44,7 +44,7 @@ async function attempt(
       action: {
         resource,
         action,
-        status: f.code === 'RefusedDatabaseName' ? 'refused' : 'failed',
+        status: f.code === 'RefusedDatabaseName' || f.code === 'RefusedRoleName' ? 'refused' : 'failed',
         message: `${f.code}: ${f.message}`,
       },
       retryable: f.isRetryable,
@@ -56,11 +56,26 @@ function single(result: { action: CleanupAction; retryable: boolean }): Resource
   return { actions: [result.action], retryable: result.action.status === 'failed' && result.retryable };
 }
 
-async function cleanupOne(deps: ActivityDeps, r: CreatedResource): Promise<ResourceCleanup> {
+const ACTION: Record<CreatedResource['kind'], string> = {
+  database: 'drop database',
+  scratchDatabase: 'drop database',
+  role: 'drop role',
+  blobs: 'delete blobs',
+};
+
+async function cleanupOne(deps: ActivityDeps, drillId: string, r: CreatedResource): Promise<ResourceCleanup> {
+  const refusal = notOwnedBy(drillId, r);
+  if (refusal)
+    return {
+      actions: [
+        { resource: describeResource(r), action: ACTION[r.kind], status: 'refused', message: refusal },
+      ],
+      retryable: false,
+    };
   switch (r.kind) {
     case 'database':
       return single(
-        await attempt(describeResource(r), 'drop database', async () =>
+        await attempt(describeResource(r), ACTION.database, async () =>
           dropDrillDatabase(await loginFromSecret(deps, r.secretUri), 'postgres', r.name),
         ),
       );
@@ -95,19 +110,6 @@ async function cleanupOne(deps: ActivityDeps, r: CreatedResource): Promise<Resou
         ),
       );
     case 'blobs': {
-      if (!r.prefix.startsWith(FILE_PREFIX)) {
-        return {
-          actions: [
-            {
-              resource: describeResource(r),
-              action: 'delete blobs',
-              status: 'refused',
-              message: `only prefixes ${FILE_PREFIX}* are drill files`,
-            },
-          ],
-          retryable: false,
-        };
-      }
       const container = deps.containers(r.containerUrl);
       const names = new Set(r.names.filter((n) => isRestoredFileOf(n, r.prefix)));
       // Files the restore wrote that the drill never listed (it failed before loading) are found by prefix.
@@ -156,7 +158,7 @@ export function cleanupActivities(deps: ActivityDeps) {
   return {
     cleanupDrill: async (input: CleanupInput): Promise<CleanupOutput> => {
       const out: CleanupOutput = [];
-      for (const r of input.resources) out.push(await cleanupOne(deps, r));
+      for (const r of input.resources) out.push(await cleanupOne(deps, input.drillId, r));
       return out;
     },
   };

@@ -42,6 +42,7 @@ const EXACT: Record<string, string> = {
   NotACustomFormatDump:
     "The restored file is not a pg_dump custom-format archive: check the restore target and the files under the drill's prefix.",
   RefusedDatabaseName: 'Nothing to do: the drill never touches databases it did not create.',
+  RefusedRoleName: 'Nothing to do: the drill never touches roles it did not create.',
   InstanceExists: 'A drill with this id is still running: wait for it, or cancel it first.',
   // Requests, settings and secrets
   InvalidInput: 'Fix the fields named (JSON pointers) and send the request again.',

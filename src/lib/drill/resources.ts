@@ -3,6 +3,7 @@
  * Recorded before each resource is created, so cleanup — the drill's own, or the sweeper's later — touches
  * exactly these and nothing else (docs/design.md, "Safety"). Pure.
  */
+import { DB_PREFIX, drillToken, FILE_PREFIX, sandboxRoleName } from './names';
 
 export type CreatedResource =
   /** A database Azure Backup restores onto a Single Server target (restore as database). */
@@ -73,4 +74,40 @@ export interface VerifyTarget {
 /** Which server a target or resource is on, as far as a login is concerned (its secret, host and port). */
 export function serverKey(x: { secretUri: string; host?: string; port?: number }): string {
   return `${x.secretUri}|${(x.host ?? '').toLowerCase()}|${x.host ? (x.port ?? 5432) : ''}`;
+}
+
+/**
+ * Why a recorded resource is not the drill's own, or null when it is. Cleanup runs from a record (the drill's
+ * own list, or a stored report the sweeper reads back), so it trusts no name in it: each must be one the drill
+ * with this id could have created (names.ts), carrying its token, or it is refused untouched.
+ */
+export function notOwnedBy(drillId: string, r: CreatedResource): string | null {
+  const token = drillToken(drillId);
+  switch (r.kind) {
+    case 'database': {
+      // pgdrill_{token}, or {label}_{token} where the label is pgdrill_[a-z0-9_]+ (the request schema).
+      const mine =
+        r.name === `${DB_PREFIX}${token}` ||
+        (r.name.length <= 63 && new RegExp(`^${DB_PREFIX}[a-z0-9_]+_${token}$`).test(r.name));
+      return mine
+        ? null
+        : `database ${r.name} does not carry drill ${drillId}'s name (${DB_PREFIX}…_${token})`;
+    }
+    case 'scratchDatabase':
+      return r.name.startsWith(`${DB_PREFIX}${token}_`) && r.name.length <= 63
+        ? null
+        : `database ${r.name} is not one of drill ${drillId}'s scratch databases (${DB_PREFIX}${token}_…)`;
+    case 'role':
+      return r.name === sandboxRoleName(drillId)
+        ? null
+        : `role ${r.name} is not drill ${drillId}'s verification login (${sandboxRoleName(drillId)})`;
+    case 'blobs': {
+      const mine =
+        r.prefix === `${FILE_PREFIX}${token}` ||
+        new RegExp(`^${FILE_PREFIX}[A-Za-z0-9-]+-${token}$`).test(r.prefix);
+      return mine
+        ? null
+        : `prefix ${r.prefix} does not carry drill ${drillId}'s name (${FILE_PREFIX}…-${token})`;
+    }
+  }
 }

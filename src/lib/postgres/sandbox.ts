@@ -12,6 +12,8 @@
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { withConnection, quoteIdent, quoteLiteral, type PgLogin } from './client';
+import { AppError } from '../errors';
+import { DB_PREFIX } from '../drill/names';
 
 export interface SandboxOptions {
   /** statement_timeout of the role (checks also set it per transaction). */
@@ -135,6 +137,15 @@ export async function dropSandboxRole(
   role: string,
   databases: string[] = [],
 ): Promise<'done' | 'absent'> {
+  // The last guard before DROP OWNED BY: only a drill's verification login, whatever the caller checked.
+  if (!role.startsWith(`${DB_PREFIX}ro_`))
+    throw new AppError(
+      'RefusedRoleName',
+      `refusing to drop role ${role}: only ${DB_PREFIX}ro_* are drill logins`,
+      {
+        recommendedActions: ['Nothing to do: the drill never touches roles it did not create.'],
+      },
+    );
   const present = await withConnection(admin, adminDatabase, async (c) => {
     const r = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
     if (!r.rowCount) return { exists: false, dbs: [] as string[] };
