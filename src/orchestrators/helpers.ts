@@ -10,7 +10,7 @@ import type { ActivityInput, ActivityName, ActivityOutput } from '../activities'
 import { drillIdOf } from '../lib/drill/instanceIds';
 import { MAX_TIMER_MS } from '../lib/drill/polling';
 import type { DrillSettings } from '../lib/drill/settings';
-import { DrillFailure, failure, toFailure, type ActivityResult, type FailureInfo } from '../lib/errors';
+import { DrillFailure, failure, type ActivityResult, type FailureInfo } from '../lib/errors';
 import { CANCEL_EVENT } from './names';
 
 export type Ctx = df.OrchestrationContext;
@@ -106,12 +106,12 @@ export function* callActivity<N extends ActivityName>(
       result = (yield ctx.df.callActivity(name, stamped)) as ActivityResult<ActivityOutput<N>>;
     } catch (err) {
       // The activity threw instead of returning its failure (a crash or timeout of the worker): try again.
+      // The engine appends the worker's details (a stack trace) to the reason; only the reason is reported.
+      const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
       result = {
         ok: false,
-        error: toFailure(err, {
-          code: 'ActivityFailed',
+        error: failure('ActivityFailed', `activity ${name} failed unexpectedly: ${reason}`, {
           isRetryable: true,
-          context: `activity ${name} failed unexpectedly`,
         }),
       };
     }

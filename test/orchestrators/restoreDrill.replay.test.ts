@@ -539,6 +539,220 @@ describe('restoreDrill on the replay engine', () => {
   });
 });
 
+const FILES = {
+  target: {
+    kind: 'files',
+    containerUrl: 'https://st.blob.core.windows.net/c',
+    load: { host: 'drill.example', secretUri: 'https://kv.vault.azure.net/secrets/d' },
+  },
+};
+
+/** What POST /api/drills/{id}/cancel does: the cancel event to the drill and to each of its children. */
+function cancelAll(driver: OrchestrationDriver, drillId = 'drill-1'): void {
+  for (const id of [
+    drillId,
+    ...(['validate', 'restore', 'job'] as const).map((p) => childInstanceId(drillId, p)),
+  ])
+    if (driver.list().some((i) => i.instanceId === id && i.runtimeStatus === 'Running'))
+      driver.raiseEvent(id, CANCEL_EVENT, { reason: 'operator' });
+}
+
+const kinds = (calls: { name: string; input: any }[]) =>
+  calls.find((c) => c.name === ACTIVITIES.cleanupDrill)?.input.resources.map((r: any) => r.kind);
+
+describe('restoreDrill failure paths on the replay engine', () => {
+  it('a polling child that fails outright: SubOrchestrationFailed in validate, no restore triggered', async () => {
+    // A poll answer without a state: the child's own code throws, and the child fails as a whole.
+    const { run, counts } = rig({ [ACTIVITIES.pollOperation]: () => ok(null as unknown as PollState) });
+    const report = await run();
+    expect(report.failure).toMatchObject({ phase: 'validate', code: 'SubOrchestrationFailed' });
+    expect(report.failure!.message).toMatch(/^trackOperation failed: /);
+    expect(counts.get(ACTIVITIES.triggerRestore)).toBeUndefined();
+    expect(report.cleanup.status).toBe('nothing');
+  });
+
+  it('an operation that ends Failed without an error: OperationFailed naming the operation', async () => {
+    const { run, counts } = rig({
+      [ACTIVITIES.pollOperation]: (input) => ok({ ...input.state, status: 'failed', polls: 1 }),
+    });
+    const report = await run();
+    expect(report.failure).toMatchObject({
+      phase: 'validate',
+      code: 'OperationFailed',
+      message: 'the validateRestore operation ended failed',
+    });
+    expect(counts.get(ACTIVITIES.triggerRestore)).toBeUndefined();
+  });
+
+  it('an activity that throws (a worker crash) is retried, then reported as ActivityFailed with its message', async () => {
+    const { run, calls } = rig({
+      [ACTIVITIES.resolveBackupInstance]: () => {
+        throw new Error('worker lost');
+      },
+    });
+    const report = await run();
+    expect(report.failure).toMatchObject({ phase: 'resolve', code: 'ActivityFailed', isRetryable: true });
+    // The worker's stack trace (which the engine appends) stays out of the report.
+    expect(report.failure!.message).toBe('activity resolveBackupInstance failed unexpectedly: worker lost');
+    expect(JSON.stringify(report)).not.toMatch(/ at |\.ts:\d+/);
+    const at = calls
+      .filter((c) => c.name === ACTIVITIES.resolveBackupInstance)
+      .map((c) => (c.at - START) / 1000);
+    expect(at).toEqual([0, 5, 15]); // maxAttempts 3: 5 s, then 10 s
+  });
+
+  it('the deadline during a retry wait: DeadlineExceeded at the deadline, not after the wait', async () => {
+    const { run, counts } = rig({
+      [ACTIVITIES.selectRecoveryPoint]: () =>
+        fail('ServiceUnavailable', { isRetryable: true, isUserError: false, retryAfterSeconds: 7200 }),
+    });
+    const report = await run({ deadline: 'PT1H' });
+    expect(report.failure).toMatchObject({
+      phase: 'select',
+      code: 'DeadlineExceeded',
+      message: "the drill's deadline passed while retrying selectRecoveryPoint",
+    });
+    expect(Date.parse(phase(report, 'select').endedAt!) - START).toBe(3600_000);
+    expect(counts.get(ACTIVITIES.selectRecoveryPoint)).toBe(1);
+  });
+
+  it('the deadline while an operation is tracked: DeadlineExceeded in validate at the deadline', async () => {
+    const { run, counts } = rig({
+      [ACTIVITIES.pollOperation]: (input) => ok({ ...input.state, polls: input.state.polls + 1 }),
+    });
+    const report = await run({ deadline: 'PT1H' });
+    expect(report.failure).toMatchObject({
+      phase: 'validate',
+      code: 'DeadlineExceeded',
+      message: "the validateRestore operation was still running at the drill's deadline",
+    });
+    expect(Date.parse(phase(report, 'validate').endedAt!) - START).toBe(3600_000);
+    expect(counts.get(ACTIVITIES.pollOperation)).toBe(120); // every 30 s (Retry-After), the last one at the deadline
+    expect(counts.get(ACTIVITIES.triggerRestore)).toBeUndefined();
+  });
+
+  it('cancellation during validation: cancelled in validate, the child stops, nothing restored', async () => {
+    const ref: { driver?: OrchestrationDriver } = {};
+    const r = rig({
+      [ACTIVITIES.pollOperation]: (input, n) => {
+        if (n === 2) cancelAll(ref.driver!);
+        return ok({ ...input.state, polls: input.state.polls + 1 });
+      },
+    });
+    ref.driver = r.driver;
+    const report = await r.run();
+    expect(report.verdict).toBe('cancelled');
+    expect(phase(report, 'validate').status).toBe('cancelled');
+    expect(r.counts.get(ACTIVITIES.pollOperation)).toBe(2);
+    expect(r.counts.get(ACTIVITIES.triggerRestore)).toBeUndefined();
+    expect(report.cleanup.status).toBe('nothing');
+    const child = await r.driver.waitForCompletion(childInstanceId('drill-1', 'validate'));
+    expect(child.output).toMatchObject({ ok: false, error: { code: 'Cancelled' } });
+  });
+
+  it('cancellation during a retry wait: the wait ends at once, no further attempt', async () => {
+    const ref: { driver?: OrchestrationDriver } = {};
+    const r = rig({
+      [ACTIVITIES.resolveBackupInstance]: () => {
+        cancelAll(ref.driver!);
+        return fail('ServiceUnavailable', { isRetryable: true, isUserError: false, retryAfterSeconds: 600 });
+      },
+    });
+    ref.driver = r.driver;
+    const report = await r.run();
+    expect(report.verdict).toBe('cancelled');
+    expect(phase(report, 'resolve')).toMatchObject({ status: 'cancelled', durationSeconds: 0 });
+    expect(r.counts.get(ACTIVITIES.resolveBackupInstance)).toBe(1);
+  });
+
+  it('cancellation during a load: no verification, and the scratch database is cleaned up with the files', async () => {
+    const ref: { driver?: OrchestrationDriver } = {};
+    const r = rig({
+      [ACTIVITIES.loadDump]: (input) => {
+        cancelAll(ref.driver!);
+        return ok({
+          database: 'db',
+          scratchDatabase: input.scratchDatabase,
+          dumpVersion: '15.4',
+          serverVersion: '16.1',
+          seconds: 3,
+        });
+      },
+    });
+    ref.driver = r.driver;
+    const report = await r.run(FILES);
+    expect(report.verdict).toBe('cancelled');
+    expect(r.counts.get(ACTIVITIES.verifyRestore)).toBeUndefined();
+    expect(phase(report, 'verify').status).toBe('cancelled');
+    expect(kinds(r.calls)).toEqual(['blobs', 'scratchDatabase']);
+    expect(report.cleanup.status).toBe('done');
+  });
+
+  it('cancellation during verification (while it retries): cancelled in verify, its login cleaned up too', async () => {
+    const ref: { driver?: OrchestrationDriver } = {};
+    const r = rig({
+      [ACTIVITIES.verifyRestore]: () => {
+        cancelAll(ref.driver!);
+        return fail('NetworkError', { isRetryable: true, isUserError: false });
+      },
+    });
+    ref.driver = r.driver;
+    const report = await r.run();
+    expect(report.verdict).toBe('cancelled');
+    expect(phase(report, 'verify').status).toBe('cancelled');
+    expect(r.counts.get(ACTIVITIES.verifyRestore)).toBe(1);
+    expect(kinds(r.calls)).toEqual(['database', 'role']);
+  });
+
+  it('cancellation during the keep period: cleanup at once, the verdict stays what the drill proved', async () => {
+    const ref: { driver?: OrchestrationDriver } = {};
+    const r = rig({
+      [ACTIVITIES.saveReport]: (_input, n) => {
+        if (n === 1) cancelAll(ref.driver!);
+        return ok({ table: 'DrillReports', blobUrl: 'x', htmlUrl: 'y' });
+      },
+    });
+    ref.driver = r.driver;
+    const report = await r.run({ cleanup: { policy: 'keep', keepFor: 'PT8H' } });
+    expect(report.verdict).toBe('passed');
+    const firstSave = r.calls.find((c) => c.name === ACTIVITIES.saveReport)!.at;
+    const cleanup = r.calls.find((c) => c.name === ACTIVITIES.cleanupDrill)!.at;
+    expect(cleanup).toBe(firstSave); // not 8 hours later
+    expect(Date.parse(report.cleanup.keepUntil!) - firstSave).toBe(8 * 3600_000);
+    expect(report.cleanup.status).toBe('done');
+    expect(r.counts.get(ACTIVITIES.saveReport)).toBe(2);
+  });
+
+  it('a cleanup that fails after the keep period: retried, then the second report says failed for the sweeper', async () => {
+    const r = rig({
+      [ACTIVITIES.cleanupDrill]: (input) =>
+        ok(
+          input.resources.map((res) => ({
+            actions: [
+              {
+                resource: res.kind === 'blobs' ? res.prefix : res.name,
+                action: 'drop',
+                status: 'failed' as const,
+                message: 'NetworkError: server unreachable',
+              },
+            ],
+            retryable: true,
+          })),
+        ),
+    });
+    const report = await r.run({ cleanup: { policy: 'keep', keepFor: 'PT1H' } });
+    expect(report.verdict).toBe('passed');
+    const saves = r.calls.filter((c) => c.name === ACTIVITIES.saveReport);
+    expect(saves.map((c) => c.input.report.cleanup.status)).toEqual(['deferred', 'failed']);
+    // Cleanup tried at the end of the keep period, then 3 retries (durable timers of 5, 10, 20 s).
+    const cleanups = r.calls.filter((c) => c.name === ACTIVITIES.cleanupDrill).map((c) => c.at);
+    expect(cleanups).toHaveLength(4);
+    expect(cleanups[0]).toBe(Date.parse(report.cleanup.keepUntil!));
+    expect(cleanups.slice(1).map((t, i) => (t - cleanups[i]!) / 1000)).toEqual([5, 10, 20]);
+    expect(report.cleanup.resources!.map((x) => x.kind)).toEqual(['database', 'role']);
+  });
+});
+
 describe('polling sub-orchestrations', () => {
   it('monitorJob keeps its history bounded over 1,000 polls (continueAsNew) and returns once', async () => {
     const clock = new FakeClock(START);
