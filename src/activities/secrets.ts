@@ -46,13 +46,13 @@ export function keyVaultSecretReader(credential: TokenCredential): SecretReader 
       if (err instanceof AppError) throw err;
       const signal = currentSignal();
       if (signal?.aborted && signal.reason instanceof AppError) throw signal.reason;
-      throw keyVaultError(err, `${url.origin}${url.pathname}`, url.hostname);
+      throw keyVaultError(err, `${url.origin}${url.pathname}`, url.hostname, m[1]!);
     }
   };
 }
 
 /** A Key Vault failure as the app reports it: what went wrong, and who must do what about it. */
-function keyVaultError(err: unknown, secret: string, vaultHost: string): AppError {
+function keyVaultError(err: unknown, secret: string, vaultHost: string, name: string): AppError {
   const e = (err ?? {}) as { statusCode?: number; code?: string; message?: string };
   const said = e.message ?? String(err);
   const identity =
@@ -74,7 +74,7 @@ function keyVaultError(err: unknown, secret: string, vaultHost: string): AppErro
       return new AppError('SecretNotFound', `secret ${secret} does not exist: ${said}`, {
         isUserError: true,
         recommendedActions: [
-          `Create the secret in ${vaultHost}, or fix the secret URI in the drill request.`,
+          `Create the secret ${name} in ${vaultHost}, or fix the secret URI in the drill request.`,
         ],
       });
     case undefined:

@@ -19,9 +19,9 @@ export function secretNeedles(emu: EmulatorHandle): string[] {
 
 /**
  * A connection string's password with a real value. The placeholders of the recommended actions
- * (`Password=…;`, `Password=<password>;`) teach the format and are allowed.
+ * (`Password=…;`, `Password=<password>;`, also HTML-escaped in the report page) teach the format and are allowed.
  */
-const PASSWORD_VALUE = /Password=(?!…|<password>)[^;\s"]/i;
+const PASSWORD_VALUE = /Password=(?!…|<password>|&#60;password&#62;|&lt;password&gt;)[^;\s"]/i;
 
 /** Every table entity and blob under names starting with `prefix` (case-insensitive), as text; names listed. */
 export async function storageText(
