@@ -5,17 +5,30 @@
  *  - NO_PROXY for local addresses (read once per process by the Azure SDK's proxy policy), so that a test
  *    may point HTTPS_PROXY at an emulator's Key Vault proxy without diverting local traffic;
  *  - one Azurite (Blob, Queue, Table) shared by all test files (each uses its own containers);
- *  - a build (dist/), for the tests that run the emulator, the host or the demo as real processes.
+ *  - a build (dist/), for the tests that run the emulator, the host or the demo as real processes;
+ *  - with coverage on, a folder where those processes write their V8 coverage (PGDRILL_CHILD_COVERAGE).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAzurite } from '../../emulator/storage';
 import { ownClusters, stopRegisteredClusters } from '../../emulator/leftovers';
 import { findPgTools } from '../../emulator/postgres';
 import { loadOrCreateCa } from '../../emulator/tls';
 
-export default async function setup(): Promise<() => Promise<void>> {
+/** What vitest passes (the project); only whether coverage is on is read. */
+interface Project {
+  config?: { coverage?: { enabled?: boolean } };
+}
+
+export default async function setup(project?: Project): Promise<() => Promise<void>> {
+  if (project?.config?.coverage?.enabled) {
+    // Child processes' V8 coverage (test/setup/childCoverage.ts, scripts/coverage.mjs).
+    const children = join(process.cwd(), '.tmp', 'coverage-children');
+    rmSync(children, { recursive: true, force: true });
+    mkdirSync(children, { recursive: true });
+    process.env.PGDRILL_CHILD_COVERAGE = children;
+  }
   const dir = join(process.cwd(), '.tmp', 'test-ca');
   mkdirSync(dir, { recursive: true });
   const ca = loadOrCreateCa(dir);
