@@ -3,7 +3,8 @@
  * Mutation check of the safety guards (on demand: `node scripts/mutate.mjs [name…]`, about 10 minutes).
  *
  * Each mutation breaks one guard the way a careless change would (the condition dropped, the check
- * inverted), then runs the tests that claim to prove that guard. A mutation must make them fail ("caught");
+ * inverted), still type-correct (the test setup builds with tsc), then runs the tests that claim to prove that
+ * guard. A mutation must make them fail ("caught");
  * one that passes ("SURVIVED") means the tests do not prove what they say. The source is restored after each
  * mutation, also when the script is interrupted. Tests that run the built app (e2e) get a rebuild first.
  *
@@ -30,10 +31,10 @@ const MUTATIONS = [
   {
     name: 'no double restore: an unanswered POST is not waited out',
     file: 'src/activities/dataProtection.ts',
-    find: 'if (!last || last.definite || now().getTime()',
-    replace: 'if (true || !last || last.definite || now().getTime()',
-    tests: ['test/drill/faultMatrix.test.ts'],
-    filter: 'BackupInstances_TriggerRestore: failing',
+    find: 'const settleMs = (deps.restoreSettleSeconds ?? 180) * 1000;',
+    replace: 'const settleMs = 0 * (deps.restoreSettleSeconds ?? 180);',
+    tests: ['test/drill/drills.test.ts'],
+    filter: 'accepts only after the client gave up',
   },
   {
     name: 'cleanup ownership: any recorded name is trusted',
@@ -108,7 +109,7 @@ const MUTATIONS = [
     name: 'the driver refuses to reuse a finished instance id',
     file: 'src/host/driver.ts',
     find: '    if (existing && !TERMINAL.includes(existing.status)) {',
-    replace: '    if (existing) {',
+    replace: '    if (existing && TERMINAL.length > 0) {',
     tests: ['test/driver/driver.test.ts'],
   },
 ];

@@ -20,9 +20,6 @@ export interface InstanceStore {
   /** Instances not yet Completed, Failed or Terminated. */
   loadActive(): Promise<InstanceSnapshot[]>;
   load(id: string): Promise<InstanceSnapshot | undefined>;
-  /** A summary of every instance (no history). */
-  list(): Promise<Pick<InstanceSnapshot, 'id' | 'name' | 'status' | 'createdAt' | 'updatedAt'>[]>;
-  delete(id: string): Promise<boolean>;
 }
 
 const CHUNK = 30_000; // characters (UTF-16: 60 KB) per property
@@ -100,37 +97,6 @@ export class TableInstanceStore implements InstanceStore {
       );
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-      throw err;
-    }
-  }
-
-  async list(): Promise<Pick<InstanceSnapshot, 'id' | 'name' | 'status' | 'createdAt' | 'updatedAt'>[]> {
-    await this.ensure();
-    const out: Pick<InstanceSnapshot, 'id' | 'name' | 'status' | 'createdAt' | 'updatedAt'>[] = [];
-    for await (const e of this.table.listEntities<Record<string, unknown>>({
-      queryOptions: {
-        filter: "PartitionKey eq 'instance'",
-        select: ['instanceId', 'name', 'status', 'createdAt', 'updatedAt'],
-      },
-    })) {
-      out.push({
-        id: String(e.instanceId),
-        name: String(e.name),
-        status: String(e.status),
-        createdAt: Number(e.createdAt),
-        updatedAt: Number(e.updatedAt),
-      });
-    }
-    return out;
-  }
-
-  async delete(id: string): Promise<boolean> {
-    await this.ensure();
-    try {
-      await this.table.deleteEntity('instance', rowKey(id));
-      return true;
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return false;
       throw err;
     }
   }

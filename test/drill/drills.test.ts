@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_CATALOG } from '../../emulator/errorCatalog';
 import type { DrillReport } from '../../src/lib/drill/report';
-import { arm, armToken } from '../support/emulator';
+import { arm, armToken, sleep } from '../support/emulator';
 import { drillLeftovers } from '../support/leftovers';
 import { expectNoSecrets, secretNeedles, storageText } from '../support/secrets';
 import { FLEX_BI, SINGLE_BI, startDrillRig, TARGET_SERVER, V, type DrillRig } from '../support/drill';
@@ -374,6 +374,20 @@ describe('restore drills', () => {
     expect(
       rig.logs.filter((l) => l.includes('reusing its job') && l.includes(`"drillId":"${report.drillId}"`)),
     ).toHaveLength(1);
+  }, 120_000);
+
+  it('no double restore: a restore POST that Azure accepts only after the client gave up is waited out, not sent again', async () => {
+    // Held 13 s: past the client's 10 s request timeout, within the 15 s the drill waits for such an attempt.
+    await addFault({ operation: 'BackupInstances_TriggerRestore', kind: 'delay', delayMs: 13_000, count: 1 });
+    const started = Date.now();
+    const { report } = await rig.run(databaseRequest());
+    expect(report.verdict, JSON.stringify(report.failure)).toBe('passed');
+    // Whatever the drill did, the held POST has been carried out by now (a fixed delay of the fault, not a race).
+    await sleep(Math.max(0, started + 15_000 - Date.now()));
+    const destination = `${TARGET_SERVER}/databases/${report.restored!.database!.name}`;
+    const mine = (await restoreJobs()).filter((j) => j.emulator.recoveryDestination === destination);
+    expect(mine).toHaveLength(1);
+    expect(mine[0].name).toBe(report.job!.id);
   }, 120_000);
 
   it('no secret reaches history, any custom status, output, any report artefact or logs (both kinds)', async () => {

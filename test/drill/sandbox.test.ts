@@ -72,6 +72,8 @@ async function corpus(): Promise<{ name: string; sql: string }[]> {
     { name: 'read write transaction', sql: 'SET TRANSACTION READ WRITE' },
     { name: 'read only off', sql: 'SET default_transaction_read_only = off' },
     { name: 'write after read only off', sql: 'CREATE TABLE escape_z (i int)' },
+    // A sequence moves even when its transaction rolls back: only a read-only transaction (or no privilege) stops it.
+    { name: 'advance a sequence', sql: "SELECT nextval('orders_id_seq')" },
     { name: 'do block', sql: 'DO $$ BEGIN CREATE TABLE escape_y (i int); END $$' },
     { name: 'do block commit', sql: 'DO $$ BEGIN COMMIT; CREATE TABLE escape_y2 (i int); END $$' },
     {
@@ -108,6 +110,9 @@ async function expectNothingEscaped(report: DrillReport): Promise<void> {
   ).map((r) => r.relname);
   expect(tables).toEqual([]);
   expect((await query<{ n: string }>(restored, 'SELECT count(*)::text AS n FROM orders'))[0]!.n).toBe('10');
+  expect(
+    (await query<{ v: string }>(restored, 'SELECT last_value::text AS v FROM orders_id_seq'))[0]!.v,
+  ).toBe('10');
   expect(await query('postgres', "SELECT 1 FROM pg_class WHERE relname = 'escape_dblink'")).toEqual([]);
   expect(await query('postgres', "SELECT 1 FROM pg_roles WHERE rolname = 'escape_role'")).toEqual([]);
   // No program ran; the unrelated session lives; the drill's login is gone.

@@ -15,6 +15,7 @@ import { findPgTools, startManagedCluster, type ManagedCluster } from '../../emu
 import { issueServerCert, loadOrCreateCa } from '../../emulator/tls';
 import { toFailure } from '../../src/lib/errors';
 import { connect } from '../../src/lib/postgres/client';
+import { drillLeftovers } from '../support/leftovers';
 import { FLEX_BI, startDrillRig, type DrillRig } from '../support/drill';
 
 const KV = 'https://kv-test.vault.azure.net/secrets';
@@ -52,7 +53,7 @@ function filesDrill(load: Record<string, unknown>) {
 describe('secrets go only to their own server', () => {
   it('a request naming another port for a secret is refused before any connection', async () => {
     const before = fakeConnections;
-    const { report } = await rig.run(
+    const { report, drillId } = await rig.run(
       filesDrill({ host: '127.0.0.1', port: fakePort, secretUri: `${KV}/drill-admin` }),
     );
     expect(fakeConnections - before).toBe(0);
@@ -62,8 +63,9 @@ describe('secrets go only to their own server', () => {
       code: 'SecretServerMismatch',
       recommendedActions: [expect.stringContaining(`${rig.drillServer.host}:${rig.drillServer.port}`)],
     });
-    // The restored files are still cleaned up.
+    // The restored files are still cleaned up: nothing of the drill is left anywhere.
     expect(report.cleanup.status).toBe('done');
+    expect(await drillLeftovers(rig.emu, drillId)).toEqual([]);
   }, 60_000);
 
   it('a secret that names no server goes nowhere but an allowed server', async () => {

@@ -408,6 +408,10 @@ describe('host storage outage', () => {
         50,
       );
       await azurite.stop();
+      // While storage is down: the host answers a status it cannot look up with an error, and stays up.
+      const lookup = await call(host, 'GET', '/api/drills/drill-not-in-memory');
+      expect(lookup.status).toBe(500);
+      expect(lookup.body.error.code).toBe('InternalError');
       await sleep(10_000);
       azurite = await startAzurite('devstoreaccount1', { location, ports });
       const done = await waitFor(
@@ -420,6 +424,8 @@ describe('host storage outage', () => {
       expect(host.child.exitCode).toBeNull();
       expect(done.report.verdict, JSON.stringify(done.report.failure)).toBe('passed');
       expect(host.logs.some((l) => l.includes('could not persist instance'))).toBe(true);
+      // Its queue polls failed while storage was down (logged, not fatal)…
+      expect(host.logs.some((l) => l.includes('queue poll failed'))).toBe(true);
       // Stored again: a host started now finds the drill finished, not running.
       await host.stop('SIGKILL');
       const again = await startHostProcess(env);
