@@ -125,7 +125,11 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 function run(cmd, args) {
-  return spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+  return spawnSync(cmd, args, {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+  });
 }
 
 let survived = 0;
