@@ -15,6 +15,8 @@ export default defineConfig({
       include: ['src/**/*.ts', 'emulator/**/*.ts'],
       exclude: ['**/generated/**', '**/*.d.ts'],
       reporter: ['json'],
+      // Figures even when a test failed (CI prints them either way).
+      reportOnFailure: true,
       reportsDirectory: 'coverage',
     },
   },

@@ -5,7 +5,7 @@
  * database, so a later attempt or the cleanup can end what a killed process left running and remove its files.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -142,19 +142,43 @@ function alive(pid: number): boolean {
  */
 export async function clearLoadLeftovers(scratchDatabase: string): Promise<boolean> {
   const folder = loadFolder(scratchDatabase);
-  let killed = false;
+  const pids = new Set<number>();
   const pidText = await readFile(join(folder, 'pg_restore.pid'), 'utf8').catch(() => '');
-  const pid = Number(pidText.trim());
-  if (Number.isInteger(pid) && pid > 1 && alive(pid)) {
+  const recorded = Number(pidText.trim());
+  if (Number.isInteger(recorded) && recorded > 1) pids.add(recorded);
+  // A worker killed between starting pg_restore and writing its pid left no pid file: find the process by the
+  // dump it reads (Linux /proc; elsewhere the pid file is all there is).
+  for (const pid of await processesReading(join(folder, 'restore.dump'))) pids.add(pid);
+  let killed = false;
+  for (const pid of pids) {
+    if (!alive(pid)) continue;
     try {
+      // Its own process group (runPgRestore); SIGKILL also ends a stopped process.
       process.kill(-pid, 'SIGKILL');
       killed = true;
     } catch {
-      /* the group is gone */
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed = true;
+      } catch {
+        /* gone */
+      }
     }
   }
   await rm(folder, { recursive: true, force: true });
   return killed;
+}
+
+/** Processes whose command line names `file` (from /proc; empty where there is none). */
+async function processesReading(file: string): Promise<number[]> {
+  const entries = await readdir('/proc').catch(() => [] as string[]);
+  const found: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').includes(file)) found.push(Number(entry));
+  }
+  return found;
 }
 
 /** Creates the load folder (after clearing leftovers); returns its path. */
