@@ -76,6 +76,9 @@ interface Instance {
 
 const TERMINAL: RuntimeStatus[] = ['Completed', 'Failed', 'Terminated'];
 
+/** How soon a failed save of an instance is tried again. */
+const RESAVE_MS = 2_000;
+
 export class OrchestrationDriver {
   private readonly instances = new Map<string, Instance>();
   private readonly clock: Clock;
@@ -90,6 +93,9 @@ export class OrchestrationDriver {
   /** Activity calls made, by name. */
   readonly activityCalls = new Map<string, number>();
   private readonly saving = new Map<string, Promise<void>>();
+  /** Instances whose latest save failed (storage down): saved again every RESAVE_MS until it works. */
+  private readonly unsaved = new Set<string>();
+  private resaveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DriverOptions) {
     this.clock = options.clock ?? new RealClock();
@@ -448,15 +454,36 @@ export class OrchestrationDriver {
     const previous = this.saving.get(inst.id) ?? Promise.resolve();
     const next = previous
       .then(() => store.save(snap))
-      .catch((err: unknown) =>
+      .then(() => {
+        // A newer save replaces a failed one: the store has the instance as it is now.
+        if (this.unsaved.delete(inst.id)) this.log({ message: 'instance stored again', instanceId: inst.id });
+      })
+      .catch((err: unknown) => {
         this.log({
           message: 'could not persist instance',
           instanceId: inst.id,
           error: (err as Error).message,
-        }),
-      );
+        });
+        // Nothing else may ever save it again (a finished instance changes no more): retry until it is stored,
+        // or a restarted host would resume a stale state.
+        this.unsaved.add(inst.id);
+        this.scheduleResave();
+      });
     this.saving.set(inst.id, next);
     return next;
+  }
+
+  private scheduleResave(): void {
+    if (this.resaveTimer) return;
+    this.resaveTimer = setTimeout(() => {
+      this.resaveTimer = undefined;
+      for (const id of this.unsaved) {
+        const inst = this.instances.get(id);
+        if (inst) void this.persist(inst);
+        else this.unsaved.delete(id);
+      }
+    }, RESAVE_MS);
+    this.resaveTimer.unref();
   }
 
   /** Waits for every pending write (before a clean shutdown). */
