@@ -23,8 +23,16 @@ const MUTATIONS = [
   {
     name: 'no double restore: a restore found from an earlier attempt is ignored',
     file: 'src/activities/dataProtection.ts',
-    find: '      if (found) {\n        deps.log?.(',
-    replace: '      if (false as boolean) {\n        deps.log?.(',
+    find: '        if (found) {\n          deps.log?.(',
+    replace: '        if (false as boolean) {\n          deps.log?.(',
+    tests: ['test/drill/drills.test.ts'],
+    filter: 'no double restore',
+  },
+  {
+    name: "no double restore: a retried trigger posts without looking for its earlier attempt's job",
+    file: 'src/activities/dataProtection.ts',
+    find: '      if (earlier) {',
+    replace: '      if (false as boolean) {',
     tests: ['test/drill/drills.test.ts'],
     filter: 'no double restore',
   },

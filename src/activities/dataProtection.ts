@@ -27,6 +27,7 @@ import type {
   TriggerInput,
   TriggerOutput,
 } from './contracts';
+import type { RestoreAttempt } from '../lib/storage/reportStore';
 import type { ActivityDeps } from './deps';
 
 const TERMINAL_JOB = ['completed', 'succeeded', 'completedwithwarnings', 'failed', 'cancelled', 'canceled'];
@@ -85,8 +86,9 @@ export function dataProtectionActivities(deps: ActivityDeps) {
   /** An earlier POST of this drill that Azure may still accept: until when to wait for it. */
   async function pendingAttempt(
     drillId: string,
+    recorded?: RestoreAttempt,
   ): Promise<{ settleUntil: string; lastError?: FailureInfo } | undefined> {
-    const last = await deps.reports.lastRestoreAttempt(drillId);
+    const last = recorded ?? (await deps.reports.lastRestoreAttempt(drillId));
     const settleMs = (deps.restoreSettleSeconds ?? 180) * 1000;
     if (!last || last.definite || now().getTime() >= last.at.getTime() + settleMs) return undefined;
     return {
@@ -157,28 +159,40 @@ export function dataProtectionActivities(deps: ActivityDeps) {
 
     triggerRestore: async (input: TriggerInput): Promise<TriggerOutput> => {
       // Exactly one restore, through any crash: an earlier attempt's POST may have been accepted even though
-      // its answer was lost, or may still be in flight. First look for a restore job of this backup instance,
-      // recovery point and destination (which carries this drill's id) started since the drill began.
-      const found = await findOurRestore({ ...input, recoveryPointId: input.body.recoveryPointId });
-      if (found) {
-        deps.log?.('restore already started by an earlier attempt: reusing its job', {
-          drillId: input.drillId,
-          jobId: found,
-        });
-        return {
-          state: { operation: 'restore', status: 'succeeded', retryAfterSeconds: 0, polls: 0, jobId: found },
-          reused: true,
-        };
-      }
-      // None visible. If an earlier attempt posted recently and Azure may still accept it, wait it out (on a
-      // durable timer, in the orchestrator) instead of posting a second one.
-      const pending = await pendingAttempt(input.drillId);
-      if (pending) {
-        deps.log?.('an earlier restore attempt may still be accepted: waiting before looking again', {
-          drillId: input.drillId,
-          settleUntil: pending.settleUntil,
-        });
-        return pending;
+      // its answer was lost, or may still be in flight. Every POST is recorded before it is sent, so with no
+      // record this is the first attempt and nothing can have started: post at once, without scanning the
+      // vault's jobs (that scan is a paged list whose cost grows with the vault's activity).
+      const earlier = await deps.reports.lastRestoreAttempt(input.drillId);
+      if (earlier) {
+        // A retry: look for a restore job of this backup instance, recovery point and destination (which
+        // carries this drill's id) started since the drill began.
+        const found = await findOurRestore({ ...input, recoveryPointId: input.body.recoveryPointId });
+        if (found) {
+          deps.log?.('restore already started by an earlier attempt: reusing its job', {
+            drillId: input.drillId,
+            jobId: found,
+          });
+          return {
+            state: {
+              operation: 'restore',
+              status: 'succeeded',
+              retryAfterSeconds: 0,
+              polls: 0,
+              jobId: found,
+            },
+            reused: true,
+          };
+        }
+        // None visible. If an earlier attempt posted recently and Azure may still accept it, wait it out (on
+        // a durable timer, in the orchestrator) instead of posting a second one.
+        const pending = await pendingAttempt(input.drillId, earlier);
+        if (pending) {
+          deps.log?.('an earlier restore attempt may still be accepted: waiting before looking again', {
+            drillId: input.drillId,
+            settleUntil: pending.settleUntil,
+          });
+          return pending;
+        }
       }
       const at = now();
       await deps.reports.recordRestoreAttempt(input.drillId, { at, definite: false });

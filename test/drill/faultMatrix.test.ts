@@ -44,6 +44,14 @@ const OPERATIONS = [
   'Jobs_Get',
 ] as const;
 
+/**
+ * Faults that make a drill reach a call it makes only on a retry: the vault's job list is scanned only when a
+ * restore trigger is retried (its first answer lost here), never on the first attempt.
+ */
+const REACH: Partial<Record<(typeof OPERATIONS)[number], Record<string, unknown>[]>> = {
+  Jobs_List: [{ operation: 'BackupInstances_TriggerRestore', kind: 'dropResponse', count: 1 }],
+};
+
 /** What cleanup says after each call hangs past the deadline. */
 const HANG_CLEANUP: Record<(typeof OPERATIONS)[number], string> = {
   BackupInstances_Get: 'nothing',
@@ -128,8 +136,15 @@ async function underFaults(
   settings: DrillSettings = FAST_SETTINGS,
 ): Promise<DrillReport> {
   await emulator('POST', '/_emulator/reset');
-  for (const f of faults) await emulator('POST', '/_emulator/faults', f);
+  const reach = REACH[faults[0]!.operation as (typeof OPERATIONS)[number]] ?? [];
+  for (const f of [...reach, ...faults]) await emulator('POST', '/_emulator/faults', f);
   const { report } = await rig.run(request, undefined, settings);
+  // The fault was met (not a drill that happened to take another path).
+  const rules = (await emulator('GET', '/_emulator/faults')).faults as { fired: number }[];
+  expect(
+    rules.every((r) => r.fired > 0),
+    `${report.drillId}: every fault met`,
+  ).toBe(true);
   await emulator('DELETE', '/_emulator/faults');
   const jobs = await settledRestoreJobs();
   expect(jobs.length, `${report.drillId}: restore jobs`).toBeLessThanOrEqual(1);
