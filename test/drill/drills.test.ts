@@ -397,13 +397,18 @@ describe('restore drills', () => {
   }, 120_000);
 
   it('no double restore: a restore POST that Azure accepts only after the client gave up is waited out, not sent again', async () => {
-    // Held 13 s: past the client's 10 s request timeout, within the 15 s the drill waits for such an attempt.
-    await addFault({ operation: 'BackupInstances_TriggerRestore', kind: 'delay', delayMs: 13_000, count: 1 });
+    // Held 25 s: past the client's 10 s request timeout and its retry (so a retry that does not wait would
+    // post again, with seconds to spare even on a busy machine), within the 40 s this drill waits for such an
+    // attempt.
+    await addFault({ operation: 'BackupInstances_TriggerRestore', kind: 'delay', delayMs: 25_000, count: 1 });
     const started = Date.now();
-    const { report } = await rig.run(databaseRequest());
+    const { report } = await rig.runWith({ restoreSettleSeconds: 40 }, databaseRequest());
     expect(report.verdict, JSON.stringify(report.failure)).toBe('passed');
+    expect(rig.logs.some((l) => l.includes('may still be accepted') && l.includes(report.drillId))).toBe(
+      true,
+    );
     // Whatever the drill did, the held POST has been carried out by now (a fixed delay of the fault, not a race).
-    await sleep(Math.max(0, started + 15_000 - Date.now()));
+    await sleep(Math.max(0, started + 27_000 - Date.now()));
     const destination = `${TARGET_SERVER}/databases/${report.restored!.database!.name}`;
     const mine = (await restoreJobs()).filter((j) => j.emulator.recoveryDestination === destination);
     expect(mine).toHaveLength(1);
