@@ -18,7 +18,7 @@ import { startDrill } from './drillStart';
 export interface PlanRun {
   plan: string;
   slot: string;
-  outcome: 'started' | 'alreadyStarted' | 'skipped' | 'notDue' | 'disabled' | 'nameInUse';
+  outcome: 'started' | 'alreadyStarted' | 'skipped' | 'notDue' | 'disabled' | 'nameInUse' | 'fleet';
   instanceId?: string;
 }
 
@@ -38,6 +38,10 @@ export function createDrillTimerHandler(deps: DrillTimerDeps) {
     const active = await client.listActive();
     const runs: PlanRun[] = [];
     for (const plan of plans) {
+      if (plan.kind === 'fleet') {
+        runs.push({ plan: plan.name, slot: '', outcome: 'fleet' });
+        continue;
+      }
       if (!plan.enabled) {
         runs.push({ plan: plan.name, slot: '', outcome: 'disabled' });
         continue;

@@ -5,17 +5,50 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { ValidationError, type FieldError } from '../errors';
-import type { DrillPlan } from '../types/generated/drill-plan';
+import type { DrillPlan, FleetScope, FleetTemplate } from '../types/generated/drill-plan';
 import { assertValid, schemaRef } from '../validation';
 import { parseDrillRequest, type NormalizedRequest } from './request';
 
-export type { DrillPlan };
-export type NormalizedPlan = Omit<DrillPlan, 'request'> & {
-  request: NormalizedRequest;
+export type { DrillPlan, FleetScope, FleetTemplate };
+
+interface PlanBase {
+  name: string;
+  schedule: string;
   timeZone: string;
   startWindowMinutes: number;
   enabled: boolean;
-};
+}
+
+/** A plan that starts one drill per slot. */
+export interface SinglePlan extends PlanBase {
+  kind: 'single';
+  request: NormalizedRequest;
+}
+
+/** Drills of a fleet run at once: overall, per vault, per target or drill server. */
+export interface FleetCapsNormalized {
+  total: number;
+  perVault: number;
+  perServer: number;
+}
+
+/** A plan that drills every backup instance in its scope (src/lib/drill/fleet.ts). */
+export interface FleetPlan extends PlanBase {
+  kind: 'fleet';
+  scope: FleetScope;
+  templates: FleetTemplate[];
+  /** Days within which every instance in scope must have been drilled; without it, every run drills all. */
+  everyDays?: number;
+  caps: FleetCapsNormalized;
+}
+
+export type NormalizedPlan = SinglePlan | FleetPlan;
+
+export const DEFAULT_FLEET_CAPS: FleetCapsNormalized = { total: 10, perVault: 5, perServer: 2 };
+
+/** A placeholder instance id a template is checked with (each instance's own replaces it). */
+const TEMPLATE_CHECK_ID =
+  '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/vault/backupInstances/instance';
 
 /** The plans of DRILL_PLANS that are valid, and what is wrong with each one that is not. */
 export interface PlanSet {
@@ -42,6 +75,7 @@ export function parsePlanSet(json: string | undefined): PlanSet {
   const names = new Set<string>();
   raw.forEach((item: unknown, i) => {
     try {
+      checkShape(item);
       const p = assertValid<DrillPlan>(
         `${schemaRef('drill-plan.schema.json')}#/items`,
         structuredClone(item),
@@ -63,24 +97,14 @@ export function parsePlanSet(json: string | undefined): PlanSet {
           },
         ]);
       }
-      let request: NormalizedRequest;
-      try {
-        request = parseDrillRequest(p.request, `DRILL_PLANS/${i}/request`);
-      } catch (err) {
-        if (err instanceof ValidationError)
-          throw new ValidationError(
-            'plan',
-            err.errors.map((e) => ({ ...e, pointer: `/request${e.pointer}` })),
-          );
-        throw err;
-      }
-      plans.push({
-        ...p,
+      const base: PlanBase = {
+        name: p.name,
+        schedule: p.schedule,
         timeZone: p.timeZone ?? 'UTC',
         startWindowMinutes: p.startWindowMinutes ?? 60,
         enabled: p.enabled ?? true,
-        request,
-      });
+      };
+      plans.push(p.request ? singlePlan(p, base, i) : fleetPlan(p, base, i));
     } catch (err) {
       const errors =
         err instanceof ValidationError ? err.errors : [{ pointer: '', message: (err as Error).message }];
@@ -88,6 +112,90 @@ export function parsePlanSet(json: string | undefined): PlanSet {
     }
   });
   return { plans, problems };
+}
+
+/** A request under /request, its errors re-pointed into the plan. */
+function requestOf(raw: unknown, pointer: string, where: string): NormalizedRequest {
+  try {
+    return parseDrillRequest(raw, where);
+  } catch (err) {
+    if (err instanceof ValidationError)
+      throw new ValidationError(
+        'plan',
+        err.errors.map((e) => ({ ...e, pointer: `${pointer}${e.pointer}` })),
+      );
+    throw err;
+  }
+}
+
+/** One drill or a fleet, never a mix: said before the schema's own errors, which would be less clear. */
+function checkShape(item: unknown): void {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return;
+  const fleetFields = ['scope', 'templates', 'coverage', 'maxConcurrent'].filter((k) => k in item);
+  if ('request' in item) {
+    if (fleetFields.length)
+      throw new ValidationError(
+        'plan',
+        fleetFields.map((k) => ({
+          pointer: `/${k}`,
+          message:
+            'belongs to a fleet plan: give either request (one drill) or scope and templates (a fleet)',
+        })),
+      );
+    return;
+  }
+  const missing = ['scope', 'templates'].filter((k) => !(k in item));
+  if (missing.length)
+    throw new ValidationError(
+      'plan',
+      missing.map((k) => ({
+        pointer: `/${k}`,
+        message:
+          fleetFields.length || missing.length === 1
+            ? 'is required: a plan gives either request (one drill) or scope and templates (a fleet)'
+            : 'is required (or give request instead, for one drill): a plan gives either request or scope and templates',
+      })),
+    );
+}
+
+function singlePlan(p: DrillPlan, base: PlanBase, i: number): SinglePlan {
+  return { ...base, kind: 'single', request: requestOf(p.request, '/request', `DRILL_PLANS/${i}/request`) };
+}
+
+function fleetPlan(p: DrillPlan, base: PlanBase, i: number): FleetPlan {
+  const scope = p.scope!;
+  if (!scope.vaults && !scope.resourceGroups && !scope.subscriptions)
+    throw new ValidationError('plan', [
+      {
+        pointer: '/scope',
+        message: 'selects nothing: give vaults, resourceGroups or subscriptions (ARM ids of what to list)',
+      },
+    ]);
+  // Each template is checked as the whole request it becomes, so a bad one fails when the plan is read.
+  p.templates!.forEach((t, k) => {
+    const own = (['backupInstanceId', 'idempotencyKey'] as const).filter((f) => f in t.request);
+    if (own.length)
+      throw new ValidationError(
+        'plan',
+        own.map((f) => ({
+          pointer: `/templates/${k}/request/${f}`,
+          message: 'is set for each instance in scope by the fleet: leave it out of the template',
+        })),
+      );
+    requestOf(
+      { ...t.request, backupInstanceId: TEMPLATE_CHECK_ID },
+      `/templates/${k}/request`,
+      `DRILL_PLANS/${i}/templates/${k}/request`,
+    );
+  });
+  return {
+    ...base,
+    kind: 'fleet',
+    scope,
+    templates: p.templates!,
+    ...(p.coverage ? { everyDays: p.coverage.everyDays } : {}),
+    caps: { ...DEFAULT_FLEET_CAPS, ...p.maxConcurrent },
+  };
 }
 
 /** All plans, or a ValidationError naming every bad field of every bad plan (the standalone host's start). */
