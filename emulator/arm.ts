@@ -140,11 +140,13 @@ export class ArmApi {
         `The HTTP method '${req.method}' is not supported for ${path}.`,
       );
     entry.operation = match.operation;
-    if (!this.ctx.config.apiVersions.includes(apiVersion)) {
+    const versions = match.apiVersions ?? this.ctx.config.apiVersions;
+    if (!versions.includes(apiVersion)) {
+      const type = match.apiVersions ? path.split('/').slice(-2)[0] : 'backupVaults';
       return cloudError(
         400,
         'NoRegisteredProviderFound',
-        `No registered resource provider found for location '${this.ctx.config.location}' and API version '${apiVersion}' for type 'backupVaults'. The supported api-versions are '${this.ctx.config.apiVersions.join(', ')}'.`,
+        `No registered resource provider found for location '${this.ctx.config.location}' and API version '${apiVersion}' for type '${type}'. The supported api-versions are '${versions.join(', ')}'.`,
       );
     }
     if (match.params.sub!.toLowerCase() !== this.ctx.config.subscriptionId.toLowerCase()) {

@@ -234,6 +234,17 @@ export async function startEmulator(
           points: [],
         };
         vault.instances.set(name.toLowerCase(), bi);
+        // Copies share the original's recovery points (the same array, so the same dumps): a big vault for
+        // the cost of one backup.
+        for (let c = 1; c <= b.copies; c++) {
+          const copyName = `${name}-${String(c).padStart(4, '0')}`;
+          vault.instances.set(copyName.toLowerCase(), {
+            ...bi,
+            name: copyName,
+            armId: `${armId}/backupInstances/${copyName}`,
+            copyOf: bi,
+          });
+        }
       }
       ctx.vaults.set(v.name.toLowerCase(), vault);
     }
@@ -241,7 +252,8 @@ export async function startEmulator(
     const byServer = new Map<string, BackupInstanceRuntime[]>();
     for (const v of ctx.vaults.values())
       for (const bi of v.instances.values())
-        byServer.set(bi.server.config.name, [...(byServer.get(bi.server.config.name) ?? []), bi]);
+        if (!bi.copyOf)
+          byServer.set(bi.server.config.name, [...(byServer.get(bi.server.config.name) ?? []), bi]);
     await Promise.all(
       [...byServer.values()].map(async (list) => {
         for (const bi of list) await seedBackupInstance(ctx, bi);

@@ -47,7 +47,9 @@ export interface BackupInstanceRuntime {
   kind: 'single' | 'flexible';
   databases: string[];
   datasourceId: string;
+  /** Shared with the original when this instance is one of its copies (config "copies"). */
   points: RecoveryPointRuntime[];
+  copyOf?: BackupInstanceRuntime;
 }
 
 export interface VaultRuntime {
@@ -152,6 +154,21 @@ export function renderVault(v: VaultRuntime, tenantId: string): Record<string, u
       featureSettings: { crossSubscriptionRestoreSettings: { state: 'Enabled' } },
       monitoringSettings: { azureMonitorAlertSettings: { alertsForAllJobFailures: 'Enabled' } },
     },
+  };
+}
+
+/** A server's ARM resource as far as the app reads it: id, name, type, location and tags. */
+export function renderServer(s: ServerRuntime): Record<string, unknown> {
+  return {
+    id: s.armId,
+    name: s.config.name,
+    type:
+      s.config.kind === 'single'
+        ? 'Microsoft.DBforPostgreSQL/servers'
+        : 'Microsoft.DBforPostgreSQL/flexibleServers',
+    location: s.config.location,
+    tags: s.config.tags,
+    properties: { state: 'Ready', version: String(s.reportedMajor) },
   };
 }
 

@@ -12,6 +12,7 @@ import {
   renderBackupInstance,
   renderJob,
   renderRecoveryPoint,
+  renderServer,
   renderVault,
   type BackupInstanceRuntime,
   type OperationRuntime,
@@ -65,6 +66,15 @@ export class DataProtectionOperations {
     );
   }
 
+  /** A resource group some vault or server of the emulator lives in. */
+  private resourceGroupKnown(rg: string): boolean {
+    const groups = [
+      ...[...this.ctx.vaults.values()].map((v) => v.config.resourceGroup),
+      ...[...this.ctx.servers.values()].map((s) => s.config.resourceGroup),
+    ];
+    return groups.some((g) => g.toLowerCase() === rg.toLowerCase());
+  }
+
   private page<T>(req: ArmRequest, items: T[], pageSize: number): { value: T[]; nextLink?: string } {
     const skip =
       Number(
@@ -86,6 +96,39 @@ export class DataProtectionOperations {
       case 'BackupVaults_Get': {
         const v = this.vault(p);
         return 'status' in v ? v : { status: 200, body: renderVault(v, this.ctx.config.tenantId) };
+      }
+      case 'BackupVaults_GetInSubscription':
+      case 'BackupVaults_GetInResourceGroup': {
+        const vaults = [...this.ctx.vaults.values()].filter(
+          (v) => !p.rg || v.config.resourceGroup.toLowerCase() === p.rg.toLowerCase(),
+        );
+        if (p.rg && vaults.length === 0 && !this.resourceGroupKnown(p.rg))
+          return cloudError(404, 'ResourceGroupNotFound', `Resource group '${p.rg}' could not be found.`);
+        return {
+          status: 200,
+          body: this.page(
+            req,
+            vaults.map((v) => renderVault(v, this.ctx.config.tenantId)),
+            this.ctx.config.recoveryPointsPageSize,
+          ),
+        };
+      }
+      case 'Servers_Get':
+      case 'FlexibleServers_Get': {
+        const kind = match.operation === 'Servers_Get' ? 'single' : 'flexible';
+        const server = [...this.ctx.servers.values()].find(
+          (s) =>
+            s.config.name.toLowerCase() === p.server!.toLowerCase() &&
+            s.config.kind === kind &&
+            s.config.resourceGroup.toLowerCase() === p.rg!.toLowerCase(),
+        );
+        if (!server)
+          return cloudError(
+            404,
+            'ResourceNotFound',
+            `The Resource 'Microsoft.DBforPostgreSQL/${kind === 'single' ? 'servers' : 'flexibleServers'}/${p.server}' under resource group '${p.rg}' was not found.`,
+          );
+        return { status: 200, body: renderServer(server) };
       }
       case 'BackupInstances_List': {
         const v = this.vault(p);

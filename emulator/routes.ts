@@ -8,6 +8,8 @@ export interface Match {
   params: Record<string, string>;
   /** The Azure RBAC action the call needs (what a role assignment grants). */
   action: string;
+  /** The api-versions another provider serves this route with (default: the emulator's Data Protection ones). */
+  apiVersions?: readonly string[];
 }
 
 const VAULT =
@@ -16,10 +18,46 @@ const BI = `${VAULT}/backupInstances/{bi}`;
 const LOCATION = '/subscriptions/{sub}/providers/Microsoft.DataProtection/locations/{location}';
 
 const DP = 'Microsoft.DataProtection';
+const PG = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DBforPostgreSQL';
 
-/** [method, path template with {named} segments, swagger operationId, RBAC action] */
-const TABLE: [string, string, string, string][] = [
+/**
+ * Api-versions of Microsoft.DBforPostgreSQL the emulator serves a server's resource with (its tags): Single
+ * Server's last stable version, Flexible Server's stable ones (Azure's own lists, newest last).
+ */
+const PG_API_VERSIONS = {
+  servers: ['2017-12-01'],
+  flexibleServers: ['2021-06-01', '2022-12-01', '2023-06-01', '2024-08-01'],
+} as const;
+
+/** [method, path template with {named} segments, swagger operationId, RBAC action, api-versions if not DP's] */
+const TABLE: [string, string, string, string, (readonly string[])?][] = [
   ['GET', VAULT, 'BackupVaults_Get', `${DP}/backupVaults/read`],
+  [
+    'GET',
+    `/subscriptions/{sub}/providers/${DP}/backupVaults`,
+    'BackupVaults_GetInSubscription',
+    `${DP}/backupVaults/read`,
+  ],
+  [
+    'GET',
+    `/subscriptions/{sub}/resourceGroups/{rg}/providers/${DP}/backupVaults`,
+    'BackupVaults_GetInResourceGroup',
+    `${DP}/backupVaults/read`,
+  ],
+  [
+    'GET',
+    `${PG}/servers/{server}`,
+    'Servers_Get',
+    'Microsoft.DBforPostgreSQL/servers/read',
+    PG_API_VERSIONS.servers,
+  ],
+  [
+    'GET',
+    `${PG}/flexibleServers/{server}`,
+    'FlexibleServers_Get',
+    'Microsoft.DBforPostgreSQL/flexibleServers/read',
+    PG_API_VERSIONS.flexibleServers,
+  ],
   ['GET', `${VAULT}/backupInstances`, 'BackupInstances_List', `${DP}/backupVaults/backupInstances/read`],
   ['GET', BI, 'BackupInstances_Get', `${DP}/backupVaults/backupInstances/read`],
   [
@@ -69,7 +107,7 @@ const TABLE: [string, string, string, string][] = [
   ],
 ];
 
-const ROUTES = TABLE.map(([method, template, operation, action]) => {
+const ROUTES = TABLE.map(([method, template, operation, action, apiVersions]) => {
   const names: string[] = [];
   const source = template
     .split(/(\{[a-z]+\})/)
@@ -81,7 +119,7 @@ const ROUTES = TABLE.map(([method, template, operation, action]) => {
     })
     .join('');
   // ARM matches paths case-insensitively.
-  return { method, pattern: new RegExp(`^${source}$`, 'i'), operation, action, names };
+  return { method, pattern: new RegExp(`^${source}$`, 'i'), operation, action, names, apiVersions };
 });
 
 export function matchRoute(method: string, path: string): Match | { methodNotAllowed: true } | undefined {
@@ -93,7 +131,12 @@ export function matchRoute(method: string, path: string): Match | { methodNotAll
     if (r.method !== method) continue;
     const params: Record<string, string> = {};
     r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
-    return { operation: r.operation, params, action: r.action };
+    return {
+      operation: r.operation,
+      params,
+      action: r.action,
+      ...(r.apiVersions ? { apiVersions: r.apiVersions } : {}),
+    };
   }
   return pathMatched ? { methodNotAllowed: true } : undefined;
 }

@@ -96,6 +96,12 @@ export interface ServerConfig {
   resourceGroup: string;
   location: string;
   /**
+   * ARM tags of the server resource (what a fleet scope's tags select on).
+   */
+  tags: {
+    [k: string]: string;
+  };
+  /**
    * Major version the emulator reports for the server (to rehearse version rules); default: the real one.
    */
   reportedMajorVersion?: number;
@@ -172,6 +178,10 @@ export interface BackupInstanceConfig {
    * Create the source database(s) when missing (managed servers).
    */
   createDatabases: boolean;
+  /**
+   * Serve this many more backup instances like this one, named {name}-{nnnn}: each shares this instance's recovery points (the same dump files), so a vault of hundreds costs one backup (fleet tests and benchmarks).
+   */
+  copies: number;
   vaultRetentionDays: number;
   archiveRetentionDays: number;
   seed?: SeedConfig;

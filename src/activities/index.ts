@@ -9,12 +9,14 @@
  * returned.
  */
 import { withDeadline } from '../lib/deadline';
+import type { FleetReport } from '../lib/drill/fleetReport';
 import { toFailure, type ActivityResult } from '../lib/errors';
 import { cleanupActivities } from './cleanup';
 import type { SaveReportInput, SaveReportOutput } from './contracts';
 import { dataProtectionActivities } from './dataProtection';
 import type { ActivityDeps } from './deps';
 import { fileActivities } from './files';
+import { fleetActivities } from './fleet';
 import { ACTIVITIES, type ActivityName } from './names';
 import { verifyActivities } from './verify';
 
@@ -29,6 +31,10 @@ export function createActivities(deps: ActivityDeps) {
     ...cleanupActivities(deps),
     saveReport: (input: SaveReportInput): Promise<SaveReportOutput> => {
       return deps.reports.save(input.report);
+    },
+    ...fleetActivities(deps),
+    saveFleetReport: (input: { report: FleetReport }): Promise<{ blobUrl: string }> => {
+      return deps.reports.saveFleet(input.report);
     },
   };
 }

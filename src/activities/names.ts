@@ -16,6 +16,8 @@ export const ACTIVITIES = {
   verifyRestore: 'verifyRestore',
   cleanupDrill: 'cleanupDrill',
   saveReport: 'saveReport',
+  scopeFleet: 'scopeFleet',
+  saveFleetReport: 'saveFleetReport',
 } as const;
 
 export type ActivityName = (typeof ACTIVITIES)[keyof typeof ACTIVITIES];

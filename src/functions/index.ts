@@ -2,6 +2,7 @@
 import type { FunctionDefinition } from './definitions';
 import { cancelDrillFunction, drillStatusFunction, listDrillsFunction, startDrillFunction } from './drills';
 import { activityDefinitions, orchestrationDefinitions } from './durable';
+import { coverageFunction, fleetStatusFunction, startFleetFunction } from './fleets';
 import { healthFunction } from './health';
 import { drillQueueFunction } from './queue';
 import { sweeperFunction } from './sweeper';
@@ -13,6 +14,9 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   listDrillsFunction,
   drillStatusFunction,
   cancelDrillFunction,
+  startFleetFunction,
+  fleetStatusFunction,
+  coverageFunction,
   drillQueueFunction,
   drillTimerFunction,
   sweeperFunction,

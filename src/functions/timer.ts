@@ -14,11 +14,12 @@ import { ORCHESTRATORS } from '../orchestrators/names';
 import type { TimerFunctionDefinition } from './definitions';
 import { durableClientFactory, type ClientFactory } from './drillClient';
 import { startDrill } from './drillStart';
+import { startFleet } from './fleetStart';
 
 export interface PlanRun {
   plan: string;
   slot: string;
-  outcome: 'started' | 'alreadyStarted' | 'skipped' | 'notDue' | 'disabled' | 'nameInUse' | 'fleet';
+  outcome: 'started' | 'alreadyStarted' | 'skipped' | 'notDue' | 'disabled' | 'nameInUse' | 'fleetStarted';
   instanceId?: string;
 }
 
@@ -38,10 +39,6 @@ export function createDrillTimerHandler(deps: DrillTimerDeps) {
     const active = await client.listActive();
     const runs: PlanRun[] = [];
     for (const plan of plans) {
-      if (plan.kind === 'fleet') {
-        runs.push({ plan: plan.name, slot: '', outcome: 'fleet' });
-        continue;
-      }
       if (!plan.enabled) {
         runs.push({ plan: plan.name, slot: '', outcome: 'disabled' });
         continue;
@@ -52,6 +49,24 @@ export function createDrillTimerHandler(deps: DrillTimerDeps) {
         continue;
       }
       const at = slot.toISOString();
+      if (plan.kind === 'fleet') {
+        // A fleet plan's slot starts a fleet run (one per slot; none while the plan's last run still goes).
+        const fleet = await startFleet(client, deps.settings(), plan, { slot });
+        if (!fleet.started && fleet.reason === 'planRunning')
+          await deps.recordSkip({
+            plan: plan.name,
+            slot: at,
+            reason: 'the previous fleet run of this plan is still running',
+            runningInstanceId: fleet.fleetId,
+          });
+        runs.push({
+          plan: plan.name,
+          slot: at,
+          outcome: fleet.started ? 'fleetStarted' : fleet.reason === 'exists' ? 'alreadyStarted' : 'skipped',
+          instanceId: fleet.fleetId,
+        });
+        continue;
+      }
       // One drill of a plan at a time: a slot whose previous drill still runs is skipped (and recorded).
       const running = active.find(
         (a) =>

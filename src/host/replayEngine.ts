@@ -85,8 +85,15 @@ interface RawAction {
   compoundActions?: RawAction[];
 }
 
-function flatten(actions: RawAction[], out: Decision[]): void {
+/**
+ * The episode's actions as a flat list of decisions, each task once. A task awaited again inside a later
+ * Task.any/all (a throttled fan-out waiting on what still runs) reappears in that compound action as the same
+ * action object: it was scheduled when first yielded, so it is not a new decision.
+ */
+function flatten(actions: RawAction[], out: Decision[], seen = new Set<RawAction>()): void {
   for (const a of actions) {
+    if (seen.has(a)) continue;
+    seen.add(a);
     switch (a.actionType) {
       case ActionType.CallActivity:
         out.push({ kind: 'activity', name: a.functionName!, input: decodeInput(a.input) });
@@ -110,7 +117,7 @@ function flatten(actions: RawAction[], out: Decision[]): void {
         break;
       case ActionType.WhenAll:
       case ActionType.WhenAny:
-        flatten(a.compoundActions ?? [], out);
+        flatten(a.compoundActions ?? [], out, seen);
         break;
       default:
         throw new Error(

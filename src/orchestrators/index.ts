@@ -1,5 +1,6 @@
 /** Every orchestrator of the app by its name (the names are replay identity: see names.ts). */
 import type * as df from 'durable-functions';
+import { fleetDrill } from './fleetDrill';
 import { monitorJob } from './monitorJob';
 import { ORCHESTRATORS, type OrchestratorName } from './names';
 import { restoreDrill } from './restoreDrill';
@@ -9,4 +10,5 @@ export const orchestratorFunctions: Record<OrchestratorName, df.OrchestrationHan
   [ORCHESTRATORS.restoreDrill]: restoreDrill,
   [ORCHESTRATORS.trackOperation]: trackOperation,
   [ORCHESTRATORS.monitorJob]: monitorJob,
+  [ORCHESTRATORS.fleetDrill]: fleetDrill,
 };

@@ -7,6 +7,7 @@ export const ORCHESTRATORS = {
   restoreDrill: 'restoreDrill',
   trackOperation: 'trackOperation',
   monitorJob: 'monitorJob',
+  fleetDrill: 'fleetDrill',
 } as const;
 
 export type OrchestratorName = (typeof ORCHESTRATORS)[keyof typeof ORCHESTRATORS];

@@ -166,15 +166,7 @@ describe('restore drills', () => {
     const armBefore = rig.emu.ctx.requests.filter((r) => r.service === 'arm').length;
     const { report } = await rig.run({
       backupInstanceId: FLEX_BI,
-      target: {
-        kind: 'files',
-        containerUrl: rig.containerUrl,
-        load: {
-          host: rig.drillServer.host,
-          port: rig.drillServer.port,
-          secretUri: rig.drillServer.secretUri,
-        },
-      },
+      target: rig.filesTarget(),
       verify: {
         tables: [{ name: 'public.items', minRows: 10 }],
         canary: { sql: 'SELECT max(updated_at) FROM items', toleranceMinutes: 5 },
@@ -419,15 +411,7 @@ describe('restore drills', () => {
     const { report, drillId } = await rig.run(databaseRequest());
     const files = await rig.run({
       backupInstanceId: FLEX_BI,
-      target: {
-        kind: 'files',
-        containerUrl: rig.containerUrl,
-        load: {
-          host: rig.drillServer.host,
-          port: rig.drillServer.port,
-          secretUri: rig.drillServer.secretUri,
-        },
-      },
+      target: rig.filesTarget(),
     });
     const haystack: string[] = [];
     let statuses = 0;

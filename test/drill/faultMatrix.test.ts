@@ -286,15 +286,7 @@ describe('Key Vault and drill server faults', () => {
       const run = rig.run(
         {
           backupInstanceId: FLEX_BI,
-          target: {
-            kind: 'files',
-            containerUrl: rig.containerUrl,
-            load: {
-              host: rig.drillServer.host,
-              port: rig.drillServer.port,
-              secretUri: rig.drillServer.secretUri,
-            },
-          },
+          target: rig.filesTarget(),
           verify: {
             tables: [{ name: 'public.items', minRows: 1 }],
             // A check that runs long enough for the server to be stopped under it.

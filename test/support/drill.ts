@@ -93,6 +93,12 @@ export interface DrillRig {
   containerUrl: string;
   /** host and port of the drill server (a Flexible-style server with its own Key Vault secret). */
   drillServer: { host: string; port: number; secretUri: string };
+  /** A restore-as-files target: the rig's container, loaded into the drill server. */
+  filesTarget(): {
+    kind: 'files';
+    containerUrl: string;
+    load: { host: string; port: number; secretUri: string };
+  };
   run(
     request: unknown,
     drillId?: string,
@@ -200,6 +206,15 @@ export async function startDrillRig(
       port: drill.port,
       secretUri: 'https://kv-test.vault.azure.net/secrets/drill-admin',
     },
+    filesTarget: () => ({
+      kind: 'files',
+      containerUrl: `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
+      load: {
+        host: drill.host,
+        port: drill.port,
+        secretUri: 'https://kv-test.vault.azure.net/secrets/drill-admin',
+      },
+    }),
     run: (request, drillId = `drill-${randomBytes(4).toString('hex')}`, settings = FAST_SETTINGS) =>
       runOn(driver, request, drillId, settings),
     runWith: (overrides, request, drillId = `drill-${randomBytes(4).toString('hex')}`) => {

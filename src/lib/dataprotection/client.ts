@@ -20,12 +20,13 @@ import type {
   BackupInstanceResource,
   BackupJobResource,
   BackupVaultResource,
+  TrackedResource,
   RecoveryPointResource,
   RestoreRequest,
   ValidateRestoreRequest,
 } from '../types/generated/dataprotection';
 import { assertValid, schemaRef } from '../validation';
-import { lastSegment, parseBackupInstanceId, parseBackupVaultId } from './armId';
+import { lastSegment, parseArmId, parseBackupInstanceId, parseBackupVaultId } from './armId';
 import {
   AuthenticationError,
   DataProtectionError,
@@ -89,6 +90,12 @@ export function recoveryPointFilter(filter: RecoveryPointFilter): string | undef
   return parts.length ? parts.join(' and ') : undefined;
 }
 
+/**
+ * Api-versions of Microsoft.DBforPostgreSQL used to read a source server's tags: the newest stable version of
+ * each resource type (Single Server's last one; Flexible Server's GA one, served in every public region).
+ */
+export const DBFORPOSTGRESQL_API_VERSIONS = { servers: '2017-12-01', flexibleServers: '2022-12-01' } as const;
+
 export class DataProtectionClient {
   readonly endpoint: string;
   readonly audience: string;
@@ -119,6 +126,37 @@ export class DataProtectionClient {
     const vault = parseBackupVaultId(vaultId);
     const res = await this.send('GET', this.url(vault.id));
     return this.parse<BackupVaultResource>(res, 'BackupVaultResource', 'backup vault');
+  }
+
+  /**
+   * The backup vaults of a subscription, or of one resource group in it (BackupVaults_GetInSubscription,
+   * BackupVaults_GetInResourceGroup), every page.
+   */
+  async *listBackupVaults(where: {
+    subscriptionId: string;
+    resourceGroup?: string;
+  }): AsyncGenerator<BackupVaultResource> {
+    const scope = `/subscriptions/${where.subscriptionId}${where.resourceGroup ? `/resourceGroups/${where.resourceGroup}` : ''}`;
+    yield* this.pages<BackupVaultResource>(
+      this.url(`${scope}/providers/Microsoft.DataProtection/backupVaults`),
+      'BackupVaultResourceList',
+      'backup vault list',
+    );
+  }
+
+  /**
+   * A PostgreSQL server's ARM resource (for its tags): Microsoft.DBforPostgreSQL/servers or flexibleServers, read
+   * with that provider's own api-version (DBFORPOSTGRESQL_API_VERSIONS), not the Data Protection one.
+   */
+  async getServerResource(serverId: string): Promise<TrackedResource> {
+    const parsed = parseArmId(serverId, 'server id');
+    const type = parsed.segments[0]?.type.toLowerCase();
+    const apiVersion =
+      type === 'flexibleservers'
+        ? DBFORPOSTGRESQL_API_VERSIONS.flexibleServers
+        : DBFORPOSTGRESQL_API_VERSIONS.servers;
+    const res = await this.send('GET', this.url(parsed.id, {}, apiVersion));
+    return this.parse<TrackedResource>(res, 'TrackedResource', 'server');
   }
 
   async *listBackupInstances(vaultId: string): AsyncGenerator<BackupInstanceResource> {
@@ -263,12 +301,12 @@ export class DataProtectionClient {
     }
   }
 
-  private url(path: string, query: Record<string, string> = {}): string {
+  private url(path: string, query: Record<string, string> = {}, apiVersion = this.apiVersion): string {
     const encodedPath = path
       .split('/')
       .map((seg) => encodeURIComponent(decodeURIComponent(seg)))
       .join('/');
-    const params = [`api-version=${encodeURIComponent(this.apiVersion)}`];
+    const params = [`api-version=${encodeURIComponent(apiVersion)}`];
     for (const [k, v] of Object.entries(query)) params.push(`${k}=${encodeURIComponent(v)}`);
     return `${this.endpoint}${encodedPath}?${params.join('&')}`;
   }

@@ -8,6 +8,9 @@
  *   drill-q-{messageId | hash}      a queue message without one (redelivery finds the same drill)
  *   plan-{plan}@{slot}              a plan's drill for one schedule slot ("@" cannot occur in a plan name)
  *   {drillId}:{validate|restore|job} a drill's polling sub-orchestrations (so cancel can reach them)
+ *   fleet-{plan}@{slot}             a fleet plan's run for one schedule slot
+ *   fleet-{plan}-{uuid}             a fleet plan run on demand (HTTP, CLI)
+ *   {fleetId}.{nnnn}                the drills of a fleet run, by their place in its order
  *
  * Pure.
  */
@@ -40,6 +43,18 @@ export function planInstanceId(plan: string, slot: Date): string {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}Z$/, 'Z')}`;
+}
+
+/** Instance id of a fleet run: one per plan and slot (timer), or a new one per request. */
+export function fleetInstanceId(plan: string, origin: { slot: Date } | { newId: () => string }): string {
+  return 'slot' in origin
+    ? `fleet-${planInstanceId(plan, origin.slot).slice('plan-'.length)}`
+    : `fleet-${plan}-${origin.newId()}`;
+}
+
+/** Instance id of the drill a fleet run starts for the instance at `index` in its order. */
+export function fleetDrillId(fleetId: string, index: number): string {
+  return `${fleetId}.${String(index).padStart(4, '0')}`;
 }
 
 export const CHILD_PURPOSES = ['validate', 'restore', 'job'] as const;

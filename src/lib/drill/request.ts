@@ -70,9 +70,11 @@ export function parseDrillRequest(input: unknown, what = 'drill request'): Norma
 
 /** What started a drill (recorded in its report). */
 export interface DrillTrigger {
-  kind: 'http' | 'queue' | 'timer' | 'cli' | 'test';
+  kind: 'http' | 'queue' | 'timer' | 'cli' | 'test' | 'fleet';
   plan?: string;
   slot?: string;
+  /** The fleet run that started this drill (kind fleet). */
+  fleetId?: string;
 }
 
 /** The restoreDrill orchestration's input: small plain JSON, no secrets. */

@@ -9,6 +9,7 @@ import type { BlobServiceClient } from '@azure/storage-blob';
 import { currentSignal, deadlinePolicy } from '../deadline';
 import { AppError, type FailureInfo } from '../errors';
 import { renderReportHtml, type DrillReport } from '../drill/report';
+import type { FleetReport } from '../drill/fleetReport';
 import { assertValid, schemaRef } from '../validation';
 
 export interface ReportLocation {
@@ -139,6 +140,45 @@ export class ReportStore {
       'Replace',
     );
     return { table: this.table.tableName, blobUrl: json.url, htmlUrl: html.url };
+  }
+
+  /** A fleet run's report: JSON blob fleets/{id}.json and a row in partition "fleet". */
+  async saveFleet(report: FleetReport): Promise<{ blobUrl: string }> {
+    await this.ensure();
+    const blob = this.blobs
+      .getContainerClient(this.containerName)
+      .getBlockBlobClient(`fleets/${tableKey(report.fleetId)}.json`);
+    const text = JSON.stringify(report, null, 2);
+    const abortSignal = currentSignal();
+    await blob.upload(text, Buffer.byteLength(text), {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+      ...(abortSignal ? { abortSignal } : {}),
+    });
+    await this.table.upsertEntity(
+      {
+        partitionKey: 'fleet',
+        rowKey: tableKey(report.fleetId),
+        fleetId: report.fleetId,
+        plan: report.plan,
+        slot: report.slot,
+        startedAt: report.startedAt,
+        endedAt: report.endedAt,
+        status: report.status,
+        counts: JSON.stringify(report.counts),
+        reportUrl: blob.url,
+      },
+      'Replace',
+    );
+    return { blobUrl: blob.url };
+  }
+
+  async getFleet(fleetId: string): Promise<FleetReport | undefined> {
+    await this.ensure();
+    const blob = this.blobs
+      .getContainerClient(this.containerName)
+      .getBlockBlobClient(`fleets/${tableKey(fleetId)}.json`);
+    if (!(await blob.exists())) return undefined;
+    return JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as FleetReport;
   }
 
   async get(drillId: string): Promise<DrillReport | undefined> {

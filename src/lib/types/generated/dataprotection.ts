@@ -302,6 +302,29 @@ export interface BackupInstanceResource {
 }
 /**
  * This interface was referenced by `DataProtectionContract`'s JSON-Schema
+ * via the `definition` "BackupVaultResourceList".
+ */
+export interface BackupVaultResourceList {
+  value: BackupVaultResource[];
+  nextLink?: string | null;
+}
+/**
+ * Any ARM resource read for its tags and location (the source PostgreSQL server of a backup instance: Microsoft.DBforPostgreSQL/servers or flexibleServers).
+ *
+ * This interface was referenced by `DataProtectionContract`'s JSON-Schema
+ * via the `definition` "TrackedResource".
+ */
+export interface TrackedResource {
+  id: ArmId;
+  name?: string;
+  type?: string;
+  location?: string;
+  tags?: {
+    [k: string]: string;
+  } | null;
+}
+/**
+ * This interface was referenced by `DataProtectionContract`'s JSON-Schema
  * via the `definition` "BackupInstanceResourceList".
  */
 export interface BackupInstanceResourceList {

@@ -15,9 +15,10 @@ export interface DrillReport {
   drillId: string;
   label?: string;
   trigger?: {
-    kind: 'http' | 'queue' | 'timer' | 'cli' | 'test';
+    kind: 'http' | 'queue' | 'timer' | 'cli' | 'test' | 'fleet';
     plan?: string;
     slot?: string;
+    fleetId?: string;
   };
   startedAt: string;
   endedAt: string;

@@ -1,0 +1,41 @@
+/**
+ * Starting a fleet run: the one way the timer (a fleet plan's slot) and HTTP (a plan run now) start one. One
+ * run of a plan at a time: while one runs, another start answers with it instead of starting a second.
+ */
+import { fleetInstanceId } from '../lib/drill/instanceIds';
+import type { FleetPlan } from '../lib/drill/plans';
+import type { DrillSettings } from '../lib/drill/settings';
+import type { FleetInput } from '../orchestrators/fleetDrill';
+import { ORCHESTRATORS } from '../orchestrators/names';
+import type { DrillClient } from './drillClient';
+
+export type FleetStart =
+  | { started: true; fleetId: string }
+  /** This slot's run already exists, or another run of the plan is still going: nothing was started. */
+  | { started: false; fleetId: string; reason: 'exists' | 'planRunning' };
+
+export async function startFleet(
+  client: DrillClient,
+  settings: DrillSettings,
+  plan: FleetPlan,
+  origin: { slot: Date } | { newId: () => string; now: Date },
+): Promise<FleetStart> {
+  const fleetId = fleetInstanceId(plan.name, origin);
+  if (await client.getStatus(fleetId)) return { started: false, fleetId, reason: 'exists' };
+  const running = (await client.listActive()).find(
+    (a) =>
+      a.name === ORCHESTRATORS.fleetDrill &&
+      (a.input as Partial<FleetInput> | undefined)?.plan?.name === plan.name,
+  );
+  if (running) return { started: false, fleetId: running.instanceId, reason: 'planRunning' };
+  const slot = 'slot' in origin ? origin.slot : origin.now;
+  const input: FleetInput = { fleetId, plan, slot: slot.toISOString(), settings };
+  try {
+    await client.startNew(ORCHESTRATORS.fleetDrill, fleetId, input);
+  } catch (err) {
+    // A concurrent start of the same run won the race: that run is this one.
+    if (await client.getStatus(fleetId)) return { started: false, fleetId, reason: 'exists' };
+    throw err;
+  }
+  return { started: true, fleetId };
+}

@@ -1,0 +1,192 @@
+/**
+ * A fleet run: scope the plan (an activity lists vaults and instances through ARM and reads past drills),
+ * then drill every due instance as a restoreDrill sub-orchestration, in coverage order, each not before its
+ * start offset in the window, never more at once than the caps allow (overall, per vault, per target or drill
+ * server); fan the outcomes in and save the fleet report. Deterministic: time from the orchestration clock,
+ * waits are durable timers.
+ */
+import type * as df from 'durable-functions';
+import { ACTIVITIES } from '../activities/names';
+import type { FleetItem, ScopeFleetOutput } from '../activities/fleet';
+import { startable, type Queued } from '../lib/drill/fleet';
+import { buildFleetReport, type FleetDrillResult, type FleetReport } from '../lib/drill/fleetReport';
+import { fleetDrillId } from '../lib/drill/instanceIds';
+import { MAX_TIMER_MS } from '../lib/drill/polling';
+import type { FleetPlan } from '../lib/drill/plans';
+import type { DrillReport } from '../lib/drill/report';
+import { parseDrillRequest, type DrillInput } from '../lib/drill/request';
+import type { DrillSettings } from '../lib/drill/settings';
+import { toFailure } from '../lib/errors';
+import { callActivity, log, now, type Ctx } from './helpers';
+import { ORCHESTRATORS } from './names';
+
+export interface FleetInput {
+  fleetId: string;
+  plan: FleetPlan;
+  /** When the start window opens: the schedule slot, or when the run was asked for. */
+  slot: string;
+  settings: DrillSettings;
+}
+
+/** Scoping lists whole subscriptions: it gets its own deadline, independent of any drill's. */
+const SCOPE_DEADLINE_MS = 30 * 60_000;
+
+/** What the fleet keeps of a finished drill (the full report stays with the drill). */
+function resultOf(item: FleetItem, drillId: string, task: df.Task): FleetDrillResult {
+  if (task.isFaulted)
+    return {
+      backupInstanceId: item.backupInstanceId,
+      drillId,
+      verdict: 'failed',
+      failureCode: 'SubOrchestrationFailed',
+    };
+  const r = task.result as DrillReport;
+  return {
+    backupInstanceId: item.backupInstanceId,
+    drillId,
+    verdict: r.verdict,
+    ...(r.failure ? { failureCode: r.failure.code } : {}),
+    ...(r.rtoSeconds !== undefined ? { rtoSeconds: r.rtoSeconds } : {}),
+    ...(r.rpoSeconds !== undefined ? { rpoSeconds: r.rpoSeconds } : {}),
+  };
+}
+
+export function* fleetDrill(ctx: Ctx): Generator<df.Task, FleetReport, unknown> {
+  const input = ctx.df.getInput<FleetInput>();
+  const { plan, fleetId } = input;
+  const startedAt = now(ctx).toISOString();
+  ctx.df.setCustomStatus({ phase: 'scope' });
+
+  let scoped: ScopeFleetOutput;
+  try {
+    scoped = yield* callActivity(
+      ctx,
+      ACTIVITIES.scopeFleet,
+      { plan, slot: input.slot },
+      { settings: input.settings, deadline: new Date(now(ctx).getTime() + SCOPE_DEADLINE_MS) },
+    );
+  } catch (err) {
+    const f = toFailure(err);
+    const report: FleetReport = {
+      ...buildFleetReport({
+        fleetId,
+        plan: plan.name,
+        slot: input.slot,
+        startedAt,
+        endedAt: now(ctx).toISOString(),
+        coverage: [],
+        drills: [],
+        skipped: [],
+        notDue: [],
+        problems: [],
+        everyDays: plan.everyDays,
+      }),
+      status: 'failed',
+      failure: { code: f.code, message: f.message },
+    };
+    yield* saveFleet(ctx, input, report);
+    ctx.df.setCustomStatus({ phase: 'done', status: 'failed' });
+    return report;
+  }
+
+  const windowStart = Date.parse(input.slot);
+  let queue: Queued[] = scoped.due.map((d, index) => ({
+    index,
+    keys: d.keys,
+    notBefore: windowStart + d.offsetSeconds * 1000,
+  }));
+  const running = new Map<number, df.Task>();
+  const results: FleetDrillResult[] = [];
+  const status = (phase: string) =>
+    ctx.df.setCustomStatus({
+      phase,
+      due: scoped.due.length,
+      running: running.size,
+      done: results.length,
+      passed: results.filter((r) => r.verdict === 'passed').length,
+    });
+
+  while (queue.length || running.size) {
+    // Fan in: every drill that has ended (a Task.any over an already finished task would never resolve).
+    for (const [index, task] of [...running])
+      if (task.isCompleted || task.isFaulted) {
+        running.delete(index);
+        results.push(resultOf(scoped.due[index]!, fleetDrillId(fleetId, index), task));
+      }
+
+    // Fan out: whatever the caps and the start offsets allow now.
+    const t = now(ctx).getTime();
+    const runningKeys = [...running.keys()].map((i) => scoped.due[i]!.keys);
+    for (const q of startable(queue, runningKeys, plan.caps, t)) {
+      const item = scoped.due[q.index]!;
+      const drillId = fleetDrillId(fleetId, q.index);
+      queue = queue.filter((x) => x.index !== q.index);
+      let request;
+      try {
+        request = parseDrillRequest(
+          { ...plan.templates[item.template]!.request, backupInstanceId: item.backupInstanceId },
+          `templates/${item.template}/request for ${item.backupInstanceId}`,
+        );
+      } catch (err) {
+        results.push({
+          backupInstanceId: item.backupInstanceId,
+          drillId,
+          verdict: 'failed',
+          failureCode: toFailure(err).code,
+        });
+        continue;
+      }
+      const drillInput: DrillInput = {
+        drillId,
+        request,
+        trigger: { kind: 'fleet', plan: plan.name, slot: input.slot, fleetId },
+        settings: input.settings,
+      };
+      running.set(q.index, ctx.df.callSubOrchestrator(ORCHESTRATORS.restoreDrill, drillInput, drillId));
+      log(ctx, 'fleet drill started', { drillId, backupInstanceId: item.backupInstanceId });
+    }
+    status('drilling');
+    if (!queue.length && !running.size) break;
+
+    // Wait for a drill to end, or for the next start offset, whichever comes first.
+    const later = queue.map((q) => q.notBefore).filter((n) => n > t);
+    const timer = later.length
+      ? ctx.df.createTimer(new Date(Math.min(Math.min(...later), t + MAX_TIMER_MS)))
+      : undefined;
+    const waits = [...running.values(), ...(timer ? [timer] : [])];
+    if (waits.length === 0) break; // nothing runs and nothing can start: only a cap of 0 could do this
+    const winner = yield ctx.df.Task.any(waits);
+    if (timer && winner !== timer) timer.cancel();
+  }
+
+  const report = buildFleetReport({
+    fleetId,
+    plan: plan.name,
+    slot: input.slot,
+    startedAt,
+    endedAt: now(ctx).toISOString(),
+    coverage: scoped.coverage,
+    drills: results,
+    skipped: scoped.skipped,
+    notDue: scoped.notDue,
+    problems: scoped.problems,
+    everyDays: plan.everyDays,
+  });
+  yield* saveFleet(ctx, input, report);
+  ctx.df.setCustomStatus({ phase: 'done', status: report.status, passed: report.counts.passed });
+  return report;
+}
+
+/** Saves the fleet report; a save that fails is logged, and the report is still the run's output. */
+function* saveFleet(ctx: Ctx, input: FleetInput, report: FleetReport): Generator<df.Task, void, unknown> {
+  try {
+    yield* callActivity(
+      ctx,
+      ACTIVITIES.saveFleetReport,
+      { report },
+      { settings: input.settings, deadline: new Date(now(ctx).getTime() + 10 * 60_000) },
+    );
+  } catch (err) {
+    log(ctx, 'fleet report not stored', { code: toFailure(err).code });
+  }
+}
