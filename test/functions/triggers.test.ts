@@ -7,6 +7,7 @@ import { HttpRequest, InvocationContext, output, type Timer } from '@azure/funct
 import { BlobServiceClient } from '@azure/storage-blob';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { waitUntil } from '../support/wait';
 import { createDrillHttpHandlers } from '../../src/functions/drills';
 import { driverClient } from '../../src/host/driverClient';
 import { createDrillQueueHandler, unwrapEnvelope } from '../../src/functions/queue';
@@ -78,6 +79,24 @@ function setup() {
         ),
       [ACTIVITIES.saveReport]: () => ok({ table: 't', blobUrl: 'b', htmlUrl: 'h' }),
       [ACTIVITIES.findRestoreJob]: () => ok({ job: null }),
+      // A fleet of one instance: BI, due, no start offset.
+      [ACTIVITIES.scopeFleet]: () =>
+        ok({
+          coverage: [{ backupInstanceId: BI, overdue: true }],
+          due: [
+            {
+              backupInstanceId: BI,
+              vaultId: BI.split('/backupInstances')[0]!,
+              template: 0,
+              keys: { vault: 'v' },
+              offsetSeconds: 0,
+            },
+          ],
+          skipped: [],
+          notDue: [],
+          problems: [],
+        }),
+      [ACTIVITIES.saveFleetReport]: () => ok({ blobUrl: 'b' }),
     },
     {},
     () => clock.now(),
@@ -518,6 +537,64 @@ describe('timer drill plans', () => {
     expect(s.driver.list().filter((i) => i.name === 'restoreDrill')).toHaveLength(1);
     expect(s.driver.getStatus('plan-weekly@20260105T020000Z')!.input).toMatchObject({
       trigger: { kind: 'timer', plan: 'weekly', slot: '2026-01-05T02:00:00.000Z' },
+    });
+  });
+
+  it('a fleet plan starts one fleet run per slot, skips (and records) a slot while its last run goes, and the run drills its scope', async () => {
+    const s = setup();
+    const reports = store();
+    const { request: _r, ...base } = plan({ schedule: '0 0 * * * *', timeZone: 'UTC' });
+    const fleetPlans = parsePlans(
+      JSON.stringify([
+        {
+          ...base,
+          name: 'fleet',
+          scope: { vaults: [BI.split('/backupInstances')[0]] },
+          templates: [{ kind: 'singleServerDatabase', request: { target: VALID.target } }],
+        },
+      ]),
+    );
+    let now = new Date('2026-01-05T10:05:00Z');
+    const handle = createDrillTimerHandler({
+      clientFor: s.clientFor,
+      settings: () => DEFAULT_SETTINGS,
+      plans: () => fleetPlans,
+      recordSkip: (k) => reports.recordSkip(k),
+      now: () => now,
+    });
+    expect(await handle(TIMER, context().ctx)).toEqual([
+      {
+        plan: 'fleet',
+        slot: '2026-01-05T10:00:00.000Z',
+        outcome: 'fleetStarted',
+        instanceId: 'fleet-fleet@20260105T100000Z',
+      },
+    ]);
+    expect((await handle(TIMER, context().ctx))[0]).toMatchObject({ outcome: 'alreadyStarted' });
+    const child = 'fleet-fleet@20260105T100000Z.0000';
+    await waitUntil(() => s.driver.getStatus(child), { what: 'the fleet drill' });
+    now = new Date('2026-01-05T11:01:00Z'); // the next slot: the 10:00 run's drill still waits for its job
+    expect((await handle(TIMER, context().ctx))[0]).toMatchObject({
+      outcome: 'skipped',
+      instanceId: 'fleet-fleet@20260105T100000Z',
+    });
+    expect(await reports.listSkips()).toEqual([
+      expect.objectContaining({
+        plan: 'fleet',
+        slot: '2026-01-05T11:00:00.000Z',
+        runningInstanceId: 'fleet-fleet@20260105T100000Z',
+      }),
+    ]);
+    s.state.jobDone = true;
+    const done = await s.driver.waitForCompletion('fleet-fleet@20260105T100000Z');
+    expect(done.output).toMatchObject({
+      status: 'completed',
+      counts: { inScope: 1, due: 1, drilled: 1, passed: 1, failed: 0, overdue: 0 },
+      drills: [{ backupInstanceId: BI, drillId: child, verdict: 'passed' }],
+    });
+    expect(s.driver.getStatus(child)!.input).toMatchObject({
+      trigger: { kind: 'fleet', plan: 'fleet', fleetId: 'fleet-fleet@20260105T100000Z' },
+      request: { backupInstanceId: BI },
     });
   });
 
