@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FleetReport } from '../lib/drill/fleetReport';
 import type { DrillReport } from '../lib/drill/report';
 import { formatReport, progressLine } from './format';
 
@@ -18,6 +19,9 @@ Commands:
   list                 running and finished drills
   report <id>          a finished drill's report
   cancel <id>          cancel a running drill (it still cleans up)
+  fleet run <plan>     run a fleet plan of DRILL_PLANS now and follow it; exit 0 only if every drill passed
+  fleet status <id>    a fleet run's progress, or its report once done
+  coverage [<plan>]    each backup instance in the fleet plans' scopes: last drill, verdict, age, overdue
   serve                run the standalone host (app settings from the environment)
   demo                 the embedded demo: emulator, PostgreSQL, Azurite, host, two drills
 
@@ -28,6 +32,10 @@ Options (every command): --url <host URL> (PGDRILL_URL, default http://127.0.0.1
   list: 'pgdrill list [--json]',
   report: 'pgdrill report <id> [--json]',
   cancel: 'pgdrill cancel <id> [--json]',
+  fleet:
+    'pgdrill fleet run <plan> [--timeout <seconds>] [--json]\npgdrill fleet status <id> [--json]\n  Runs a fleet plan (DRILL_PLANS, a plan with scope and templates) now, or shows a run.',
+  coverage:
+    'pgdrill coverage [<plan>] [--json]\n  Lists every backup instance in scope of each fleet plan (or of one): last drill, verdict, age in days, overdue.',
   serve:
     'pgdrill serve\n  Runs the standalone host on DRILL_HOST_PORT (7071) with the app settings in the environment\n  (against the emulator, or against Azure with DefaultAzureCredential: az login on a laptop).',
   demo: 'pgdrill demo [--json] [--keep]\n  Starts Azurite, PostgreSQL clusters, the emulator and the host, then runs a Single Server and a Flexible Server drill.',
@@ -67,6 +75,107 @@ interface ApiBody {
   error?: { code: string; message: string; errors?: { pointer: string; message: string }[] } | string;
   running?: { id: string; phase?: string | null }[];
   finished?: { drillId: string; verdict: string; startedAt: string; failureCode?: string }[];
+  progress?: { phase?: string; due?: number; running?: number; done?: number; passed?: number } | null;
+  plans?: CoveragePlan[];
+}
+
+interface CoveragePlan {
+  plan: string;
+  everyDays?: number | null;
+  overdue?: number;
+  error?: { code: string; message: string };
+  instances?: {
+    backupInstanceId: string;
+    lastDrill?: { drillId: string; verdict: string; startedAt: string };
+    ageDays?: number;
+    overdue: boolean;
+  }[];
+  skipped?: { backupInstanceId: string; reason: string }[];
+}
+
+/** A fleet report as the CLI prints it. */
+function formatFleet(r: FleetReport): string {
+  const c = r.counts;
+  const lines = [
+    `fleet ${r.fleetId} (plan ${r.plan}): ${r.status}`,
+    `  in scope ${c.inScope}, drilled ${c.drilled}, passed ${c.passed}, failed ${c.failed}, not due ${c.notDue}, skipped ${c.skipped}, overdue ${c.overdue}`,
+    ...(r.failure ? [`  ${r.failure.code}: ${r.failure.message}`] : []),
+    ...r.drills
+      .filter((d) => d.verdict !== 'passed')
+      .map((d) => `  ${d.verdict}  ${d.drillId}  ${d.failureCode ?? ''}  ${d.backupInstanceId}`),
+    ...r.skipped.map((s) => `  skipped  ${s.backupInstanceId}: ${s.reason}`),
+    ...r.problems.map((p) => `  problem  ${p.resource}: ${p.code} ${p.message}`),
+  ];
+  return lines.join('\n');
+}
+
+async function fleet(args: Args): Promise<number> {
+  const [sub, arg] = args.positional;
+  const json = args.flags.has('json');
+  if (sub === 'status') {
+    if (!arg) throw new UsageError('fleet status needs a fleet run id');
+    const s = await api(args, 'GET', `/api/fleets/${encodeURIComponent(arg)}`);
+    if (s.status !== 200) fail(s, `status of ${arg}`);
+    const report = s.body.report as unknown as FleetReport | undefined;
+    const p = s.body.progress;
+    process.stdout.write(
+      json
+        ? JSON.stringify(s.body) + '\n'
+        : report
+          ? formatFleet(report) + '\n'
+          : `${arg}: ${s.body.runtimeStatus}, ${p?.phase ?? '–'}, ${p?.done ?? 0} of ${p?.due ?? '?'} drills done (${p?.running ?? 0} running)\n`,
+    );
+    return 0;
+  }
+  if (sub !== 'run') throw new UsageError('fleet needs run <plan> or status <id>');
+  if (!arg) throw new UsageError('fleet run needs the name of a fleet plan');
+  const started = await api(args, 'POST', '/api/fleets', { plan: arg });
+  if (started.status !== 202) fail(started, 'the fleet run was not started');
+  const id = started.body.id!;
+  if (!json) process.stderr.write(`started ${id}\n`);
+  const timeoutMs = Number(args.flags.get('timeout') ?? 7 * 24 * 3600) * 1000;
+  const t0 = Date.now();
+  for (;;) {
+    const s = await api(args, 'GET', `/api/fleets/${encodeURIComponent(id)}`);
+    if (s.status !== 200) fail(s, `status of ${id}`);
+    if (s.body.runtimeStatus === 'Completed') {
+      const report = s.body.report as unknown as FleetReport;
+      process.stdout.write(json ? JSON.stringify(report) + '\n' : formatFleet(report) + '\n');
+      return report.status === 'completed' && report.counts.failed === 0 ? 0 : 1;
+    }
+    if (['Failed', 'Terminated'].includes(s.body.runtimeStatus ?? ''))
+      throw new Error(`fleet ${id} ${s.body.runtimeStatus}: ${JSON.stringify(s.body.error ?? '')}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(
+        `fleet ${id} still running after ${timeoutMs / 1000} s (follow it with pgdrill fleet status ${id})`,
+      );
+    await sleep(2000);
+  }
+}
+
+async function coverage(args: Args): Promise<number> {
+  const plan = args.positional[0];
+  const s = await api(args, 'GET', `/api/coverage${plan ? `?plan=${encodeURIComponent(plan)}` : ''}`);
+  if (s.status !== 200) fail(s, 'coverage');
+  if (args.flags.has('json')) {
+    process.stdout.write(JSON.stringify(s.body) + '\n');
+    return 0;
+  }
+  for (const p of s.body.plans ?? []) {
+    if (p.error) {
+      process.stdout.write(`${p.plan}: ${p.error.code}: ${p.error.message}\n`);
+      continue;
+    }
+    process.stdout.write(
+      `${p.plan}: ${p.instances?.length ?? 0} in scope, ${p.overdue ?? 0} overdue${p.everyDays ? ` (every ${p.everyDays} days)` : ''}\n`,
+    );
+    process.stdout.write('  OVERDUE  AGE(d)  LAST VERDICT  BACKUP INSTANCE\n');
+    for (const i of p.instances ?? [])
+      process.stdout.write(
+        `  ${(i.overdue ? 'yes' : 'no').padEnd(7)}  ${String(i.ageDays ?? '–').padEnd(6)}  ${(i.lastDrill?.verdict ?? 'never').padEnd(12)}  ${i.backupInstanceId}\n`,
+      );
+  }
+  return 0;
 }
 
 async function api(
@@ -216,6 +325,10 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(json ? JSON.stringify(s.body) + '\n' : `cancel requested for ${id}\n`);
       return 0;
     }
+    case 'fleet':
+      return fleet(args);
+    case 'coverage':
+      return coverage(args);
     case 'serve': {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for this command
       const { startStandaloneHost } = require('../host/main') as typeof import('../host/main');

@@ -84,6 +84,18 @@ async function restoreJobsFor(destinationPart: string): Promise<any[]> {
   );
 }
 
+/** The built pgdrill CLI, run to its end. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'dist', 'src', 'cli', 'main.js'), ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 function dbRequest(extra: Record<string, unknown> = {}) {
   return {
     backupInstanceId: SINGLE_BI,
@@ -291,48 +303,50 @@ describe('standalone host end to end', () => {
     try {
       const dir = mkdtempSync(join(tmpdir(), 'pgdrill-run-'));
       writeFileSync(join(dir, 'drill.json'), JSON.stringify(dbRequest({ idempotencyKey: 'e2e-cli' })));
-      const cli = join(root, 'dist', 'src', 'cli', 'main.js');
-      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [
-          cli,
-          'run',
-          join(dir, 'drill.json'),
-          '--url',
-          host.url,
-          '--key',
-          KEY,
-          '--json',
-        ]);
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('exit', (code) => resolve({ code, stdout, stderr }));
-      });
+      const run = await cli(['run', join(dir, 'drill.json'), '--url', host.url, '--key', KEY, '--json']);
       rmSync(dir, { recursive: true, force: true });
       expect(run.code, run.stderr).toBe(0);
       const lines = run.stdout.split('\n').filter(Boolean);
       expect(lines).toHaveLength(1);
       expect(JSON.parse(lines[0]!)).toMatchObject({ drillId: 'drill-e2e-cli', verdict: 'passed' });
-      const human = await new Promise<string>((resolve) => {
-        const child = spawn(process.execPath, [
-          cli,
-          'report',
-          'drill-e2e-cli',
-          '--url',
-          host.url,
-          '--key',
-          KEY,
-        ]);
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.on('exit', () => resolve(out));
-      });
+      const human = (await cli(['report', 'drill-e2e-cli', '--url', host.url, '--key', KEY])).stdout;
       expect(human).toMatch(/drill drill-e2e-cli: PASSED[\s\S]*RPO .* RTO/);
     } finally {
       await host.stop();
     }
   }, 120_000);
+
+  it('pgdrill fleet run drills a fleet plan through the host and exits 0; pgdrill coverage then shows it proven', async () => {
+    const { backupInstanceId: _each, ...template } = dbRequest();
+    const plans = [
+      {
+        name: 'fleet-e2e',
+        // Not due while the test runs (1 January only): the run is asked for, not scheduled.
+        schedule: '0 0 0 1 1 *',
+        startWindowMinutes: 1,
+        scope: { vaults: [SINGLE_BI.split('/backupInstances')[0]], include: ['bi-single'] },
+        templates: [{ kind: 'singleServerDatabase', request: template }],
+        coverage: { everyDays: 7 },
+      },
+    ];
+    const host = await startHost({ DRILL_PLANS: JSON.stringify(plans) });
+    try {
+      const run = await cli(['fleet', 'run', 'fleet-e2e', '--url', host.url, '--key', KEY, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout.trim()) as { counts: Record<string, number>; drills: any[] };
+      expect(report.counts).toMatchObject({ inScope: 1, drilled: 1, passed: 1, skipped: 1, overdue: 0 });
+      expect(report.drills[0]).toMatchObject({ backupInstanceId: SINGLE_BI, verdict: 'passed' });
+      const cov = await cli(['coverage', 'fleet-e2e', '--url', host.url, '--key', KEY]);
+      expect(cov.code, cov.stderr).toBe(0);
+      expect(cov.stdout).toContain('fleet-e2e: 1 in scope, 0 overdue (every 7 days)');
+      expect(cov.stdout).toMatch(new RegExp(`no\\s+0\\s+passed\\s+${SINGLE_BI.replace(/[/.]/g, '\\$&')}`));
+      const wrong = await cli(['fleet', 'run', 'nope', '--url', host.url, '--key', KEY]);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain('PlanNotFound');
+    } finally {
+      await host.stop();
+    }
+  }, 240_000);
 
   it('queue: a drill from a message; an invalid message goes to the poison queue at once, byte for byte', async () => {
     const { queue, poison } = await freshQueues();
