@@ -3,6 +3,8 @@
  * it leaves an instance out, which template an instance gets, coverage order and overdue, start offsets,
  * the caps, and how a fleet plan is read (every bad field named, old plans still valid).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   capKeysOf,
@@ -281,5 +283,22 @@ describe('fleet plans', () => {
     expect(by(5).join('\n')).toMatch(/\/5\/scope\/include\/0/);
     expect(by(6).join('\n')).toMatch(/\/6\/maxConcurrent\/total/);
     expect(by(6).join('\n')).toMatch(/\/6\/coverage/);
+  });
+});
+
+describe('README', () => {
+  it('the fleet plan example reads as a fleet plan once its placeholders are filled in', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const block = /\*\*Fleets\.\*\*[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1]!;
+    const filled = block
+      .replace(/<sub>/g, '00000000-0000-0000-0000-000000000001')
+      .replace(/<[^>]+>/g, 'example');
+    const [p] = parsePlans(filled);
+    expect(p).toMatchObject({
+      kind: 'fleet',
+      name: 'nightly-fleet',
+      everyDays: 30,
+      caps: { total: 20, perVault: 5, perServer: 2 },
+    });
   });
 });
