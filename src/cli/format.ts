@@ -13,7 +13,7 @@ export function formatReport(r: DrillReport): string {
     `drill ${r.drillId}: ${r.verdict.toUpperCase()}${r.label ? ` (${r.label})` : ''}`,
     `  restored   ${r.request.target.kind === 'database' ? `as database ${r.restored?.database?.name ?? '–'}` : `as files (${r.restored?.files?.length ?? 0}), loaded ${r.restored?.loaded?.length ?? 0}`}`,
     `  point      ${r.recoveryPoint ? `${r.recoveryPoint.id} at ${r.recoveryPoint.time} (${r.recoveryPoint.dataStore})` : '–'}`,
-    `  RPO ${dur(r.rpoSeconds)}   RTO ${dur(r.rtoSeconds)}   total ${dur(r.durationSeconds)}   Azure job ${r.job ? `${r.job.status} ${r.job.azureDuration ?? ''}` : '–'}`,
+    `  RPO ${dur(r.rpoSeconds)}   RTO ${dur(r.rtoSeconds)}${r.rtoBasis === 'azureJob' ? ` (Azure's job clock; job end seen ${dur(r.detectionLagSeconds)} later)` : ''}   total ${dur(r.durationSeconds)}   Azure job ${r.job ? `${r.job.status} ${r.job.azureDuration ?? ''}` : '–'}`,
     `  phases     ${r.phases.map((p) => `${p.name} ${dur(p.durationSeconds)}${p.status === 'succeeded' ? '' : ` [${p.status}]`}`).join(', ')}`,
     ...r.verification.map(
       (c) =>

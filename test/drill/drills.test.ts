@@ -97,6 +97,9 @@ describe('restore drills', () => {
     expect(report.recoveryPoint).toMatchObject({ id: newest.id, dataStore: 'VaultStore', policy: 'latest' });
     expect(report.rpoSeconds).toBeGreaterThanOrEqual(0);
     expect(report.rtoSeconds).toBeGreaterThan(0);
+    // Measured on Azure's job clock (the emulator gives the job's start and end), the detection lag beside it.
+    expect(report.rtoBasis).toBe('azureJob');
+    expect(report.detectionLagSeconds).toBeGreaterThanOrEqual(0);
     expect(report.objectives).toMatchObject({ rto: { met: true }, rpo: { met: true } });
     expect(report.job).toMatchObject({
       status: 'Completed',

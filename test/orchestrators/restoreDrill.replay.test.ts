@@ -138,6 +138,32 @@ function rig(script: ActivityScript = {}, clock = new FakeClock(START)) {
 const phase = (r: DrillReport, name: string) => r.phases.find((p) => p.name === name)!;
 
 describe('restoreDrill on the replay engine', () => {
+  it("RTO on Azure's clock: the job's own start to end plus load and verify; the detection lag beside it", async () => {
+    const jobStart = new Date(START + 40_000).toISOString();
+    const jobEnd = new Date(START + 60_000).toISOString();
+    const { run } = rig({
+      [ACTIVITIES.getJob]: (_: unknown, n: number) =>
+        ok(
+          n < 4
+            ? job('InProgress', { startTime: jobStart })
+            : job('Completed', { startTime: jobStart, endTime: jobEnd }),
+        ),
+    });
+    const report = await run({ targets: { rtoMinutes: 1 } });
+    expect(report.verdict).toBe('passed');
+    const restoreSeen = phase(report, 'restore').endedAt!;
+    expect(report.rtoBasis).toBe('azureJob');
+    expect(report.rtoSeconds).toBe(20 + phase(report, 'verify').durationSeconds!);
+    expect(report.detectionLagSeconds).toBe((Date.parse(restoreSeen) - Date.parse(jobEnd)) / 1000);
+    expect(report.detectionLagSeconds).toBeGreaterThan(0);
+    // The lag is not in the RTO the target is judged on.
+    expect(report.objectives!.rto).toEqual({
+      targetSeconds: 60,
+      actualSeconds: report.rtoSeconds,
+      met: true,
+    });
+  });
+
   it('happy path: every phase timed from the orchestration clock; RTO and RPO exact', async () => {
     const { run, calls, driver } = rig();
     const report = await run({ targets: { rtoMinutes: 10, rpoHours: 24 } });
@@ -157,6 +183,8 @@ describe('restoreDrill on the replay engine', () => {
     expect(phase(report, 'restore').durationSeconds).toBe(10 + 10 + 15 + 22.5);
     expect(report.rpoSeconds).toBe(6 * 3600);
     expect(report.rtoSeconds).toBe(57.5);
+    // No end time from Azure for the job: RTO falls back to the drill's own clock.
+    expect(report.rtoBasis).toBe('drillClock');
     expect(report.objectives).toEqual({
       rto: { targetSeconds: 600, actualSeconds: 57.5, met: true },
       rpo: { targetSeconds: 86400, actualSeconds: 21600, met: true },

@@ -50,9 +50,17 @@ export interface DrillReport {
     polls?: number;
   };
   /**
-   * Restore trigger to data verified.
+   * Recovery time: with rtoBasis azureJob, the restore job's own run (Azure's start and end times) plus the load and verify phases; with drillClock, restore trigger to data verified on the drill's clock.
    */
   rtoSeconds?: number;
+  /**
+   * What rtoSeconds was measured on: Azure's job times (when Azure gave them) or the drill's own clock.
+   */
+  rtoBasis?: 'azureJob' | 'drillClock';
+  /**
+   * How long after Azure's job end time the drill saw the job end (not counted in rtoSeconds with rtoBasis azureJob).
+   */
+  detectionLagSeconds?: number;
   /**
    * Drill start minus recovery point time.
    */
