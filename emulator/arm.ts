@@ -10,7 +10,8 @@ import type { EmulatorContext, RequestLogEntry } from './context';
 import { cloudError, readBody, send, type Reply } from './http';
 import { identityToken } from './identity';
 import { DataProtectionOperations, type ArmRequest } from './operations';
-import { matchRoute } from './routes';
+import { ArmThrottle } from './throttle';
+import { matchRoute, type Match } from './routes';
 
 export const MAX_LOGGED_REQUESTS = 20_000;
 const MAX_LOGGED_BODIES = 5_000;
@@ -157,6 +158,27 @@ export class ArmApi {
       );
     }
 
+    // ARM's throttling: a request that finds the subscription's bucket empty is refused, not carried out.
+    const budget = this.ctx.throttle.take(req.method);
+    if (budget.retryAfterSeconds !== undefined)
+      return cloudError(
+        429,
+        'SubscriptionRequestsThrottled',
+        `Number of '${ArmThrottle.kindOf(req.method) === 'reads' ? 'read' : 'write'}' requests for subscription '${match.params.sub}' exceeded. Please try again after '${budget.retryAfterSeconds}' seconds after additional tokens are available.`,
+        budget.headers,
+      );
+    const reply = await this.answer(req, match, apiVersion, entry);
+    return reply === 'reset' ? reply : { ...reply, headers: { ...reply.headers, ...budget.headers } };
+  }
+
+  /** A matched, authorised, unthrottled request: a revoked role, a fault rule, or the operation. */
+  private async answer(
+    req: ArmRequest,
+    match: Match,
+    apiVersion: string,
+    entry: Omit<RequestLogEntry, 'seq' | 'status' | 'durationMs'>,
+  ): Promise<Reply | 'reset'> {
+    const path = req.url.pathname;
     // A role taken away: ARM's own refusal, naming the action and the scope (as Azure words it).
     if (this.ctx.revoked.has(match.action.toLowerCase()))
       return cloudError(

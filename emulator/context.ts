@@ -1,6 +1,7 @@
 /** Everything the emulator's routes and jobs share. */
 import type { EmulatorConfig } from './config';
 import type { FaultBook } from './faults';
+import type { ArmThrottle } from './throttle';
 import type { JobRuntime, OperationRuntime, ServerRuntime, VaultRuntime } from './model';
 import type { PgTools } from './postgres';
 import type { BlobStore } from './storage';
@@ -34,6 +35,8 @@ export interface EmulatorContext {
   operations: Map<string, OperationRuntime>;
   jobs: Map<string, JobRuntime>;
   faults: FaultBook;
+  /** ARM's per-subscription throttling (config throttling). */
+  throttle: ArmThrottle;
   /** RBAC actions taken away from the drill's identity (POST /_emulator/permissions/revoke): ARM answers 403. */
   revoked: Set<string>;
   tokens: TokenStore;

@@ -12,6 +12,7 @@ import { ArmApi } from './arm';
 import { seedBackupInstance } from './backups';
 import type { EmulatorConfig } from './config';
 import type { EmulatorContext } from './context';
+import { ArmThrottle } from './throttle';
 import { FaultBook } from './faults';
 import { keyVaultHandler } from './keyvault';
 import {
@@ -194,6 +195,7 @@ export async function startEmulator(
       operations: new Map(),
       jobs: new Map(),
       faults: new FaultBook(config.faults),
+      throttle: new ArmThrottle(config.throttling),
       revoked: new Set(),
       tokens: new TokenStore(config.tokenLifetimeSeconds),
       requests: [],

@@ -62,6 +62,7 @@ export interface EmulatorConfig {
   storage: StorageConfig;
   keyVaults: KeyVaultConfig[];
   vaults: VaultConfig[];
+  throttling: ThrottlingConfig;
   faults: FaultRule[];
 }
 export interface Timings {
@@ -204,6 +205,22 @@ export interface SeedConfig {
    * SQL run before each seeded backup, so data changes between points: {{backupTime}} and {{backupIndex}} are replaced.
    */
   changeSql?: string;
+}
+/**
+ * ARM's per-subscription request throttling (token buckets for reads and writes, 429 with Retry-After, x-ms-ratelimit-remaining-subscription-* headers). Off unless enabled; the defaults are Azure's own limits.
+ */
+export interface ThrottlingConfig {
+  enabled: boolean;
+  reads: BucketConfig;
+  writes: BucketConfig;
+}
+/**
+ * This interface was referenced by `EmulatorConfig`'s JSON-Schema
+ * via the `definition` "bucket".
+ */
+export interface BucketConfig {
+  bucket: number;
+  refillPerSecond: number;
 }
 /**
  * This interface was referenced by `EmulatorConfig`'s JSON-Schema

@@ -16,6 +16,7 @@ import {
 } from '../activities';
 import { keyVaultSecretReader } from '../activities/secrets';
 import { loadConfig, type AppConfig } from '../lib/config';
+import { DEFAULT_RATES, sharedGovernor } from '../lib/dataprotection/governor';
 import { DataProtectionClient } from '../lib/dataprotection/client';
 import { parsePlanSet, type PlanSet } from '../lib/drill/plans';
 import { drillSettings, type DrillSettings } from '../lib/drill/settings';
@@ -69,6 +70,13 @@ export function buildServices(config: AppConfig, log?: AppLog): AppServices {
     settings: config,
     credential,
     requestTimeoutMs: config.DATAPROTECTION_TIMEOUT_SECONDS * 1000,
+    governor: sharedGovernor({
+      ...DEFAULT_RATES,
+      readsPerSecond: config.DRILL_ARM_READS_PER_SECOND,
+      readBurst: Math.max(1, Math.round(config.DRILL_ARM_READS_PER_SECOND * 5)),
+      writesPerSecond: config.DRILL_ARM_WRITES_PER_SECOND,
+      writeBurst: Math.max(1, Math.round(config.DRILL_ARM_WRITES_PER_SECOND * 5)),
+    }),
   });
   const connectionString = storageConnectionString(config);
   const reports = ReportStore.create({

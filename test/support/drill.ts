@@ -20,6 +20,7 @@ import {
 import { keyVaultSecretReader } from '../../src/activities/secrets';
 import { FakeClock, RealClock, type Clock } from '../../src/host/clock';
 import { OrchestrationDriver } from '../../src/host/driver';
+import type { ArmGovernor } from '../../src/lib/dataprotection/governor';
 import { DataProtectionClient } from '../../src/lib/dataprotection/client';
 import type { DrillReport } from '../../src/lib/drill/report';
 import { loadConfig } from '../../src/lib/config';
@@ -93,6 +94,8 @@ export interface DrillRig {
   containerUrl: string;
   /** host and port of the drill server (a Flexible-style server with its own Key Vault secret). */
   drillServer: { host: string; port: number; secretUri: string };
+  /** Another ARM client of the emulator, with its own governor (or none). */
+  armClient(governor?: ArmGovernor | false): DataProtectionClient;
   /** A restore-as-files target: the rig's container, loaded into the drill server. */
   filesTarget(): {
     kind: 'files';
@@ -117,7 +120,7 @@ export interface DrillRig {
 }
 
 export async function startDrillRig(
-  options: TestEmulatorOptions & { clock?: Clock } = {},
+  options: TestEmulatorOptions & { clock?: Clock; governor?: ArmGovernor | false } = {},
 ): Promise<DrillRig> {
   const emu = await startTestEmulator({
     ...options,
@@ -137,16 +140,19 @@ export async function startDrillRig(
   const log = (message: string, fields: Record<string, unknown> = {}) =>
     logs.push(JSON.stringify({ message, ...fields }));
   const credential = new DefaultAzureCredential();
-  const dataProtection = new DataProtectionClient({
-    settings: {
-      DATAPROTECTION_ENDPOINT: emu.arm,
-      DATAPROTECTION_AUDIENCE: 'https://management.azure.com',
-      DATAPROTECTION_API_VERSION: '2026-06-01',
-    },
-    credential,
-    retry: { retryDelayInMs: 100, maxRetryDelayInMs: 500 },
-    requestTimeoutMs: 10_000,
-  });
+  const armClient = (governor?: ArmGovernor | false) =>
+    new DataProtectionClient({
+      settings: {
+        DATAPROTECTION_ENDPOINT: emu.arm,
+        DATAPROTECTION_AUDIENCE: 'https://management.azure.com',
+        DATAPROTECTION_API_VERSION: '2026-06-01',
+      },
+      credential,
+      retry: { retryDelayInMs: 100, maxRetryDelayInMs: 500 },
+      requestTimeoutMs: 10_000,
+      ...(governor !== undefined ? { governor } : {}),
+    });
+  const dataProtection = armClient(options.governor);
   const cs = azuriteConnectionString();
   const id = randomBytes(3).toString('hex');
   const reports = ReportStore.create({
@@ -206,6 +212,7 @@ export async function startDrillRig(
       port: drill.port,
       secretUri: 'https://kv-test.vault.azure.net/secrets/drill-admin',
     },
+    armClient,
     filesTarget: () => ({
       kind: 'files',
       containerUrl: `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,

@@ -40,6 +40,7 @@ import {
   markNotReplayable,
   type RetryOptions,
 } from './pipeline';
+import { sharedGovernor, type ArmGovernor } from './governor';
 import { nextPollState, PollProtocolError, startPollState, type PollState } from './pollState';
 
 export type DataProtectionSettings = Pick<
@@ -55,6 +56,11 @@ export interface DataProtectionClientOptions {
   httpClient?: HttpClient;
   /** Time limit of one request (default 60 s); the activity's deadline applies as well. */
   requestTimeoutMs?: number;
+  /**
+   * The ARM budget per subscription (default: the process's shared governor at the default rates); false for
+   * none (a test that means to meet ARM's throttling).
+   */
+  governor?: ArmGovernor | false;
 }
 
 export interface RecoveryPointFilter {
@@ -115,6 +121,7 @@ export class DataProtectionClient {
       credential: options.credential ?? new DefaultAzureCredential(),
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.httpClient ? { httpClient: options.httpClient } : {}),
+      ...(options.governor !== false ? { governor: options.governor ?? sharedGovernor() } : {}),
     });
     this.pipeline = built.pipeline;
     this.httpClient = built.httpClient;

@@ -23,6 +23,7 @@ import {
   type RetryStrategy,
 } from '@azure/core-rest-pipeline';
 import { AppError } from '../errors';
+import type { ArmGovernor } from './governor';
 
 export const USER_AGENT_PREFIX = 'pg-restore-drill/0.1.0';
 
@@ -148,6 +149,8 @@ export interface ArmPipelineOptions {
   credential: TokenCredential;
   retry?: RetryOptions;
   httpClient?: HttpClient;
+  /** The subscription budget every attempt takes a token from (src/lib/dataprotection/governor.ts). */
+  governor?: ArmGovernor;
 }
 
 export function createArmPipeline(options: ArmPipelineOptions): {
@@ -162,6 +165,8 @@ export function createArmPipeline(options: ArmPipelineOptions): {
   pipeline.addPolicy(retryPolicy([armRetryStrategy(retry)], { maxRetries: retry.maxRetries }), {
     phase: 'Retry',
   });
+  // After the retry policy: every attempt, retries included, spends from the subscription's budget.
+  if (options.governor) pipeline.addPolicy(options.governor.policy(), { afterPhase: 'Retry' });
   pipeline.addPolicy(
     bearerTokenAuthenticationPolicy({
       credential: options.credential,

@@ -141,6 +141,14 @@ export interface AppConfig {
    */
   DATAPROTECTION_TIMEOUT_SECONDS: number;
   /**
+   * ARM reads (GET) this process sends per subscription per second at most, shared by every drill and fleet (bursts of 5 seconds' worth). ARM refills a subscription's reads at about 25/s; in Azure each scaled-out instance has its own budget.
+   */
+  DRILL_ARM_READS_PER_SECOND: number;
+  /**
+   * ARM writes (POST validateRestore / restore) this process sends per subscription per second at most (bursts of 5 seconds' worth). ARM refills writes at about 10/s.
+   */
+  DRILL_ARM_WRITES_PER_SECOND: number;
+  /**
    * How long a restore trigger whose earlier attempt may still be in flight (a crash, a lost answer) waits before it looks for that restore again and, only if none appeared, posts a new one.
    */
   DRILL_RESTORE_SETTLE_SECONDS: number;
