@@ -21,6 +21,20 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** [name, file, text to find (exactly once), replacement, test files and -t filter, needs a build] */
 const MUTATIONS = [
   {
+    name: 'ARM governor: requests go without waiting for a token',
+    file: 'src/lib/dataprotection/governor.ts',
+    find: '      const wait = b.take(this.now());',
+    replace: '      const wait = 0 * b.take(this.now());',
+    tests: ['test/unit/governor.test.ts', 'test/drill/governor.test.ts'],
+  },
+  {
+    name: 'fleet caps: the per-server cap is not kept',
+    file: 'src/lib/drill/fleet.ts',
+    find: '    if (q.keys.server && (servers.get(q.keys.server) ?? 0) >= caps.perServer) continue;',
+    replace: '    if (q.keys.server && (servers.get(q.keys.server) ?? 0) >= caps.perServer * 100) continue;',
+    tests: ['test/unit/fleet.test.ts', 'test/drill/fleet.test.ts'],
+  },
+  {
     name: 'no double restore: a restore found from an earlier attempt is ignored',
     file: 'src/activities/dataProtection.ts',
     find: '        if (found) {\n          deps.log?.(',
