@@ -21,6 +21,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** [name, file, text to find (exactly once), replacement, test files and -t filter, needs a build] */
 const MUTATIONS = [
   {
+    name: 'replay engine: a task awaited again in a later Task.any counts as a new decision',
+    file: 'src/host/replayEngine.ts',
+    find: '    if (seen.has(a) && a.actionType !== ActionType.WaitForExternalEvent) continue;',
+    replace: '    if (seen.has(a) && a.actionType === -1) continue;',
+    tests: ['test/driver/driver.test.ts'],
+    filter: 'throttled fan-out',
+  },
+  {
     name: 'ARM governor: requests go without waiting for a token',
     file: 'src/lib/dataprotection/governor.ts',
     find: '      const wait = b.take(this.now());',

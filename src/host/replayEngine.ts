@@ -86,13 +86,16 @@ interface RawAction {
 }
 
 /**
- * The episode's actions as a flat list of decisions, each task once. A task awaited again inside a later
- * Task.any/all (a throttled fan-out waiting on what still runs) reappears in that compound action as the same
- * action object: it was scheduled when first yielded, so it is not a new decision.
+ * The episode's actions as a flat list of decisions. A task awaited again inside a later Task.any/all (a
+ * throttled fan-out waiting on what still runs) reappears in that compound action as the same action object:
+ * it was scheduled when first yielded, so it is not a new decision. Waits for an event are the exception: they
+ * schedule nothing, and the stored instances of earlier versions counted each repetition (the cancel event
+ * awaited in every wait), so counting them as before keeps a stored instance's decision count valid across an
+ * upgrade.
  */
 function flatten(actions: RawAction[], out: Decision[], seen = new Set<RawAction>()): void {
   for (const a of actions) {
-    if (seen.has(a)) continue;
+    if (seen.has(a) && a.actionType !== ActionType.WaitForExternalEvent) continue;
     seen.add(a);
     switch (a.actionType) {
       case ActionType.CallActivity:

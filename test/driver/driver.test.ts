@@ -7,6 +7,12 @@ import { EVENT_TYPE } from '../../src/host/replayEngine';
 
 type Ctx = df.OrchestrationContext;
 
+/** Polls until `ok` (bounded: a driver that stalls fails the test instead of hanging it). */
+async function waitFor(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(ok()).toBe(true);
+}
+
 function driver(
   orchestrators: Record<string, (ctx: Ctx) => Generator<df.Task, unknown, unknown>>,
   activities: Record<string, (input: any) => Promise<unknown>> = {},
@@ -52,6 +58,45 @@ describe('orchestration driver', () => {
     // A finished instance id may be used again: a new execution with the new input.
     await expect(d.start('seq', { hello: 'again' }, 'i1')).resolves.toBe('i1');
     expect((await d.waitForCompletion('i1')).output).toMatchObject({ input: { hello: 'again' } });
+  });
+
+  it('a throttled fan-out: tasks awaited again in later Task.any calls are scheduled once and each result arrives', async () => {
+    const started: number[] = [];
+    const release = new Map<number, () => void>();
+    const { d } = driver(
+      {
+        *fanOut(ctx: Ctx) {
+          const running = new Map<number, df.Task>();
+          const done: number[] = [];
+          let next = 0;
+          while (next < 5 || running.size) {
+            for (const [n, t] of [...running])
+              if (t.isCompleted) (running.delete(n), done.push(t.result as number));
+            while (running.size < 2 && next < 5) running.set(next, ctx.df.callActivity('work', next++));
+            if (running.size) yield ctx.df.Task.any([...running.values()]);
+          }
+          return done;
+        },
+      },
+      {
+        work: (n: number) => {
+          started.push(n);
+          return new Promise((resolve) => release.set(n, () => resolve(n)));
+        },
+      },
+    );
+    await d.start('fanOut', null, 'f1');
+    // Finish them out of order: each finished one lets exactly one more start, never a second copy of another.
+    for (const n of [1, 0, 3, 2, 4]) {
+      await waitFor(() => release.has(n));
+      release.get(n)!();
+    }
+    const s = await d.waitForCompletion('f1');
+    expect(s.runtimeStatus).toBe('Completed');
+    expect((s.output as number[]).sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(started.sort()).toEqual([0, 1, 2, 3, 4]);
+    const scheduled = d.historyOf('f1').filter((e) => EVENT_TYPE[e.EventType] === 'TaskScheduled');
+    expect(scheduled).toHaveLength(5);
   });
 
   it('fires durable timers on the clock (a 5-day wait takes no wall time)', async () => {
