@@ -71,7 +71,10 @@ describe('orchestration driver', () => {
           let next = 0;
           while (next < 5 || running.size) {
             for (const [n, t] of [...running])
-              if (t.isCompleted) (running.delete(n), done.push(t.result as number));
+              if (t.isCompleted) {
+                running.delete(n);
+                done.push(t.result as number);
+              }
             while (running.size < 2 && next < 5) running.set(next, ctx.df.callActivity('work', next++));
             if (running.size) yield ctx.df.Task.any([...running.values()]);
           }
