@@ -33,7 +33,7 @@ export function createActivities(deps: ActivityDeps) {
       return deps.reports.save(input.report);
     },
     ...fleetActivities(deps),
-    saveFleetReport: (input: { report: FleetReport }): Promise<{ blobUrl: string }> => {
+    saveFleetReport: (input: { report: FleetReport }): Promise<{ blobUrl: string; htmlUrl: string }> => {
       return deps.reports.saveFleet(input.report);
     },
   };

@@ -161,6 +161,8 @@ describe('fleet runs', () => {
       'prod-b-scratch': 'its name prod-b-scratch matches scope.exclude pattern *-scratch',
     });
     expect(report.problems).toEqual([]);
+    // Stored beside the drill reports (JSON; the HTML page is written with it).
+    expect(await rig.reports.getFleet(report.fleetId)).toEqual(report);
 
     const drills = await Promise.all(report.drills.map(async (d) => (await rig.reports.get(d.drillId))!));
     expect(drills.every((d) => d.verdict === 'passed' && d.trigger?.kind === 'fleet')).toBe(true);

@@ -96,7 +96,7 @@ function setup() {
           notDue: [],
           problems: [],
         }),
-      [ACTIVITIES.saveFleetReport]: () => ok({ blobUrl: 'b' }),
+      [ACTIVITIES.saveFleetReport]: () => ok({ blobUrl: 'b', htmlUrl: 'h' }),
     },
     {},
     () => clock.now(),

@@ -19,6 +19,7 @@ import {
   type FleetInstance,
   type Queued,
 } from '../../src/lib/drill/fleet';
+import { buildFleetReport, renderFleetHtml } from '../../src/lib/drill/fleetReport';
 import { parsePlanSet, parsePlans, type FleetPlan } from '../../src/lib/drill/plans';
 
 const SUB = '00000000-0000-0000-0000-000000000001';
@@ -300,5 +301,49 @@ describe('README', () => {
       everyDays: 30,
       caps: { total: 20, perVault: 5, perServer: 2 },
     });
+  });
+});
+
+describe('fleet report page', () => {
+  it('counts, drills with failed ones marked, what is still overdue and what was left out, all escaped', () => {
+    const id = (n: string) => instance(n).backupInstanceId;
+    const report = buildFleetReport({
+      fleetId: 'fleet-nightly@20261202T020000Z',
+      plan: 'nightly',
+      slot: '2026-12-02T02:00:00.000Z',
+      startedAt: '2026-12-02T02:00:00.000Z',
+      endedAt: '2026-12-02T02:30:00.000Z',
+      coverage: [
+        { backupInstanceId: id('a'), overdue: true },
+        { backupInstanceId: id('b'), overdue: true },
+      ],
+      drills: [
+        { backupInstanceId: id('a'), drillId: 'f.0000', verdict: 'passed', rtoSeconds: 600 },
+        { backupInstanceId: id('b'), drillId: 'f.0001', verdict: 'failed', failureCode: 'LoadFailed' },
+      ],
+      skipped: [{ backupInstanceId: id('c'), reason: 'its name <c> matches scope.exclude pattern *' }],
+      notDue: [],
+      problems: [],
+      everyDays: 30,
+    });
+    expect(report.counts).toEqual({
+      inScope: 2,
+      due: 2,
+      drilled: 2,
+      passed: 1,
+      failed: 1,
+      notDue: 0,
+      skipped: 1,
+      overdue: 1,
+    });
+    expect(report.overdue).toEqual([id('b')]);
+    const page = renderFleetHtml(report);
+    expect(page).toContain('attention');
+    expect(page).toMatch(
+      /<tr class="bad"><td><code>[^<]*\/b<\/code><\/td><td>f\.0001<\/td><td>failed<\/td><td>LoadFailed/,
+    );
+    expect(page).toContain('its name &#60;c&#62; matches');
+    expect(page).not.toContain('<c>');
+    expect(page).not.toMatch(/<script|https?:\/\/(?!schemas)/);
   });
 });

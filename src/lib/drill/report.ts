@@ -172,11 +172,13 @@ export function jobRecord(
   };
 }
 
-function esc(v: string | number | undefined): string {
+/** Text made safe for HTML (the report pages). */
+export function esc(v: string | number | undefined): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function dur(s: number | undefined): string {
+/** A duration for people: seconds, minutes or hours. */
+export function dur(s: number | undefined): string {
   if (s === undefined) return '–';
   if (s < 120) return `${s.toFixed(1)} s`;
   if (s < 7200) return `${(s / 60).toFixed(1)} min`;

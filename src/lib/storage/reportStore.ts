@@ -9,7 +9,7 @@ import type { BlobServiceClient } from '@azure/storage-blob';
 import { currentSignal, deadlinePolicy } from '../deadline';
 import { AppError, type FailureInfo } from '../errors';
 import { renderReportHtml, type DrillReport } from '../drill/report';
-import type { FleetReport } from '../drill/fleetReport';
+import { renderFleetHtml, type FleetReport } from '../drill/fleetReport';
 import { assertValid, schemaRef } from '../validation';
 
 export interface ReportLocation {
@@ -142,16 +142,21 @@ export class ReportStore {
     return { table: this.table.tableName, blobUrl: json.url, htmlUrl: html.url };
   }
 
-  /** A fleet run's report: JSON blob fleets/{id}.json and a row in partition "fleet". */
-  async saveFleet(report: FleetReport): Promise<{ blobUrl: string }> {
+  /** A fleet run's report: blobs fleets/{id}.json and .html, and a row in partition "fleet". */
+  async saveFleet(report: FleetReport): Promise<{ blobUrl: string; htmlUrl: string }> {
     await this.ensure();
-    const blob = this.blobs
-      .getContainerClient(this.containerName)
-      .getBlockBlobClient(`fleets/${tableKey(report.fleetId)}.json`);
+    const container = this.blobs.getContainerClient(this.containerName);
+    const blob = container.getBlockBlobClient(`fleets/${tableKey(report.fleetId)}.json`);
+    const html = container.getBlockBlobClient(`fleets/${tableKey(report.fleetId)}.html`);
     const text = JSON.stringify(report, null, 2);
     const abortSignal = currentSignal();
     await blob.upload(text, Buffer.byteLength(text), {
       blobHTTPHeaders: { blobContentType: 'application/json' },
+      ...(abortSignal ? { abortSignal } : {}),
+    });
+    const page = renderFleetHtml(report);
+    await html.upload(page, Buffer.byteLength(page), {
+      blobHTTPHeaders: { blobContentType: 'text/html; charset=utf-8' },
       ...(abortSignal ? { abortSignal } : {}),
     });
     await this.table.upsertEntity(
@@ -169,7 +174,7 @@ export class ReportStore {
       },
       'Replace',
     );
-    return { blobUrl: blob.url };
+    return { blobUrl: blob.url, htmlUrl: html.url };
   }
 
   async getFleet(fleetId: string): Promise<FleetReport | undefined> {
