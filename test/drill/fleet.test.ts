@@ -166,9 +166,9 @@ describe('fleet runs', () => {
 
     const drills = await Promise.all(report.drills.map(async (d) => (await rig.reports.get(d.drillId))!));
     expect(drills.every((d) => d.verdict === 'passed' && d.trigger?.kind === 'fleet')).toBe(true);
-    // Caps: one drill server for all, so perServer (2) is the binding cap; never more at once.
+    // Caps: one drill server for all, so perServer (2) is the binding cap; never more at once. (Whether two
+    // overlap at all depends on how the offsets fall; that the cap binds exactly is startable's unit test.)
     expect(maxOverlap(drills)).toBeLessThanOrEqual(2);
-    expect(maxOverlap(drills)).toBe(2);
     // Offsets: no drill started before its own place in the 1-minute window.
     for (const d of drills) {
       const offset = startOffsetSeconds('nightly', slot.toISOString(), d.request.backupInstanceId, 1);
