@@ -152,7 +152,9 @@ export async function startDrillRig(
       requestTimeoutMs: 10_000,
       ...(governor !== undefined ? { governor } : {}),
     });
-  const dataProtection = armClient(options.governor);
+  // No ARM budget unless a test asks for one (test/drill/governor.test.ts): the fault and timing tests measure
+  // the drill, not the governor's spacing.
+  const dataProtection = armClient(options.governor ?? false);
   const cs = azuriteConnectionString();
   const id = randomBytes(3).toString('hex');
   const reports = ReportStore.create({
