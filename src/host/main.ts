@@ -10,13 +10,14 @@ import { appServices, setAppLog, storageConnectionString, type AppServices } fro
 import { functionDefinitions } from '../functions';
 import { settingText } from '../lib/config';
 import { blobService } from '../lib/storage/blobs';
-import { ConfigError, ValidationError } from '../lib/errors';
+import { AppError, ConfigError, ValidationError } from '../lib/errors';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RealClock } from './clock';
 import { OrchestrationDriver } from './driver';
 import { queueTriggerSettings } from './hostJson';
 import { StandaloneHost } from './server';
+import { HubLease } from './hubLease';
 import { TableInstanceStore } from './store';
 
 export interface RunningHost {
@@ -78,6 +79,24 @@ export async function startStandaloneHost(
   }
   const orchestrators: Record<string, df.OrchestrationHandler> = {};
   for (const d of functionDefinitions) if (d.kind === 'orchestration') orchestrators[d.name] = d.handler;
+  const blobs = blobService({
+    ...(cs ? { connectionString: cs } : {}),
+    ...(config.AzureWebJobsStorage__blobServiceUri
+      ? { serviceUri: config.AzureWebJobsStorage__blobServiceUri }
+      : {}),
+    credential,
+  });
+  // Before any state is read: no other host may be running this hub's instances.
+  let stopHost: () => Promise<void> = () => Promise.resolve();
+  const lease = await HubLease.acquire({
+    blobs,
+    hub,
+    log: (line) => log({ source: 'host', ...line }),
+    onLost: (err) => {
+      log({ source: 'host', level: 'error', message: err.message, code: err.code });
+      void stopHost().finally(() => process.exit(1));
+    },
+  });
   const driver = new OrchestrationDriver({
     orchestrators,
     activities: services.handlers,
@@ -94,19 +113,21 @@ export async function startStandaloneHost(
     ...(config.DRILL_SYSTEM_KEY ? { systemKey: config.DRILL_SYSTEM_KEY } : {}),
     taskHub: hub,
     ...(queueService ? { queueService, queueSettings } : {}),
-    blobService: blobService({
-      ...(cs ? { connectionString: cs } : {}),
-      ...(config.AzureWebJobsStorage__blobServiceUri
-        ? { serviceUri: config.AzureWebJobsStorage__blobServiceUri }
-        : {}),
-      credential,
-    }),
+    blobService: blobs,
     setting: (name) => settingText(config, name),
     timeZone: config.WEBSITE_TIME_ZONE,
     log: (line) => log({ source: 'host', ...line }),
   });
-  const resumed = await driver.resume();
-  const url = await host.start();
+  stopHost = () => host.stop();
+  let url: string;
+  let resumed: number;
+  try {
+    resumed = await driver.resume();
+    url = await host.start();
+  } catch (err) {
+    await lease.release();
+    throw err;
+  }
   log({
     source: 'host',
     message: 'ready',
@@ -117,7 +138,16 @@ export async function startStandaloneHost(
     hostJson: hostJson?.path ?? 'none found: Functions defaults',
     queues: queueSettings,
   });
-  return { url, services, host, driver, stop: () => host.stop() };
+  return {
+    url,
+    services,
+    host,
+    driver,
+    stop: async () => {
+      await host.stop();
+      await lease.release();
+    },
+  };
 }
 
 if (require.main === module) {
@@ -137,7 +167,8 @@ if (require.main === module) {
       process.on('SIGINT', () => stop('SIGINT'));
     },
     (err: unknown) => {
-      process.stderr.write(`error: ${(err as Error).message}\n`);
+      const fix = err instanceof AppError ? err.recommendedActions.map((a) => `fix: ${a}\n`).join('') : '';
+      process.stderr.write(`error: ${(err as Error).message}\n${fix}`);
       process.exit(1);
     },
   );

@@ -459,3 +459,48 @@ describe('host storage outage', () => {
     }
   }, 300_000);
 });
+
+describe('one host per task hub', () => {
+  it('a second host on a running host’s hub refuses to start, naming the holder and the fix; after a crash the restarted host takes the hub over at once', async () => {
+    const env = hostEnv(`${hub}lease`);
+    const first = await startHostProcess(env);
+    try {
+      // A live holder renews its lease: the second host waits one lease period, then refuses.
+      const refused = await startHostProcess(env).then(
+        async (h) => {
+          await h.stop('SIGKILL');
+          return 'started';
+        },
+        (err: Error) => err.message,
+      );
+      expect(refused).toMatch(
+        new RegExp(
+          `task hub "${hub}lease" is in use by another standalone host \\(pid ${first.child.pid} on `,
+        ),
+      );
+      expect(refused).toMatch(
+        /fix: Stop the other host first, or give this one a task hub of its own with DURABLE_TASK_HUB_NAME/,
+      );
+      expect(first.child.exitCode).toBeNull();
+      expect((await call(first, 'GET', '/api/drills/nothing-here')).status).toBe(404);
+    } finally {
+      await first.stop('SIGKILL');
+    }
+    // Its holder is dead (same machine): no wait for the lease to expire.
+    const second = await startHostProcess(env);
+    try {
+      expect(second.logs.join('\n')).toMatch(
+        /took over the task hub lease of a host that is no longer running/,
+      );
+    } finally {
+      // A clean stop frees the hub: the next host starts without taking anything over.
+      await second.stop('SIGTERM');
+    }
+    const third = await startHostProcess(env);
+    try {
+      expect(third.logs.join('\n')).not.toMatch(/took over|leased by another host/);
+    } finally {
+      await third.stop('SIGTERM');
+    }
+  }, 180_000);
+});
