@@ -450,7 +450,10 @@ export class OrchestrationDriver {
   private persist(inst: Instance): Promise<void> {
     const store = this.options.store;
     if (!store) return Promise.resolve();
-    const snap = JSON.parse(JSON.stringify(this.snapshot(inst))) as InstanceSnapshot;
+    // Taken now (the instance changes on): the small fields copied, the history's events shared (an event is
+    // never changed once appended; the store serialises only those it has not written yet).
+    const { history, ...rest } = this.snapshot(inst);
+    const snap = { ...(JSON.parse(JSON.stringify(rest)) as InstanceSnapshot), history: [...history!] };
     const previous = this.saving.get(inst.id) ?? Promise.resolve();
     const next = previous
       .then(() => store.save(snap))
