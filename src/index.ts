@@ -23,7 +23,10 @@ for (const def of functionDefinitions) {
       df.app.orchestration(def.name, def.handler);
       break;
     case 'activity':
-      df.app.activity(def.name, { handler: def.handler });
+      df.app.activity(def.name, {
+        handler: def.handler,
+        ...(def.extraInputs ? { extraInputs: def.extraInputs } : {}),
+      });
       break;
   }
 }

@@ -10,6 +10,7 @@ import type { CheckResult, DrillReport } from '../lib/types/generated/drill-repo
 import type { FailureInfo } from '../lib/errors';
 import type { CleanupAction, CreatedResource, ResourceCleanup, VerifyTarget } from '../lib/drill/resources';
 import type { Selection, SelectionPolicy } from '../lib/drill/selection';
+import type { DrillSettings } from '../lib/drill/settings';
 
 export interface ResolveInput {
   backupInstanceId: string;
@@ -74,6 +75,32 @@ export interface PollInput {
 /** This drill's restore job, looked up by what only it restores (for cleanup after a failure). */
 export type FindRestoreJobInput = Omit<TriggerInput, 'body'> & { recoveryPointId: string };
 
+/** The jobs a vault's watcher waits for (startTime: from the drill's first poll, bounds the list). */
+export interface EndedJobsInput {
+  vaultId: string;
+  jobs: { jobId: string; startTime?: string }[];
+}
+export interface EndedJobsOutput {
+  ended: JobSummary[];
+}
+/** A drill's job, for its vault's watcher (src/lib/drill/jobWatch.ts). */
+export interface WatchJobInput {
+  vaultId: string;
+  /** The instance to tell (the drill's job monitor). */
+  instanceId: string;
+  jobId: string;
+  startTime?: string;
+  settings: DrillSettings;
+}
+export interface WatchJobOutput {
+  watcherId: string;
+  /** The watcher listed its vault recently (or just started): the drill may keep waiting for its word. */
+  healthy: boolean;
+}
+export interface JobEndedNotice {
+  instanceId: string;
+  job: JobSummary;
+}
 export interface GetJobInput {
   vaultId: string;
   jobId: string;

@@ -12,8 +12,10 @@ import { toFailure, type FailureInfo } from '../lib/errors';
 import type { PollState } from '../lib/dataprotection/pollState';
 import { parseJobDurationSeconds } from '../lib/drill/durations';
 import { selectRecoveryPoint, type PointSummary } from '../lib/drill/selection';
-import type { RecoveryPointResource } from '../lib/types/generated/dataprotection';
+import type { BackupJobResource, RecoveryPointResource } from '../lib/types/generated/dataprotection';
 import type {
+  EndedJobsInput,
+  EndedJobsOutput,
   FindRestoreJobInput,
   FoundRestoreJob,
   GetJobInput,
@@ -216,6 +218,26 @@ export function dataProtectionActivities(deps: ActivityDeps) {
 
     getJob: (input: GetJobInput): Promise<JobSummary> => jobSummary(input),
 
+    /**
+     * For a vault's job watcher: which of the watched jobs ended. One paged list of the vault's jobs, newest
+     * first, stopped once every watched job was seen or the list is older than the oldest of them; a job the
+     * list did not show (a page that failed to include it) is read on its own.
+     */
+    endedRestoreJobs: async (input: EndedJobsInput): Promise<EndedJobsOutput> => {
+      const want = new Map(input.jobs.map((j) => [j.jobId.toLowerCase(), j]));
+      const oldest = Math.min(...input.jobs.map((j) => (j.startTime ? Date.parse(j.startTime) : 0)));
+      const seen = new Map<string, JobSummary>();
+      for await (const job of dp.listJobs(input.vaultId)) {
+        if (seen.size === want.size) break;
+        if (oldest > 0 && Date.parse(job.properties.startTime) < oldest - 60_000) break;
+        const id = lastSegment(job.name).toLowerCase();
+        if (want.has(id)) seen.set(id, summarizeJob(job));
+      }
+      for (const [id, j] of want)
+        if (!seen.has(id)) seen.set(id, await jobSummary({ vaultId: input.vaultId, jobId: j.jobId }));
+      return { ended: [...seen.values()].filter((j) => j.terminal) };
+    },
+
     /** This drill's restore job, if Azure knows one (after a failure, before cleanup). */
     findRestoreJob: async (input: FindRestoreJobInput): Promise<FoundRestoreJob> => {
       const jobId = await findOurRestore(input);
@@ -226,26 +248,30 @@ export function dataProtectionActivities(deps: ActivityDeps) {
   };
 
   async function jobSummary(input: GetJobInput): Promise<JobSummary> {
-    const job = await dp.getJob(input.vaultId, input.jobId);
-    const p = job.properties;
-    const status = p.status;
-    const terminal = TERMINAL_JOB.includes(status.toLowerCase());
-    const succeeded = SUCCEEDED_JOB.includes(status.toLowerCase());
-    const sub = p.extendedInfo?.subTasks ?? [];
-    const seconds = parseJobDurationSeconds(p.duration);
-    const error =
-      terminal && !succeeded ? failureFromErrorData(errorDataFromJobErrorDetails(p.errorDetails)) : undefined;
-    return {
-      id: lastSegment(job.name),
-      status,
-      terminal,
-      succeeded,
-      startTime: p.startTime,
-      ...(p.endTime ? { endTime: p.endTime } : {}),
-      ...(p.duration ? { duration: p.duration } : {}),
-      ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
-      ...(sub.length ? { progress: sub.map((t) => `${t.taskName}: ${t.taskStatus}`).join(', ') } : {}),
-      ...(error ? { error } : {}),
-    };
+    return summarizeJob(await dp.getJob(input.vaultId, input.jobId));
   }
+}
+
+/** What a drill needs of a backup job (from a GET or from a list: the same resource). */
+function summarizeJob(job: BackupJobResource): JobSummary {
+  const p = job.properties;
+  const status = p.status;
+  const terminal = TERMINAL_JOB.includes(status.toLowerCase());
+  const succeeded = SUCCEEDED_JOB.includes(status.toLowerCase());
+  const sub = p.extendedInfo?.subTasks ?? [];
+  const seconds = parseJobDurationSeconds(p.duration);
+  const error =
+    terminal && !succeeded ? failureFromErrorData(errorDataFromJobErrorDetails(p.errorDetails)) : undefined;
+  return {
+    id: lastSegment(job.name),
+    status,
+    terminal,
+    succeeded,
+    startTime: p.startTime,
+    ...(p.endTime ? { endTime: p.endTime } : {}),
+    ...(p.duration ? { duration: p.duration } : {}),
+    ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
+    ...(sub.length ? { progress: sub.map((t) => `${t.taskName}: ${t.taskStatus}`).join(', ') } : {}),
+    ...(error ? { error } : {}),
+  };
 }

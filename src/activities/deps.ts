@@ -10,6 +10,18 @@ import type { ContainerAccess } from '../lib/storage/blobs';
 import type { ReportStore } from '../lib/storage/reportStore';
 import type { SecretReader } from './secrets';
 
+/**
+ * What the job-watch activities need of Durable Functions' client: in Azure it comes with each invocation (an
+ * activity binding), in the standalone host and tests from the in-process driver (set once it exists).
+ */
+export interface OrchestrationClient {
+  startNew(name: string, instanceId: string, input: unknown): Promise<void>;
+  getStatus(
+    instanceId: string,
+  ): Promise<{ runtimeStatus: string; customStatus: unknown; createdTime: string } | undefined>;
+  raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<boolean>;
+}
+
 export interface ActivityDeps {
   dataProtection: DataProtectionClient;
   secrets: SecretReader;
@@ -29,6 +41,8 @@ export interface ActivityDeps {
   restoreSettleSeconds?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
   now?: () => Date;
+  /** The orchestration client of a runtime without per-invocation bindings (standalone host, tests). */
+  orchestrations?: { client?: OrchestrationClient };
 }
 
 /** The server a request names for a secret (the drill server of a load); sslMode as asked. */

@@ -14,14 +14,15 @@ import { toFailure, type ActivityResult } from '../lib/errors';
 import { cleanupActivities } from './cleanup';
 import type { SaveReportInput, SaveReportOutput } from './contracts';
 import { dataProtectionActivities } from './dataProtection';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps, OrchestrationClient } from './deps';
 import { fileActivities } from './files';
 import { fleetActivities } from './fleet';
+import { jobWatchActivities } from './jobWatch';
 import { ACTIVITIES, type ActivityName } from './names';
 import { verifyActivities } from './verify';
 
-export type { ActivityDeps } from './deps';
-export { ACTIVITIES, type ActivityName } from './names';
+export type { ActivityDeps, OrchestrationClient } from './deps';
+export { ACTIVITIES, CLIENT_ACTIVITIES, type ActivityName } from './names';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
       return deps.reports.save(input.report);
     },
     ...fleetActivities(deps),
+    ...jobWatchActivities(deps),
     saveFleetReport: (input: { report: FleetReport }): Promise<{ blobUrl: string; htmlUrl: string }> => {
       return deps.reports.saveFleet(input.report);
     },
@@ -51,8 +53,14 @@ type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 const namesMatch: SameKeys<keyof Activities, ActivityName> = true;
 void namesMatch;
 
-/** An activity as the runtime calls it: any input in, never a throw out. */
-export type ActivityHandler = (input: unknown) => Promise<ActivityResult<unknown>>;
+/**
+ * An activity as the runtime calls it: any input in, never a throw out. `client`: Durable Functions' client of
+ * this invocation, where the runtime binds one (CLIENT_ACTIVITIES in Azure).
+ */
+export type ActivityHandler = (
+  input: unknown,
+  client?: OrchestrationClient,
+) => Promise<ActivityResult<unknown>>;
 
 /**
  * The activities as runtime handlers. Inputs come stamped with the drill id and the deadline (the
@@ -64,8 +72,8 @@ export function activityHandlers(
 ): Record<ActivityName, ActivityHandler> {
   const handlers = {} as Record<ActivityName, ActivityHandler>;
   for (const name of Object.values(ACTIVITIES)) {
-    const fn = activities[name] as (input: unknown) => Promise<unknown>;
-    handlers[name] = async (input: unknown) => {
+    const fn = activities[name] as (input: unknown, client?: OrchestrationClient) => Promise<unknown>;
+    handlers[name] = async (input: unknown, client?: OrchestrationClient) => {
       const stamp = (input && typeof input === 'object' ? input : {}) as {
         drillId?: unknown;
         deadline?: unknown;
@@ -75,7 +83,7 @@ export function activityHandlers(
       const started = Date.now();
       try {
         // No activity outlives its drill's deadline: the clients it uses stop at it too (lib/deadline.ts).
-        const value = await withDeadline(deadline, () => fn(input));
+        const value = await withDeadline(deadline, () => fn(input, client));
         log?.('activity done', { drillId, activity: name, ms: Date.now() - started });
         return { ok: true, value };
       } catch (err) {

@@ -18,6 +18,12 @@ export const ACTIVITIES = {
   saveReport: 'saveReport',
   scopeFleet: 'scopeFleet',
   saveFleetReport: 'saveFleetReport',
+  watchRestoreJob: 'watchRestoreJob',
+  endedRestoreJobs: 'endedRestoreJobs',
+  notifyJobsEnded: 'notifyJobsEnded',
 } as const;
+
+/** Activities that use Durable Functions' client (in Azure: an extra input binding). */
+export const CLIENT_ACTIVITIES: readonly ActivityName[] = ['watchRestoreJob', 'notifyJobsEnded'];
 
 export type ActivityName = (typeof ACTIVITIES)[keyof typeof ACTIVITIES];

@@ -13,6 +13,7 @@ import {
   type Activities,
   type ActivityHandler,
   type ActivityName,
+  type OrchestrationClient,
 } from '../activities';
 import { keyVaultSecretReader } from '../activities/secrets';
 import { loadConfig, type AppConfig } from '../lib/config';
@@ -58,6 +59,11 @@ export interface AppServices {
   settings: DrillSettings;
   /** The typed activities (the sweeper calls cleanupDrill directly). */
   activities: Activities;
+  /**
+   * Durable Functions' client for the job watcher's activities where the runtime binds none per invocation:
+   * the standalone host sets its driver's here.
+   */
+  orchestrations: { client?: OrchestrationClient };
   /** The activities as the runtime calls them. */
   handlers: Record<ActivityName, ActivityHandler>;
   /** DRILL_PLANS, parsed once on first use: the good plans, and what is wrong with each bad one. */
@@ -95,7 +101,9 @@ export function buildServices(config: AppConfig, log?: AppLog): AppServices {
     containerName: config.DRILL_REPORTS_CONTAINER,
     credential,
   });
+  const orchestrations: { client?: OrchestrationClient } = {};
   const activities = createActivities({
+    orchestrations,
     dataProtection,
     secrets: keyVaultSecretReader(credential),
     containers: containerAccess({
@@ -124,6 +132,7 @@ export function buildServices(config: AppConfig, log?: AppLog): AppServices {
     reports,
     settings: drillSettings(config),
     activities,
+    orchestrations,
     handlers: activityHandlers(activities, log),
     plans: () => (plans ??= parsePlanSet(config.DRILL_PLANS)),
   };

@@ -4,6 +4,7 @@
  * which runtime runs it.
  */
 import type {
+  FunctionInput,
   HttpFunctionOptions,
   StorageQueueFunctionOptions,
   TimerFunctionOptions,
@@ -38,6 +39,8 @@ export interface ActivityDefinition {
   kind: 'activity';
   name: string;
   handler: df.ActivityHandler;
+  /** Bindings beyond the activity trigger (Durable Functions' client for the job watcher's activities). */
+  extraInputs?: FunctionInput[];
 }
 
 export type FunctionDefinition =

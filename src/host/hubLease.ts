@@ -15,6 +15,7 @@ import type { BlobServiceClient, BlockBlobClient } from '@azure/storage-blob';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AppError } from '../lib/errors';
+import { recommendedActionFor } from '../lib/recommendedActions';
 
 export const LEASE_CONTAINER = 'pgdrill-hosts';
 const LEASE_SECONDS = 15;
@@ -48,9 +49,7 @@ export class TaskHubInUseError extends AppError {
       `task hub "${hub}" is in use by another standalone host (${who}; lease on blob ${blob}): two hosts on one hub would run the same drills twice`,
       {
         isUserError: true,
-        recommendedActions: [
-          'Stop the other host first, or give this one a task hub of its own with DURABLE_TASK_HUB_NAME.',
-        ],
+        recommendedActions: [recommendedActionFor('TaskHubInUse')!],
       },
     );
   }

@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RealClock } from './clock';
 import { OrchestrationDriver } from './driver';
+import { driverClient } from './driverClient';
 import { queueTriggerSettings } from './hostJson';
 import { StandaloneHost } from './server';
 import { HubLease } from './hubLease';
@@ -105,6 +106,8 @@ export async function startStandaloneHost(
     activityConcurrency: config.DRILL_ACTIVITY_CONCURRENCY,
     log: (line) => log({ source: 'driver', ...line }),
   });
+  // The job watcher's activities start and signal orchestrations through this host's driver.
+  services.orchestrations.client = driverClient(driver);
   const host = new StandaloneHost({
     definitions: functionDefinitions,
     driver,

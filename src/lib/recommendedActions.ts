@@ -63,6 +63,10 @@ const EXACT: Record<string, string> = {
   ServerNotAllowed: 'Put the server in the secret (Server=…), or add it to DRILL_ALLOWED_SERVERS.',
   SecretValueInUnsupportedFormat:
     'Store the secret as a connection string: Server=…;Port=5432;Database=postgres;User Id=…;Password=…;Ssl Mode=Require;',
+  TaskHubInUse:
+    'Stop the other host first, or give this one a task hub of its own with DURABLE_TASK_HUB_NAME.',
+  NoOrchestrationClient:
+    'The runtime gave the job watcher no Durable Functions client: drills poll their own jobs meanwhile; redeploy the app (the activity binding durableClient must be registered), or set DRILL_JOB_WATCH_INTERVAL_SECONDS=0.',
   KeyVaultForbidden:
     'Grant the app\'s identity the "Key Vault Secrets User" role on the Key Vault named in the message.',
   KeyVaultUnreachable:

@@ -5,10 +5,12 @@ import { monitorJob } from './monitorJob';
 import { ORCHESTRATORS, type OrchestratorName } from './names';
 import { restoreDrill } from './restoreDrill';
 import { trackOperation } from './trackOperation';
+import { vaultJobWatcher } from './vaultJobWatcher';
 
 export const orchestratorFunctions: Record<OrchestratorName, df.OrchestrationHandler> = {
   [ORCHESTRATORS.restoreDrill]: restoreDrill,
   [ORCHESTRATORS.trackOperation]: trackOperation,
   [ORCHESTRATORS.monitorJob]: monitorJob,
   [ORCHESTRATORS.fleetDrill]: fleetDrill,
+  [ORCHESTRATORS.vaultJobWatcher]: vaultJobWatcher,
 };

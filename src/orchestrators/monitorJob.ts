@@ -1,7 +1,10 @@
 /**
  * monitorJob: follows a backup job to a terminal status. Jobs carry no Retry-After, so the interval grows
- * from `initialSeconds` by `factor` up to `maxSeconds`: a long job costs far fewer requests than a fixed poll,
- * and completion is still noticed within the cap. Continues as new every `pollsPerGeneration` polls.
+ * from `initialSeconds` by `factor` up to `maxSeconds`: short jobs are noticed soon. Once the interval would
+ * reach the vault job watcher's (settings.jobWatch), the drill stops polling: it registers with its vault's
+ * watcher (src/orchestrators/vaultJobWatcher.ts) and waits for its jobEnded event, with a backstop timer at
+ * which it registers again and learns whether the watcher is alive; only while it is not does the drill poll
+ * its own job. Continues as new every `pollsPerGeneration` polls or waits.
  */
 import type * as df from 'durable-functions';
 import type { JobSummary } from '../activities/contracts';
@@ -9,7 +12,17 @@ import { jobPollDelaySeconds } from '../lib/drill/polling';
 import type { DrillSettings } from '../lib/drill/settings';
 import { DrillFailure, failure, type FailureInfo } from '../lib/errors';
 import { ACTIVITIES } from '../activities/names';
-import { callActivity, cancelledFailure, cancelTask, log, now, waitUntil, type Ctx } from './helpers';
+import { JOB_ENDED_EVENT, type JobWatchSettings } from '../lib/drill/jobWatch';
+import {
+  callActivity,
+  cancelledFailure,
+  cancelTask,
+  isCancelled,
+  log,
+  now,
+  waitUntil,
+  type Ctx,
+} from './helpers';
 
 export interface MonitorJobInput {
   vaultId: string;
@@ -18,11 +31,21 @@ export interface MonitorJobInput {
   settings: DrillSettings;
   pollsBefore?: number;
   last?: JobSummary;
+  /** Registrations with the vault's job watcher so far. */
+  watchChecksBefore?: number;
 }
 
 export type MonitorJobOutput =
   | { ok: true; job: JobSummary; polls: number }
   | { ok: false; error: FailureInfo; job?: JobSummary; polls: number };
+
+/** How a wait handed to the vault's watcher ended. */
+type WatchOutcome =
+  | { kind: 'ended'; job: JobSummary }
+  | { kind: 'backstop' }
+  | { kind: 'unhealthy' }
+  | { kind: 'cancelled' }
+  | { kind: 'deadline' };
 
 export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unknown> {
   const input = ctx.df.getInput<MonitorJobInput>();
@@ -31,32 +54,100 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
   let polls = input.pollsBefore ?? 0;
   let job = input.last;
   let generationPolls = 0;
+  let watchChecks = input.watchChecksBefore ?? 0;
+  let ended: df.Task | undefined;
+  const stopped = (error: FailureInfo): MonitorJobOutput => ({
+    ok: false,
+    error,
+    ...(job ? { job } : {}),
+    polls,
+  });
+  const atDeadline = () =>
+    stopped(
+      failure(
+        'DeadlineExceeded',
+        `backup job ${input.jobId} was still ${job?.status ?? 'running'} at the drill's deadline`,
+      ),
+    );
+
+  /** One wait handed to the vault's watcher: (re-)register, then its word, the backstop, a cancel or the deadline. */
+  function* viaWatcher(watch: JobWatchSettings): Generator<df.Task, WatchOutcome, unknown> {
+    ended ??= ctx.df.waitForExternalEvent(JOB_ENDED_EVENT);
+    if (ended.isCompleted) return { kind: 'ended', job: ended.result as JobSummary };
+    let healthy: boolean;
+    try {
+      const reg = yield* callActivity(
+        ctx,
+        ACTIVITIES.watchRestoreJob,
+        {
+          vaultId: input.vaultId,
+          instanceId: ctx.df.instanceId,
+          jobId: input.jobId,
+          ...(job?.startTime ? { startTime: job.startTime } : {}),
+          settings: input.settings,
+        },
+        { settings: input.settings, deadline, cancel },
+      );
+      healthy = reg.healthy;
+    } catch (err) {
+      if (err instanceof DrillFailure && err.info.code === 'Cancelled') return { kind: 'cancelled' };
+      if (err instanceof DrillFailure && err.info.code === 'DeadlineExceeded') return { kind: 'deadline' };
+      log(ctx, 'could not register with the vault job watcher: polling', { error: String(err) });
+      healthy = false;
+    }
+    watchChecks++;
+    if (!healthy) return { kind: 'unhealthy' };
+    // The first check comes soon (a registration lost in a race with the watcher ending is repeated then).
+    const backstopSeconds = watchChecks === 1 ? 3 * watch.intervalSeconds : watch.backstopSeconds;
+    const fireAt = Math.min(now(ctx).getTime() + backstopSeconds * 1000, deadline.getTime());
+    if (isCancelled(cancel)) return { kind: 'cancelled' };
+    if (!ended.isCompleted) {
+      const timer = ctx.df.createTimer(new Date(fireAt));
+      const winner = yield ctx.df.Task.any([ended, timer, cancel]);
+      if (winner !== timer) timer.cancel();
+    }
+    if (ended.isCompleted) return { kind: 'ended', job: ended.result as JobSummary };
+    if (isCancelled(cancel)) return { kind: 'cancelled' };
+    if (now(ctx).getTime() >= deadline.getTime()) return { kind: 'deadline' };
+    return { kind: 'backstop' };
+  }
+
   try {
     for (;;) {
       // The first poll of a drill goes at once: short jobs (and the emulator's) are often done already.
       if (polls > 0) {
-        const fireAt = new Date(
-          now(ctx).getTime() + jobPollDelaySeconds(polls - 1, input.settings.jobPoll) * 1000,
-        );
-        const outcome = yield* waitUntil(ctx, fireAt, deadline, cancel);
-        if (outcome === 'cancelled')
-          return {
-            ok: false,
-            error: cancelledFailure(),
-            ...(job ? { job } : {}),
-            polls,
-          };
-        if (outcome === 'deadline') {
-          return {
-            ok: false,
-            error: failure(
-              'DeadlineExceeded',
-              `backup job ${input.jobId} was still ${job?.status ?? 'running'} at the drill's deadline`,
-            ),
-            ...(job ? { job } : {}),
-            polls,
-          };
+        let delaySeconds = jobPollDelaySeconds(polls - 1, input.settings.jobPoll);
+        const watch = input.settings.jobWatch;
+        if (watch && delaySeconds >= watch.intervalSeconds) {
+          const w = yield* viaWatcher(watch);
+          generationPolls++;
+          if (w.kind === 'cancelled') return stopped(cancelledFailure());
+          if (w.kind === 'deadline') return atDeadline();
+          if (w.kind === 'ended') {
+            job = w.job;
+            ctx.df.setCustomStatus({ jobId: input.jobId, status: job.status, polls, byWatcher: true });
+            if (job.terminal) break;
+          }
+          if (w.kind !== 'unhealthy') {
+            if (generationPolls >= input.settings.pollsPerGeneration) {
+              log(ctx, 'monitorJob continues as new', { polls, watchChecks });
+              ctx.df.continueAsNew({
+                ...input,
+                pollsBefore: polls,
+                watchChecksBefore: watchChecks,
+                ...(job ? { last: job } : {}),
+              } satisfies MonitorJobInput);
+              return { ok: true, job: job!, polls };
+            }
+            continue;
+          }
+          // The watcher is not listing: poll this job ourselves, at the watcher's interval.
+          delaySeconds = watch.intervalSeconds;
         }
+        const fireAt = new Date(now(ctx).getTime() + delaySeconds * 1000);
+        const outcome = yield* waitUntil(ctx, fireAt, deadline, cancel);
+        if (outcome === 'cancelled') return stopped(cancelledFailure());
+        if (outcome === 'deadline') return atDeadline();
       }
       job = yield* callActivity(
         ctx,
@@ -70,7 +161,12 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
       if (job.terminal) break;
       if (generationPolls >= input.settings.pollsPerGeneration) {
         log(ctx, 'monitorJob continues as new', { polls });
-        ctx.df.continueAsNew({ ...input, pollsBefore: polls, last: job } satisfies MonitorJobInput);
+        ctx.df.continueAsNew({
+          ...input,
+          pollsBefore: polls,
+          watchChecksBefore: watchChecks,
+          last: job,
+        } satisfies MonitorJobInput);
         return { ok: true, job, polls };
       }
     }

@@ -3,11 +3,14 @@
  * so never rename one in place (add a new name and keep the old one until no instance uses it). Activity
  * names live with the activities (src/activities/names.ts); instance ids in src/lib/drill/instanceIds.ts.
  */
+import { VAULT_JOB_WATCHER } from '../lib/drill/jobWatch';
+
 export const ORCHESTRATORS = {
   restoreDrill: 'restoreDrill',
   trackOperation: 'trackOperation',
   monitorJob: 'monitorJob',
   fleetDrill: 'fleetDrill',
+  vaultJobWatcher: VAULT_JOB_WATCHER,
 } as const;
 
 export type OrchestratorName = (typeof ORCHESTRATORS)[keyof typeof ORCHESTRATORS];

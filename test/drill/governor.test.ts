@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArmGovernor } from '../../src/lib/dataprotection/governor';
 import type { DrillReport } from '../../src/lib/drill/report';
 import { arm, armToken } from '../support/emulator';
-import { SINGLE_BI, startDrillRig, TARGET_SERVER, type DrillRig } from '../support/drill';
+import { singleDatabaseRequest, startDrillRig, type DrillRig } from '../support/drill';
 
 let rig: DrillRig;
 const governor = new ArmGovernor({
@@ -36,16 +36,7 @@ afterAll(async () => {
   await rig?.stop();
 });
 
-const request = () => ({
-  backupInstanceId: SINGLE_BI,
-  target: {
-    kind: 'database',
-    serverId: TARGET_SERVER,
-    secretUri: 'https://kv-test.vault.azure.net/secrets/tgt-admin',
-  },
-  verify: { tables: [{ name: 'public.orders', minRows: 1 }] },
-  deadline: 'PT10M',
-});
+const request = () => singleDatabaseRequest();
 
 async function throttledSince(seq: number): Promise<number> {
   const token = await armToken(rig.emu);

@@ -425,7 +425,12 @@ describe('standalone host end to end', () => {
         .map((l) => JSON.parse(l) as { dequeueCount: number; error: string });
       expect(failures.map((f) => f.dequeueCount)).toEqual([1, 2, 3]);
       for (const f of failures) expect(f.error).toMatch(/collides with running drill drill-e2e-label-holder/);
-      expect(host.logs.some((l) => l.includes('moved to drill-requests-poison after 3 attempts'))).toBe(true);
+      // The host logs the move once it has also deleted the original (after the poison copy we just saw).
+      await waitUntil(
+        () =>
+          host.logs.some((l) => l.includes('moved to drill-requests-poison after 3 attempts')) || undefined,
+        { what: "the host's log line of the move", timeoutMs: 30_000 },
+      );
       // No drill was started for the message.
       expect((await call(host, 'GET', '/api/drills/drill-e2e-label-taker')).status).toBe(404);
       expect((await call(host, 'POST', '/api/drills/drill-e2e-label-holder/cancel')).status).toBe(202);

@@ -34,7 +34,8 @@ async function lint(name: string, code: string): Promise<{ rule: string | null; 
   return messages;
 }
 
-describe('orchestrator determinism lint', () => {
+// The first lint builds the TypeScript program of the whole project: tens of seconds on a busy machine.
+describe('orchestrator determinism lint', { timeout: 120_000 }, () => {
   it('fires on Date.now()', async () => {
     const msgs = await lint('now.ts', 'export function started(): number {\n  return Date.now();\n}\n');
     expect(msgs).toContainEqual({

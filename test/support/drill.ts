@@ -20,6 +20,7 @@ import {
 import { keyVaultSecretReader } from '../../src/activities/secrets';
 import { FakeClock, RealClock, type Clock } from '../../src/host/clock';
 import { OrchestrationDriver } from '../../src/host/driver';
+import { driverClient } from '../../src/host/driverClient';
 import type { ArmGovernor } from '../../src/lib/dataprotection/governor';
 import { DataProtectionClient } from '../../src/lib/dataprotection/client';
 import type { DrillReport } from '../../src/lib/drill/report';
@@ -79,6 +80,21 @@ export const V = `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/rg-test/pro
 export const SINGLE_BI = `${V}/backupInstances/bi-single`;
 export const FLEX_BI = `${V}/backupInstances/bi-flex`;
 export const TARGET_SERVER = `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/rg-test/providers/Microsoft.DBforPostgreSQL/servers/tgt-single`;
+
+/** The smallest database drill of the Single Server instance: restore to tgt-single, one table checked. */
+export function singleDatabaseRequest(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    backupInstanceId: SINGLE_BI,
+    target: {
+      kind: 'database',
+      serverId: TARGET_SERVER,
+      secretUri: 'https://kv-test.vault.azure.net/secrets/tgt-admin',
+    },
+    verify: { tables: [{ name: 'public.orders', minRows: 1 }] },
+    deadline: 'PT10M',
+    ...extra,
+  };
+}
 
 export interface DrillRig {
   emu: EmulatorHandle;
@@ -173,6 +189,7 @@ export async function startDrillRig(
     // At least the request timeout: a POST may be accepted until it times out.
     restoreSettleSeconds: 15,
     log,
+    orchestrations: {},
   };
   const activities = createActivities(deps);
   const handlers = activityHandlers(activities, log);
@@ -183,6 +200,7 @@ export async function startDrillRig(
     keepHistories: true,
     log: (line) => logs.push(JSON.stringify(line)),
   });
+  deps.orchestrations!.client = driverClient(driver);
   const drill = emu.ctx.servers.get('drill-pg')!.admin;
   const runOn = async (
     on: OrchestrationDriver,
@@ -227,13 +245,16 @@ export async function startDrillRig(
     run: (request, drillId = `drill-${randomBytes(4).toString('hex')}`, settings = FAST_SETTINGS) =>
       runOn(driver, request, drillId, settings),
     runWith: (overrides, request, drillId = `drill-${randomBytes(4).toString('hex')}`) => {
+      // Its own job watchers too: a watcher signals the drills of its own driver.
+      const orchestrations: ActivityDeps['orchestrations'] = {};
       const own = new OrchestrationDriver({
         orchestrators: orchestratorFunctions,
-        activities: activityHandlers(createActivities({ ...deps, ...overrides }), log),
+        activities: activityHandlers(createActivities({ ...deps, orchestrations, ...overrides }), log),
         clock: new RealClock(),
         keepHistories: true,
         log: (line) => logs.push(JSON.stringify(line)),
       });
+      orchestrations.client = driverClient(own);
       return runOn(own, request, drillId, FAST_SETTINGS);
     },
     async stop() {

@@ -4,6 +4,7 @@
  * constants that are not settings. Pure.
  */
 import type { AppConfig } from '../config';
+import type { JobWatchSettings } from './jobWatch';
 import type { JobPollSettings } from './polling';
 
 export interface DrillSettings {
@@ -12,6 +13,8 @@ export interface DrillSettings {
   pollsPerGeneration: number;
   /** Whole-activity retries for retryable failures. */
   activityRetry: { maxAttempts: number; firstDelaySeconds: number; maxDelaySeconds: number };
+  /** The vault's job watcher (src/orchestrators/vaultJobWatcher.ts); absent: every drill polls its own job. */
+  jobWatch?: JobWatchSettings;
 }
 
 /** Each job poll interval is the previous one times this. */
@@ -25,7 +28,11 @@ export const ACTIVITY_MAX_RETRY_DELAY_SECONDS = 60;
 export function drillSettings(
   config: Pick<
     AppConfig,
-    'DRILL_JOB_POLL_INITIAL_SECONDS' | 'DRILL_JOB_POLL_MAX_SECONDS' | 'DRILL_RETRY_FIRST_DELAY_SECONDS'
+    | 'DRILL_JOB_POLL_INITIAL_SECONDS'
+    | 'DRILL_JOB_POLL_MAX_SECONDS'
+    | 'DRILL_RETRY_FIRST_DELAY_SECONDS'
+    | 'DRILL_JOB_WATCH_INTERVAL_SECONDS'
+    | 'DRILL_JOB_WATCH_BACKSTOP_SECONDS'
   >,
 ): DrillSettings {
   return {
@@ -40,5 +47,13 @@ export function drillSettings(
       firstDelaySeconds: config.DRILL_RETRY_FIRST_DELAY_SECONDS,
       maxDelaySeconds: ACTIVITY_MAX_RETRY_DELAY_SECONDS,
     },
+    ...(config.DRILL_JOB_WATCH_INTERVAL_SECONDS > 0
+      ? {
+          jobWatch: {
+            intervalSeconds: config.DRILL_JOB_WATCH_INTERVAL_SECONDS,
+            backstopSeconds: config.DRILL_JOB_WATCH_BACKSTOP_SECONDS,
+          },
+        }
+      : {}),
   };
 }

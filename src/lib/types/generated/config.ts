@@ -93,6 +93,14 @@ export interface AppConfig {
    */
   DRILL_JOB_POLL_MAX_SECONDS: number;
   /**
+   * Once a drill's own job poll interval would reach this, it stops polling and waits for its vault's job watcher, which lists the vault's restore jobs once per interval for every drill waiting there (at most 30 s, so completion is noticed within it). 0: every drill polls its own job.
+   */
+  DRILL_JOB_WATCH_INTERVAL_SECONDS: number;
+  /**
+   * How long a drill waits for its vault watcher's word before it checks the watcher is alive (and polls its own job when it is not).
+   */
+  DRILL_JOB_WATCH_BACKSTOP_SECONDS: number;
+  /**
    * First wait before retrying an activity that failed with a retryable error.
    */
   DRILL_RETRY_FIRST_DELAY_SECONDS: number;

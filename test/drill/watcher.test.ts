@@ -1,0 +1,107 @@
+/**
+ * The vault job watcher, with real drills against the emulator on the real replay engine: drills whose job runs
+ * long hand it to their vault's one watcher, which lists the vault's jobs for all of them and tells each when
+ * its job ended; a drill re-registering at its backstop is told once; a watcher that cannot list is noticed at
+ * the backstop and the drill polls its own job instead.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../../src/host/replayEngine';
+import { EVENT_TYPE } from '../../src/host/replayEngine';
+import { childInstanceId } from '../../src/lib/drill/instanceIds';
+import { JOB_ENDED_EVENT, vaultWatcherId } from '../../src/lib/drill/jobWatch';
+import type { DrillSettings } from '../../src/lib/drill/settings';
+import { arm, armToken } from '../support/emulator';
+import { FAST_SETTINGS, singleDatabaseRequest, startDrillRig, V, type DrillRig } from '../support/drill';
+
+let rig: DrillRig;
+
+beforeAll(async () => {
+  rig = await startDrillRig({
+    backups: 1,
+    archived: 0,
+    config: {
+      timings: {
+        validate: { durationSeconds: 0.2, retryAfterSeconds: 1 },
+        restoreOperation: { durationSeconds: 0.2, retryAfterSeconds: 1 },
+        restoreJobSeconds: 8,
+        rehydrationSeconds: 1,
+      },
+    },
+  });
+}, 120_000);
+afterAll(async () => {
+  await rig?.stop();
+});
+
+/** Own polls at 0.3 s growing by 1.5×: from the fourth poll on (≥ 1 s) the job is the watcher's. */
+const watched = (backstopSeconds: number): DrillSettings => ({
+  ...FAST_SETTINGS,
+  jobWatch: { intervalSeconds: 1, backstopSeconds },
+});
+
+const request = () => singleDatabaseRequest({ deadline: 'PT5M' });
+
+/** Every generation's history of an instance (continueAsNew starts a new one). */
+const historyOf = (id: string): HistoryEvent[] => (rig.driver.histories.get(id) ?? []).flat();
+const jobEndedEvents = (drillId: string) =>
+  historyOf(childInstanceId(drillId, 'job')).filter(
+    (e) => e.EventType === EVENT_TYPE.EventRaised && e.Name === JOB_ENDED_EVENT,
+  );
+const getJobCalls = (drillId: string) =>
+  historyOf(childInstanceId(drillId, 'job')).filter(
+    (e) => e.EventType === EVENT_TYPE.TaskScheduled && e.Name === 'getJob',
+  ).length;
+
+describe('vault job watcher', () => {
+  it('three drills in one vault: one watcher lists for all of them, each drill is told once that its job ended, even after registering again', async () => {
+    const listsBefore = rig.driver.activityCalls.get('endedRestoreJobs') ?? 0;
+    // A 2 s backstop: each drill registers again while its 8 s job runs.
+    const runs = await Promise.all([1, 2, 3].map(() => rig.run(request(), undefined, watched(2))));
+    for (const { report } of runs) {
+      expect(report.verdict, JSON.stringify(report.failure)).toBe('passed');
+      expect(report.job).toMatchObject({ status: 'Completed' });
+    }
+    const watchers = rig.driver.list().filter((s) => s.name === 'vaultJobWatcher');
+    expect(watchers.map((w) => w.instanceId)).toEqual([vaultWatcherId(V)]);
+    for (const { drillId } of runs) {
+      // Told by the watcher, exactly once; its own polls stopped when the interval reached the watcher's.
+      expect(jobEndedEvents(drillId), drillId).toHaveLength(1);
+      expect(getJobCalls(drillId)).toBeLessThanOrEqual(4);
+      const registrations = historyOf(childInstanceId(drillId, 'job')).filter(
+        (e) => e.EventType === EVENT_TYPE.TaskScheduled && e.Name === 'watchRestoreJob',
+      ).length;
+      expect(registrations, `${drillId} registered again at its backstop`).toBeGreaterThanOrEqual(2);
+    }
+    // One list per interval for the three: fewer than the polls the three would have made on their own.
+    const lists = (rig.driver.activityCalls.get('endedRestoreJobs') ?? 0) - listsBefore;
+    expect(lists).toBeGreaterThan(0);
+    expect(lists).toBeLessThan(3 * 8);
+    // Nothing left to watch: the watcher ends on its own after a few idle intervals.
+    const done = await rig.driver.waitForCompletion(vaultWatcherId(V), 30_000);
+    expect(done.runtimeStatus).toBe('Completed');
+    expect(done.output).toEqual({ ended: 'idle' });
+  }, 120_000);
+
+  it('a watcher that cannot list: at its backstop the drill sees it is not listing and polls its own job', async () => {
+    const token = await armToken(rig.emu);
+    await arm(rig.emu, token, 'POST', '/_emulator/reset');
+    await arm(rig.emu, token, 'POST', '/_emulator/faults', {
+      operation: 'Jobs_List',
+      kind: 'status',
+      status: 500,
+    });
+    try {
+      const { report, drillId } = await rig.run(request(), undefined, watched(4));
+      expect(report.verdict, JSON.stringify(report.failure)).toBe('passed');
+      expect(jobEndedEvents(drillId)).toHaveLength(0);
+      // Its own polls resumed once the watcher was seen not listing.
+      expect(getJobCalls(drillId)).toBeGreaterThan(4);
+      const watcher = rig.driver.getStatus(vaultWatcherId(V));
+      expect((watcher?.customStatus as { lastError?: string }).lastError).toMatch(
+        /Injected by an emulator fault rule/,
+      );
+    } finally {
+      await arm(rig.emu, token, 'DELETE', '/_emulator/faults');
+    }
+  }, 120_000);
+});
