@@ -32,8 +32,14 @@ import {
 import { sleep } from '../test/support/emulator';
 import { startHostProcess } from '../test/support/host';
 import { ok, scriptedHandlers } from '../test/support/scripted';
+import { jobWatchActivities } from '../src/activities/jobWatch';
+import type { ActivityDeps, OrchestrationClient } from '../src/activities/deps';
+import { driverClient } from '../src/host/driverClient';
+import type { DrillSettings } from '../src/lib/drill/settings';
 
 const rows: [string, string][] = [];
+/** bench/results.json: a flat object of named numbers, from this run. */
+const results: Record<string, number> = {};
 const row = (what: string, value: string) => rows.push([what, value]);
 const root = join(__dirname, '..');
 
@@ -90,18 +96,49 @@ it('(a) orchestration overhead and (b) real ARM requests, against the emulator',
       '(b) ARM requests per drill against the emulator (real client, real pipeline)',
       `${(requests / n).toFixed(1)}`,
     );
+    results['drill.armRequests'] = Number((requests / n).toFixed(1));
+    results['drill.overheadSeconds'] = Number(((wall - own) / n).toFixed(2));
   } finally {
     await rig.stop();
   }
 }, 300_000);
 
 /** A scripted "Azure" on the fake clock: operations that take `validateS`/`restoreS` with Retry-After `ra`, a job of `jobS`. */
-function simulated(jobS: number, validateS = 45, restoreS = 30, ra = 10) {
+function simulated(
+  jobS: number,
+  settings: DrillSettings = DEFAULT_SETTINGS,
+  validateS = 45,
+  restoreS = 30,
+  ra = 10,
+) {
   const clock = new FakeClock();
   const t0 = clock.now();
   let requests = 0;
+  /** The vault watcher's list requests: shared by every drill in the vault, counted apart. */
+  let watcherRequests = 0;
+  /** When the drill heard its job ended (from its own poll or the watcher's event). */
+  let noticedAt = 0;
   const opStart = new Map<string, number>();
   let jobStart = 0;
+  const jobEnd = () => jobStart + jobS * 1000;
+  const jobSummary = () => {
+    const done = jobStart > 0 && clock.now() >= jobEnd();
+    return {
+      id: 'j',
+      status: done ? 'Completed' : 'InProgress',
+      terminal: done,
+      succeeded: done,
+      startTime: new Date(jobStart).toISOString(),
+      ...(done ? { endTime: new Date(jobEnd()).toISOString() } : {}),
+      duration: `${Math.floor(jobS / 3600)}:${String(Math.floor((jobS % 3600) / 60)).padStart(2, '0')}:00`,
+    };
+  };
+  // The real watcher activities, with the in-process driver's client (set once the driver exists).
+  const orchestrations: { client?: OrchestrationClient } = {};
+  const watchActivities = jobWatchActivities({
+    orchestrations,
+    now: () => new Date(clock.now()),
+  } as ActivityDeps);
   const { handlers } = scriptedHandlers(
     {
       [ACTIVITIES.resolveBackupInstance]: () => (
@@ -164,14 +201,19 @@ function simulated(jobS: number, validateS = 45, restoreS = 30, ra = 10) {
       },
       [ACTIVITIES.getJob]: () => {
         requests += 1;
-        const done = clock.now() - jobStart >= jobS * 1000;
-        return ok({
-          id: 'j',
-          status: done ? 'Completed' : 'InProgress',
-          terminal: done,
-          succeeded: done,
-          duration: `${Math.floor(jobS / 3600)}:${String(Math.floor((jobS % 3600) / 60)).padStart(2, '0')}:00`,
-        });
+        const job = jobSummary();
+        if (job.terminal) noticedAt = clock.now();
+        return ok(job);
+      },
+      [ACTIVITIES.watchRestoreJob]: async (input) => ok(await watchActivities.watchRestoreJob(input)),
+      [ACTIVITIES.endedRestoreJobs]: () => {
+        watcherRequests += 1;
+        const job = jobSummary();
+        return ok({ ended: job.terminal ? [job] : [] });
+      },
+      [ACTIVITIES.notifyJobsEnded]: async (input) => {
+        noticedAt = clock.now();
+        return ok(await watchActivities.notifyJobsEnded(input));
       },
       [ACTIVITIES.verifyRestore]: () => ok([{ check: 'connect', status: 'passed', message: 'ok' }]),
       [ACTIVITIES.cleanupDrill]: (input) =>
@@ -193,8 +235,12 @@ function simulated(jobS: number, validateS = 45, restoreS = 30, ra = 10) {
     keepHistories: true,
     activities: handlers,
   });
+  orchestrations.client = driverClient(driver);
   return {
     driver,
+    /** Seconds from the job's end (Azure's clock) to the drill hearing of it. */
+    detectionLagSeconds: () => (noticedAt - jobEnd()) / 1000,
+    watcherRequests: () => watcherRequests,
     async run() {
       const request = parseDrillRequest({
         backupInstanceId: SINGLE_BI,
@@ -207,7 +253,7 @@ function simulated(jobS: number, validateS = 45, restoreS = 30, ra = 10) {
       });
       await driver.start(
         ORCHESTRATORS.restoreDrill,
-        { drillId: 'sim', request, trigger: { kind: 'test' }, settings: DEFAULT_SETTINGS },
+        { drillId: 'sim', request, trigger: { kind: 'test' }, settings },
         'sim',
       );
       const s = await driver.waitForCompletion('sim', 120_000);
@@ -234,19 +280,50 @@ it('(b) ARM requests for a one-hour job, and (c) history of a 10-hour job, on th
     '(b) a fixed 10-second poller on the same job',
     `${fixed10} (ours is ${((hour.requests / fixed10) * 100).toFixed(1)} %)`,
   );
+  const historyEvents = (sim: ReturnType<typeof simulated>) => {
+    let events = 0;
+    let longest = 0;
+    for (const [id, histories] of sim.driver.histories)
+      if (!id.startsWith('watch-'))
+        for (const h of histories) {
+          events += h.length;
+          longest = Math.max(longest, h.length);
+        }
+    return { events, longest };
+  };
   const sim10 = simulated(10 * 3600);
   const ten = await sim10.run();
-  let events = 0;
-  let longest = 0;
-  for (const histories of sim10.driver.histories.values())
-    for (const h of histories) {
-      events += h.length;
-      longest = Math.max(longest, h.length);
-    }
+  if (ten.report.verdict !== 'passed') throw new Error('simulated 10-hour drill failed');
+  const h10 = historyEvents(sim10);
+  const { jobWatch: _off, ...polling } = DEFAULT_SETTINGS;
+  const simPoll = simulated(10 * 3600, polling);
+  const tenPolled = await simPoll.run();
+  const hPoll = historyEvents(simPoll);
   row(
-    '(c) history events of one drill with a 10-hour job (all instances and generations)',
-    `${events} (longest single history ${longest}; ${ten.requests} ARM requests)`,
+    "(c) history events of one drill with a 10-hour job, the vault's watcher on (the drill's instances, all generations)",
+    `${h10.events} (longest single history ${h10.longest}; ${ten.requests} ARM requests of its own, ${sim10.watcherRequests()} list requests by the watcher)`,
   );
+  row(
+    '(c) the same drill polling its own job (DRILL_JOB_WATCH_INTERVAL_SECONDS=0)',
+    `${hPoll.events} (${tenPolled.requests} ARM requests); the watcher's is ${((h10.events / hPoll.events) * 100).toFixed(1)} % of it`,
+  );
+  // Detection lag: from the job's end (Azure's clock) to the drill hearing of it, over job lengths that fall
+  // at every point of the watcher's interval.
+  const lags: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const sim = simulated(3600 + i * 2.5);
+    await sim.run();
+    lags.push(sim.detectionLagSeconds());
+  }
+  const lagMax = Math.max(...lags);
+  row(
+    '(c) job completion noticed after the job ended (12 job lengths 1 h + 0–27.5 s, watcher interval 30 s)',
+    `max ${lagMax.toFixed(1)} s, median ${lags.sort((a, b) => a - b)[6]!.toFixed(1)} s`,
+  );
+  results['drill.armRequestsSimulated1hJob'] = hour.requests;
+  results['drill.historyEvents10hJob'] = h10.events;
+  results['drill.historyEvents10hJobPolling'] = hPoll.events;
+  results['drill.detectionLagSecondsMax'] = Number(lagMax.toFixed(1));
 }, 120_000);
 
 function peakRss(pid: number): number {
@@ -318,6 +395,10 @@ it(
           `${((arms / wall) * 60).toFixed(0)} (${arms} in all)`,
         );
         row(`(d) ${n} drills: all passed`, `${passed === n ? 'yes' : 'no'} (${passed}/${n})`);
+        results[`host.drills${n}.wallSeconds`] = Number(wall.toFixed(1));
+        results[`host.drills${n}.rssMiB`] = Math.round(rss);
+        results[`host.drills${n}.armRequestsPerSecond`] = Number((arms / wall).toFixed(1));
+        results[`host.drills${n}.passed`] = passed;
       }
     } finally {
       await rig.stop();
@@ -334,4 +415,5 @@ it('prints the table and writes bench/RESULTS.md', () => {
     join(root, 'bench', 'RESULTS.md'),
     `# Benchmark results\n\nMeasured with \`npm run bench\` on ${machine}. Every figure comes from the same run.\n\n${table}\n`,
   );
+  writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 });

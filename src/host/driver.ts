@@ -86,6 +86,7 @@ export class OrchestrationDriver {
   private activeActivities = 0;
   private readonly activityQueue: (() => void)[] = [];
   private busy = 0;
+  private idleQueued = false;
   /** Generations' histories (only with keepHistories). */
   readonly histories = new Map<string, HistoryEvent[][]>();
   /** Every custom status each instance set, in order, changes only (only with keepHistories). */
@@ -211,7 +212,21 @@ export class OrchestrationDriver {
     this.busy++;
     return fn().finally(() => {
       this.busy--;
-      if (this.busy === 0) setImmediate(() => this.busy === 0 && this.clock.idle());
+      this.whenIdle();
+    });
+  }
+
+  /**
+   * Tells the clock once the driver has nothing to do (a fake clock then fires its next timer). One call per
+   * quiet spell: two queued calls would fire two timers at once, the second jumping the clock past the work
+   * the first one starts.
+   */
+  private whenIdle(): void {
+    if (this.busy !== 0 || this.idleQueued) return;
+    this.idleQueued = true;
+    setImmediate(() => {
+      this.idleQueued = false;
+      if (this.busy === 0) this.clock.idle();
     });
   }
 
@@ -327,6 +342,8 @@ export class OrchestrationDriver {
         const cancel = this.clock.schedule(d.fireAt.getTime(), () => {
           inst.cancelTimers.delete(id);
           deliver(events.timerFired(new Date(this.clock.now()), id, d.fireAt));
+          // A timer whose instance moved on starts no work: the clock must still hear the driver is idle.
+          this.whenIdle();
         });
         inst.cancelTimers.set(id, cancel);
         return undefined;
@@ -562,10 +579,12 @@ export class OrchestrationDriver {
     const generation = inst.generation;
     const cancel = this.clock.schedule(fireAt.getTime(), () => {
       inst.cancelTimers.delete(id);
-      if (inst.generation !== generation || TERMINAL.includes(inst.status)) return;
-      inst.inbox.push(events.timerFired(new Date(this.clock.now()), id, fireAt));
-      void this.persist(inst);
-      this.schedule(inst);
+      if (inst.generation === generation && !TERMINAL.includes(inst.status)) {
+        inst.inbox.push(events.timerFired(new Date(this.clock.now()), id, fireAt));
+        void this.persist(inst);
+        this.schedule(inst);
+      }
+      this.whenIdle();
     });
     inst.cancelTimers.set(id, cancel);
   }
