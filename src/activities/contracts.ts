@@ -90,6 +90,8 @@ export interface WatchJobInput {
   instanceId: string;
   jobId: string;
   startTime?: string;
+  /** The drill's deadline (the watcher forgets the drill after it). */
+  until?: string;
   settings: DrillSettings;
 }
 export interface WatchJobOutput {

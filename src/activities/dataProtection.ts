@@ -225,7 +225,9 @@ export function dataProtectionActivities(deps: ActivityDeps) {
      */
     endedRestoreJobs: async (input: EndedJobsInput): Promise<EndedJobsOutput> => {
       const want = new Map(input.jobs.map((j) => [j.jobId.toLowerCase(), j]));
-      const oldest = Math.min(...input.jobs.map((j) => (j.startTime ? Date.parse(j.startTime) : 0)));
+      // The list stops at jobs older than the oldest watched one (a job without a valid start: never).
+      const starts = input.jobs.map((j) => Date.parse(j.startTime ?? ''));
+      const oldest = starts.some((t) => Number.isNaN(t)) ? 0 : Math.min(...starts);
       const seen = new Map<string, JobSummary>();
       for await (const job of dp.listJobs(input.vaultId)) {
         if (seen.size === want.size) break;
@@ -233,8 +235,14 @@ export function dataProtectionActivities(deps: ActivityDeps) {
         const id = lastSegment(job.name).toLowerCase();
         if (want.has(id)) seen.set(id, summarizeJob(job));
       }
+      // Not in the list, or ended badly (the list may leave the error out): read on its own; one that cannot be
+      // read is looked at again at the next interval.
       for (const [id, j] of want)
-        if (!seen.has(id)) seen.set(id, await jobSummary({ vaultId: input.vaultId, jobId: j.jobId }));
+        if (!seen.has(id) || (seen.get(id)!.terminal && !seen.get(id)!.succeeded))
+          await jobSummary({ vaultId: input.vaultId, jobId: j.jobId }).then(
+            (job) => seen.set(id, job),
+            () => seen.delete(id),
+          );
       return { ended: [...seen.values()].filter((j) => j.terminal) };
     },
 

@@ -23,7 +23,7 @@ const ACTIVE = ['Pending', 'Running', 'ContinuedAsNew'];
 export interface VaultWatcherInput {
   vaultId: string;
   settings: WatchJobInput['settings'];
-  watched: Record<string, { jobId: string; startTime?: string }>;
+  watched: Record<string, Omit<WatchRequest, 'instanceId'>>;
   listedAt?: string;
 }
 
@@ -47,15 +47,19 @@ export function jobWatchActivities(deps: ActivityDeps) {
     watchRestoreJob: async (input: WatchJobInput, client?: OrchestrationClient): Promise<WatchJobOutput> => {
       const c = clientOf(client);
       const watcherId = vaultWatcherId(input.vaultId);
-      const request: WatchRequest & { startTime?: string } = {
+      const { instanceId, ...entry }: WatchRequest = {
         instanceId: input.instanceId,
         jobId: input.jobId,
         ...(input.startTime ? { startTime: input.startTime } : {}),
+        ...(input.until ? { until: input.until } : {}),
       };
+      const request: WatchRequest = { instanceId, ...entry };
       const interval = input.settings.jobWatch?.intervalSeconds ?? 30;
       const status = await c.getStatus(watcherId);
       if (status && ACTIVE.includes(status.runtimeStatus)) {
-        await c.raiseEvent(watcherId, WATCH_JOB_EVENT, request);
+        // Not delivered (the watcher ended a moment ago, or the client failed): the drill must look for itself.
+        if ((await c.raiseEvent(watcherId, WATCH_JOB_EVENT, request)) === false)
+          return { watcherId, healthy: false };
         return {
           watcherId,
           healthy: watcherHealthy(
@@ -81,7 +85,8 @@ export function jobWatchActivities(deps: ActivityDeps) {
         deps.log?.('vault job watcher started', { watcherId, vaultId: input.vaultId });
       } catch {
         // Another drill started it a moment ago: register with that one.
-        await c.raiseEvent(watcherId, WATCH_JOB_EVENT, request);
+        const delivered = await c.raiseEvent(watcherId, WATCH_JOB_EVENT, request).catch(() => false);
+        return { watcherId, healthy: delivered !== false };
       }
       return { watcherId, healthy: true };
     },

@@ -19,6 +19,7 @@ export async function startFleet(
   settings: DrillSettings,
   plan: FleetPlan,
   origin: { slot: Date } | { newId: () => string; now: Date },
+  options: Pick<FleetInput, 'drillsPerGeneration'> = {},
 ): Promise<FleetStart> {
   const fleetId = fleetInstanceId(plan.name, origin);
   if (await client.getStatus(fleetId)) return { started: false, fleetId, reason: 'exists' };
@@ -29,7 +30,7 @@ export async function startFleet(
   );
   if (running) return { started: false, fleetId: running.instanceId, reason: 'planRunning' };
   const slot = 'slot' in origin ? origin.slot : origin.now;
-  const input: FleetInput = { fleetId, plan, slot: slot.toISOString(), settings };
+  const input: FleetInput = { fleetId, plan, slot: slot.toISOString(), settings, ...options };
   try {
     await client.startNew(ORCHESTRATORS.fleetDrill, fleetId, input);
   } catch (err) {

@@ -467,8 +467,9 @@ export class OrchestrationDriver {
   private persist(inst: Instance): Promise<void> {
     const store = this.options.store;
     if (!store) return Promise.resolve();
-    // Taken now (the instance changes on): the small fields copied, the history's events shared (an event is
-    // never changed once appended; the store serialises only those it has not written yet).
+    // Taken now (the instance changes on): the small fields copied, the history's events shared (the store
+    // serialises only those it has not written yet; the one field an episode changes later, IsPlayed, is set
+    // again from the history's order whenever it is read back).
     const { history, ...rest } = this.snapshot(inst);
     const snap = { ...(JSON.parse(JSON.stringify(rest)) as InstanceSnapshot), history: [...history!] };
     const previous = this.saving.get(inst.id) ?? Promise.resolve();
@@ -552,6 +553,8 @@ export class OrchestrationDriver {
       });
       this.schedule(inst);
     }
+    // Instances that only wait on timers start no work: a fake clock must still hear the driver is idle.
+    this.whenIdle();
     return snaps.length;
   }
 

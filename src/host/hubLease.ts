@@ -108,9 +108,14 @@ export class HubLease {
       if (here && pid !== process.pid && !processRunning(pid) && holder.leaseid) {
         // Its holder died on this machine: take the lease over (acquiring with the same id succeeds).
         try {
-          await blob.getBlobLeaseClient(holder.leaseid).acquireLease(LEASE_SECONDS);
+          const old = blob.getBlobLeaseClient(holder.leaseid);
+          await old.acquireLease(LEASE_SECONDS);
+          // A lease id of our own at once: of two hosts taking the same dead holder's lease over, only the
+          // first one's change succeeds (the second now holds a lease id that is no longer the lease's).
+          const mine = randomUUID();
+          await old.changeLease(mine);
           options.log?.({ message: 'took over the task hub lease of a host that is no longer running', pid });
-          return await HubLease.held(blob, holder.leaseid, options);
+          return await HubLease.held(blob, mine, options);
         } catch (err) {
           if (statusOf(err) !== 409) throw err;
         }

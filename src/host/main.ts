@@ -88,14 +88,15 @@ export async function startStandaloneHost(
     credential,
   });
   // Before any state is read: no other host may be running this hub's instances.
-  let stopHost: () => Promise<void> = () => Promise.resolve();
   const lease = await HubLease.acquire({
     blobs,
     hub,
     log: (line) => log({ source: 'host', ...line }),
     onLost: (err) => {
+      // Another host holds the hub now: stop at once, writing nothing (a clean stop would store this host's
+      // state over the new holder's).
       log({ source: 'host', level: 'error', message: err.message, code: err.code });
-      void stopHost().finally(() => process.exit(1));
+      process.exit(1);
     },
   });
   const driver = new OrchestrationDriver({
@@ -121,7 +122,6 @@ export async function startStandaloneHost(
     timeZone: config.WEBSITE_TIME_ZONE,
     log: (line) => log({ source: 'host', ...line }),
   });
-  stopHost = () => host.stop();
   let url: string;
   let resumed: number;
   try {

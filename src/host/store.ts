@@ -66,8 +66,11 @@ function jsonOf(e: Record<string, unknown>): string {
 
 export class TableInstanceStore implements InstanceStore {
   private ready: Promise<void> | undefined;
-  /** What the table holds of each instance's history: its generation and how many events. */
-  private readonly written = new Map<string, { generation: number; count: number }>();
+  /**
+   * What the table holds of each instance's history: which instance (an id may be started again once its
+   * instance finished: a vault's job watcher is), its generation and how many events.
+   */
+  private readonly written = new Map<string, { createdAt: number; generation: number; count: number }>();
 
   constructor(private readonly table: TableClient) {}
 
@@ -91,7 +94,8 @@ export class TableInstanceStore implements InstanceStore {
     const generation = s.generation ?? 0;
     const history = s.history ?? [];
     const before = this.written.get(s.id);
-    const from = before && before.generation === generation ? Math.min(before.count, history.length) : 0;
+    const same = before && before.createdAt === s.createdAt && before.generation === generation;
+    const from = same ? Math.min(before.count, history.length) : 0;
     // The new events, serialised once, packed into rows.
     const rows: Entity[] = [];
     let start = from;
@@ -137,9 +141,11 @@ export class TableInstanceStore implements InstanceStore {
     const actions: TransactionAction[] = [...rows, meta].map((e) => ['upsert', e, 'Replace']);
     for (let i = 0; i < actions.length; i += BATCH_ROWS)
       await this.table.submitTransaction(actions.slice(i, i + BATCH_ROWS));
-    this.written.set(s.id, { generation, count: history.length });
-    // A new generation (continueAsNew): the previous generations' rows are no longer needed.
-    if (before && before.generation < generation) await this.dropGenerationsBefore(pk, generation);
+    this.written.set(s.id, { createdAt: s.createdAt, generation, count: history.length });
+    // A new generation (continueAsNew): the previous generations' rows are no longer needed. The save has
+    // landed whatever becomes of this tidying (a load reads the current generation only).
+    if (before && before.createdAt === s.createdAt && before.generation < generation)
+      await this.dropGenerationsBefore(pk, generation).catch(() => undefined);
   }
 
   private async dropGenerationsBefore(pk: string, generation: number): Promise<void> {
@@ -170,7 +176,7 @@ export class TableInstanceStore implements InstanceStore {
     if (history.length < length)
       throw new Error(`instance ${s.id}: ${length} history events recorded, ${history.length} found`);
     history.length = length;
-    this.written.set(s.id, { generation, count: length });
+    this.written.set(s.id, { createdAt: s.createdAt, generation, count: length });
     return { ...s, history };
   }
 

@@ -2,8 +2,10 @@
  * A fleet run: scope the plan (an activity lists vaults and instances through ARM and reads past drills),
  * then drill every due instance as a restoreDrill sub-orchestration, in coverage order, each not before its
  * start offset in the window, never more at once than the caps allow (overall, per vault, per target or drill
- * server); fan the outcomes in and save the fleet report. Deterministic: time from the orchestration clock,
- * waits are durable timers.
+ * server); fan the outcomes in and save the fleet report. A long fleet continues as new every
+ * `drillsPerGeneration` drills (at a moment none runs: a running child's completion belongs to the generation
+ * that started it), carrying its scope, queue and results, so no history grows with the fleet's size.
+ * Deterministic: time from the orchestration clock, waits are durable timers.
  */
 import type * as df from 'durable-functions';
 import { ACTIVITIES } from '../activities/names';
@@ -26,7 +28,22 @@ export interface FleetInput {
   /** When the start window opens: the schedule slot, or when the run was asked for. */
   slot: string;
   settings: DrillSettings;
+  /** Drills started per generation before continueAsNew (default DRILLS_PER_GENERATION). */
+  drillsPerGeneration?: number;
+  /** What an earlier generation of this run hands on. */
+  carried?: FleetCarried;
 }
+
+interface FleetCarried {
+  startedAt: string;
+  scoped: ScopeFleetOutput;
+  queue: Queued[];
+  results: FleetDrillResult[];
+  generation: number;
+}
+
+/** A generation's history holds about 8 events per drill: 100 drills keep replays short. */
+const DRILLS_PER_GENERATION = 100;
 
 /** Scoping lists whole subscriptions: it gets its own deadline, independent of any drill's. */
 const SCOPE_DEADLINE_MS = 30 * 60_000;
@@ -54,49 +71,45 @@ function resultOf(item: FleetItem, drillId: string, task: df.Task): FleetDrillRe
 export function* fleetDrill(ctx: Ctx): Generator<df.Task, FleetReport, unknown> {
   const input = ctx.df.getInput<FleetInput>();
   const { plan, fleetId } = input;
-  const startedAt = now(ctx).toISOString();
-  ctx.df.setCustomStatus({ phase: 'scope' });
+  const carried = input.carried;
+  const startedAt = carried?.startedAt ?? now(ctx).toISOString();
 
   let scoped: ScopeFleetOutput;
-  try {
-    scoped = yield* callActivity(
-      ctx,
-      ACTIVITIES.scopeFleet,
-      { plan, slot: input.slot },
-      { settings: input.settings, deadline: new Date(now(ctx).getTime() + SCOPE_DEADLINE_MS) },
-    );
-  } catch (err) {
-    const f = toFailure(err);
-    const report: FleetReport = {
-      ...buildFleetReport({
-        fleetId,
-        plan: plan.name,
-        slot: input.slot,
-        startedAt,
-        endedAt: now(ctx).toISOString(),
-        coverage: [],
-        drills: [],
-        skipped: [],
-        notDue: [],
-        problems: [],
-        everyDays: plan.everyDays,
-      }),
-      status: 'failed',
-      failure: { code: f.code, message: f.message },
-    };
-    yield* saveFleet(ctx, input, report);
-    ctx.df.setCustomStatus({ phase: 'done', status: 'failed' });
-    return report;
-  }
+  if (carried) scoped = carried.scoped;
+  else
+    try {
+      ctx.df.setCustomStatus({ phase: 'scope' });
+      scoped = yield* callActivity(
+        ctx,
+        ACTIVITIES.scopeFleet,
+        { plan, slot: input.slot },
+        { settings: input.settings, deadline: new Date(now(ctx).getTime() + SCOPE_DEADLINE_MS) },
+      );
+    } catch (err) {
+      const f = toFailure(err);
+      const nothing: ScopeFleetOutput = { coverage: [], due: [], skipped: [], notDue: [], problems: [] };
+      const report: FleetReport = {
+        ...fleetReportOf(input, startedAt, now(ctx).toISOString(), nothing, []),
+        status: 'failed',
+        failure: { code: f.code, message: f.message },
+      };
+      yield* saveFleet(ctx, input, report);
+      ctx.df.setCustomStatus({ phase: 'done', status: 'failed' });
+      return report;
+    }
 
   const windowStart = Date.parse(input.slot);
-  let queue: Queued[] = scoped.due.map((d, index) => ({
-    index,
-    keys: d.keys,
-    notBefore: windowStart + d.offsetSeconds * 1000,
-  }));
+  let queue: Queued[] =
+    carried?.queue ??
+    scoped.due.map((d, index) => ({
+      index,
+      keys: d.keys,
+      notBefore: windowStart + d.offsetSeconds * 1000,
+    }));
   const running = new Map<number, df.Task>();
-  const results: FleetDrillResult[] = [];
+  const results: FleetDrillResult[] = [...(carried?.results ?? [])];
+  const perGeneration = Math.max(1, input.drillsPerGeneration ?? DRILLS_PER_GENERATION);
+  let startedHere = 0;
   const status = (phase: string) =>
     ctx.df.setCustomStatus({
       phase,
@@ -117,7 +130,9 @@ export function* fleetDrill(ctx: Ctx): Generator<df.Task, FleetReport, unknown> 
     // Fan out: whatever the caps and the start offsets allow now.
     const t = now(ctx).getTime();
     const runningKeys = [...running.keys()].map((i) => scoped.due[i]!.keys);
-    for (const q of startable(queue, runningKeys, plan.caps, t)) {
+    const budget = perGeneration - startedHere;
+    for (const q of startable(queue, runningKeys, plan.caps, t).slice(0, Math.max(0, budget))) {
+      startedHere++;
       const item = scoped.due[q.index]!;
       const drillId = fleetDrillId(fleetId, q.index);
       queue = queue.filter((x) => x.index !== q.index);
@@ -147,9 +162,19 @@ export function* fleetDrill(ctx: Ctx): Generator<df.Task, FleetReport, unknown> 
     }
     status('drilling');
     if (!queue.length && !running.size) break;
+    if (startedHere >= perGeneration && running.size === 0) {
+      // This generation's share is done and none of its drills runs: hand the rest to a fresh history.
+      const generation = (carried?.generation ?? 0) + 1;
+      log(ctx, 'fleet continues as new', { done: results.length, queued: queue.length, generation });
+      ctx.df.continueAsNew({
+        ...input,
+        carried: { startedAt, scoped, queue, results, generation },
+      } satisfies FleetInput);
+      return fleetReportOf(input, startedAt, now(ctx).toISOString(), scoped, results);
+    }
 
-    // Wait for a drill to end, or for the next start offset, whichever comes first.
-    const later = queue.map((q) => q.notBefore).filter((n) => n > t);
+    // Wait for a drill to end, or for the next start offset (while this generation may start more).
+    const later = startedHere < perGeneration ? queue.map((q) => q.notBefore).filter((n) => n > t) : [];
     const timer = later.length
       ? ctx.df.createTimer(new Date(Math.min(Math.min(...later), t + MAX_TIMER_MS)))
       : undefined;
@@ -159,22 +184,32 @@ export function* fleetDrill(ctx: Ctx): Generator<df.Task, FleetReport, unknown> 
     if (timer && winner !== timer) timer.cancel();
   }
 
-  const report = buildFleetReport({
-    fleetId,
-    plan: plan.name,
+  const report = fleetReportOf(input, startedAt, now(ctx).toISOString(), scoped, results);
+  yield* saveFleet(ctx, input, report);
+  ctx.df.setCustomStatus({ phase: 'done', status: report.status, passed: report.counts.passed });
+  return report;
+}
+
+function fleetReportOf(
+  input: FleetInput,
+  startedAt: string,
+  endedAt: string,
+  scoped: ScopeFleetOutput,
+  results: FleetDrillResult[],
+): FleetReport {
+  return buildFleetReport({
+    fleetId: input.fleetId,
+    plan: input.plan.name,
     slot: input.slot,
     startedAt,
-    endedAt: now(ctx).toISOString(),
+    endedAt,
     coverage: scoped.coverage,
     drills: results,
     skipped: scoped.skipped,
     notDue: scoped.notDue,
     problems: scoped.problems,
-    everyDays: plan.everyDays,
+    everyDays: input.plan.everyDays,
   });
-  yield* saveFleet(ctx, input, report);
-  ctx.df.setCustomStatus({ phase: 'done', status: report.status, passed: report.counts.passed });
-  return report;
 }
 
 /** Saves the fleet report; a save that fails is logged, and the report is still the run's output. */

@@ -70,10 +70,17 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
       ),
     );
 
+  /** The watcher's word, taken (a word about another job, which cannot happen, is ignored). */
+  function heard(): WatchOutcome {
+    const job = ended!.result as JobSummary;
+    ended = undefined;
+    return job.id.toLowerCase() === input.jobId.toLowerCase() ? { kind: 'ended', job } : { kind: 'backstop' };
+  }
+
   /** One wait handed to the vault's watcher: (re-)register, then its word, the backstop, a cancel or the deadline. */
   function* viaWatcher(watch: JobWatchSettings): Generator<df.Task, WatchOutcome, unknown> {
     ended ??= ctx.df.waitForExternalEvent(JOB_ENDED_EVENT);
-    if (ended.isCompleted) return { kind: 'ended', job: ended.result as JobSummary };
+    if (ended.isCompleted) return heard();
     let healthy: boolean;
     try {
       const reg = yield* callActivity(
@@ -84,6 +91,7 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
           instanceId: ctx.df.instanceId,
           jobId: input.jobId,
           ...(job?.startTime ? { startTime: job.startTime } : {}),
+          until: input.deadline,
           settings: input.settings,
         },
         { settings: input.settings, deadline, cancel },
@@ -106,7 +114,7 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
       const winner = yield ctx.df.Task.any([ended, timer, cancel]);
       if (winner !== timer) timer.cancel();
     }
-    if (ended.isCompleted) return { kind: 'ended', job: ended.result as JobSummary };
+    if (ended.isCompleted) return heard();
     if (isCancelled(cancel)) return { kind: 'cancelled' };
     if (now(ctx).getTime() >= deadline.getTime()) return { kind: 'deadline' };
     return { kind: 'backstop' };

@@ -28,9 +28,32 @@ export function* vaultJobWatcher(ctx: Ctx): Generator<df.Task, { ended: string }
   const watched = new Map(Object.entries(input.watched ?? {}));
   let listedAt = input.listedAt;
   let lastError: string | undefined;
-  let watch = ctx.df.waitForExternalEvent(WATCH_JOB_EVENT);
   let next = now(ctx).getTime() + intervalMs;
   let idleSince = watched.size ? undefined : now(ctx).getTime();
+
+  // Registrations. The engine hands an event to the newest wait for its name that was ever yielded, and a wait
+  // yielded twice is completed twice (the first registration lost): so every wait is a fresh task, yielded once,
+  // and every one of them is looked at after each yield (an event that came during a list completes the last).
+  let waits: df.Task[] = [];
+  const newWait = (): df.Task => {
+    const t = ctx.df.waitForExternalEvent(WATCH_JOB_EVENT);
+    waits.push(t);
+    return t;
+  };
+  const takeRegistrations = (): boolean => {
+    const done = waits.filter((t) => t.isCompleted);
+    waits = waits.filter((t) => !t.isCompleted);
+    for (const t of done) {
+      const req = t.result as WatchRequest;
+      watched.set(req.instanceId, {
+        jobId: req.jobId,
+        ...(req.startTime ? { startTime: req.startTime } : {}),
+        ...(req.until ? { until: req.until } : {}),
+      });
+    }
+    if (done.length) idleSince = undefined;
+    return done.length > 0;
+  };
 
   const status = () =>
     ctx.df.setCustomStatus({
@@ -43,36 +66,31 @@ export function* vaultJobWatcher(ctx: Ctx): Generator<df.Task, { ended: string }
   for (let round = 0; round < ROUNDS_PER_GENERATION;) {
     status();
     const fireAt = idleSince !== undefined ? idleSince + IDLE_INTERVALS * intervalMs : next;
-    // A registration may have arrived while the last list ran (the engine keeps it for this task).
-    if (!watch.isCompleted) {
-      const timer = ctx.df.createTimer(new Date(Math.max(fireAt, now(ctx).getTime())));
-      const winner = yield ctx.df.Task.any([watch, timer]);
+    if (now(ctx).getTime() < fireAt) {
+      const timer = ctx.df.createTimer(new Date(fireAt));
+      const winner = yield ctx.df.Task.any([newWait(), timer]);
       if (winner !== timer) timer.cancel();
     }
-    if (watch.isCompleted) {
-      const req = watch.result as WatchRequest & { startTime?: string };
-      watched.set(req.instanceId, {
-        jobId: req.jobId,
-        ...(req.startTime ? { startTime: req.startTime } : {}),
-      });
-      idleSince = undefined;
-      watch = ctx.df.waitForExternalEvent(WATCH_JOB_EVENT);
-      continue;
-    }
+    if (takeRegistrations()) continue;
     if (idleSince !== undefined) {
       log(ctx, 'vault job watcher idle: ending', { vaultId: input.vaultId });
       return { ended: 'idle' };
     }
     round++;
     next = now(ctx).getTime() + intervalMs;
+    // Drills past their deadline stopped waiting: forget them (their job is theirs to find in cleanup).
+    for (const [id, w] of watched)
+      if (w.until && Date.parse(w.until) <= now(ctx).getTime()) watched.delete(id);
     try {
       const jobs = [...new Map([...watched.values()].map((w) => [w.jobId.toLowerCase(), w])).values()];
-      const { ended } = yield* callActivity(
-        ctx,
-        ACTIVITIES.endedRestoreJobs,
-        { vaultId: input.vaultId, jobs },
-        { settings: input.settings, deadline: new Date(now(ctx).getTime() + LIST_SECONDS * 1000) },
-      );
+      const { ended } = jobs.length
+        ? yield* callActivity(
+            ctx,
+            ACTIVITIES.endedRestoreJobs,
+            { vaultId: input.vaultId, jobs },
+            { settings: input.settings, deadline: new Date(now(ctx).getTime() + LIST_SECONDS * 1000) },
+          )
+        : { ended: [] };
       listedAt = now(ctx).toISOString();
       lastError = undefined;
       const notices = noticesFor(watched, ended);
@@ -89,8 +107,11 @@ export function* vaultJobWatcher(ctx: Ctx): Generator<df.Task, { ended: string }
       lastError = toFailure(err).message;
       log(ctx, 'vault job watcher could not list jobs', { vaultId: input.vaultId, error: lastError });
     }
-    if (watched.size === 0) idleSince = now(ctx).getTime();
+    takeRegistrations();
+    if (watched.size === 0 && idleSince === undefined) idleSince = now(ctx).getTime();
   }
+  // Registrations that came during the last list go with the new generation.
+  takeRegistrations();
   status();
   ctx.df.continueAsNew({
     ...input,

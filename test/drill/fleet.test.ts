@@ -104,11 +104,14 @@ function plan(extra: Record<string, unknown> = {}): FleetPlan {
   )[0] as FleetPlan;
 }
 
-async function runFleet(p: FleetPlan, slot: Date): Promise<FleetReport> {
-  const started = await startFleet(driverClient(rig.driver), FAST_SETTINGS, p, {
-    newId: () => `${Date.now()}`,
-    now: slot,
-  });
+async function runFleet(p: FleetPlan, slot: Date, drillsPerGeneration?: number): Promise<FleetReport> {
+  const started = await startFleet(
+    driverClient(rig.driver),
+    FAST_SETTINGS,
+    p,
+    { newId: () => `${Date.now()}`, now: slot },
+    drillsPerGeneration ? { drillsPerGeneration } : {},
+  );
   expect(started.started).toBe(true);
   const status = await rig.driver.waitForCompletion(started.fleetId, 600_000);
   expect(status.runtimeStatus, String(status.output)).toBe('Completed');
@@ -131,10 +134,12 @@ function maxOverlap(reports: DrillReport[]): number {
 const ctx = { log: () => undefined } as unknown as InvocationContext;
 
 describe('fleet runs', () => {
-  it('the scope selects by groups, vaults, kinds, patterns and tags; every due drill runs within the caps and offsets; all pass', async () => {
+  it('the scope selects by groups, vaults, kinds, patterns and tags; every due drill runs within the caps and offsets, over three generations of the fleet; all pass', async () => {
     const p = plan();
     const slot = new Date();
-    const report = await runFleet(p, slot);
+    // Four drills per generation: the nine run over three generations (continueAsNew), one report.
+    const report = await runFleet(p, slot, 4);
+    expect(rig.driver.getStatus(report.fleetId)!.generation).toBe(2);
     const prodA = ['prod-a', ...Array.from({ length: 7 }, (_, i) => `prod-a-000${i + 1}`)];
     const expected = [
       ...prodA.map((n) => `vault-fleet-a/backupInstances/${n}`),

@@ -116,6 +116,18 @@ describe('instance store', () => {
     expect((await rows('gen-1')).map((r) => r.rowKey).sort()).toEqual(['g000001-000000000', 'meta']);
   });
 
+  it('an id started again (a new instance once the last one finished) stores its own history from the start', async () => {
+    const store = fresh();
+    const first = Array.from({ length: 5 }, (_, i) => event(i, 'first'));
+    await store.save(snapshot('reused-1', first, { status: 'Completed' }));
+    const second = [event(0, 'second'), event(1, 'second')];
+    await store.save(snapshot('reused-1', second, { createdAt: 99 }));
+    expect((await fresh().load('reused-1'))!.history).toEqual(second);
+    const more = [...second, event(2, 'second')];
+    await store.save(snapshot('reused-1', more, { createdAt: 99 }));
+    expect((await fresh().load('reused-1'))!.history).toEqual(more);
+  });
+
   it('large events span rows; one too large for a row is refused, naming the instance', async () => {
     const store = fresh();
     const big = [event(0, 'a'.repeat(250_000)), event(1, 'b'.repeat(250_000)), event(2)];

@@ -28,6 +28,10 @@ export interface WatchRequest {
   /** The instance waiting (a drill's job monitor) and the job it waits for. */
   instanceId: string;
   jobId: string;
+  /** When the job started (bounds the watcher's list). */
+  startTime?: string;
+  /** The drill's deadline: after it, the drill no longer waits. */
+  until?: string;
 }
 
 /** The watcher's custom status: what it watches and when it last listed the vault's jobs. */
