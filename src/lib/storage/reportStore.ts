@@ -5,7 +5,7 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { TableClient } from '@azure/data-tables';
-import type { BlobServiceClient } from '@azure/storage-blob';
+import type { BlobServiceClient, BlockBlobClient } from '@azure/storage-blob';
 import { currentSignal, deadlinePolicy } from '../deadline';
 import { AppError, type FailureInfo } from '../errors';
 import { renderReportHtml, type DrillReport } from '../drill/report';
@@ -103,24 +103,32 @@ export class ReportStore {
     return this.ready;
   }
 
-  async save(report: DrillReport): Promise<ReportLocation> {
-    assertValid<DrillReport>(schemaRef('drill-report.schema.json'), report, 'drill report');
+  /** A report as `{base}.json` and its page as `{base}.html`, stopping at the current activity's deadline. */
+  private async uploadPair(
+    base: string,
+    report: unknown,
+    page: string,
+  ): Promise<{ json: BlockBlobClient; html: BlockBlobClient }> {
     await this.ensure();
     const container = this.blobs.getContainerClient(this.containerName);
-    const base = `${tableKey(report.drillId)}`;
     const json = container.getBlockBlobClient(`${base}.json`);
     const html = container.getBlockBlobClient(`${base}.html`);
-    const text = JSON.stringify(report, null, 2);
     const abortSignal = currentSignal();
+    const text = JSON.stringify(report, null, 2);
     await json.upload(text, Buffer.byteLength(text), {
       blobHTTPHeaders: { blobContentType: 'application/json' },
       ...(abortSignal ? { abortSignal } : {}),
     });
-    const page = renderReportHtml(report);
     await html.upload(page, Buffer.byteLength(page), {
       blobHTTPHeaders: { blobContentType: 'text/html; charset=utf-8' },
       ...(abortSignal ? { abortSignal } : {}),
     });
+    return { json, html };
+  }
+
+  async save(report: DrillReport): Promise<ReportLocation> {
+    assertValid<DrillReport>(schemaRef('drill-report.schema.json'), report, 'drill report');
+    const { json, html } = await this.uploadPair(tableKey(report.drillId), report, renderReportHtml(report));
     const row: ReportRow = {
       drillId: report.drillId,
       verdict: report.verdict,
@@ -144,21 +152,11 @@ export class ReportStore {
 
   /** A fleet run's report: blobs fleets/{id}.json and .html, and a row in partition "fleet". */
   async saveFleet(report: FleetReport): Promise<{ blobUrl: string; htmlUrl: string }> {
-    await this.ensure();
-    const container = this.blobs.getContainerClient(this.containerName);
-    const blob = container.getBlockBlobClient(`fleets/${tableKey(report.fleetId)}.json`);
-    const html = container.getBlockBlobClient(`fleets/${tableKey(report.fleetId)}.html`);
-    const text = JSON.stringify(report, null, 2);
-    const abortSignal = currentSignal();
-    await blob.upload(text, Buffer.byteLength(text), {
-      blobHTTPHeaders: { blobContentType: 'application/json' },
-      ...(abortSignal ? { abortSignal } : {}),
-    });
-    const page = renderFleetHtml(report);
-    await html.upload(page, Buffer.byteLength(page), {
-      blobHTTPHeaders: { blobContentType: 'text/html; charset=utf-8' },
-      ...(abortSignal ? { abortSignal } : {}),
-    });
+    const { json: blob, html } = await this.uploadPair(
+      `fleets/${tableKey(report.fleetId)}`,
+      report,
+      renderFleetHtml(report),
+    );
     await this.table.upsertEntity(
       {
         partitionKey: 'fleet',
