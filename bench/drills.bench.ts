@@ -62,7 +62,7 @@ it('(a) orchestration overhead and (b) real ARM requests, against the emulator',
     let own = 0;
     let requests = 0;
     for (let i = 0; i < n; i++) {
-      const before = rig.emu.ctx.requests.filter((r) => r.service === 'arm').length;
+      const before = rig.emu.ctx.requestCounts.byService.arm ?? 0;
       const t0 = Date.now();
       const { report } = await rig.run(
         {
@@ -80,7 +80,7 @@ it('(a) orchestration overhead and (b) real ARM requests, against the emulator',
       // The emulator's own time: validation, then the job as Azure reports it (the job starts with the restore
       // trigger, so the restore operation runs inside it).
       own += 2 + (report.job?.azureDurationSeconds ?? 0);
-      requests += rig.emu.ctx.requests.filter((r) => r.service === 'arm').length - before;
+      requests += (rig.emu.ctx.requestCounts.byService.arm ?? 0) - before;
       if (report.verdict !== 'passed') throw new Error(`drill ${report.drillId} ${report.verdict}`);
     }
     row(
@@ -356,7 +356,7 @@ it(
           DRILL_RETRY_FIRST_DELAY_SECONDS: '1',
         });
         const url = host.url;
-        const armBefore = rig.emu.ctx.requests.filter((r) => r.service === 'arm').length;
+        const armBefore = rig.emu.ctx.requestCounts.byService.arm ?? 0;
         const t0 = Date.now();
         const ids: string[] = [];
         for (let i = 0; i < n; i++) {
@@ -386,7 +386,7 @@ it(
         const wall = (Date.now() - t0) / 1000;
         const rss = peakRss(host.child.pid!);
         await host.stop();
-        const arms = rig.emu.ctx.requests.filter((r) => r.service === 'arm').length - armBefore;
+        const arms = (rig.emu.ctx.requestCounts.byService.arm ?? 0) - armBefore;
         const passed = [...verdicts.values()].filter((v) => v === 'passed').length;
         row(`(d) ${n} drills at once (files, emulator job 2 s): wall time`, `${wall.toFixed(1)} s`);
         row(`(d) ${n} drills: peak host RSS`, `${rss.toFixed(0)} MiB`);

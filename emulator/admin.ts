@@ -26,7 +26,7 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
       const list = ctx.requests
         .filter((r) => r.seq > since)
         .map((r) => (bodies ? r : { ...r, responseBody: undefined }));
-      return { status: 200, body: { requests: list } };
+      return { status: 200, body: { requests: list, counts: ctx.requestCounts } };
     }
     if (req.method === 'GET' && path === '/_emulator/jobs') {
       const now = Date.now();

@@ -6,14 +6,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { adminRoute } from './admin';
-import type { EmulatorContext, RequestLogEntry } from './context';
+import { recordRequest, type EmulatorContext, type RequestLogEntry } from './context';
 import { cloudError, readBody, send, type Reply } from './http';
 import { identityToken } from './identity';
 import { DataProtectionOperations, type ArmRequest } from './operations';
 import { ArmThrottle } from './throttle';
 import { matchRoute, type Match } from './routes';
 
-export const MAX_LOGGED_REQUESTS = 20_000;
 const MAX_LOGGED_BODIES = 5_000;
 /** The object id ARM names in a 403 for the emulator's managed identity. */
 const EMULATOR_PRINCIPAL = '5f0c2a8e-7d1b-4c3e-9a6f-1e2d3c4b5a69';
@@ -95,9 +94,7 @@ export class ArmApi {
         /* not JSON */
       }
     }
-    this.ctx.requests.push(full);
-    if (this.ctx.requests.length > MAX_LOGGED_REQUESTS)
-      this.ctx.requests.splice(0, this.ctx.requests.length - MAX_LOGGED_REQUESTS);
+    recordRequest(this.ctx, full);
   }
 
   private authFailure(headers: IncomingMessage['headers']): Reply | undefined {

@@ -23,6 +23,43 @@ export interface RequestLogEntry {
   responseBody?: unknown;
 }
 
+/** How many requests each server answered, by service, operation and status: exact, however long the run. */
+export interface RequestCounts {
+  total: number;
+  /** Entries trimmed from the front of the log (it keeps the newest MAX_LOGGED_REQUESTS). */
+  dropped: number;
+  byService: Record<string, number>;
+  byOperation: Record<string, number>;
+  byStatus: Record<string, number>;
+}
+
+/** The log keeps this many entries (the newest); the counts keep counting. */
+export const MAX_LOGGED_REQUESTS = 20_000;
+
+export function emptyRequestCounts(): RequestCounts {
+  return { total: 0, dropped: 0, byService: {}, byOperation: {}, byStatus: {} };
+}
+
+/** Logs a request and counts it; the log drops its oldest entries past `limit`, the counts never do. */
+export function recordRequest(
+  ctx: Pick<EmulatorContext, 'requests' | 'requestCounts'>,
+  entry: RequestLogEntry,
+  limit = MAX_LOGGED_REQUESTS,
+): void {
+  const c = ctx.requestCounts;
+  c.total++;
+  c.byService[entry.service] = (c.byService[entry.service] ?? 0) + 1;
+  const op = `${entry.service} ${entry.operation ?? entry.method}`;
+  c.byOperation[op] = (c.byOperation[op] ?? 0) + 1;
+  c.byStatus[String(entry.status)] = (c.byStatus[String(entry.status)] ?? 0) + 1;
+  ctx.requests.push(entry);
+  if (ctx.requests.length > limit) {
+    const extra = ctx.requests.length - limit;
+    ctx.requests.splice(0, extra);
+    c.dropped += extra;
+  }
+}
+
 export interface EmulatorContext {
   config: EmulatorConfig;
   tools: PgTools;
@@ -41,6 +78,7 @@ export interface EmulatorContext {
   revoked: Set<string>;
   tokens: TokenStore;
   requests: RequestLogEntry[];
+  requestCounts: RequestCounts;
   /** Background work (restore jobs, operations) still running; awaited on shutdown. */
   pending: Set<Promise<unknown>>;
   /** Sequence numbers of the request log, shared by every server. */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ArmApi } from './arm';
 import { seedBackupInstance } from './backups';
 import type { EmulatorConfig } from './config';
-import type { EmulatorContext } from './context';
+import { emptyRequestCounts, type EmulatorContext } from './context';
 import { ArmThrottle } from './throttle';
 import { FaultBook } from './faults';
 import { keyVaultHandler } from './keyvault';
@@ -199,6 +199,7 @@ export async function startEmulator(
       revoked: new Set(),
       tokens: new TokenStore(config.tokenLifetimeSeconds),
       requests: [],
+      requestCounts: emptyRequestCounts(),
       pending: new Set(),
       nextSeq: () => ++seq,
       log,

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EmulatorContext, RequestLogEntry } from './context';
+import { recordRequest, type EmulatorContext, type RequestLogEntry } from './context';
 import { send, type Reply } from './http';
 
 export const KEY_VAULT_HOST = /^([a-z0-9-]+)\.vault\.azure\.net$/i;
@@ -64,7 +64,7 @@ export function keyVaultHandler(ctx: EmulatorContext, nextSeq: () => number) {
       durationMs: Date.now() - started,
       tokenPresent: /^Bearer\s+\S+/i.test(req.headers.authorization ?? ''),
     };
-    ctx.requests.push(entry);
+    recordRequest(ctx, entry);
     req.resume();
   }
 }
