@@ -23,6 +23,7 @@ import { parsePlanSet, type PlanSet } from '../lib/drill/plans';
 import { drillSettings, type DrillSettings } from '../lib/drill/settings';
 import { blobService, containerAccess } from '../lib/storage/blobs';
 import { ReportStore } from '../lib/storage/reportStore';
+import { TableBudgetStore } from '../lib/storage/armBudget';
 
 /** Azurite's well-known development account (public values, not secrets). */
 const DEVELOPMENT_STORAGE =
@@ -72,19 +73,43 @@ export interface AppServices {
 
 export function buildServices(config: AppConfig, log?: AppLog): AppServices {
   const credential = credentialFor(config);
+  const connectionString = storageConnectionString(config);
+  // The ARM budget lives in the app's storage account, so every process and instance keeps to one budget.
+  const budgetStore = TableBudgetStore.create({
+    ...(connectionString ? { connectionString } : {}),
+    ...(config.AzureWebJobsStorage__tableServiceUri
+      ? { tableServiceUri: config.AzureWebJobsStorage__tableServiceUri }
+      : {}),
+    tableName: config.DRILL_ARM_BUDGET_TABLE,
+    credential,
+  });
   const dataProtection = new DataProtectionClient({
     settings: config,
     credential,
     requestTimeoutMs: config.DATAPROTECTION_TIMEOUT_SECONDS * 1000,
-    governor: sharedGovernor({
-      ...DEFAULT_RATES,
-      readsPerSecond: config.DRILL_ARM_READS_PER_SECOND,
-      readBurst: Math.max(1, Math.round(config.DRILL_ARM_READS_PER_SECOND * 5)),
-      writesPerSecond: config.DRILL_ARM_WRITES_PER_SECOND,
-      writeBurst: Math.max(1, Math.round(config.DRILL_ARM_WRITES_PER_SECOND * 5)),
-    }),
+    governor: sharedGovernor(
+      {
+        ...DEFAULT_RATES,
+        readsPerSecond: config.DRILL_ARM_READS_PER_SECOND,
+        readBurst: Math.max(1, Math.round(config.DRILL_ARM_READS_PER_SECOND * 5)),
+        writesPerSecond: config.DRILL_ARM_WRITES_PER_SECOND,
+        writeBurst: Math.max(1, Math.round(config.DRILL_ARM_WRITES_PER_SECOND * 5)),
+      },
+      budgetStore
+        ? {
+            id: `${connectionString ?? config.AzureWebJobsStorage__tableServiceUri}|${config.DRILL_ARM_BUDGET_TABLE}`,
+            store: budgetStore,
+            onError: (err) =>
+              log?.(
+                'the shared ARM budget table cannot be reached: this process keeps to the rates on its own for 30 s',
+                {
+                  error: err instanceof Error ? err.message : String(err),
+                },
+              ),
+          }
+        : undefined,
+    ),
   });
-  const connectionString = storageConnectionString(config);
   const reports = ReportStore.create({
     ...(connectionString ? { connectionString } : {}),
     ...(config.AzureWebJobsStorage__tableServiceUri

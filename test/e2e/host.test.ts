@@ -288,8 +288,10 @@ describe('standalone host end to end', () => {
       expect(await host.stop()).toBe(0);
     }
     const stored = await storageText(host.hub, storageCs);
-    // The scan saw the instance table, the reports table and every report blob (JSON and HTML).
-    expect(stored.tables.sort()).toEqual([`${host.hub}Instances`, `${host.hub}Reports`].sort());
+    // The scan saw the instance table, the reports table, the ARM budget and every report blob (JSON and HTML).
+    expect(stored.tables.sort()).toEqual(
+      [`${host.hub}Instances`, `${host.hub}Reports`, `${host.hub}ArmBudget`].sort(),
+    );
     for (const id of ['drill-e2e-secret-db', 'drill-e2e-secret-files'])
       for (const ext of ['json', 'html']) expect(stored.blobs).toContain(`${host.hub}-reports/${id}.${ext}`);
     // The stored state holds the whole history: the secret URIs are there, and the activities' results.

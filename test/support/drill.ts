@@ -65,6 +65,7 @@ export function standaloneHostEnv(emu: EmulatorHandle, hub: string): Record<stri
     DURABLE_TASK_HUB_NAME: hub,
     DRILL_REPORTS_TABLE: `${hub}Reports`,
     DRILL_REPORTS_CONTAINER: `${hub}-reports`,
+    DRILL_ARM_BUDGET_TABLE: `${hub}ArmBudget`,
     DATAPROTECTION_TIMEOUT_SECONDS: '8',
     DRILL_RESTORE_SETTLE_SECONDS: '10',
   };

@@ -24,6 +24,7 @@ describe('configuration', () => {
       DRILL_ALLOW_UNVERIFIED_TLS: false,
       DRILL_ARM_READS_PER_SECOND: 10,
       DRILL_ARM_WRITES_PER_SECOND: 2,
+      DRILL_ARM_BUDGET_TABLE: 'DrillArmBudget',
       DATAPROTECTION_TIMEOUT_SECONDS: 60,
       DRILL_RESTORE_SETTLE_SECONDS: 180,
     });

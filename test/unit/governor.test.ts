@@ -43,7 +43,7 @@ describe('ARM governor', () => {
 
   it('a 429 pauses every request of that subscription for its Retry-After, not just the one that got it', async () => {
     const { g, slept } = fake();
-    g.observe('s1', 'reads', response(429, { 'retry-after': '7' }));
+    await g.observe('s1', 'reads', response(429, { 'retry-after': '7' }));
     await g.acquire('s1', 'reads');
     expect(slept).toEqual([7000]);
     await g.acquire('s2', 'reads');
@@ -53,10 +53,10 @@ describe('ARM governor', () => {
 
   it('remaining requests at or below the low mark empty the bucket; above it nothing changes', async () => {
     const { g, slept } = fake();
-    g.observe('s1', 'reads', response(200, { 'x-ms-ratelimit-remaining-subscription-reads': '6' }));
+    await g.observe('s1', 'reads', response(200, { 'x-ms-ratelimit-remaining-subscription-reads': '6' }));
     await g.acquire('s1', 'reads');
     expect(slept).toEqual([]);
-    g.observe('s1', 'reads', response(200, { 'x-ms-ratelimit-remaining-subscription-reads': '5' }));
+    await g.observe('s1', 'reads', response(200, { 'x-ms-ratelimit-remaining-subscription-reads': '5' }));
     await g.acquire('s1', 'reads');
     expect(slept).toEqual([500]);
   });

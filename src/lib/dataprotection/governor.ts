@@ -1,14 +1,16 @@
 /**
  * The ARM governor: one request budget per subscription for reads and one for writes, shared by every drill and
- * fleet of the process (a pipeline policy takes a token before each attempt, retries included). ARM refills a
- * subscription's reads at about 25 per second (bucket of 250) and writes at 10 (bucket of 200); the defaults
- * here stay well under that, so a fleet leaves room for everyone else using the subscription. What ARM says
- * wins over our own count: a 429's Retry-After pauses the whole subscription's bucket (not only the request
- * that got it), and an x-ms-ratelimit-remaining-subscription-* header at or below the low mark empties the
- * bucket, so the next request waits for a refill.
+ * fleet (a pipeline policy takes a token before each attempt, retries included). ARM refills a subscription's
+ * reads at about 25 per second (bucket of 250) and writes at 10 (bucket of 200); the defaults here stay well
+ * under that, so a fleet leaves room for everyone else using the subscription. What ARM says wins over our own
+ * count: a 429's Retry-After pauses the whole subscription's bucket (not only the request that got it), and an
+ * x-ms-ratelimit-remaining-subscription-* header at or below the low mark empties the bucket, so the next request
+ * waits for a refill.
  *
- * The budget is process memory: in Azure each scaled-out instance keeps its own, so the subscription's total is
- * (instances x rate); set the rates for the instance count you allow (docs/deploy.md).
+ * Where the budget lives: with a BudgetStore (src/lib/storage/armBudget.ts: one table row per subscription and
+ * kind) the bucket is shared by every process using the same storage account, so scaled-out instances in Azure
+ * and a restarted host keep to one budget; each process leases a few tokens at a time, so the store sees a
+ * fraction of the requests. Without one (or while the store cannot be reached) the bucket is process memory.
  */
 import type { PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline';
 import { serverRetryAfterMs } from './pipeline';
@@ -35,44 +37,71 @@ export type RequestKind = 'reads' | 'writes';
 /** The abort signal a pipeline request carries. */
 type Signal = NonNullable<PipelineRequest['abortSignal']>;
 
-class Bucket {
-  private tokens: number;
-  private last: number;
-  private pausedUntil = 0;
+/** A token bucket as stored: tokens at `at` (ms since the epoch), and a pause ARM asked for. */
+export interface BucketState {
+  tokens: number;
+  at: number;
+  pausedUntil: number;
+}
 
-  constructor(
-    private readonly perSecond: number,
-    private readonly burst: number,
+export interface BucketRate {
+  perSecond: number;
+  burst: number;
+}
+
+export const fullBucket = (rate: BucketRate, now: number): BucketState => ({
+  tokens: rate.burst,
+  at: now,
+  pausedUntil: 0,
+});
+
+/**
+ * Takes up to `want` tokens from a bucket at `now`. Pure: the new state, how many were granted and, when none
+ * were, how long until `want` can be.
+ */
+export function takeTokens(
+  state: BucketState,
+  rate: BucketRate,
+  want: number,
+  now: number,
+): { state: BucketState; granted: number; waitMs: number } {
+  if (now < state.pausedUntil) return { state, granted: 0, waitMs: state.pausedUntil - now };
+  const tokens = Math.min(rate.burst, state.tokens + (Math.max(0, now - state.at) / 1000) * rate.perSecond);
+  const granted = Math.min(want, Math.floor(tokens));
+  // None now: wait until the whole request can be granted (a lease of several tokens then costs one round trip).
+  const waitMs =
+    granted > 0 ? 0 : Math.ceil(((Math.min(want, rate.burst) - tokens) / rate.perSecond) * 1000);
+  return { state: { ...state, tokens: tokens - granted, at: now }, granted, waitMs };
+}
+
+/** A pause ARM asked for (429 Retry-After): nothing is granted before `until`. */
+export const pauseBucket = (state: BucketState, until: number): BucketState => ({
+  ...state,
+  pausedUntil: Math.max(state.pausedUntil, until),
+});
+
+/** ARM says the subscription is nearly out: no tokens left, refills from now. */
+export function drainBucket(state: BucketState, rate: BucketRate, now: number): BucketState {
+  const { state: settled } = takeTokens({ ...state, pausedUntil: 0 }, rate, 0, now);
+  return { ...settled, tokens: Math.min(settled.tokens, 0), pausedUntil: state.pausedUntil };
+}
+
+/** Where buckets shared between processes live. Every method resolves; a store that fails rejects. */
+export interface BudgetStore {
+  /** Takes up to `want` tokens from the bucket `key` (created full at `rate` if new). */
+  take(
+    key: BucketKey,
+    rate: BucketRate,
+    want: number,
     now: number,
-  ) {
-    this.tokens = burst;
-    this.last = now;
-  }
+  ): Promise<{ granted: number; waitMs: number }>;
+  pause(key: BucketKey, rate: BucketRate, until: number, now: number): Promise<void>;
+  drain(key: BucketKey, rate: BucketRate, now: number): Promise<void>;
+}
 
-  private refill(now: number): void {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-    this.last = now;
-  }
-
-  /** Takes a token now (0) or says how long to wait before trying again. */
-  take(now: number): number {
-    if (now < this.pausedUntil) return this.pausedUntil - now;
-    this.refill(now);
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
-  }
-
-  pause(until: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, until);
-  }
-
-  drain(now: number): void {
-    this.refill(now);
-    this.tokens = Math.min(this.tokens, 0);
-  }
+export interface BucketKey {
+  subscription: string;
+  kind: RequestKind;
 }
 
 export interface GovernorStats {
@@ -81,41 +110,124 @@ export interface GovernorStats {
   waitedMs: number;
   /** 429s ARM answered (each paused its subscription's bucket). */
   throttled: number;
+  /** Round trips to the shared store, and the times it failed (the process then used its own bucket). */
+  storeCalls: number;
+  storeFailures: number;
+}
+
+/** Tokens a process leases from the shared store at once, and how long a lease stays usable. */
+const LEASE_SECONDS = 0.5;
+const LEASE_TTL_MS = 5_000;
+/** After the store fails, the process keeps to its own bucket this long before trying the store again. */
+const STORE_RETRY_MS = 30_000;
+
+/** One subscription-and-kind budget as this process sees it. */
+class Budget {
+  /** The process's own bucket: the whole budget without a store, the fallback while the store is down. */
+  local: BucketState;
+  /** Tokens leased from the store and not used yet, usable until `leaseExpires`. */
+  leased = 0;
+  leaseExpires = 0;
+  /** Nothing is sent before this (a pause or an empty bucket, as last heard). */
+  blockedUntil = 0;
+  /** The store round trip in flight: every waiter of the process shares it. */
+  refill: Promise<void> | undefined;
+
+  constructor(
+    readonly key: BucketKey,
+    readonly rate: BucketRate,
+    now: number,
+  ) {
+    this.local = fullBucket(rate, now);
+  }
 }
 
 export class ArmGovernor {
-  private readonly buckets = new Map<string, Bucket>();
-  readonly stats: GovernorStats = { waited: 0, waitedMs: 0, throttled: 0 };
+  private readonly budgets = new Map<string, Budget>();
+  private storeDownUntil = 0;
+  readonly stats: GovernorStats = { waited: 0, waitedMs: 0, throttled: 0, storeCalls: 0, storeFailures: 0 };
 
   constructor(
     readonly rates: BudgetRates = DEFAULT_RATES,
     private readonly now: () => number = Date.now,
     private readonly sleep: (ms: number, signal?: Signal) => Promise<void> = abortableSleep,
+    private readonly store?: BudgetStore,
+    private readonly onStoreError?: (err: unknown) => void,
   ) {}
 
   static kindOf(method: string): RequestKind {
     return ['GET', 'HEAD'].includes(method.toUpperCase()) ? 'reads' : 'writes';
   }
 
-  private bucket(subscription: string, kind: RequestKind): Bucket {
+  private budget(subscription: string, kind: RequestKind): Budget {
     const key = `${subscription.toLowerCase()}|${kind}`;
-    let b = this.buckets.get(key);
+    let b = this.budgets.get(key);
     if (!b) {
-      b =
+      const rate =
         kind === 'reads'
-          ? new Bucket(this.rates.readsPerSecond, this.rates.readBurst, this.now())
-          : new Bucket(this.rates.writesPerSecond, this.rates.writeBurst, this.now());
-      this.buckets.set(key, b);
+          ? { perSecond: this.rates.readsPerSecond, burst: this.rates.readBurst }
+          : { perSecond: this.rates.writesPerSecond, burst: this.rates.writeBurst };
+      b = new Budget({ subscription: subscription.toLowerCase(), kind }, rate, this.now());
+      this.budgets.set(key, b);
     }
     return b;
   }
 
+  private useStore(): boolean {
+    return this.store !== undefined && this.now() >= this.storeDownUntil;
+  }
+
+  private storeFailed(err: unknown): void {
+    this.stats.storeFailures++;
+    this.storeDownUntil = this.now() + STORE_RETRY_MS;
+    this.onStoreError?.(err);
+  }
+
+  /** One lease from the store for every waiter of this process (a failed store falls back to process memory). */
+  private leaseFromStore(b: Budget): Promise<void> {
+    b.refill ??= (async () => {
+      const now = this.now();
+      const want = Math.max(1, Math.min(b.rate.burst, Math.ceil(b.rate.perSecond * LEASE_SECONDS)));
+      try {
+        this.stats.storeCalls++;
+        const { granted, waitMs } = await this.store!.take(b.key, b.rate, want, now);
+        b.leased = granted;
+        b.leaseExpires = this.now() + LEASE_TTL_MS;
+        if (granted === 0) b.blockedUntil = Math.max(b.blockedUntil, now + waitMs);
+      } catch (err) {
+        this.storeFailed(err);
+      }
+    })().finally(() => {
+      b.refill = undefined;
+    });
+    return b.refill;
+  }
+
+  /** Takes a token now (0) or says how long to wait; may first lease from the store. */
+  private async tryTake(b: Budget): Promise<number> {
+    const now = this.now();
+    if (now < b.blockedUntil) return b.blockedUntil - now;
+    if (!this.useStore()) {
+      const t = takeTokens(b.local, b.rate, 1, now);
+      b.local = t.state;
+      return t.waitMs;
+    }
+    if (b.leased > 0 && now < b.leaseExpires) {
+      b.leased--;
+      return 0;
+    }
+    await this.leaseFromStore(b);
+    if (b.leased > 0 || !this.useStore()) return this.tryTake(b);
+    return Math.max(1, b.blockedUntil - this.now());
+  }
+
   /** Waits until the subscription's budget has a token for this request (or the signal aborts). */
   async acquire(subscription: string, kind: RequestKind, signal?: Signal): Promise<void> {
-    const b = this.bucket(subscription, kind);
+    const b = this.budget(subscription, kind);
     let waited = 0;
     for (;;) {
-      const wait = b.take(this.now());
+      if (signal?.aborted) throw new Error('aborted while waiting for the ARM budget');
+      const wait = await this.tryTake(b);
       if (wait === 0) break;
       waited += wait;
       await this.sleep(wait, signal);
@@ -126,17 +238,27 @@ export class ArmGovernor {
     }
   }
 
-  /** What ARM said about the subscription's budget in this answer. */
-  observe(subscription: string, kind: RequestKind, response: PipelineResponse): void {
-    const b = this.bucket(subscription, kind);
+  /** What ARM said about the subscription's budget in this answer (shared through the store when there is one). */
+  async observe(subscription: string, kind: RequestKind, response: PipelineResponse): Promise<void> {
+    const b = this.budget(subscription, kind);
+    const now = this.now();
     if (response.status === 429) {
       this.stats.throttled++;
-      b.pause(this.now() + (serverRetryAfterMs(response) ?? 1000));
+      const until = now + (serverRetryAfterMs(response) ?? 1000);
+      b.blockedUntil = Math.max(b.blockedUntil, until);
+      b.local = pauseBucket(b.local, until);
+      b.leased = 0;
+      if (this.useStore())
+        await this.store!.pause(b.key, b.rate, until, now).catch((err: unknown) => this.storeFailed(err));
       return;
     }
     const left = response.headers.get(`x-ms-ratelimit-remaining-subscription-${kind}`);
-    if (left !== undefined && /^\d+$/.test(left.trim()) && Number(left) <= this.rates.lowWatermark)
-      b.drain(this.now());
+    if (left !== undefined && /^\d+$/.test(left.trim()) && Number(left) <= this.rates.lowWatermark) {
+      b.local = drainBucket(b.local, b.rate, now);
+      b.leased = 0;
+      if (this.useStore())
+        await this.store!.drain(b.key, b.rate, now).catch((err: unknown) => this.storeFailed(err));
+    }
   }
 
   /** The pipeline policy: a token before each attempt, ARM's answer observed after it. */
@@ -148,7 +270,7 @@ export class ArmGovernor {
         const kind = ArmGovernor.kindOf(request.method);
         await this.acquire(subscription, kind, request.abortSignal);
         const response = await next(request);
-        this.observe(subscription, kind, response);
+        await this.observe(subscription, kind, response);
         return response;
       },
     };
@@ -172,9 +294,13 @@ function abortableSleep(ms: number, signal?: Signal): Promise<void> {
 
 /** One governor per process and set of rates: every client of the process shares it. */
 const shared = new Map<string, ArmGovernor>();
-export function sharedGovernor(rates: BudgetRates = DEFAULT_RATES): ArmGovernor {
-  const key = JSON.stringify(rates);
+export function sharedGovernor(
+  rates: BudgetRates = DEFAULT_RATES,
+  store?: { id: string; store: BudgetStore; onError?: (err: unknown) => void },
+): ArmGovernor {
+  const key = `${JSON.stringify(rates)}|${store?.id ?? ''}`;
   let g = shared.get(key);
-  if (!g) shared.set(key, (g = new ArmGovernor(rates)));
+  if (!g)
+    shared.set(key, (g = new ArmGovernor(rates, Date.now, abortableSleep, store?.store, store?.onError)));
   return g;
 }

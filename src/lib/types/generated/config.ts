@@ -149,13 +149,17 @@ export interface AppConfig {
    */
   DATAPROTECTION_TIMEOUT_SECONDS: number;
   /**
-   * ARM reads (GET) this process sends per subscription per second at most, shared by every drill and fleet (bursts of 5 seconds' worth). ARM refills a subscription's reads at about 25/s; in Azure each scaled-out instance has its own budget.
+   * ARM reads (GET) the app sends per subscription per second at most, shared by every drill and fleet and by every instance using the same storage account (the budget lives in DRILL_ARM_BUDGET_TABLE; bursts of 5 seconds' worth). ARM refills a subscription's reads at about 25/s.
    */
   DRILL_ARM_READS_PER_SECOND: number;
   /**
-   * ARM writes (POST validateRestore / restore) this process sends per subscription per second at most (bursts of 5 seconds' worth). ARM refills writes at about 10/s.
+   * ARM writes (POST validateRestore / restore) the app sends per subscription per second at most, shared like the reads (bursts of 5 seconds' worth). ARM refills writes at about 10/s.
    */
   DRILL_ARM_WRITES_PER_SECOND: number;
+  /**
+   * Table (in the app's storage account) holding the ARM budget every process and instance shares: one token bucket per subscription and kind. If it cannot be reached, each process keeps to the rates on its own until it can.
+   */
+  DRILL_ARM_BUDGET_TABLE: string;
   /**
    * How long a restore trigger whose earlier attempt may still be in flight (a crash, a lost answer) waits before it looks for that restore again and, only if none appeared, posts a new one.
    */
