@@ -19,11 +19,42 @@ import { majorOf, parseDumpHeader } from '../lib/postgres/dumpHeader';
 import type { ListFilesInput, LoadInput, LoadOutput, RestoredFile } from './contracts';
 import { loginFromSecret, type ActivityDeps } from './deps';
 
+/**
+ * pg_restore --jobs when the request does not say: measured by bench (e) on a 1.5M-row dump (RESULTS.md), the
+ * step with 2 jobs is the fastest on a 2-core drill server and machine, and more jobs only add connections.
+ */
+export const DEFAULT_LOAD_JOBS = 2;
+
 export function fileActivities(deps: ActivityDeps) {
   const tools: ToolEnv = {
     ...(deps.searchPath ? { searchPath: deps.searchPath } : {}),
     ...(deps.sslRootCert ? { sslRootCert: deps.sslRootCert } : {}),
   };
+  /** The drill server's login and version, and pg_restore's: refused when older than the dump's source. */
+  async function checkDrillServer(input: LoadInput) {
+    const pgLogin = await loginFromSecret(deps, input.load.secretUri, {
+      host: input.load.host,
+      port: input.load.port ?? 5432,
+      ...(input.load.sslMode ? { sslMode: input.load.sslMode } : {}),
+    });
+    const server = await serverVersion(pgLogin, input.load.adminDatabase ?? 'postgres');
+    const dumpMajor = majorOf(input.file.dumpServerVersion);
+    if (dumpMajor !== undefined && server.major < dumpMajor) {
+      throw new AppError(
+        'DrillServerTooOld',
+        `the drill server runs PostgreSQL ${server.text}, older than the dump's source (${input.file.dumpServerVersion}): use a drill server of version ${dumpMajor} or later`,
+      );
+    }
+    const tool = await pgRestoreVersion(deps.pgRestore, tools);
+    if (dumpMajor !== undefined && tool.major < dumpMajor) {
+      throw new AppError(
+        'PgRestoreTooOld',
+        `${tool.text} cannot be trusted with a dump from PostgreSQL ${input.file.dumpServerVersion}: install the PostgreSQL ${dumpMajor} (or later) client tools or set PG_BIN_DIR`,
+      );
+    }
+    return { pgLogin, server };
+  }
+
   return {
     listRestoredFiles: async (input: ListFilesInput): Promise<RestoredFile[]> => {
       const container = deps.containers(input.containerUrl);
@@ -65,50 +96,59 @@ export function fileActivities(deps: ActivityDeps) {
 
     loadDump: async (input: LoadInput): Promise<LoadOutput> => {
       const started = Date.now();
-      const pgLogin = await loginFromSecret(deps, input.load.secretUri, {
-        host: input.load.host,
-        port: input.load.port ?? 5432,
-        ...(input.load.sslMode ? { sslMode: input.load.sslMode } : {}),
-      });
-      const admin = input.load.adminDatabase ?? 'postgres';
-      const server = await serverVersion(pgLogin, admin);
-      const dumpMajor = majorOf(input.file.dumpServerVersion);
-      if (dumpMajor !== undefined && server.major < dumpMajor) {
-        throw new AppError(
-          'DrillServerTooOld',
-          `the drill server runs PostgreSQL ${server.text}, older than the dump's source (${input.file.dumpServerVersion}): use a drill server of version ${dumpMajor} or later`,
-        );
-      }
-      const tool = await pgRestoreVersion(deps.pgRestore, tools);
-      if (dumpMajor !== undefined && tool.major < dumpMajor) {
-        throw new AppError(
-          'PgRestoreTooOld',
-          `${tool.text} cannot be trusted with a dump from PostgreSQL ${input.file.dumpServerVersion}: install the PostgreSQL ${dumpMajor} (or later) client tools or set PG_BIN_DIR`,
-        );
-      }
       // The dump goes into a folder named after the scratch database: a killed earlier attempt's pg_restore and
       // files are ended and removed first, and this attempt's are removed when it ends.
       const folder = await prepareLoadFolder(input.scratchDatabase);
+      const file = join(folder, 'restore.dump');
+      // The download runs while the drill server is checked and the scratch database made (bench (e): the
+      // setup is a fifth of the download's time); a failed check stops it before the folder is removed.
+      const stopDownload = new AbortController();
+      const signal = currentSignal();
+      const onAbort = () => stopDownload.abort();
+      let server: { text: string };
+      if (signal?.aborted) stopDownload.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const download = deps
+        .containers(input.containerUrl)
+        .getBlockBlobClient(input.file.name)
+        .downloadToFile(file, 0, undefined, { abortSignal: stopDownload.signal });
       try {
-        const file = join(folder, 'restore.dump');
-        await deps
-          .containers(input.containerUrl)
-          .getBlockBlobClient(input.file.name)
-          .downloadToFile(file, 0, undefined, { abortSignal: currentSignal() });
-        await recreateDrillDatabase(pgLogin, admin, input.scratchDatabase);
+        let setupError: unknown;
+        let checked: Awaited<ReturnType<typeof checkDrillServer>> | undefined;
+        try {
+          checked = await checkDrillServer(input);
+          await recreateDrillDatabase(
+            checked.pgLogin,
+            input.load.adminDatabase ?? 'postgres',
+            input.scratchDatabase,
+          );
+        } catch (err) {
+          setupError = err;
+          stopDownload.abort();
+        }
+        try {
+          await download;
+        } catch (err) {
+          // Stopped because the setup failed: that failure is the one to report. Stopped by the deadline: the
+          // deadline's. Otherwise the download's own.
+          if (setupError === undefined) throw signal?.aborted ? (signal.reason ?? err) : err;
+        }
+        if (setupError !== undefined || !checked) throw setupError;
+        server = checked.server;
         await runPgRestore(
           deps.pgRestore,
-          pgLogin,
+          checked.pgLogin,
           input.scratchDatabase,
           file,
           {
             noOwner: input.load.noOwner ?? true,
             noPrivileges: input.load.noPrivileges ?? true,
-            jobs: input.load.jobs ?? 1,
+            jobs: input.load.jobs ?? DEFAULT_LOAD_JOBS,
           },
           tools,
         );
       } finally {
+        signal?.removeEventListener('abort', onAbort);
         await clearLoadLeftovers(input.scratchDatabase);
       }
       return {

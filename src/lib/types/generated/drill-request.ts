@@ -110,7 +110,7 @@ export interface LoadTarget {
    */
   noPrivileges?: boolean;
   /**
-   * pg_restore --jobs.
+   * pg_restore --jobs: parallel jobs loading the dump (each one connection to the drill server). 2 by default, the fastest measured on a 2-core drill server (bench/RESULTS.md, row (e)); Use 1 for a drill server that allows few connections, more for a bigger one.
    */
   jobs?: number;
 }
