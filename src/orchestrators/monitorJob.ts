@@ -1,7 +1,7 @@
 /**
  * monitorJob: follows a backup job to a terminal status. Jobs carry no Retry-After, so the interval grows
  * from `initialSeconds` by `factor` up to `maxSeconds`: short jobs are noticed soon. Once the interval would
- * reach the vault job watcher's (settings.jobWatch), the drill stops polling: it registers with its vault's
+ * reach a third of the vault job watcher's (settings.jobWatch), the drill stops polling: it registers with its vault's
  * watcher (src/orchestrators/vaultJobWatcher.ts) and waits for its jobEnded event, with a backstop timer at
  * which it registers again and learns whether the watcher is alive; only while it is not does the drill poll
  * its own job. Continues as new every `pollsPerGeneration` polls or waits.
@@ -126,7 +126,9 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
       if (polls > 0) {
         let delaySeconds = jobPollDelaySeconds(polls - 1, input.settings.jobPoll);
         const watch = input.settings.jobWatch;
-        if (watch && delaySeconds >= watch.intervalSeconds) {
+        // A third of the watcher's interval already: hand over (the watcher notices the end within its interval,
+        // so a drill gains little by polling on, and each own poll costs a request and eight history events).
+        if (watch && delaySeconds >= watch.intervalSeconds / 3) {
           const w = yield* viaWatcher(watch);
           generationPolls++;
           if (w.kind === 'cancelled') return stopped(cancelledFailure());

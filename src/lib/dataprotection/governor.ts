@@ -69,8 +69,7 @@ export function takeTokens(
   const tokens = Math.min(rate.burst, state.tokens + (Math.max(0, now - state.at) / 1000) * rate.perSecond);
   const granted = Math.min(want, Math.floor(tokens));
   // None now: wait until the whole request can be granted (a lease of several tokens then costs one round trip).
-  const waitMs =
-    granted > 0 ? 0 : Math.ceil(((Math.min(want, rate.burst) - tokens) / rate.perSecond) * 1000);
+  const waitMs = granted > 0 ? 0 : Math.ceil(((Math.min(want, rate.burst) - tokens) / rate.perSecond) * 1000);
   return { state: { ...state, tokens: tokens - granted, at: now }, granted, waitMs };
 }
 

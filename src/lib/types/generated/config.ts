@@ -93,11 +93,11 @@ export interface AppConfig {
    */
   DRILL_JOB_POLL_MAX_SECONDS: number;
   /**
-   * Once a drill's own job poll interval would reach this, it stops polling and waits for its vault's job watcher, which lists the vault's restore jobs once per interval for every drill waiting there (at most 30 s, so completion is noticed within it). 0: every drill polls its own job.
+   * Once a drill's own job poll interval would reach a third of this, it stops polling and waits for its vault's job watcher, which lists the vault's restore jobs once per interval for every drill waiting there (at most 30 s, so completion is noticed within it). 0: every drill polls its own job.
    */
   DRILL_JOB_WATCH_INTERVAL_SECONDS: number;
   /**
-   * How long a drill waits for its vault watcher's word before it checks the watcher is alive (and polls its own job when it is not).
+   * How long a drill waits for its vault watcher's word before it checks the watcher is alive (and polls its own job when it is not). Each check costs a drill about eight history events: a 10-hour job at 6 h makes three checks in all (the first comes after 3 intervals).
    */
   DRILL_JOB_WATCH_BACKSTOP_SECONDS: number;
   /**
