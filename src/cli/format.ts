@@ -1,11 +1,22 @@
 /** Text for people: a drill report in a few lines, and a progress line. */
-import type { DrillReport } from '../lib/drill/report';
+import { dur, type DrillReport } from '../lib/drill/report';
 
-function dur(s: number | undefined): string {
-  if (s === undefined) return '–';
-  if (s < 120) return `${s.toFixed(1)} s`;
-  if (s < 7200) return `${(s / 60).toFixed(1)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
+/** Each target the request set, what was measured and whether it was met ('' when none was set). */
+function targetsLine(r: DrillReport): string {
+  const o = r.objectives;
+  const parts = (
+    [
+      ['RTO', o?.rto],
+      ['RPO', o?.rpo],
+    ] as const
+  )
+    .filter(([, x]) => x)
+    .map(
+      ([n, x]) =>
+        `${n} ${dur(x!.actualSeconds)} against ${dur(x!.targetSeconds)}: ${x!.met ? 'met' : 'MISSED'}`,
+    );
+  if (!parts.length) return '';
+  return `  targets    ${parts.join('   ')}${r.request.targets?.informational ? '   (informational: they do not decide the verdict)' : ''}`;
 }
 
 export function formatReport(r: DrillReport): string {
@@ -14,6 +25,7 @@ export function formatReport(r: DrillReport): string {
     `  restored   ${r.request.target.kind === 'database' ? `as database ${r.restored?.database?.name ?? '–'}` : `as files (${r.restored?.files?.length ?? 0}), loaded ${r.restored?.loaded?.length ?? 0}`}`,
     `  point      ${r.recoveryPoint ? `${r.recoveryPoint.id} at ${r.recoveryPoint.time} (${r.recoveryPoint.dataStore})` : '–'}`,
     `  RPO ${dur(r.rpoSeconds)}   RTO ${dur(r.rtoSeconds)}${r.rtoBasis === 'azureJob' ? ` (Azure's job clock; job end seen ${dur(r.detectionLagSeconds)} later)` : ''}   total ${dur(r.durationSeconds)}   Azure job ${r.job ? `${r.job.status} ${r.job.azureDuration ?? ''}` : '–'}`,
+    ...(targetsLine(r) ? [targetsLine(r)] : []),
     `  phases     ${r.phases.map((p) => `${p.name} ${dur(p.durationSeconds)}${p.status === 'succeeded' ? '' : ` [${p.status}]`}`).join(', ')}`,
     ...r.verification.map(
       (c) =>

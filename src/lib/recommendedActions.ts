@@ -32,6 +32,8 @@ const EXACT: Record<string, string> = {
     'This is a bug or an unforeseen answer: keep the report and the host log for the drill id, and report it.',
   VerificationFailed:
     'Inspect the restored data: the backup restored, but it is not what the verification expects.',
+  TargetMissed:
+    "Read the phase timings (and Azure's job time) to see where the time went, or how old the recovery point was: back up more often for RPO, use a larger server or a nearer region for RTO; or, if the target is wrong, change it (targets.informational reports without failing).",
   LoadFailed:
     'Read the pg_restore message: a drill server older than the dump, missing extensions or roles on it, or a full disk are the usual causes.',
   DrillServerTooOld: "Use a drill server whose PostgreSQL major version is at least the source's.",

@@ -300,7 +300,7 @@ describe('standalone host end to end', () => {
     expectNoSecrets([stored.text, ...host.logs].join('\n'), secretNeedles(emu));
   }, 180_000);
 
-  it('pgdrill run follows a drill to the end: exit 0 and the report as one JSON line', async () => {
+  it('pgdrill run follows a drill to the end: exit 0 and the report as one JSON line; a missed target exits 1', async () => {
     const host = await startHost();
     try {
       const dir = mkdtempSync(join(tmpdir(), 'pgdrill-run-'));
@@ -313,6 +313,18 @@ describe('standalone host end to end', () => {
       expect(JSON.parse(lines[0]!)).toMatchObject({ drillId: 'drill-e2e-cli', verdict: 'passed' });
       const human = (await cli(['report', 'drill-e2e-cli', '--url', host.url, '--key', KEY])).stdout;
       expect(human).toMatch(/drill drill-e2e-cli: PASSED[\s\S]*RPO .* RTO/);
+      // A target missed fails the drill even though the restore worked: exit 1, and the CLI says which.
+      const strict = mkdtempSync(join(tmpdir(), 'pgdrill-run-'));
+      writeFileSync(
+        join(strict, 'drill.json'),
+        JSON.stringify(dbRequest({ idempotencyKey: 'e2e-cli-target', targets: { rtoMinutes: 0.001 } })),
+      );
+      const missed = await cli(['run', join(strict, 'drill.json'), '--url', host.url, '--key', KEY]);
+      rmSync(strict, { recursive: true, force: true });
+      expect(missed.code, missed.stderr).toBe(1);
+      expect(missed.stdout).toContain('drill drill-e2e-cli-target: FAILED');
+      expect(missed.stdout).toMatch(/targets {4}RTO .* against 0\.1 s: MISSED/);
+      expect(missed.stdout).toContain('failure    TargetMissed in verify: the restore worked, but RTO');
     } finally {
       await host.stop();
     }

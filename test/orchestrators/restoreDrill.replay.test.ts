@@ -3,6 +3,7 @@
  * (timers fire at once, the orchestration sees exact times). Each scenario's history is recorded by the driver
  * and, for the happy path, replayed again in a single episode to prove the orchestrator is deterministic.
  */
+import { formatReport } from '../../src/cli/format';
 import { describe, expect, it } from 'vitest';
 import type { JobSummary } from '../../src/activities/contracts';
 import { FakeClock } from '../../src/host/clock';
@@ -162,6 +163,41 @@ describe('restoreDrill on the replay engine', () => {
       actualSeconds: report.rtoSeconds,
       met: true,
     });
+  });
+
+  it('a missed target fails a drill that restored and verified: TargetMissed, saying which and by how much', async () => {
+    const { run } = rig();
+    // RTO is 57.5 s and RPO 6 h (the happy path below): a 30 s RTO target is missed, a 24 h RPO target met.
+    const report = await run({ targets: { rtoMinutes: 0.5, rpoHours: 24 } });
+    expect(report.verdict).toBe('failed');
+    expect(report.failure).toMatchObject({ phase: 'verify', code: 'TargetMissed', isUserError: false });
+    expect(report.failure!.message).toBe('the restore worked, but RTO 57.5 s, over its target of 30.0 s');
+    expect(report.failure!.recommendedActions![0]).toMatch(/informational/);
+    expect(report.objectives!.rto!.met).toBe(false);
+    expect(report.objectives!.rpo!.met).toBe(true);
+    // Every phase itself succeeded: the verdict is the target's.
+    expect(report.phases.every((p) => p.status === 'succeeded')).toBe(true);
+    // What the CLI and the demo print: each target, measured against it, and the failure with its action.
+    const text = formatReport(report);
+    expect(text).toContain('drill drill-1: FAILED');
+    expect(text).toContain('targets    RTO 57.5 s against 30.0 s: MISSED   RPO 6.0 h against 24.0 h: met');
+    expect(text).toContain('failure    TargetMissed in verify: the restore worked, but RTO 57.5 s');
+    // Both missed: both named.
+    const both = await rig().run({ targets: { rtoMinutes: 0.5, rpoHours: 1 } });
+    expect(both.failure!.message).toMatch(
+      /RTO 57\.5 s, over its target of 30\.0 s; RPO 6\.0 h, over its target of 60\.0 min/,
+    );
+  });
+
+  it('informational targets: reported as missed, the drill still passes', async () => {
+    const { run } = rig();
+    const report = await run({ targets: { rtoMinutes: 0.5, informational: true } });
+    expect(report.verdict).toBe('passed');
+    expect(report.failure).toBeUndefined();
+    expect(report.objectives!.rto).toEqual({ targetSeconds: 30, actualSeconds: 57.5, met: false });
+    expect(formatReport(report)).toContain(
+      'targets    RTO 57.5 s against 30.0 s: MISSED   (informational: they do not decide the verdict)',
+    );
   });
 
   it('happy path: every phase timed from the orchestration clock; RTO and RPO exact', async () => {

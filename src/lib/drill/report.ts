@@ -39,7 +39,60 @@ export function verdictOf(record: DrillRecord): DrillReport['verdict'] {
   if (record.cancelled) return 'cancelled';
   if (record.failure) return 'failed';
   if (record.verification.some((c) => c.status === 'failed' || c.status === 'error')) return 'failed';
+  if (!record.request.targets?.informational && missedTargets(objectivesOf(record)).length) return 'failed';
   return 'passed';
+}
+
+/** RPO: how old the recovery point was when the drill started. */
+function rpoOf(record: Pick<DrillRecord, 'startedAt' | 'recoveryPoint'>): number | undefined {
+  return record.recoveryPoint
+    ? (Date.parse(record.startedAt) - Date.parse(record.recoveryPoint.time)) / 1000
+    : undefined;
+}
+
+/** Each target the request set, against what the drill measured (a target without a measure is left out). */
+export function objectivesOf(record: DrillRecord): NonNullable<DrillReport['objectives']> {
+  const targets = record.request.targets;
+  const rtoSeconds = rtoOf(record).rtoSeconds;
+  const rpoSeconds = rpoOf(record);
+  const objectives: NonNullable<DrillReport['objectives']> = {};
+  if (targets?.rtoMinutes !== undefined && rtoSeconds !== undefined) {
+    objectives.rto = {
+      targetSeconds: targets.rtoMinutes * 60,
+      actualSeconds: rtoSeconds,
+      met: rtoSeconds <= targets.rtoMinutes * 60,
+    };
+  }
+  if (targets?.rpoHours !== undefined && rpoSeconds !== undefined) {
+    objectives.rpo = {
+      targetSeconds: targets.rpoHours * 3600,
+      actualSeconds: rpoSeconds,
+      met: rpoSeconds <= targets.rpoHours * 3600,
+    };
+  }
+  return objectives;
+}
+
+/** One line per missed target, e.g. "RTO 12m 5s, over its target of 10m". Pure. */
+export function missedTargets(objectives: NonNullable<DrillReport['objectives']>): string[] {
+  const out: string[] = [];
+  for (const [name, o] of [
+    ['RTO', objectives.rto],
+    ['RPO', objectives.rpo],
+  ] as const)
+    if (o && !o.met) out.push(`${name} ${dur(o.actualSeconds)}, over its target of ${dur(o.targetSeconds)}`);
+  return out;
+}
+
+function targetFailure(objectives: NonNullable<DrillReport['objectives']>): FailureInfo & { phase: string } {
+  return {
+    phase: 'verify',
+    code: 'TargetMissed',
+    message: `the restore worked, but ${missedTargets(objectives).join('; ')}`,
+    recommendedActions: actionsOrDefault('TargetMissed', []),
+    isRetryable: false,
+    isUserError: false,
+  };
 }
 
 /**
@@ -88,30 +141,17 @@ export function rtoOf(
 
 export function buildReport(record: DrillRecord, endedAt: string): DrillReport {
   const rto = rtoOf(record);
-  const rtoSeconds = rto.rtoSeconds;
-  const rpoSeconds = record.recoveryPoint
-    ? (Date.parse(record.startedAt) - Date.parse(record.recoveryPoint.time)) / 1000
-    : undefined;
-  const targets = record.request.targets;
-  const objectives: NonNullable<DrillReport['objectives']> = {};
-  if (targets?.rtoMinutes !== undefined && rtoSeconds !== undefined) {
-    objectives.rto = {
-      targetSeconds: targets.rtoMinutes * 60,
-      actualSeconds: rtoSeconds,
-      met: rtoSeconds <= targets.rtoMinutes * 60,
-    };
-  }
-  if (targets?.rpoHours !== undefined && rpoSeconds !== undefined) {
-    objectives.rpo = {
-      targetSeconds: targets.rpoHours * 3600,
-      actualSeconds: rpoSeconds,
-      met: rpoSeconds <= targets.rpoHours * 3600,
-    };
-  }
+  const rpoSeconds = rpoOf(record);
+  const objectives = objectivesOf(record);
   const verdict = verdictOf(record);
   const failedCheck = record.verification.find((c) => c.status === 'failed' || c.status === 'error');
   const failure =
-    record.failure ?? (verdict === 'failed' && failedCheck ? checkFailure(failedCheck) : undefined);
+    record.failure ??
+    (verdict === 'failed' && failedCheck
+      ? checkFailure(failedCheck)
+      : verdict === 'failed'
+        ? targetFailure(objectives)
+        : undefined);
   return {
     schemaVersion: 1,
     drillId: record.drillId,

@@ -173,9 +173,13 @@ export interface CleanupPolicy {
   keepFor?: string;
 }
 /**
- * Objectives the report compares against.
+ * Objectives the drill is held to: a missed target fails the drill (code TargetMissed) unless informational is true.
  */
 export interface DrillTargets {
+  /**
+   * true: report whether each target was met, but do not fail the drill for a missed one.
+   */
+  informational?: boolean;
   /**
    * Recovery time objective: restore trigger to data verified.
    */
