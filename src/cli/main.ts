@@ -17,6 +17,7 @@ Commands:
   run <request.json>   start a drill and follow it; exit 0 only if it passed
   status <id>          a drill's status and phase
   list                 running and finished drills
+  history              finished drills, newest first (filters: --instance --plan --verdict --since --until)
   report <id>          a finished drill's report
   cancel <id>          cancel a running drill (it still cleans up)
   fleet run <plan>     run a fleet plan of DRILL_PLANS now and follow it; exit 0 only if every drill passed
@@ -31,6 +32,8 @@ Options (every command): --url <host URL> (PGDRILL_URL, default http://127.0.0.1
   status: 'pgdrill status <id> [--json]',
   list: 'pgdrill list [--json]',
   report: 'pgdrill report <id> [--json]',
+  history:
+    'pgdrill history [--instance <backup instance id>] [--plan <name>] [--verdict passed|failed|cancelled]\n                [--since <date>] [--until <date>] [--top <n>] [--json]\n  Finished drills, newest first, from the report table (GET /api/drills): --top of them (default 50; every\n  page is followed), as a table or, with --json, one JSON line per drill.',
   cancel: 'pgdrill cancel <id> [--json]',
   fleet:
     'pgdrill fleet run <plan> [--timeout <seconds>] [--json]\npgdrill fleet status <id> [--json]\n  Runs a fleet plan (DRILL_PLANS, a plan with scope and templates) now, or shows a run.',
@@ -57,7 +60,8 @@ function parseArgs(argv: string[]): Args {
     if (a.startsWith('--')) {
       const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
       if (v !== undefined) flags.set(k, v);
-      else if (['url', 'key', 'timeout'].includes(k)) flags.set(k, argv[++i] ?? '');
+      else if (['url', 'key', 'timeout', 'instance', 'plan', 'verdict', 'since', 'until', 'top'].includes(k))
+        flags.set(k, argv[++i] ?? '');
       else flags.set(k, true);
     } else if (a === '-h') flags.set('help', true);
     else positional.push(a);
@@ -74,7 +78,17 @@ interface ApiBody {
   report?: DrillReport;
   error?: { code: string; message: string; errors?: { pointer: string; message: string }[] } | string;
   running?: { id: string; phase?: string | null }[];
-  finished?: { drillId: string; verdict: string; startedAt: string; failureCode?: string }[];
+  finished?: {
+    drillId: string;
+    verdict: string;
+    startedAt: string;
+    failureCode?: string;
+    backupInstanceId?: string;
+    rtoSeconds?: number;
+    rpoSeconds?: number;
+    plan?: string;
+  }[];
+  nextLink?: string;
   progress?: { phase?: string; due?: number; running?: number; done?: number; passed?: number } | null;
   plans?: CoveragePlan[];
 }
@@ -91,6 +105,61 @@ interface CoveragePlan {
     overdue: boolean;
   }[];
   skipped?: { backupInstanceId: string; reason: string }[];
+}
+
+/** `pgdrill history`: pages of GET /api/drills followed until --top drills (or the last page). */
+async function history(args: Args): Promise<number> {
+  const want = args.flags.has('top') ? Number(args.flags.get('top')) : 50;
+  if (!Number.isInteger(want) || want < 1)
+    throw new UsageError('--top takes a whole number of drills, at least 1');
+  const params = new URLSearchParams();
+  for (const [flag, param] of [
+    ['instance', 'backupInstance'],
+    ['plan', 'plan'],
+    ['verdict', 'verdict'],
+    ['since', 'since'],
+    ['until', 'until'],
+  ] as const) {
+    const v = args.flags.get(flag);
+    if (v === true || v === '') throw new UsageError(`--${flag} needs a value`);
+    if (v !== undefined) params.set(param, v);
+  }
+  params.set('top', String(Math.min(want, 200)));
+  const rows: NonNullable<ApiBody['finished']> = [];
+  let path: string | undefined = `/api/drills?${params.toString()}`;
+  while (path && rows.length < want) {
+    const s = await api(args, 'GET', path);
+    if (s.status !== 200) fail(s, 'history');
+    rows.push(...(s.body.finished ?? []));
+    path = s.body.nextLink;
+  }
+  const shown = rows.slice(0, want);
+  if (args.flags.has('json')) {
+    for (const r of shown) process.stdout.write(JSON.stringify(r) + '\n');
+    return 0;
+  }
+  if (!shown.length) {
+    process.stdout.write('no finished drill matches\n');
+    return 0;
+  }
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 5 ? c.padEnd([26, 10, 20, 10, 10][i]!) : c)).join('  ');
+  process.stdout.write(
+    line(['DRILL', 'VERDICT', 'STARTED', 'RTO', 'RPO', 'FAILURE / BACKUP INSTANCE']) + '\n',
+  );
+  for (const r of shown)
+    process.stdout.write(
+      line([
+        r.drillId,
+        r.verdict,
+        r.startedAt.slice(0, 19) + 'Z',
+        r.rtoSeconds !== undefined ? `${r.rtoSeconds.toFixed(0)} s` : '–',
+        r.rpoSeconds !== undefined ? `${(r.rpoSeconds / 3600).toFixed(1)} h` : '–',
+        `${r.failureCode ? `${r.failureCode}  ` : ''}${r.backupInstanceId ?? ''}`,
+      ]) + '\n',
+    );
+  if (path) process.stdout.write(`(more: --top ${want + 50})\n`);
+  return 0;
 }
 
 /** A fleet report as the CLI prints it. */
@@ -307,6 +376,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'history':
+      return history(args);
     case 'report': {
       if (!id) throw new UsageError('report needs a drill id');
       const s = await api(args, 'GET', `/api/drills/${encodeURIComponent(id)}`);

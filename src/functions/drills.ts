@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { input } from 'durable-functions';
 import { appServices } from '../app/services';
+import { HistoryQueryError, nextPageLink, parseHistoryQuery } from '../lib/drill/history';
 import { childInstanceId, validInstanceId } from '../lib/drill/instanceIds';
 import { MAX_REQUEST_BYTES, parseDrillRequest } from '../lib/drill/request';
 import { duplicateKey, jsonNesting, MAX_NESTING } from '../lib/json';
@@ -176,11 +177,24 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
     return { status: 202, jsonBody: { id, cancelRequested: true, statusUri: `/api/drills/${id}` } };
   }
 
-  async function list(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  /**
+   * The running drills, and one page of the finished ones, newest first, filtered by backupInstance, plan,
+   * verdict, since and until (top, after: paging).
+   */
+  async function list(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    let query;
+    try {
+      query = parseHistoryQuery(request.query);
+    } catch (err) {
+      if (err instanceof HistoryQueryError)
+        return problem(400, 'InvalidQuery', err.message, { parameter: err.parameter });
+      throw err;
+    }
     const active = (await deps.clientFor(context).listActive()).filter(
       (s) => s.name === ORCHESTRATORS.restoreDrill,
     );
-    const finished = deps.reports ? await deps.reports().list() : [];
+    const page = deps.reports ? await deps.reports().history(query) : { items: [] };
+    const next = nextPageLink(new URLSearchParams(request.query), page.next);
     return {
       status: 200,
       jsonBody: {
@@ -190,7 +204,8 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
           phase: (s.customStatus as { phase?: string } | undefined)?.phase ?? null,
           createdTime: s.createdTime,
         })),
-        finished,
+        finished: page.items,
+        ...(next ? { nextLink: next } : {}),
       },
     };
   }

@@ -2,6 +2,7 @@
  * The sweeper (docs/design.md, "Safety"): a timer that retries the cleanup of drills whose cleanup failed, once they
  * ended more than DRILL_SWEEP_AFTER_HOURS ago, from what each drill recorded creating. It touches nothing a
  * drill did not record, retries a drill at most once per period, and leaves drills whose policy kept their data.
+ * Then it drops drills older than DRILL_HISTORY_RETENTION_DAYS from the history (not those still to be swept).
  */
 import type { InvocationContext, Timer } from '@azure/functions';
 import type { CleanupAction, CleanupInput, CleanupOutput, CreatedResource } from '../activities/contracts';
@@ -16,6 +17,8 @@ export interface SweeperDeps {
   /** The cleanupDrill activity. */
   cleanup: (input: CleanupInput) => Promise<CleanupOutput>;
   afterHours: () => number;
+  /** DRILL_HISTORY_RETENTION_DAYS: drills that started longer ago leave the history (and their reports go). */
+  retentionDays?: () => number;
   now?: () => Date;
 }
 
@@ -72,6 +75,12 @@ export function createSweeper(deps: SweeperDeps) {
       );
       results.push({ drillId: row.drillId, status });
     }
+    const days = deps.retentionDays?.();
+    if (days) {
+      const expired = await reports.expire(new Date(now.getTime() - days * 86_400_000));
+      if (expired)
+        context.log(JSON.stringify({ message: 'history expired', drills: expired, retentionDays: days }));
+    }
     return results;
   };
 }
@@ -87,6 +96,7 @@ export const sweeperFunction: TimerFunctionDefinition = {
         reports: () => services.reports,
         cleanup: (input) => services.activities.cleanupDrill(input),
         afterHours: () => services.config.DRILL_SWEEP_AFTER_HOURS,
+        retentionDays: () => services.config.DRILL_HISTORY_RETENTION_DAYS,
       })(timer, context);
     },
   },

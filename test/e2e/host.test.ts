@@ -325,6 +325,32 @@ describe('standalone host end to end', () => {
       expect(missed.stdout).toContain('drill drill-e2e-cli-target: FAILED');
       expect(missed.stdout).toMatch(/targets {4}RTO .* against 0\.1 s: MISSED/);
       expect(missed.stdout).toContain('failure    TargetMissed in verify: the restore worked, but RTO');
+      // The history: both drills, newest first, with headers; filtered by verdict.
+      const hist = await cli(['history', '--url', host.url, '--key', KEY]);
+      expect(hist.code, hist.stderr).toBe(0);
+      const table = hist.stdout.trim().split('\n');
+      expect(table[0]).toMatch(/^DRILL\s+VERDICT\s+STARTED\s+RTO\s+RPO\s+FAILURE/);
+      expect(table[1]).toMatch(/^drill-e2e-cli-target\s+failed\s+.*TargetMissed/);
+      expect(table[2]).toMatch(/^drill-e2e-cli\s+passed/);
+      const failedOnly = await cli([
+        'history',
+        '--verdict',
+        'failed',
+        '--json',
+        '--url',
+        host.url,
+        '--key',
+        KEY,
+      ]);
+      expect(
+        failedOnly.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).drillId),
+      ).toEqual(['drill-e2e-cli-target']);
+      const bad = await cli(['history', '--since', 'yesterday', '--url', host.url, '--key', KEY]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('since: give an ISO 8601 date');
     } finally {
       await host.stop();
     }

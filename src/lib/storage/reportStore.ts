@@ -4,7 +4,7 @@
  * Azurite locally.
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { TableClient } from '@azure/data-tables';
+import { odata, RestError, TableClient } from '@azure/data-tables';
 import type { BlobServiceClient, BlockBlobClient } from '@azure/storage-blob';
 import { currentSignal, deadlinePolicy } from '../deadline';
 import { AppError, type FailureInfo } from '../errors';
@@ -31,6 +31,37 @@ export interface ReportRow {
   cleanupPolicy?: string;
   cleanupStatus?: string;
   reportUrl: string;
+  /** The plan (and fleet run) that started the drill, and how it was started. */
+  plan?: string;
+  fleetId?: string;
+  triggerKind?: string;
+}
+
+/** What GET /api/drills and `pgdrill history` ask of the history. */
+export interface HistoryQuery {
+  backupInstance?: string;
+  plan?: string;
+  verdict?: string;
+  since?: Date;
+  until?: Date;
+  /** At most this many (newest first). */
+  top: number;
+  /** The cursor a previous page returned: the page after it. */
+  after?: string;
+}
+
+export interface HistoryPage {
+  items: ReportRow[];
+  /** Where the next page starts; absent on the last. */
+  next?: string;
+}
+
+/**
+ * History rows sort newest first by their key: 13 digits of (max - startedAt in ms), then the drill id. Pure.
+ */
+export function historyKey(startedAt: string, drillId: string): string {
+  const inverted = 9_999_999_999_999 - Date.parse(startedAt);
+  return `${String(inverted).padStart(13, '0')}_${tableKey(drillId)}`;
 }
 
 /** A restore POST of a drill: when, and how it failed when it did (definite: Azure refused it for sure). */
@@ -130,6 +161,9 @@ export class ReportStore {
     assertValid<DrillReport>(schemaRef('drill-report.schema.json'), report, 'drill report');
     const { json, html } = await this.uploadPair(tableKey(report.drillId), report, renderReportHtml(report));
     const row: ReportRow = {
+      ...(report.trigger?.plan ? { plan: report.trigger?.plan } : {}),
+      ...(report.trigger?.fleetId ? { fleetId: report.trigger?.fleetId } : {}),
+      ...(report.trigger ? { triggerKind: report.trigger.kind } : {}),
       drillId: report.drillId,
       verdict: report.verdict,
       startedAt: report.startedAt,
@@ -147,7 +181,69 @@ export class ReportStore {
       { partitionKey: 'drill', rowKey: tableKey(report.drillId), ...row },
       'Replace',
     );
+    // The same row in the history partition, keyed newest first (GET /api/drills, pgdrill history).
+    await this.table.upsertEntity(
+      {
+        partitionKey: 'history',
+        rowKey: historyKey(report.startedAt, report.drillId),
+        ...row,
+        backupInstanceKey: row.backupInstanceId.toLowerCase(),
+      },
+      'Replace',
+    );
     return { table: this.table.tableName, blobUrl: json.url, htmlUrl: html.url };
+  }
+
+  /**
+   * One page of finished drills, newest first, filtered in the table service. The cursor is the key of the
+   * last row returned, so a page never skips or repeats a drill however the service splits its own pages.
+   */
+  async history(q: HistoryQuery): Promise<HistoryPage> {
+    await this.ensure();
+    const filters = [odata`PartitionKey eq 'history'`];
+    if (q.after) filters.push(odata`RowKey gt ${q.after}`);
+    if (q.until) filters.push(odata`RowKey gt ${historyKey(q.until.toISOString(), '')}`);
+    if (q.since) filters.push(odata`RowKey lt ${historyKey(q.since.toISOString(), '~')}`);
+    if (q.backupInstance) filters.push(odata`backupInstanceKey eq ${q.backupInstance.toLowerCase()}`);
+    if (q.plan) filters.push(odata`plan eq ${q.plan}`);
+    if (q.verdict) filters.push(odata`verdict eq ${q.verdict}`);
+    const items: (ReportRow & { rowKey: string })[] = [];
+    const pages = this.table
+      .listEntities<ReportRow>({ queryOptions: { filter: filters.join(' and ') } })
+      .byPage({ maxPageSize: Math.min(1000, q.top + 1) });
+    for await (const page of pages) {
+      for (const e of page) items.push(e as ReportRow & { rowKey: string });
+      if (items.length > q.top) break;
+    }
+    const pageItems = items.slice(0, q.top);
+    return {
+      items: pageItems.map(({ rowKey: _k, ...r }) => publicRow(r)),
+      ...(items.length > q.top ? { next: pageItems.at(-1)!.rowKey } : {}),
+    };
+  }
+
+  /**
+   * Drops what is older than `before` from the history: the rows (both partitions) and the report blobs of
+   * drills that started before it (DRILL_HISTORY_RETENTION_DAYS). Returns how many drills went.
+   */
+  async expire(before: Date): Promise<number> {
+    await this.ensure();
+    let expired = 0;
+    const container = this.blobs.getContainerClient(this.containerName);
+    for await (const e of this.table.listEntities<ReportRow>({
+      queryOptions: {
+        filter: odata`PartitionKey eq 'history' and RowKey gt ${historyKey(before.toISOString(), '~')}`,
+      },
+    })) {
+      // A drill whose cleanup is still owed keeps its record: it is what the sweeper cleans from.
+      if (['failed', 'partial', 'deferred'].includes(e.cleanupStatus ?? '')) continue;
+      for (const ext of ['json', 'html'])
+        await container.getBlockBlobClient(`${tableKey(e.drillId)}.${ext}`).deleteIfExists();
+      await this.table.deleteEntity('drill', tableKey(e.drillId)).catch(ignoreNotFound);
+      await this.table.deleteEntity('history', e.rowKey!).catch(ignoreNotFound);
+      expired++;
+    }
+    return expired;
   }
 
   /** A fleet run's report: blobs fleets/{id}.json and .html, and a row in partition "fleet". */
@@ -266,4 +362,14 @@ export class ReportStore {
       out.push(e);
     return out;
   }
+}
+
+/** A row as the API shows it: the drill's fields, not the table's (etag, keys, timestamp). */
+export function publicRow(e: ReportRow & Record<string, unknown>): ReportRow {
+  const { etag: _e, partitionKey: _p, rowKey: _r, timestamp: _t, backupInstanceKey: _b, ...row } = e;
+  return row;
+}
+
+function ignoreNotFound(err: unknown): void {
+  if (!(err instanceof RestError && err.statusCode === 404)) throw err;
 }

@@ -157,6 +157,10 @@ export interface AppConfig {
    */
   DRILL_ARM_WRITES_PER_SECOND: number;
   /**
+   * Drills that started longer ago than this leave the history (table rows and report blobs), at the sweeper's schedule; a drill whose cleanup is still owed stays. 400 keeps a year and a month for annual audits; 0 keeps everything.
+   */
+  DRILL_HISTORY_RETENTION_DAYS: number;
+  /**
    * Table (in the app's storage account) holding the ARM budget every process and instance shares: one token bucket per subscription and kind. If it cannot be reached, each process keeps to the rates on its own until it can.
    */
   DRILL_ARM_BUDGET_TABLE: string;
