@@ -170,6 +170,8 @@ export interface SaveReportOutput {
   table: string;
   blobUrl: string;
   htmlUrl: string;
+  /** The saved report's evidence (hash and chain link); absent where a store keeps none. */
+  evidence?: NonNullable<DrillReport['evidence']>;
 }
 
 export type { CleanupAction, CreatedResource, ResourceCleanup, VerifyTarget };

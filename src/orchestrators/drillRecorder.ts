@@ -216,8 +216,9 @@ export class DrillRecorder {
     if (this.created.length) record.cleanup = { ...record.cleanup, resources: this.created };
     const built = buildReport(record, startedAt);
     try {
-      yield* this.act(ACTIVITIES.saveReport, { report: built }, true);
-      return built;
+      const saved = yield* this.act(ACTIVITIES.saveReport, { report: built }, true);
+      // The store links the report into its instance's hash chain: the evidence is the store's.
+      return saved.evidence ? { ...built, evidence: saved.evidence } : built;
     } catch (err) {
       const info = toFailure(err);
       record.phases[record.phases.length - 1] = {

@@ -234,6 +234,8 @@ describe('restore drills', () => {
       databaseRequest({
         recoveryPoint: { policy: 'oldest', dataStore: 'ArchiveStore' },
         rehydration: { priority: 'High', retentionDays: 12 },
+        // The oldest archived point is days old by design: an RPO target would fail it (TargetMissed).
+        targets: { rtoMinutes: 30 },
       }),
     );
     expect(report.verdict).toBe('passed');

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { reportHash } from '../../src/lib/drill/evidence';
 import { validateReport } from '../support/report';
 
 const root = join(__dirname, '..', '..');
@@ -28,6 +29,10 @@ describe('main job and CLI', () => {
     for (const report of reports) {
       expect(validateReport(report)).toEqual([]);
       expect(report.verdict).toBe('passed');
+      // Evidence: the report's own hash (it verifies) and its link (the demo's first drill of each instance).
+      expect(report.evidence.sha256).toBe(reportHash(report));
+      expect(report.evidence).toHaveProperty('previous');
+      expect(report.evidence.controls).toHaveLength(4);
     }
     expect(reports.map((x) => x.request.target.kind).sort()).toEqual(['database', 'files']);
     expect(r.stderr).toContain('both drills passed');

@@ -249,6 +249,17 @@ ${r.failure ? `<h2>Failure</h2><p><b>${esc(r.failure.code)}</b> in ${esc(r.failu
 <h2>Phases</h2><table><tr><th>phase</th><th>status</th><th>started</th><th>duration</th><th>detail</th></tr>${rows(r.phases.map((p) => [esc(p.name), esc(p.status), esc(p.startedAt), dur(p.durationSeconds), esc(p.detail ?? '')]))}</table>
 <h2>Verification</h2><table><tr><th>check</th><th>database</th><th>status</th><th>expected</th><th>actual</th><th>message</th></tr>${rows(r.verification.map((c) => [esc(c.check), esc(c.database ?? ''), esc(c.status), esc(JSON.stringify(c.expected ?? null)), esc(JSON.stringify(c.actual ?? null)), esc(c.message)]))}</table>
 <h2>Cleanup (${esc(r.cleanup.policy)}: ${esc(r.cleanup.status)})</h2><table><tr><th>resource</th><th>action</th><th>status</th><th>message</th></tr>${rows(r.cleanup.actions.map((a) => [esc(a.resource), esc(a.action), esc(a.status), esc(a.message ?? '')]))}</table>
+${r.evidence ? evidenceHtml(r.evidence, rows) : ''}
 </body></html>
 `;
+}
+
+/** The evidence section of the report page: hash, chain link, segregation and the controls. */
+function evidenceHtml(e: NonNullable<DrillReport['evidence']>, rows: (items: string[][]) => string): string {
+  return `<h2>Evidence</h2><table>
+<tr><th>SHA-256</th><td><code>${esc(e.sha256)}</code></td></tr>
+<tr><th>Previous</th><td>${e.previous ? `<code>${esc(e.previous.sha256)}</code> (drill ${esc(e.previous.drillId)})` : 'none: the first drill of this backup instance'}</td></tr>
+<tr><th>Segregation</th><td>${esc(e.segregation.statement)}</td></tr>
+<tr><th>Hash of</th><td>${esc(e.algorithm)}</td></tr></table>
+<table><tr><th>framework</th><th>clause</th><th>requirement</th><th>what in this report proves it</th></tr>${rows(e.controls.map((c) => [esc(c.framework), esc(c.clause), esc(c.requirement), esc(c.proof)]))}</table>`;
 }

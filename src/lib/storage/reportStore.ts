@@ -9,6 +9,7 @@ import type { BlobServiceClient, BlockBlobClient } from '@azure/storage-blob';
 import { currentSignal, deadlinePolicy } from '../deadline';
 import { AppError, type FailureInfo } from '../errors';
 import { renderReportHtml, type DrillReport } from '../drill/report';
+import { withEvidence, type EvidenceLink } from '../drill/evidence';
 import { renderFleetHtml, type FleetReport } from '../drill/fleetReport';
 import { assertValid, schemaRef } from '../validation';
 
@@ -16,6 +17,16 @@ export interface ReportLocation {
   table: string;
   blobUrl: string;
   htmlUrl: string;
+  /** The evidence the saved report carries (its hash and chain link). */
+  evidence: NonNullable<DrillReport['evidence']>;
+}
+
+/** The newest report version of a backup instance: the head its next version links to. */
+interface ChainHead {
+  drillId: string;
+  sha256: string;
+  /** This version's own link, kept so that saving the same drill again links the same way. */
+  previous: string;
 }
 
 export interface ReportRow {
@@ -31,6 +42,8 @@ export interface ReportRow {
   cleanupPolicy?: string;
   cleanupStatus?: string;
   reportUrl: string;
+  /** The report's evidence hash (evidence.sha256). */
+  sha256?: string;
   /** The plan (and fleet run) that started the drill, and how it was started. */
   plan?: string;
   fleetId?: string;
@@ -157,8 +170,63 @@ export class ReportStore {
     return { json, html };
   }
 
-  async save(report: DrillReport): Promise<ReportLocation> {
-    assertValid<DrillReport>(schemaRef('drill-report.schema.json'), report, 'drill report');
+  /**
+   * Links a report version into its backup instance's hash chain and keeps the version unchanged as
+   * evidence/{drillId}/{sha256}.json. The chain's head row is updated with ETag concurrency, so two drills of one
+   * instance saving at once still make one chain. A drill saved again keeps the link it had.
+   */
+  private async chain(report: DrillReport): Promise<DrillReport> {
+    const key = tableKey(report.request.backupInstanceId.toLowerCase());
+    const container = this.blobs.getContainerClient(this.containerName);
+    for (let attempt = 1; ; attempt++) {
+      let head: (ChainHead & { etag?: string }) | undefined;
+      try {
+        head = await this.table.getEntity<ChainHead>('chain', key);
+      } catch (err) {
+        ignoreNotFound(err);
+      }
+      const isHead = head?.drillId === report.drillId;
+      // An older drill saved again (cleanup after keepFor, the sweeper) keeps its link, and the head stays.
+      const earlier = isHead ? undefined : (await this.get(report.drillId))?.evidence;
+      const previous: EvidenceLink | null = isHead
+        ? (JSON.parse(head!.previous) as EvidenceLink | null)
+        : earlier
+          ? earlier.previous
+          : head
+            ? { drillId: head.drillId, sha256: head.sha256 }
+            : null;
+      const linked = withEvidence(report, previous);
+      const sha256 = linked.evidence!.sha256;
+      const text = JSON.stringify(linked, null, 2);
+      await container
+        .getBlockBlobClient(`evidence/${tableKey(report.drillId)}/${sha256}.json`)
+        .upload(text, Buffer.byteLength(text), {
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+          abortSignal: currentSignal(),
+        });
+      if (earlier) return linked;
+      const entity = {
+        partitionKey: 'chain',
+        rowKey: key,
+        drillId: report.drillId,
+        sha256,
+        previous: JSON.stringify(previous),
+      };
+      try {
+        if (head?.etag) await this.table.updateEntity(entity, 'Replace', { etag: head.etag });
+        else await this.table.createEntity(entity);
+        return linked;
+      } catch (err) {
+        const lost = err instanceof RestError && (err.statusCode === 412 || err.statusCode === 409);
+        if (!lost || attempt >= 8) throw err;
+      }
+    }
+  }
+
+  async save(unlinked: DrillReport): Promise<ReportLocation> {
+    assertValid<DrillReport>(schemaRef('drill-report.schema.json'), unlinked, 'drill report');
+    await this.ensure();
+    const report = await this.chain(unlinked);
     const { json, html } = await this.uploadPair(tableKey(report.drillId), report, renderReportHtml(report));
     const row: ReportRow = {
       ...(report.trigger?.plan ? { plan: report.trigger?.plan } : {}),
@@ -176,6 +244,7 @@ export class ReportStore {
       cleanupPolicy: report.cleanup.policy,
       cleanupStatus: report.cleanup.status,
       reportUrl: json.url,
+      sha256: report.evidence!.sha256,
     };
     await this.table.upsertEntity(
       { partitionKey: 'drill', rowKey: tableKey(report.drillId), ...row },
@@ -191,7 +260,7 @@ export class ReportStore {
       },
       'Replace',
     );
-    return { table: this.table.tableName, blobUrl: json.url, htmlUrl: html.url };
+    return { table: this.table.tableName, blobUrl: json.url, htmlUrl: html.url, evidence: report.evidence! };
   }
 
   /**

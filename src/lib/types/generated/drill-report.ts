@@ -134,6 +134,7 @@ export interface DrillReport {
     operationPolls?: number;
     jobPolls?: number;
   };
+  evidence?: DrillEvidence;
 }
 export interface PhaseRecord {
   name: 'resolve' | 'select' | 'prepare' | 'validate' | 'restore' | 'load' | 'verify' | 'cleanup' | 'report';
@@ -168,4 +169,31 @@ export interface CheckResult {
   actual?: unknown;
   message: string;
   durationMs?: number;
+}
+/**
+ * Tamper-evident evidence (src/lib/drill/evidence.ts): this report version's hash, the previous version of the same backup instance's reports (a hash chain), the controls the drill supports and where it restored.
+ */
+export interface DrillEvidence {
+  algorithm: string;
+  sha256: string;
+  /**
+   * The report version saved before this one for the same backup instance (null: the first). Every version is kept as evidence/{drillId}/{sha256}.json.
+   */
+  previous: null | {
+    drillId: string;
+    sha256: string;
+  };
+  controls: {
+    framework: string;
+    clause: string;
+    requirement: string;
+    proof: string;
+  }[];
+  segregation: {
+    target: string;
+    sameServer: boolean;
+    sameResourceGroup?: boolean;
+    sameSubscription?: boolean;
+    statement: string;
+  };
 }
