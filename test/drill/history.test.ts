@@ -5,12 +5,14 @@
  * retention drops old drills (rows and report blobs) but keeps a drill whose cleanup is still owed.
  */
 import { HttpRequest, InvocationContext } from '@azure/functions';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDrillHttpHandlers } from '../../src/functions/drills';
 import { driverClient } from '../../src/host/driverClient';
 import type { DrillReport } from '../../src/lib/drill/report';
 import type { ReportRow } from '../../src/lib/storage/reportStore';
 import {
+  azuriteConnectionString,
   DEFAULT_SETTINGS,
   SINGLE_BI,
   singleDatabaseRequest,
@@ -168,6 +170,16 @@ describe('drill history', () => {
     expect(left).not.toContain('drill-hist-00');
     expect(left).toHaveLength(22);
     expect(await rig.reports.get('drill-hist-00')).toBeUndefined();
+    const container = BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(
+      `${rig.storagePrefix}-reports`,
+    );
+    const versions = async (id: string) => {
+      let n = 0;
+      for await (const _ of container.listBlobsFlat({ prefix: `evidence/${id}/` })) n++;
+      return n;
+    };
+    expect(await versions('drill-hist-00')).toBe(0);
+    expect(await versions('drill-hist-09')).toBe(1);
     expect(await rig.reports.get('drill-hist-09')).toBeDefined();
     // The sweeper's own list no longer has them either.
     expect((await rig.reports.list()).some((r) => r.drillId === 'drill-hist-02')).toBe(false);

@@ -292,8 +292,8 @@ export class ReportStore {
   }
 
   /**
-   * Drops what is older than `before` from the history: the rows (both partitions) and the report blobs of
-   * drills that started before it (DRILL_HISTORY_RETENTION_DAYS). Returns how many drills went.
+   * Drops what is older than `before` from the history: the rows (both partitions), the report blobs and the
+   * kept evidence versions of drills that started before it (DRILL_HISTORY_RETENTION_DAYS). Returns how many drills went.
    */
   async expire(before: Date): Promise<number> {
     await this.ensure();
@@ -308,6 +308,8 @@ export class ReportStore {
       if (['failed', 'partial', 'deferred'].includes(e.cleanupStatus ?? '')) continue;
       for (const ext of ['json', 'html'])
         await container.getBlockBlobClient(`${tableKey(e.drillId)}.${ext}`).deleteIfExists();
+      for await (const v of container.listBlobsFlat({ prefix: `evidence/${tableKey(e.drillId)}/` }))
+        await container.getBlockBlobClient(v.name).deleteIfExists();
       await this.table.deleteEntity('drill', tableKey(e.drillId)).catch(ignoreNotFound);
       await this.table.deleteEntity('history', e.rowKey!).catch(ignoreNotFound);
       expired++;
