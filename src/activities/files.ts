@@ -108,10 +108,16 @@ export function fileActivities(deps: ActivityDeps) {
       let server: { text: string };
       if (signal?.aborted) stopDownload.abort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      const download = deps
+      // Settled with its error (or undefined) from the start: a download failing while the checks run is no
+      // unhandled rejection.
+      const download: Promise<unknown> = deps
         .containers(input.containerUrl)
         .getBlockBlobClient(input.file.name)
-        .downloadToFile(file, 0, undefined, { abortSignal: stopDownload.signal });
+        .downloadToFile(file, 0, undefined, { abortSignal: stopDownload.signal })
+        .then(
+          () => undefined,
+          (err: unknown) => err ?? new Error('the download failed'),
+        );
       try {
         let setupError: unknown;
         let checked: Awaited<ReturnType<typeof checkDrillServer>> | undefined;
@@ -126,13 +132,11 @@ export function fileActivities(deps: ActivityDeps) {
           setupError = err;
           stopDownload.abort();
         }
-        try {
-          await download;
-        } catch (err) {
-          // Stopped because the setup failed: that failure is the one to report. Stopped by the deadline: the
-          // deadline's. Otherwise the download's own.
-          if (setupError === undefined) throw signal?.aborted ? (signal.reason ?? err) : err;
-        }
+        const downloadError = await download;
+        // Stopped because the setup failed: that failure is the one to report. Stopped by the deadline: the
+        // deadline's. Otherwise the download's own.
+        if (downloadError !== undefined && setupError === undefined)
+          throw signal?.aborted ? (signal.reason ?? downloadError) : downloadError;
         if (setupError !== undefined || !checked) throw setupError;
         server = checked.server;
         await runPgRestore(

@@ -145,6 +145,7 @@ describe('drill history', () => {
     for (const [query, parameter] of [
       ['?verdict=green', 'verdict'],
       ['?since=yesterday', 'since'],
+      ['?until=1900-01-01', 'until'],
       ['?since=2026-11-10&until=2026-11-01', 'since'],
       ['?top=0', 'top'],
       ['?top=500', 'top'],

@@ -70,7 +70,9 @@ export function takeTokens(
   const granted = Math.min(want, Math.floor(tokens));
   // None now: wait until the whole request can be granted (a lease of several tokens then costs one round trip).
   const waitMs = granted > 0 ? 0 : Math.ceil(((Math.min(want, rate.burst) - tokens) / rate.perSecond) * 1000);
-  return { state: { ...state, tokens: tokens - granted, at: now }, granted, waitMs };
+  // Time never runs backwards for a bucket: a stale `now` (a retried write) or a process whose clock is behind
+  // must not credit the same stretch of time twice.
+  return { state: { ...state, tokens: tokens - granted, at: Math.max(state.at, now) }, granted, waitMs };
 }
 
 /** A pause ARM asked for (429 Retry-After): nothing is granted before `until`. */
@@ -179,6 +181,12 @@ export class ArmGovernor {
   private storeFailed(err: unknown): void {
     this.stats.storeFailures++;
     this.storeDownUntil = this.now() + STORE_RETRY_MS;
+    // The process's own buckets start empty, refilling at the rate: N instances falling back at once must not
+    // each send a full burst.
+    for (const b of this.budgets.values()) {
+      b.local = drainBucket(b.local, b.rate, this.now());
+      b.leased = 0;
+    }
     this.onStoreError?.(err);
   }
 
@@ -203,7 +211,7 @@ export class ArmGovernor {
   }
 
   /** Takes a token now (0) or says how long to wait; may first lease from the store. */
-  private async tryTake(b: Budget): Promise<number> {
+  private async tryTake(b: Budget, signal?: Signal): Promise<number> {
     const now = this.now();
     if (now < b.blockedUntil) return b.blockedUntil - now;
     if (!this.useStore()) {
@@ -215,8 +223,8 @@ export class ArmGovernor {
       b.leased--;
       return 0;
     }
-    await this.leaseFromStore(b);
-    if (b.leased > 0 || !this.useStore()) return this.tryTake(b);
+    await untilAborted(this.leaseFromStore(b), signal);
+    if (b.leased > 0 || !this.useStore()) return this.tryTake(b, signal);
     return Math.max(1, b.blockedUntil - this.now());
   }
 
@@ -226,7 +234,7 @@ export class ArmGovernor {
     let waited = 0;
     for (;;) {
       if (signal?.aborted) throw new Error('aborted while waiting for the ARM budget');
-      const wait = await this.tryTake(b);
+      const wait = await this.tryTake(b, signal);
       if (wait === 0) break;
       waited += wait;
       await this.sleep(wait, signal);
@@ -274,6 +282,20 @@ export class ArmGovernor {
       },
     };
   }
+}
+
+/** `work`, or a rejection as soon as the signal aborts (the work itself goes on for the others sharing it). */
+function untilAborted<T>(work: Promise<T>, signal?: Signal): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(new Error('aborted while waiting for the ARM budget'));
+    const onAbort = () => reject(new Error('aborted while waiting for the ARM budget'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e as Error)),
+    );
+  });
 }
 
 function abortableSleep(ms: number, signal?: Signal): Promise<void> {

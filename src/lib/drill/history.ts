@@ -21,7 +21,9 @@ export class HistoryQueryError extends Error {
 
 function time(name: string, value: string): Date {
   const t = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t))
+  // History keys order drills from 1970 to 2286; dates outside a sane range are typos.
+  const year = Number(value.slice(0, 4));
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t) || year < 2000 || year > 2200)
     throw new HistoryQueryError(
       name,
       `${name}: give an ISO 8601 date or date-time, e.g. 2026-11-01 or 2026-11-01T08:00:00Z`,

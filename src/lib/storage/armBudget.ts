@@ -7,7 +7,7 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { RestError, TableClient } from '@azure/data-tables';
-import { deadlinePolicy } from '../deadline';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import {
   drainBucket,
   fullBucket,
@@ -46,9 +46,18 @@ export class TableBudgetStore implements BudgetStore {
     tableName: string;
     credential: TokenCredential;
   }): TableBudgetStore | undefined {
+    // A time limit only: a lease serves every waiting drill of the process, so it must not stop at the deadline
+    // of whichever drill's activity happened to start it (each waiter stops at its own).
+    const timeLimit: PipelinePolicy = {
+      name: 'armBudgetTimeLimit',
+      sendRequest(request, next) {
+        if (!request.timeout || request.timeout > CALL_TIMEOUT_MS) request.timeout = CALL_TIMEOUT_MS;
+        return next(request);
+      },
+    };
     const clientOptions = {
       retryOptions: { maxRetries: 1 },
-      additionalPolicies: [{ policy: deadlinePolicy(CALL_TIMEOUT_MS), position: 'perCall' as const }],
+      additionalPolicies: [{ policy: timeLimit, position: 'perCall' as const }],
     };
     if (options.connectionString)
       return new TableBudgetStore(

@@ -187,7 +187,7 @@ export class ReportStore {
       }
       const isHead = head?.drillId === report.drillId;
       // An older drill saved again (cleanup after keepFor, the sweeper) keeps its link, and the head stays.
-      const earlier = isHead ? undefined : (await this.get(report.drillId))?.evidence;
+      const earlier = isHead ? undefined : await this.keptEvidence(report.drillId);
       const previous: EvidenceLink | null = isHead
         ? (JSON.parse(head!.previous) as EvidenceLink | null)
         : earlier
@@ -198,12 +198,11 @@ export class ReportStore {
       const linked = withEvidence(report, previous);
       const sha256 = linked.evidence!.sha256;
       const text = JSON.stringify(linked, null, 2);
-      await container
-        .getBlockBlobClient(`evidence/${tableKey(report.drillId)}/${sha256}.json`)
-        .upload(text, Buffer.byteLength(text), {
-          blobHTTPHeaders: { blobContentType: 'application/json' },
-          abortSignal: currentSignal(),
-        });
+      const version = container.getBlockBlobClient(`evidence/${tableKey(report.drillId)}/${sha256}.json`);
+      await version.upload(text, Buffer.byteLength(text), {
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+        abortSignal: currentSignal(),
+      });
       if (earlier) return linked;
       const entity = {
         partitionKey: 'chain',
@@ -218,9 +217,25 @@ export class ReportStore {
         return linked;
       } catch (err) {
         const lost = err instanceof RestError && (err.statusCode === 412 || err.statusCode === 409);
+        // Another drill moved the head first: this version's link is stale, so it is not kept (no fork).
+        if (lost) await version.deleteIfExists();
         if (!lost || attempt >= 8) throw err;
       }
     }
+  }
+
+  /**
+   * The evidence of a version of this drill's report kept earlier, if any (every version of a drill links the
+   * same way). Kept versions, not the main report blob, say whether the drill was linked: a save that moved the
+   * head and then failed before writing its report has still linked.
+   */
+  private async keptEvidence(drillId: string): Promise<DrillReport['evidence'] | undefined> {
+    const container = this.blobs.getContainerClient(this.containerName);
+    for await (const v of container.listBlobsFlat({ prefix: `evidence/${tableKey(drillId)}/` })) {
+      const text = (await container.getBlockBlobClient(v.name).downloadToBuffer()).toString('utf8');
+      return (JSON.parse(text) as DrillReport).evidence;
+    }
+    return undefined;
   }
 
   async save(unlinked: DrillReport): Promise<ReportLocation> {
