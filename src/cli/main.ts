@@ -4,10 +4,11 @@
  * standalone host, or run the demo. Errors go to stderr with a non-zero exit code; --json prints machine output.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { buildManifest, verifyBundle, type BundleManifest } from '../lib/drill/evidenceBundle';
 import type { FleetReport } from '../lib/drill/fleetReport';
-import type { DrillReport } from '../lib/drill/report';
+import { renderReportHtml, type DrillReport } from '../lib/drill/report';
 import { formatReport, progressLine } from './format';
 
 const HELP: Record<string, string> = {
@@ -18,6 +19,8 @@ Commands:
   status <id>          a drill's status and phase
   list                 running and finished drills
   history              finished drills, newest first (filters: --instance --plan --verdict --since --until)
+  evidence export      a self-contained evidence bundle of the drills in a range (--since --until [--instance] --out)
+  evidence verify <dir>  check every hash and chain of a bundle; exit 0 only if nothing was altered or removed
   report <id>          a finished drill's report
   cancel <id>          cancel a running drill (it still cleans up)
   fleet run <plan>     run a fleet plan of DRILL_PLANS now and follow it; exit 0 only if every drill passed
@@ -32,6 +35,8 @@ Options (every command): --url <host URL> (PGDRILL_URL, default http://127.0.0.1
   status: 'pgdrill status <id> [--json]',
   list: 'pgdrill list [--json]',
   report: 'pgdrill report <id> [--json]',
+  evidence:
+    "pgdrill evidence export --out <dir> [--since <date>] [--until <date>] [--instance <backup instance id>]\npgdrill evidence verify <dir> [--json]\n  export writes every kept version of each drill's report in the range (named by its SHA-256), each drill's page,\n  an index page and manifest.json (the hash of every file, each backup instance's chain); verify recomputes them\n  all and names any file changed, removed or added and any broken link.",
   history:
     'pgdrill history [--instance <backup instance id>] [--plan <name>] [--verdict passed|failed|cancelled]\n                [--since <date>] [--until <date>] [--top <n>] [--json]\n  Finished drills, newest first, from the report table (GET /api/drills): --top of them (default 50; every\n  page is followed), as a table or, with --json, one JSON line per drill.',
   cancel: 'pgdrill cancel <id> [--json]',
@@ -60,7 +65,9 @@ function parseArgs(argv: string[]): Args {
     if (a.startsWith('--')) {
       const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
       if (v !== undefined) flags.set(k, v);
-      else if (['url', 'key', 'timeout', 'instance', 'plan', 'verdict', 'since', 'until', 'top'].includes(k))
+      else if (
+        ['url', 'key', 'timeout', 'instance', 'plan', 'verdict', 'since', 'until', 'top', 'out'].includes(k)
+      )
         flags.set(k, argv[++i] ?? '');
       else flags.set(k, true);
     } else if (a === '-h') flags.set('help', true);
@@ -87,6 +94,7 @@ interface ApiBody {
     rtoSeconds?: number;
     rpoSeconds?: number;
     plan?: string;
+    sha256?: string;
   }[];
   nextLink?: string;
   progress?: { phase?: string; due?: number; running?: number; done?: number; passed?: number } | null;
@@ -160,6 +168,107 @@ async function history(args: Args): Promise<number> {
     );
   if (path) process.stdout.write(`(more: --top ${want + 50})\n`);
   return 0;
+}
+
+/** `pgdrill evidence export|verify`. */
+async function evidence(args: Args): Promise<number> {
+  const sub = args.positional[0];
+  if (sub === 'verify') {
+    const dir = args.positional[1];
+    if (!dir) throw new UsageError('evidence verify needs the bundle folder');
+    const files = new Map<string, Uint8Array>();
+    const walk = (rel: string) => {
+      for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+        const p = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) walk(p);
+        else files.set(p, readFileSync(join(dir, p)));
+      }
+    };
+    try {
+      walk('');
+    } catch (err) {
+      throw new Error(`cannot read the bundle ${dir}: ${(err as Error).message}`);
+    }
+    const verdict = verifyBundle(files);
+    if (args.flags.has('json')) process.stdout.write(JSON.stringify(verdict) + '\n');
+    else {
+      for (const p of verdict.problems) process.stdout.write(`FAIL ${p}\n`);
+      process.stdout.write(
+        verdict.ok
+          ? `bundle verified: ${verdict.versions} report version(s), ${verdict.chains} chain(s), every hash and link intact\n`
+          : `bundle NOT verified: ${verdict.problems.length} problem(s)\n`,
+      );
+    }
+    return verdict.ok ? 0 : 1;
+  }
+  if (sub !== 'export') throw new UsageError('evidence takes export or verify');
+  const out = args.flags.get('out');
+  if (typeof out !== 'string' || !out) throw new UsageError('evidence export needs --out <folder>');
+  const params = new URLSearchParams({ top: '200' });
+  const range: BundleManifest['range'] = {};
+  for (const [flag, param, key] of [
+    ['since', 'since', 'since'],
+    ['until', 'until', 'until'],
+    ['instance', 'backupInstance', 'backupInstance'],
+  ] as const) {
+    const v = args.flags.get(flag);
+    if (v === true || v === '') throw new UsageError(`--${flag} needs a value`);
+    if (v !== undefined) {
+      params.set(param, v);
+      range[key] = v;
+    }
+  }
+  const drills: NonNullable<ApiBody['finished']> = [];
+  for (let path: string | undefined = `/api/drills?${params.toString()}`; path;) {
+    const s = await api(args, 'GET', path);
+    if (s.status !== 200) fail(s, 'evidence export');
+    drills.push(...(s.body.finished ?? []));
+    path = s.body.nextLink;
+  }
+  const files = new Map<string, string>();
+  const versions: DrillReport[] = [];
+  const index: string[][] = [];
+  for (const d of drills) {
+    const s = await api(args, 'GET', `/api/drills/${encodeURIComponent(d.drillId)}/evidence`);
+    if (s.status === 404) continue; // saved before evidence was kept
+    if (s.status !== 200) fail(s, `evidence of ${d.drillId}`);
+    const kept = (s.body as unknown as { versions: { sha256: string; text: string }[] }).versions;
+    const parsed = kept.map((v) => ({ ...v, report: JSON.parse(v.text) as DrillReport }));
+    for (const v of parsed) {
+      files.set(`reports/${d.drillId}/${v.sha256}.json`, v.text);
+      versions.push(v.report);
+    }
+    // The drill's page: its newest version (the one no other version of it links to is the last saved).
+    const newest = parsed.find((v) => v.sha256 === d.sha256) ?? parsed[parsed.length - 1]!;
+    files.set(`reports/${d.drillId}.html`, renderReportHtml(newest.report));
+    index.push([d.drillId, d.backupInstanceId ?? '', d.verdict, d.startedAt, newest.sha256]);
+  }
+  files.set('index.html', renderBundleIndex(index, range));
+  const manifest = buildManifest(files, versions, range, new Date().toISOString());
+  for (const [p, text] of files) {
+    mkdirSync(dirname(join(out, p)), { recursive: true });
+    writeFileSync(join(out, p), text);
+  }
+  writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  process.stdout.write(
+    `evidence bundle written to ${out}: ${index.length} drill(s), ${versions.length} report version(s), ${Object.keys(manifest.chains).length} chain(s); check it with pgdrill evidence verify ${out}\n`,
+  );
+  return 0;
+}
+
+/** The bundle's index page: self-contained, one row per drill. */
+function renderBundleIndex(rows: string[][], range: BundleManifest['range']): string {
+  const esc = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Restore drill evidence</title>
+<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left}code{font-size:12px}</style></head><body>
+<h1>Restore drill evidence</h1><p>Drills ${esc(range.since ?? 'from the start')} to ${esc(range.until ?? 'now')}${range.backupInstance ? ` of ${esc(range.backupInstance)}` : ''}. Every file's SHA-256 is in manifest.json; <code>pgdrill evidence verify</code> checks them and each backup instance's chain.</p>
+<table><tr><th>drill</th><th>backup instance</th><th>verdict</th><th>started</th><th>report SHA-256</th></tr>${rows
+    .map(
+      ([id, bi, v, at, sha]) =>
+        `<tr><td><a href="reports/${esc(id!)}.html">${esc(id!)}</a></td><td>${esc(bi!)}</td><td>${esc(v!)}</td><td>${esc(at!)}</td><td><code>${esc(sha!)}</code></td></tr>`,
+    )
+    .join('')}</table></body></html>
+`;
 }
 
 /** A fleet report as the CLI prints it. */
@@ -378,6 +487,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'history':
       return history(args);
+    case 'evidence':
+      return evidence(args);
     case 'report': {
       if (!id) throw new UsageError('report needs a drill id');
       const s = await api(args, 'GET', `/api/drills/${encodeURIComponent(id)}`);

@@ -210,7 +210,16 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
     };
   }
 
-  return { start, status, cancel, list };
+  /** Every kept version of a finished drill's report, byte for byte as stored (for evidence bundles). */
+  async function evidence(request: HttpRequest): Promise<HttpResponseInit> {
+    const id = request.params.id ?? '';
+    if (!validInstanceId(id)) return badId(id);
+    const versions = deps.reports ? await deps.reports().versions(id) : [];
+    if (!versions.length) return problem(404, 'EvidenceNotFound', `no kept report version of drill ${id}`);
+    return { status: 200, jsonBody: { drillId: id, versions } };
+  }
+
+  return { start, status, cancel, list, evidence };
 }
 
 const handlers = createDrillHttpHandlers({
@@ -240,6 +249,16 @@ export const drillStatusFunction: HttpFunctionDefinition = {
     authLevel: 'function',
     extraInputs: [durableClient],
     handler: handlers.status,
+  },
+};
+export const drillEvidenceFunction: HttpFunctionDefinition = {
+  kind: 'http',
+  name: 'drillEvidence',
+  options: {
+    route: 'drills/{id}/evidence',
+    methods: ['GET'],
+    authLevel: 'function',
+    handler: handlers.evidence,
   },
 };
 export const listDrillsFunction: HttpFunctionDefinition = {

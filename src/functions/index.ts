@@ -1,6 +1,12 @@
 /** Every function of the app, in one list (see definitions.ts). */
 import type { FunctionDefinition } from './definitions';
-import { cancelDrillFunction, drillStatusFunction, listDrillsFunction, startDrillFunction } from './drills';
+import {
+  cancelDrillFunction,
+  drillEvidenceFunction,
+  drillStatusFunction,
+  listDrillsFunction,
+  startDrillFunction,
+} from './drills';
 import { activityDefinitions, orchestrationDefinitions } from './durable';
 import { coverageFunction, fleetStatusFunction, startFleetFunction } from './fleets';
 import { healthFunction } from './health';
@@ -14,6 +20,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   listDrillsFunction,
   drillStatusFunction,
   cancelDrillFunction,
+  drillEvidenceFunction,
   startFleetFunction,
   fleetStatusFunction,
   coverageFunction,

@@ -238,6 +238,22 @@ export class ReportStore {
     return undefined;
   }
 
+  /** Every kept version of a drill's report (evidence/{drill}/{sha256}.json), as stored. */
+  async versions(drillId: string): Promise<{ sha256: string; text: string }[]> {
+    await this.ensure();
+    const container = this.blobs.getContainerClient(this.containerName);
+    const out: { sha256: string; text: string }[] = [];
+    for await (const v of container.listBlobsFlat({ prefix: `evidence/${tableKey(drillId)}/` }))
+      out.push({
+        sha256: v.name
+          .split('/')
+          .pop()!
+          .replace(/\.json$/, ''),
+        text: (await container.getBlockBlobClient(v.name).downloadToBuffer()).toString('utf8'),
+      });
+    return out;
+  }
+
   async save(unlinked: DrillReport): Promise<ReportLocation> {
     assertValid<DrillReport>(schemaRef('drill-report.schema.json'), unlinked, 'drill report');
     await this.ensure();
