@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
@@ -351,6 +351,38 @@ describe('standalone host end to end', () => {
       const bad = await cli(['history', '--since', 'yesterday', '--url', host.url, '--key', KEY]);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('since: give an ISO 8601 date');
+      // An evidence bundle of both drills verifies; one changed byte in a kept report does not.
+      const bundleDir = mkdtempSync(join(tmpdir(), 'pgdrill-bundle-'));
+      try {
+        const exported = await cli([
+          'evidence',
+          'export',
+          '--out',
+          bundleDir,
+          '--since',
+          '2026-01-01',
+          '--url',
+          host.url,
+          '--key',
+          KEY,
+        ]);
+        expect(exported.code, exported.stderr).toBe(0);
+        expect(exported.stdout).toMatch(
+          /evidence bundle written to .*: 2 drill\(s\), 2 report version\(s\), 1 chain\(s\)/,
+        );
+        const ok = await cli(['evidence', 'verify', bundleDir]);
+        expect(ok.code, ok.stdout).toBe(0);
+        expect(ok.stdout).toContain('bundle verified: 2 report version(s), 1 chain(s)');
+        const versionsDir = join(bundleDir, 'reports', 'drill-e2e-cli');
+        const file = join(versionsDir, readdirSync(versionsDir)[0]!);
+        writeFileSync(file, readFileSync(file, 'utf8').replace('"passed"', '"failed"'));
+        const altered = await cli(['evidence', 'verify', bundleDir]);
+        expect(altered.code).toBe(1);
+        expect(altered.stdout).toContain('drill-e2e-cli/');
+        expect(altered.stdout).toContain("the report's content does not hash to its name (altered)");
+      } finally {
+        rmSync(bundleDir, { recursive: true, force: true });
+      }
     } finally {
       await host.stop();
     }
