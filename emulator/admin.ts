@@ -45,8 +45,11 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
         },
       };
     }
+    if (req.method === 'GET' && path === '/_emulator/sinks')
+      return { status: 200, body: { received: ctx.sinks.received } };
     if (req.method === 'POST' && path === '/_emulator/reset') {
       ctx.requests.length = 0;
+      ctx.sinks.clear();
       ctx.faults.clear();
       ctx.revoked.clear();
       ctx.operations.clear();

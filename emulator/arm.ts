@@ -4,6 +4,7 @@
  * admin routes (admin.ts) on the same origin. Every request is logged. Order of checks, as ARM does:
  * authentication, api-version, route, then faults, then the operation.
  */
+import { sinkRoute } from './sinks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { adminRoute } from './admin';
 import { recordRequest, type EmulatorContext, type RequestLogEntry } from './context';
@@ -35,9 +36,11 @@ export class ArmApi {
     const entry: Omit<RequestLogEntry, 'seq' | 'status' | 'durationMs'> = {
       service: url.pathname.startsWith('/_emulator/')
         ? 'admin'
-        : url.pathname === '/msi/token'
-          ? 'identity'
-          : 'arm',
+        : url.pathname.startsWith('/_sinks/')
+          ? 'sink'
+          : url.pathname === '/msi/token'
+            ? 'identity'
+            : 'arm',
       method: req.method ?? 'GET',
       path: url.pathname,
       query: url.search,
@@ -111,6 +114,9 @@ export class ArmApi {
   ): Promise<Reply | 'reset'> {
     const path = req.url.pathname;
     if (path === '/msi/token') return identityToken(this.ctx, this.identityHeader, req);
+    // The sinks stand for other services: each checks its own token (or none, as a webhook).
+    const sink = sinkRoute(this.ctx, this.ctx.sinks, req);
+    if (sink) return sink;
     const denied = this.authFailure(req.headers);
     if (denied) return denied;
     if (path.startsWith('/_emulator/')) return adminRoute(this.ctx, req);

@@ -1,4 +1,5 @@
 /** Everything the emulator's routes and jobs share. */
+import type { SinkBook } from './sinks';
 import type { EmulatorConfig } from './config';
 import type { FaultBook } from './faults';
 import type { ArmThrottle } from './throttle';
@@ -9,7 +10,7 @@ import type { TokenStore } from './tokens';
 
 export interface RequestLogEntry {
   seq: number;
-  service: 'arm' | 'identity' | 'keyvault' | 'admin';
+  service: 'arm' | 'identity' | 'keyvault' | 'admin' | 'sink';
   method: string;
   path: string;
   query: string;
@@ -77,6 +78,8 @@ export interface EmulatorContext {
   /** RBAC actions taken away from the drill's identity (POST /_emulator/permissions/revoke): ARM answers 403. */
   revoked: Set<string>;
   tokens: TokenStore;
+  /** What the webhook, Event Grid and Application Insights sinks received (emulator/sinks.ts). */
+  sinks: SinkBook;
   requests: RequestLogEntry[];
   requestCounts: RequestCounts;
   /** Background work (restore jobs, operations) still running; awaited on shutdown. */

@@ -4,6 +4,7 @@
  * emulator's own tokens for ARM and Key Vault.
  */
 import type { IncomingMessage } from 'node:http';
+import { EVENT_GRID_AUDIENCE, MONITOR_AUDIENCE } from './sinks';
 import type { EmulatorContext } from './context';
 import type { Reply } from './http';
 
@@ -20,7 +21,12 @@ export function identityToken(ctx: EmulatorContext, identityHeader: string, req:
     };
   }
   const resource = req.url.searchParams.get('resource');
-  const known = [ctx.config.armAudience, ctx.config.keyVaultAudience].map((a) => a.replace(/\/+$/, ''));
+  const known = [
+    ctx.config.armAudience,
+    ctx.config.keyVaultAudience,
+    EVENT_GRID_AUDIENCE,
+    MONITOR_AUDIENCE,
+  ].map((a) => a.replace(/\/+$/, ''));
   if (!resource || !known.includes(resource.replace(/\/+$/, ''))) {
     return {
       status: 400,

@@ -14,6 +14,7 @@ import type { EmulatorConfig } from './config';
 import { emptyRequestCounts, type EmulatorContext } from './context';
 import { ArmThrottle } from './throttle';
 import { FaultBook } from './faults';
+import { SinkBook } from './sinks';
 import { keyVaultHandler } from './keyvault';
 import {
   serverArmId,
@@ -198,6 +199,7 @@ export async function startEmulator(
       throttle: new ArmThrottle(config.throttling),
       revoked: new Set(),
       tokens: new TokenStore(config.tokenLifetimeSeconds),
+      sinks: new SinkBook(),
       requests: [],
       requestCounts: emptyRequestCounts(),
       pending: new Set(),

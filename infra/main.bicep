@@ -48,6 +48,12 @@ param drillTimerSchedule string = '0 */5 * * * *'
 param jobPollInitialSeconds string = '10'
 param jobPollMaxSeconds string = '120'
 
+@description('Alerts: a JSON object (schemas/alerts.schema.json); webhook URLs as Key Vault secret URIs. Empty: no alerts.')
+param drillAlerts string = ''
+
+@description('Days without a passed drill after which a backup instance is overdue (dashboard, alerts).')
+param coverageDays string = '31'
+
 @description('Container image of the app (azd sets it after building ./Dockerfile).')
 param appImage string = 'mcr.microsoft.com/azure-functions/node:4-node20'
 
@@ -112,6 +118,8 @@ module function 'app/function.bicep' = {
     drillTimerSchedule: drillTimerSchedule
     jobPollInitialSeconds: jobPollInitialSeconds
     jobPollMaxSeconds: jobPollMaxSeconds
+    drillAlerts: drillAlerts
+    coverageDays: coverageDays
   }
 }
 

@@ -44,7 +44,7 @@ const TARGETS = [
     .map((f) => ({
       schema: join('schemas', f),
       out: join('src', 'lib', 'types', 'generated', basename(f, '.schema.json') + '.ts'),
-      resolved: f === 'config.schema.json',
+      resolved: f === 'config.schema.json' || f === 'alerts.schema.json',
     })),
   {
     schema: join('emulator', 'config.schema.json'),

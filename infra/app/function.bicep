@@ -21,6 +21,8 @@ param drillPlans string
 param drillTimerSchedule string
 param jobPollInitialSeconds string
 param jobPollMaxSeconds string
+param drillAlerts string
+param coverageDays string
 
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   name: planName
@@ -72,6 +74,8 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'DRILL_TIMER_SCHEDULE', value: drillTimerSchedule }
         { name: 'DRILL_JOB_POLL_INITIAL_SECONDS', value: jobPollInitialSeconds }
         { name: 'DRILL_JOB_POLL_MAX_SECONDS', value: jobPollMaxSeconds }
+        { name: 'DRILL_ALERTS', value: drillAlerts }
+        { name: 'DRILL_COVERAGE_DAYS', value: coverageDays }
         { name: 'PG_BIN_DIR', value: '/usr/lib/postgresql/17/bin' }
       ]
     }

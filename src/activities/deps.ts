@@ -2,12 +2,15 @@
  * What the activities need from the outside world, passed in by the composition root (src/app/services.ts)
  * or by tests, which pass real-but-local ones (the emulator, PostgreSQL, Azurite).
  */
+import type { AlertConfig, AlertSender } from '../lib/alerts/deliver';
 import type { DataProtectionClient } from '../lib/dataprotection/client';
 import { AppError } from '../lib/errors';
+import { recommendedActionFor } from '../lib/recommendedActions';
 import type { PgLogin } from '../lib/postgres/client';
 import { parseConnectionString, tlsModeFor, type TlsPolicy } from '../lib/postgres/connection';
 import type { ContainerAccess } from '../lib/storage/blobs';
 import type { ReportStore } from '../lib/storage/reportStore';
+import type { AppInsightsSink } from '../lib/telemetry/metrics';
 import type { SecretReader } from './secrets';
 
 /**
@@ -41,6 +44,12 @@ export interface ActivityDeps {
   restoreSettleSeconds?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
   now?: () => Date;
+  /** Alerts (DRILL_ALERTS) and what sends them; absent: no alerts. */
+  alerts?: { config?: AlertConfig; sender: AlertSender };
+  /** Application Insights, where the metrics event is also sent; absent: it is only logged. */
+  metrics?: Pick<AppInsightsSink, 'track'>;
+  /** DRILL_COVERAGE_DAYS: without a passed drill for longer, an instance is overdue. */
+  coverageDays?: number;
   /** The orchestration client of a runtime without per-invocation bindings (standalone host, tests). */
   orchestrations?: { client?: OrchestrationClient };
 }
@@ -122,4 +131,22 @@ export async function loginFromSecret(
     password: creds.password,
     tls: tlsModeFor(host, requested.sslMode ?? creds.sslMode, deps.tls ?? { allowUnverified: false }),
   };
+}
+
+/**
+ * Durable Functions' client of an activity: the invocation's (Azure), else the runtime's (standalone host,
+ * tests). Its absence is retryable: the host sets its client once its driver exists.
+ */
+export function orchestrationClientOf(
+  deps: ActivityDeps,
+  client: OrchestrationClient | undefined,
+  purpose: string,
+): OrchestrationClient {
+  const c = client ?? deps.orchestrations?.client;
+  if (!c)
+    throw new AppError('NoOrchestrationClient', `no Durable Functions client ${purpose}`, {
+      isRetryable: true,
+      recommendedActions: [recommendedActionFor('NoOrchestrationClient')!],
+    });
+  return c;
 }

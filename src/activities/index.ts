@@ -18,6 +18,7 @@ import type { ActivityDeps, OrchestrationClient } from './deps';
 import { fileActivities } from './files';
 import { fleetActivities } from './fleet';
 import { jobWatchActivities } from './jobWatch';
+import { outcomeActivities } from './outcome';
 import { ACTIVITIES, type ActivityName } from './names';
 import { verifyActivities } from './verify';
 
@@ -35,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     },
     ...fleetActivities(deps),
     ...jobWatchActivities(deps),
+    ...outcomeActivities(deps),
     saveFleetReport: (input: { report: FleetReport }): Promise<{ blobUrl: string; htmlUrl: string }> => {
       return deps.reports.saveFleet(input.report);
     },

@@ -3,8 +3,6 @@
  * watcher (starting the watcher when none runs), and tell drills their job ended. They use Durable Functions'
  * client: passed per invocation in Azure, or the in-process driver's.
  */
-import { AppError } from '../lib/errors';
-import { recommendedActionFor } from '../lib/recommendedActions';
 import {
   VAULT_JOB_WATCHER,
   WATCH_JOB_EVENT,
@@ -15,7 +13,7 @@ import {
   type WatchRequest,
 } from '../lib/drill/jobWatch';
 import type { JobEndedNotice, WatchJobInput, WatchJobOutput } from './contracts';
-import type { ActivityDeps, OrchestrationClient } from './deps';
+import { orchestrationClientOf, type ActivityDeps, type OrchestrationClient } from './deps';
 
 const ACTIVE = ['Pending', 'Running', 'ContinuedAsNew'];
 
@@ -29,15 +27,8 @@ export interface VaultWatcherInput {
 
 export function jobWatchActivities(deps: ActivityDeps) {
   const now = deps.now ?? (() => new Date());
-  const clientOf = (client: OrchestrationClient | undefined): OrchestrationClient => {
-    const c = client ?? deps.orchestrations?.client;
-    if (!c)
-      throw new AppError('NoOrchestrationClient', 'no Durable Functions client for the job watcher', {
-        isRetryable: true,
-        recommendedActions: [recommendedActionFor('NoOrchestrationClient')!],
-      });
-    return c;
-  };
+  const clientOf = (client: OrchestrationClient | undefined): OrchestrationClient =>
+    orchestrationClientOf(deps, client, 'for the job watcher');
 
   return {
     /**

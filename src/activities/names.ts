@@ -21,9 +21,17 @@ export const ACTIVITIES = {
   watchRestoreJob: 'watchRestoreJob',
   endedRestoreJobs: 'endedRestoreJobs',
   notifyJobsEnded: 'notifyJobsEnded',
+  publishDrillOutcome: 'publishDrillOutcome',
+  sendAlert: 'sendAlert',
+  alertOverdue: 'alertOverdue',
 } as const;
 
 /** Activities that use Durable Functions' client (in Azure: an extra input binding). */
-export const CLIENT_ACTIVITIES: readonly ActivityName[] = ['watchRestoreJob', 'notifyJobsEnded'];
+export const CLIENT_ACTIVITIES: readonly ActivityName[] = [
+  'watchRestoreJob',
+  'notifyJobsEnded',
+  'publishDrillOutcome',
+  'alertOverdue',
+];
 
 export type ActivityName = (typeof ACTIVITIES)[keyof typeof ACTIVITIES];

@@ -16,6 +16,7 @@ import {
   type OrchestrationClient,
 } from '../activities';
 import { keyVaultSecretReader } from '../activities/secrets';
+import { AlertSender, parseAlertConfig } from '../lib/alerts/deliver';
 import { loadConfig, type AppConfig } from '../lib/config';
 import { DEFAULT_RATES, sharedGovernor } from '../lib/dataprotection/governor';
 import { DataProtectionClient } from '../lib/dataprotection/client';
@@ -24,6 +25,7 @@ import { drillSettings, type DrillSettings } from '../lib/drill/settings';
 import { blobService, containerAccess } from '../lib/storage/blobs';
 import { ReportStore } from '../lib/storage/reportStore';
 import { TableBudgetStore } from '../lib/storage/armBudget';
+import { AppInsightsSink } from '../lib/telemetry/metrics';
 
 /** Azurite's well-known development account (public values, not secrets). */
 const DEVELOPMENT_STORAGE =
@@ -127,10 +129,27 @@ export function buildServices(config: AppConfig, log?: AppLog): AppServices {
     credential,
   });
   const orchestrations: { client?: OrchestrationClient } = {};
+  const secrets = keyVaultSecretReader(credential);
+  // A bad DRILL_ALERTS fails here, by field, like any other bad setting.
+  const alertConfig = parseAlertConfig(config.DRILL_ALERTS);
   const activities = createActivities({
     orchestrations,
     dataProtection,
-    secrets: keyVaultSecretReader(credential),
+    secrets,
+    ...(alertConfig
+      ? { alerts: { config: alertConfig, sender: new AlertSender({ credential, secret: secrets }) } }
+      : {}),
+    ...(config.APPLICATIONINSIGHTS_CONNECTION_STRING
+      ? {
+          metrics: new AppInsightsSink({
+            connectionString: config.APPLICATIONINSIGHTS_CONNECTION_STRING,
+            ...(/Authorization=AAD/i.test(config.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '')
+              ? { credential }
+              : {}),
+          }),
+        }
+      : {}),
+    coverageDays: config.DRILL_COVERAGE_DAYS,
     containers: containerAccess({
       ...(config.RESTORE_STORAGE_CONNECTION_STRING
         ? { connectionString: config.RESTORE_STORAGE_CONNECTION_STRING }

@@ -5,10 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { renderDashboardHtml, type Dashboard } from '../lib/drill/dashboard';
 import { buildManifest, verifyBundle, type BundleManifest } from '../lib/drill/evidenceBundle';
 import type { FleetReport } from '../lib/drill/fleetReport';
-import { renderReportHtml, type DrillReport } from '../lib/drill/report';
+import { dur, renderReportHtml, type DrillReport } from '../lib/drill/report';
 import { formatReport, progressLine } from './format';
 
 const HELP: Record<string, string> = {
@@ -26,6 +27,7 @@ Commands:
   fleet run <plan>     run a fleet plan of DRILL_PLANS now and follow it; exit 0 only if every drill passed
   fleet status <id>    a fleet run's progress, or its report once done
   coverage [<plan>]    each backup instance in the fleet plans' scopes: last drill, verdict, age, overdue
+  dashboard            every backup instance: last verdict, coverage, RTO/RPO trend, regressions (--open, --out)
   serve                run the standalone host (app settings from the environment)
   demo                 the embedded demo: emulator, PostgreSQL, Azurite, host, two drills
 
@@ -44,6 +46,8 @@ Options (every command): --url <host URL> (PGDRILL_URL, default http://127.0.0.1
     'pgdrill fleet run <plan> [--timeout <seconds>] [--json]\npgdrill fleet status <id> [--json]\n  Runs a fleet plan (DRILL_PLANS, a plan with scope and templates) now, or shows a run.',
   coverage:
     'pgdrill coverage [<plan>] [--json]\n  Lists every backup instance in scope of each fleet plan (or of one): last drill, verdict, age in days, overdue.',
+  dashboard:
+    'pgdrill dashboard [--out <file>] [--open] [--json]\n  The dashboard (GET /api/dashboard): a summary line per backup instance, and the page written to --out\n  (default .tmp/dashboard.html); --open opens it in the default browser.',
   serve:
     'pgdrill serve\n  Runs the standalone host on DRILL_HOST_PORT (7071) with the app settings in the environment\n  (against the emulator, or against Azure with DefaultAzureCredential: az login on a laptop).',
   demo: 'pgdrill demo [--json] [--keep]\n  Starts Azurite, PostgreSQL clusters, the emulator and the host, then runs a Single Server and a Flexible Server drill.',
@@ -356,6 +360,46 @@ async function coverage(args: Args): Promise<number> {
   return 0;
 }
 
+/** `pgdrill dashboard`: the dashboard as text, and as a page written locally (and opened with --open). */
+async function dashboard(args: Args): Promise<number> {
+  const s = await api(args, 'GET', '/api/dashboard');
+  if (s.status !== 200) fail(s, 'dashboard');
+  const d = s.body as unknown as Dashboard;
+  const out = args.flags.get('out');
+  if (out === true || out === '') throw new UsageError('--out needs a file name');
+  const file = out ?? join('.tmp', 'dashboard.html');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, renderDashboardHtml(d));
+  if (args.flags.has('json')) process.stdout.write(JSON.stringify({ ...d, page: file }) + '\n');
+  else {
+    const t = d.totals;
+    process.stdout.write(
+      `${t.instances} backup instance(s): ${t.lastPassed} last passed, ${t.lastFailed} last failed, ${t.overdue} overdue (${d.coverageDays} days), ${t.regressions} regression(s)\n`,
+    );
+    process.stdout.write('  LAST VERDICT  AGE(d)  COVERAGE  RTO (last)  REGRESSION  BACKUP INSTANCE\n');
+    for (const e of d.instances)
+      process.stdout.write(
+        `  ${e.last.verdict.padEnd(12)}  ${String(e.lastAgeDays).padEnd(6)}  ${e.coverage.padEnd(8)}  ${dur(e.rto.at(-1)?.seconds).padEnd(10)}  ${(e.regression ? 'YES' : 'no').padEnd(10)}  ${e.backupInstanceId}\n`,
+      );
+    process.stdout.write(`page: ${file}\n`);
+  }
+  if (args.flags.has('open')) openInBrowser(file);
+  return 0;
+}
+
+/** Opens a local file in the default browser, where there is one; says where the file is either way. */
+function openInBrowser(file: string): void {
+  const opener =
+    process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  const child = spawn(opener, [resolve(file)], { stdio: 'ignore', detached: true });
+  child.on('error', () =>
+    process.stderr.write(
+      `pgdrill: no browser could be started (${opener}); open ${resolve(file)} yourself\n`,
+    ),
+  );
+  child.unref();
+}
+
 async function api(
   args: Args,
   method: string,
@@ -511,6 +555,8 @@ async function main(argv: string[]): Promise<number> {
       return fleet(args);
     case 'coverage':
       return coverage(args);
+    case 'dashboard':
+      return dashboard(args);
     case 'serve': {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for this command
       const { startStandaloneHost } = require('../host/main') as typeof import('../host/main');

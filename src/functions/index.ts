@@ -7,6 +7,7 @@ import {
   listDrillsFunction,
   startDrillFunction,
 } from './drills';
+import { dashboardFunction } from './dashboard';
 import { activityDefinitions, orchestrationDefinitions } from './durable';
 import { coverageFunction, fleetStatusFunction, startFleetFunction } from './fleets';
 import { healthFunction } from './health';
@@ -24,6 +25,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   startFleetFunction,
   fleetStatusFunction,
   coverageFunction,
+  dashboardFunction,
   drillQueueFunction,
   drillTimerFunction,
   sweeperFunction,

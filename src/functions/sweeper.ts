@@ -2,7 +2,8 @@
  * The sweeper (docs/design.md, "Safety"): a timer that retries the cleanup of drills whose cleanup failed, once they
  * ended more than DRILL_SWEEP_AFTER_HOURS ago, from what each drill recorded creating. It touches nothing a
  * drill did not record, retries a drill at most once per period, and leaves drills whose policy kept their data.
- * Then it drops drills older than DRILL_HISTORY_RETENTION_DAYS from the history (not those still to be swept).
+ * Then it drops drills older than DRILL_HISTORY_RETENTION_DAYS from the history (not those still to be swept),
+ * and raises an overdue alert for each backup instance without a passed drill in DRILL_COVERAGE_DAYS.
  */
 import type { InvocationContext, Timer } from '@azure/functions';
 import type { CleanupAction, CleanupInput, CleanupOutput, CreatedResource } from '../activities/contracts';
@@ -10,7 +11,9 @@ import { appServices } from '../app/services';
 import { cleanupFailedAction, cleanupStatus } from '../lib/drill/cleanupPlan';
 import { toFailure } from '../lib/errors';
 import type { ReportStore } from '../lib/storage/reportStore';
+import { input } from 'durable-functions';
 import type { TimerFunctionDefinition } from './definitions';
+import { durableClientFactory } from './drillClient';
 
 export interface SweeperDeps {
   reports: () => ReportStore;
@@ -20,6 +23,8 @@ export interface SweeperDeps {
   /** DRILL_HISTORY_RETENTION_DAYS: drills that started longer ago leave the history (and their reports go). */
   retentionDays?: () => number;
   now?: () => Date;
+  /** Overdue alerts (the alertOverdue activity, with this invocation's Durable Functions client). */
+  overdue?: (context: InvocationContext) => Promise<{ overdue: string[]; alerted: string[] }>;
 }
 
 export interface SweepResult {
@@ -81,6 +86,17 @@ export function createSweeper(deps: SweeperDeps) {
       if (expired)
         context.log(JSON.stringify({ message: 'history expired', drills: expired, retentionDays: days }));
     }
+    if (deps.overdue)
+      try {
+        const { overdue, alerted } = await deps.overdue(context);
+        if (overdue.length)
+          context.log(
+            JSON.stringify({ message: 'backup instances overdue', overdue: overdue.length, alerted }),
+          );
+      } catch (err) {
+        const f = toFailure(err);
+        context.log(JSON.stringify({ message: 'overdue alerts not raised', code: f.code, error: f.message }));
+      }
     return results;
   };
 }
@@ -90,6 +106,8 @@ export const sweeperFunction: TimerFunctionDefinition = {
   name: 'sweepLeftovers',
   options: {
     schedule: '%DRILL_SWEEP_SCHEDULE%',
+    // Overdue alerts are delivered by an orchestration: Durable Functions' client comes with the invocation.
+    extraInputs: [input.durableClient()],
     handler: async (timer, context) => {
       const services = appServices();
       await createSweeper({
@@ -97,6 +115,7 @@ export const sweeperFunction: TimerFunctionDefinition = {
         cleanup: (input) => services.activities.cleanupDrill(input),
         afterHours: () => services.config.DRILL_SWEEP_AFTER_HOURS,
         retentionDays: () => services.config.DRILL_HISTORY_RETENTION_DAYS,
+        overdue: (ctx) => services.activities.alertOverdue({}, durableClientFactory(ctx)),
       })(timer, context);
     },
   },

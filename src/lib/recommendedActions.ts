@@ -34,6 +34,24 @@ const EXACT: Record<string, string> = {
     'Inspect the restored data: the backup restored, but it is not what the verification expects.',
   TargetMissed:
     "Read the phase timings (and Azure's job time) to see where the time went, or how old the recovery point was: back up more often for RPO, use a larger server or a nearer region for RTO; or, if the target is wrong, change it (targets.informational reports without failing).",
+  // Alerts, dashboard and metrics (they never fail a drill)
+  AlertsNotConfigured:
+    'Set DRILL_ALERTS (schemas/alerts.schema.json) to send alerts, or leave it unset for none.',
+  AlertSecretUnreadable:
+    "Create the webhook URL's Key Vault secret named in DRILL_ALERTS and give the app's identity Key Vault Secrets User on it.",
+  AlertUrlInvalid:
+    "Store the webhook's full https URL as the secret's value (copy it from the channel's connector or workflow).",
+  AlertUnreachable:
+    'The alert destination did not answer: delivery is retried on durable timers; check the URL and outbound network if it keeps failing.',
+  AlertRejected:
+    'Read the HTTP status: 401/403 means the app may not post there (Event Grid: EventGrid Data Sender on the topic), 404 a deleted webhook: update the secret.',
+  InvalidAppInsightsConnectionString:
+    "Copy APPLICATIONINSIGHTS_CONNECTION_STRING from the Application Insights resource's Overview page.",
+  MetricsRejected:
+    "Application Insights refused the metrics event: check APPLICATIONINSIGHTS_CONNECTION_STRING and, with Entra authentication, that the app's identity has Monitoring Metrics Publisher.",
+  HistoryUnavailable:
+    "The drill history table could not be read: check the app's storage account (AzureWebJobsStorage) and try again.",
+  InvalidQuery: 'Fix the query parameter named in the message (the message says what it takes).',
   LoadFailed:
     'Read the pg_restore message: a drill server older than the dump, missing extensions or roles on it, or a full disk are the usual causes.',
   DrillServerTooOld: "Use a drill server whose PostgreSQL major version is at least the source's.",

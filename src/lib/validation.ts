@@ -4,6 +4,7 @@
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import alertsSchema from '../../schemas/alerts.schema.json';
 import configSchema from '../../schemas/config.schema.json';
 import dataProtectionSchema from '../../schemas/dataprotection.schema.json';
 import drillPlanSchema from '../../schemas/drill-plan.schema.json';
@@ -26,6 +27,7 @@ addFormats(ajv);
 ajv.addKeyword({ keyword: 'x-deployment', schemaType: 'string' });
 // TypeScript type annotation for scripts/gen-types.mjs (no effect on validation).
 ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
+ajv.addSchema(alertsSchema);
 ajv.addSchema(configSchema);
 ajv.addSchema(dataProtectionSchema);
 ajv.addSchema(drillRequestSchema);

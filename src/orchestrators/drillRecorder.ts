@@ -57,6 +57,8 @@ export class DrillRecorder {
   readonly deadline: Date;
   readonly settings: DrillSettings;
   private finalDeadline: Date | undefined;
+  /** Where the saved report (JSON) is: alerts link to it. */
+  private reportUrl: string | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -217,6 +219,7 @@ export class DrillRecorder {
     const built = buildReport(record, startedAt);
     try {
       const saved = yield* this.act(ACTIVITIES.saveReport, { report: built }, true);
+      this.reportUrl = saved.blobUrl;
       // The store links the report into its instance's hash chain: the evidence is the store's.
       return saved.evidence ? { ...built, evidence: saved.evidence } : built;
     } catch (err) {
@@ -227,6 +230,27 @@ export class DrillRecorder {
         detail: `not stored: ${info.code}: ${info.message}`,
       };
       return buildReport(record, startedAt);
+    }
+  }
+
+  /**
+   * Once the verdict is saved: alerts handed over, dashboard rebuilt, metrics event (activity
+   * publishDrillOutcome). Never fails the drill: the report is saved whatever happens here.
+   */
+  *publishOutcome(report: DrillReport): Generator<df.Task, void, unknown> {
+    try {
+      const out = yield* this.act(
+        ACTIVITIES.publishDrillOutcome,
+        { report, ...(this.reportUrl ? { reportUrl: this.reportUrl } : {}) },
+        true,
+      );
+      log(this.ctx, 'outcome published', { alerts: out.alerts.ids.length, metrics: out.metrics });
+    } catch (err) {
+      const info = toFailure(err);
+      log(this.ctx, 'alerts, dashboard and metrics not published', {
+        code: info.code,
+        message: info.message,
+      });
     }
   }
 

@@ -1,5 +1,6 @@
 /** Every orchestrator of the app by its name (the names are replay identity: see names.ts). */
 import type * as df from 'durable-functions';
+import { deliverAlerts } from './deliverAlerts';
 import { fleetDrill } from './fleetDrill';
 import { monitorJob } from './monitorJob';
 import { ORCHESTRATORS, type OrchestratorName } from './names';
@@ -13,4 +14,5 @@ export const orchestratorFunctions: Record<OrchestratorName, df.OrchestrationHan
   [ORCHESTRATORS.monitorJob]: monitorJob,
   [ORCHESTRATORS.fleetDrill]: fleetDrill,
   [ORCHESTRATORS.vaultJobWatcher]: vaultJobWatcher,
+  [ORCHESTRATORS.deliverAlerts]: deliverAlerts,
 };

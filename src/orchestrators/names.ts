@@ -11,6 +11,7 @@ export const ORCHESTRATORS = {
   monitorJob: 'monitorJob',
   fleetDrill: 'fleetDrill',
   vaultJobWatcher: VAULT_JOB_WATCHER,
+  deliverAlerts: 'deliverAlerts',
 } as const;
 
 export type OrchestratorName = (typeof ORCHESTRATORS)[keyof typeof ORCHESTRATORS];

@@ -137,7 +137,12 @@ export interface DrillRig {
 }
 
 export async function startDrillRig(
-  options: TestEmulatorOptions & { clock?: Clock; governor?: ArmGovernor | false } = {},
+  options: TestEmulatorOptions & {
+    clock?: Clock;
+    governor?: ArmGovernor | false;
+    /** More activity dependencies (alerts, metrics), made once the emulator runs. */
+    deps?: (emu: EmulatorHandle) => Partial<ActivityDeps>;
+  } = {},
 ): Promise<DrillRig> {
   const emu = await startTestEmulator({
     ...options,
@@ -191,6 +196,7 @@ export async function startDrillRig(
     restoreSettleSeconds: 15,
     log,
     orchestrations: {},
+    ...options.deps?.(emu),
   };
   const activities = createActivities(deps);
   const handlers = activityHandlers(activities, log);

@@ -11,6 +11,7 @@ import { AppError, type FailureInfo } from '../errors';
 import { renderReportHtml, type DrillReport } from '../drill/report';
 import { withEvidence, type EvidenceLink } from '../drill/evidence';
 import { renderFleetHtml, type FleetReport } from '../drill/fleetReport';
+import { renderDashboardHtml, type Dashboard } from '../drill/dashboard';
 import { assertValid, schemaRef } from '../validation';
 
 export interface ReportLocation {
@@ -320,6 +321,24 @@ export class ReportStore {
       items: pageItems.map(({ rowKey: _k, ...r }) => publicRow(r)),
       ...(items.length > q.top ? { next: pageItems.at(-1)!.rowKey } : {}),
     };
+  }
+
+  /** The newest `max` finished drills of every instance, newest first (what the dashboard is built from). */
+  async recentDrills(max: number): Promise<ReportRow[]> {
+    const out: ReportRow[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.history({ top: Math.min(1000, max - out.length), ...(after ? { after } : {}) });
+      out.push(...page.items);
+      after = page.next;
+    } while (after && out.length < max);
+    return out;
+  }
+
+  /** The dashboard as dashboard.json and dashboard.html in the report container. */
+  async saveDashboard(dashboard: Dashboard): Promise<{ blobUrl: string; htmlUrl: string }> {
+    const { json, html } = await this.uploadPair('dashboard', dashboard, renderDashboardHtml(dashboard));
+    return { blobUrl: json.url, htmlUrl: html.url };
   }
 
   /**

@@ -172,4 +172,20 @@ export interface AppConfig {
    * Standalone host only: the key of the Durable management API (/durabletask, /runtime/webhooks/durabletask), distinct from the function key, as Azure has a system key. Unset while DRILL_FUNCTION_KEY is set: a random one per process (the app's own client is handed it).
    */
   DRILL_SYSTEM_KEY?: string;
+  /**
+   * A backup instance without a passed drill in this many days is overdue: flagged on the dashboard and alerted (overdue) at the sweeper's schedule.
+   */
+  DRILL_COVERAGE_DAYS: number;
+  /**
+   * Alerts: a JSON object (schemas/alerts.schema.json): what raises one (on), webhooks (generic, teams, slack; URLs as Key Vault secret URIs) and an Event Grid topic. Unset: no alerts (drills still log their metrics event).
+   */
+  DRILL_ALERTS?: string;
+  /**
+   * Application Insights: each finished drill is also sent as a custom event DrillFinished (custom dimensions and measurements) to its ingestion endpoint; with APPLICATIONINSIGHTS_AUTHENTICATION_STRING containing Authorization=AAD, with the app's identity. Unset: the metrics event is only logged.
+   */
+  APPLICATIONINSIGHTS_CONNECTION_STRING?: string;
+  /**
+   * Set by the Bicep (ClientId=<identity>;Authorization=AAD): telemetry is sent with a Microsoft Entra token instead of the instrumentation key alone.
+   */
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING?: string;
 }
