@@ -6,11 +6,11 @@
  * (and fails the drill when asked); a negative control catches checks that cannot fail, and passes checks that
  * demand data, running as the drill's read-only login on an empty database recorded before it was created.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport } from '../../src/lib/drill/report';
 import { negativeControlDatabaseName } from '../../src/lib/drill/names';
 import { arm, armToken } from '../support/emulator';
+import { drillLeftovers } from '../support/leftovers';
 import { FLEX_BI, SINGLE_BI, singleDatabaseRequest, startDrillRig, type DrillRig } from '../support/drill';
 
 let rig: DrillRig;
@@ -24,16 +24,6 @@ afterAll(async () => {
 
 const line = (report: DrillReport, check: string, database?: string) =>
   report.verification.find((c) => c.check === check && (database === undefined || c.database === database));
-
-async function databases(serverName: string): Promise<string[]> {
-  const c = new pg.Client({ ...rig.emu.ctx.servers.get(serverName)!.admin, database: 'postgres' });
-  await c.connect();
-  try {
-    return (await c.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname);
-  } finally {
-    await c.end();
-  }
-}
 
 async function backupAfter(sql: string, backupInstanceId = SINGLE_BI): Promise<void> {
   const token = await armToken(rig.emu);
@@ -205,7 +195,7 @@ describe('negative control', () => {
         status: 'absent',
       }),
     );
-    expect((await databases('tgt-single')).filter((d) => d.startsWith('pgdrill_'))).toEqual([]);
+    expect(await drillLeftovers(rig.emu, drillId)).toEqual([]);
   }, 180_000);
 
   it('passes when checks demand data, naming how many failed on empty data and which passed there anyway', async () => {
@@ -261,7 +251,7 @@ describe('negative control', () => {
         port: rig.drillServer.port,
       }),
     );
-    expect((await databases('drill-pg')).filter((d) => d.startsWith('pgdrill_'))).toEqual([]);
+    expect(await drillLeftovers(rig.emu, drillId)).toEqual([]);
     // A request with nothing that could fail on empty data is caught too.
     const empty = (
       await rig.run({
