@@ -158,16 +158,22 @@ export function verifyActivities(deps: ActivityDeps) {
           const login =
             sandbox.mode === 'role' ? { ...admin, user: sandbox.role, password: sandbox.password } : admin;
           for (const t of targets) {
-            results.push(
-              sandboxLine(t, sandbox),
-              ...(await verifyDatabase(login, t.connectDatabase, {
-                sourceDatabase: t.database,
-                spec: input.spec,
-                recoveryPointTime: input.recoveryPointTime,
-                ...(input.dumpServerVersion ? { dumpServerVersion: input.dumpServerVersion } : {}),
-              })),
-            );
-            if (drift) {
+            const lines = await verifyDatabase(login, t.connectDatabase, {
+              sourceDatabase: t.database,
+              spec: input.spec,
+              recoveryPointTime: input.recoveryPointTime,
+              ...(input.dumpServerVersion ? { dumpServerVersion: input.dumpServerVersion } : {}),
+            });
+            results.push(sandboxLine(t, sandbox), ...lines);
+            const connected = lines.some((c) => c.check === 'connect' && c.status === 'passed');
+            if (drift && !connected)
+              results.push({
+                check: 'schema',
+                database: t.database,
+                status: 'skipped',
+                message: 'no fingerprint: the database could not be reached (see connect)',
+              });
+            else if (drift) {
               const t0 = Date.now();
               try {
                 const fingerprint = fingerprintOf(
