@@ -1,9 +1,9 @@
 /**
  * The emulator's admin routes (/_emulator/*, emulator/README.md): what it serves, the request log, jobs with
- * what they restored, a reset, an on-demand backup, fault rules, and expiring tokens. Tests and the
+ * what they restored, a reset, an on-demand backup (after SQL that changes the source, if given), fault rules, and expiring tokens. Tests and the
  * walk-through use them; a real client never does.
  */
-import { takeBackup } from './backups';
+import { runSql, takeBackup } from './backups';
 import { parseFault } from './config';
 import { track, type EmulatorContext } from './context';
 import { cloudError, type Reply } from './http';
@@ -58,7 +58,12 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
       return { status: 200, body: { reset: true } };
     }
     if (req.method === 'POST' && path === '/_emulator/backup') {
-      const input = json() as { backupInstanceId?: string; archived?: boolean };
+      const input = json() as {
+        backupInstanceId?: string;
+        archived?: boolean;
+        sql?: unknown;
+        database?: unknown;
+      };
       const bi = findBackupInstance(ctx, input.backupInstanceId);
       if (!bi)
         return cloudError(
@@ -66,6 +71,15 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
           'ResourceNotFound',
           `backupInstanceId "${input.backupInstanceId}" is not a backup instance of this emulator.`,
         );
+      // Change the source first (data or schema), so the new point differs from the ones before it.
+      if (input.sql !== undefined) {
+        if (typeof input.sql !== 'string' || !input.sql.trim())
+          throw new Error('/sql: give SQL to run, or leave it out');
+        if (input.database !== undefined && !bi.databases.includes(input.database as string))
+          throw new Error(`/database: one of ${bi.databases.join(', ')}`);
+        for (const db of input.database !== undefined ? [input.database as string] : bi.databases)
+          await runSql(bi, db, input.sql);
+      }
       const rp = await track(ctx, takeBackup(ctx, bi, { archived: input.archived === true }));
       return { status: 201, body: renderRecoveryPoint(bi, rp) };
     }

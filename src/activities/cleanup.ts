@@ -86,8 +86,7 @@ async function cleanupOne(deps: ActivityDeps, drillId: string, r: CreatedResourc
           await clearLoadLeftovers(r.name);
           return dropDrillDatabase(
             await loginFromSecret(deps, r.secretUri, {
-              host: r.host,
-              port: r.port,
+              ...(r.host ? { host: r.host, port: r.port ?? 5432 } : {}),
               ...(r.sslMode ? { sslMode: r.sslMode } : {}),
             }),
             r.adminDatabase,

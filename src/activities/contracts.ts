@@ -6,7 +6,7 @@
 import type { PollState } from '../lib/dataprotection/pollState';
 import type { RestoreRequest } from '../lib/types/generated/dataprotection';
 import type { LoadTarget, Verification } from '../lib/types/generated/drill-request';
-import type { CheckResult, DrillReport } from '../lib/types/generated/drill-report';
+import type { CheckResult, DrillReport, SchemaFingerprint } from '../lib/types/generated/drill-report';
 import type { FailureInfo } from '../lib/errors';
 import type { CleanupAction, CreatedResource, ResourceCleanup, VerifyTarget } from '../lib/drill/resources';
 import type { Selection, SelectionPolicy } from '../lib/drill/selection';
@@ -154,8 +154,21 @@ export interface VerifyInput {
   spec: Verification;
   recoveryPointTime: string;
   dumpServerVersion?: string;
+  /**
+   * verify.schemaDrift other than off: fingerprint each database and compare it with the newest earlier drill of
+   * the same backup instance that recorded one (read from the report history).
+   */
+  schemaDrift?: { mode: 'report' | 'fail'; backupInstanceId: string; drillId: string; startedAt: string };
+  /** verify.negativeControl: the empty scratch database to run the checks on (recorded before by the drill). */
+  negativeControl?: VerifyTarget;
 }
-export type VerifyOutput = CheckResult[];
+export interface VerifyResult {
+  checks: CheckResult[];
+  /** The schema fingerprint of each database checked (with schemaDrift). */
+  fingerprints: SchemaFingerprint[];
+}
+/** A VerifyResult; a plain list of check lines in the histories of drills started before schema fingerprints. */
+export type VerifyOutput = VerifyResult | CheckResult[];
 
 export interface CleanupInput {
   drillId: string;

@@ -32,6 +32,10 @@ const EXACT: Record<string, string> = {
     'This is a bug or an unforeseen answer: keep the report and the host log for the drill id, and report it.',
   VerificationFailed:
     'Inspect the restored data: the backup restored, but it is not what the verification expects.',
+  NegativeControlPassed:
+    'Make the checks demand data, e.g. a table with minRows, or an assertion over the restored rows whose expected value an empty database cannot give; then run the drill again.',
+  SchemaChanged:
+    "If the change was intended, nothing to do: the next drill compares with this one's schema. Otherwise find out who changed the source database's schema; set verify.schemaDrift to report to keep such changes informational.",
   TargetMissed:
     "Read the phase timings (and Azure's job time) to see where the time went, or how old the recovery point was: back up more often for RPO, use a larger server or a nearer region for RTO; or, if the target is wrong, change it (targets.informational reports without failing).",
   // Alerts, dashboard and metrics (they never fail a drill)

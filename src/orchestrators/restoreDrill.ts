@@ -13,7 +13,13 @@ import { cleanupFailedAction, cleanupStatus, planCleanup } from '../lib/drill/cl
 import type { DrillReport } from '../lib/drill/report';
 import type { DrillInput } from '../lib/drill/request';
 import type { VerifyTarget } from '../lib/drill/resources';
-import { planRestore, planSandboxRoles, planScratchLoad } from '../lib/drill/restorePlan';
+import { NEGATIVE_CONTROL_CHECK } from '../lib/drill/negativeControl';
+import {
+  planNegativeControl,
+  planRestore,
+  planSandboxRoles,
+  planScratchLoad,
+} from '../lib/drill/restorePlan';
 import { DrillFailure, failure, toFailure } from '../lib/errors';
 import { DrillRecorder } from './drillRecorder';
 import { awaitRestoreJob, follow, watchJob } from './drillChildren';
@@ -224,25 +230,54 @@ function* restoreAndVerify(
 
   // 7. verify
   yield* drill.phase('verify', function* () {
+    // Drills started before these options existed carry neither (their histories replay unchanged).
+    const driftMode = request.verify.schemaDrift ?? 'off';
     if (verifyTargets.length === 0) {
       record.verification.push({
         check: 'files restored',
         status: 'passed',
         message: `${files.length} dump file(s) restored; no drill server named in target.load, so the data was not loaded or checked`,
       });
+      const notLoaded =
+        'not applicable: the restored files were not loaded (no target.load), so there is no database';
+      if (driftMode !== 'off')
+        record.verification.push({ check: 'schema', status: 'skipped', message: notLoaded });
+      if (request.verify.negativeControl)
+        record.verification.push({ check: NEGATIVE_CONTROL_CHECK, status: 'skipped', message: notLoaded });
     } else {
       const dumpServerVersion = files[0]?.dumpServerVersion;
-      // The read-only login verification creates on each server is recorded first, like everything else.
-      const roles = planSandboxRoles(drillId, verifyTargets);
+      // The negative control's empty database and the read-only login verification creates on each server are
+      // recorded first, like everything else.
+      const control = request.verify.negativeControl
+        ? planNegativeControl(drillId, verifyTargets[0]!)
+        : undefined;
+      if (control) drill.willCreate(control.creates);
+      const roles = planSandboxRoles(
+        drillId,
+        control ? [...verifyTargets, control.verifyTarget] : verifyTargets,
+      );
       for (const role of roles) drill.willCreate(role);
-      const results = yield* drill.act(ACTIVITIES.verifyRestore, {
+      const out = yield* drill.act(ACTIVITIES.verifyRestore, {
         targets: verifyTargets,
         role: roles[0]!.name,
         spec: request.verify,
         recoveryPointTime: selection.point.time,
         ...(dumpServerVersion ? { dumpServerVersion } : {}),
+        ...(driftMode !== 'off'
+          ? {
+              schemaDrift: {
+                mode: driftMode,
+                backupInstanceId: request.backupInstanceId,
+                drillId,
+                startedAt: record.startedAt,
+              },
+            }
+          : {}),
+        ...(control ? { negativeControl: control.verifyTarget } : {}),
       });
-      record.verification.push(...results);
+      const result = Array.isArray(out) ? { checks: out, fingerprints: [] } : out;
+      record.verification.push(...result.checks);
+      if (result.fingerprints.length) record.schemaFingerprints = result.fingerprints;
     }
     record.verifiedAt = now(ctx).toISOString();
     const bad = record.verification.filter((c) => c.status === 'failed' || c.status === 'error');

@@ -114,6 +114,7 @@ describe('restore drills', () => {
       ['table public.customers', 'passed'],
       ['canary', 'passed'],
       ['assertion customers', 'passed'],
+      ['schema', 'passed'],
     ]);
     // The database is dropped; the verification login was dropped by verification itself (cleanup finds it gone).
     expect(report.cleanup).toMatchObject({

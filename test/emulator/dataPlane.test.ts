@@ -428,6 +428,51 @@ describe('emulator data plane', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('POST /_emulator/backup with sql changes the source first: the new point has the change, the old ones not', async () => {
+    const res = await arm(emu, token, 'POST', '/_emulator/backup', {
+      backupInstanceId: BI,
+      sql: 'ALTER TABLE orders ADD COLUMN drift_note text',
+    });
+    expect(res.status).toBe(201);
+    const columns = await query<{ column_name: string }>(
+      'src-single',
+      'shop',
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'drift_note'",
+    );
+    expect(columns).toHaveLength(1);
+    // The dump of the new point has the column; the point before it does not.
+    const points = emu.ctx.vaults.get('vault-test')!.instances.get('bi-single')!.points;
+    const [before, after] = points.slice(-2);
+    expect(after!.id).toBe(res.body.name);
+    const dir = mkdtempSync(join(tmpdir(), 'drift-'));
+    try {
+      const schemaOf = async (blob: string): Promise<string> => {
+        const file = join(dir, blob.replaceAll('/', '_'));
+        await emu.ctx.blobs.service
+          .getContainerClient(emu.ctx.config.storage.vaultContainer)
+          .getBlockBlobClient(blob)
+          .downloadToFile(file);
+        return execFileSync(findPgTools(undefined, false).pgRestore, ['--schema-only', '-f', '-', file], {
+          encoding: 'utf8',
+        });
+      };
+      expect(await schemaOf(after!.blobs[0]!.blob)).toContain('drift_note');
+      expect(await schemaOf(before!.blobs[0]!.blob)).not.toContain('drift_note');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await query('src-single', 'shop', 'ALTER TABLE orders DROP COLUMN drift_note');
+    }
+    const bad = await arm(emu, token, 'POST', '/_emulator/backup', { backupInstanceId: BI, sql: 'SELEC 1' });
+    expect(bad.status).toBe(400);
+    const unknownDb = await arm(emu, token, 'POST', '/_emulator/backup', {
+      backupInstanceId: BI,
+      sql: 'SELECT 1',
+      database: 'nope',
+    });
+    expect(unknownDb.status).toBe(400);
+    expect(unknownDb.body.error.message).toMatch(/\/database: one of shop/);
+  });
+
   it('admin routes: resources, requests and jobs need the ARM token', async () => {
     expect((await arm(emu, undefined, 'GET', '/_emulator/resources')).status).toBe(401);
     const res = (await arm(emu, token, 'GET', '/_emulator/resources')).body;

@@ -55,6 +55,15 @@ export function scratchDatabaseName(drillId: string, database: string): string {
   return `${base.slice(0, MAX_IDENTIFIER - hash.length - 1)}_${hash}`;
 }
 
+/**
+ * The empty scratch database of the negative control: pgdrill_{token}_negative-control. It is one of the drill's
+ * scratch databases (cleanup knows it by the same prefix), and the hyphen keeps it apart from every loaded
+ * dump's (scratchDatabaseName makes [a-z0-9_] of a source database name), so it can never be one of them.
+ */
+export function negativeControlDatabaseName(drillId: string): string {
+  return `${DB_PREFIX}${drillToken(drillId)}_negative-control`;
+}
+
 /** Characters that may follow a drill's file prefix in the name of a file the restore wrote. */
 const FILE_SEPARATORS = ['_', '-', '.', '/'];
 

@@ -25,6 +25,8 @@ export interface DrillRecord {
   verifiedAt?: string;
   restored: NonNullable<DrillReport['restored']>;
   verification: CheckResult[];
+  /** The schema fingerprint of each database verified (verify.schemaDrift). */
+  schemaFingerprints?: NonNullable<DrillReport['schemaFingerprints']>;
   cleanup: DrillReport['cleanup'];
   failure?: FailureInfo & { phase: string };
   cancelled: boolean;
@@ -170,6 +172,7 @@ export function buildReport(record: DrillRecord, endedAt: string): DrillReport {
     ...(Object.keys(objectives).length ? { objectives } : {}),
     restored: record.restored,
     verification: record.verification,
+    ...(record.schemaFingerprints ? { schemaFingerprints: record.schemaFingerprints } : {}),
     cleanup: record.cleanup,
     verdict,
     ...(failure

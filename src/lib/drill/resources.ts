@@ -8,12 +8,15 @@ import { DB_PREFIX, drillToken, FILE_PREFIX, sandboxRoleName } from './names';
 export type CreatedResource =
   /** A database Azure Backup restores onto a Single Server target (restore as database). */
   | { kind: 'database'; name: string; serverId: string; secretUri: string }
-  /** A scratch database on the drill server that a restored dump is loaded into. */
+  /**
+   * A scratch database the drill creates: on the drill server, for a restored dump to be loaded into; or, for
+   * the negative control, empty, on the server verification runs on (without host: the server its secret names).
+   */
   | {
       kind: 'scratchDatabase';
       name: string;
-      host: string;
-      port: number;
+      host?: string;
+      port?: number;
       adminDatabase: string;
       secretUri: string;
       sslMode?: string;
@@ -50,7 +53,8 @@ export interface ResourceCleanup {
 /** One line naming a resource for reports and cleanup actions. */
 export function describeResource(c: CreatedResource): string {
   if (c.kind === 'database') return `database ${c.name} on ${c.serverId}`;
-  if (c.kind === 'scratchDatabase') return `database ${c.name} on ${c.host}:${c.port}`;
+  if (c.kind === 'scratchDatabase')
+    return `database ${c.name} on ${c.host ? `${c.host}:${c.port ?? 5432}` : `the server of ${c.secretUri}`}`;
   if (c.kind === 'role')
     return `role ${c.name} on ${c.host ? `${c.host}:${c.port ?? 5432}` : `the server of ${c.secretUri}`}`;
   return `blobs ${c.prefix}* in ${c.containerUrl}`;

@@ -8,7 +8,14 @@ import { datasourceKindOf, lastSegment } from '../dataprotection/armId';
 import { buildRestoreRequest, type RehydrationOptions } from '../dataprotection/requests';
 import type { RestoreRequest } from '../types/generated/dataprotection';
 import type { LoadTarget } from '../types/generated/drill-request';
-import { drillDatabaseName, drillFilePrefix, sandboxRoleName, scratchDatabaseName } from './names';
+import {
+  drillDatabaseName,
+  drillFilePrefix,
+  negativeControlDatabaseName,
+  sandboxRoleName,
+  scratchDatabaseName,
+} from './names';
+import { NEGATIVE_CONTROL_DATABASE } from './negativeControl';
 import type { NormalizedRequest } from './request';
 import { serverKey, type CreatedResource, type VerifyTarget } from './resources';
 
@@ -119,6 +126,27 @@ export function planScratchLoad(
       ...sslMode,
       adminDatabase: load.adminDatabase ?? 'postgres',
     },
+  };
+}
+
+/**
+ * The negative control's empty scratch database (verify.negativeControl): on the server of the first database
+ * verification connects to, reached with the same secret, recorded before it is created.
+ */
+export function planNegativeControl(
+  drillId: string,
+  on: VerifyTarget,
+): { creates: Extract<CreatedResource, { kind: 'scratchDatabase' }>; verifyTarget: VerifyTarget } {
+  const name = negativeControlDatabaseName(drillId);
+  const server = {
+    secretUri: on.secretUri,
+    ...(on.host ? { host: on.host, port: on.port ?? 5432 } : {}),
+    ...(on.sslMode ? { sslMode: on.sslMode } : {}),
+    adminDatabase: on.adminDatabase,
+  };
+  return {
+    creates: { kind: 'scratchDatabase', name, ...server },
+    verifyTarget: { database: NEGATIVE_CONTROL_DATABASE, connectDatabase: name, ...server },
   };
 }
 

@@ -88,6 +88,10 @@ export interface DrillReport {
     }[];
   };
   verification: CheckResult[];
+  /**
+   * The schema fingerprint of each restored database (verify.schemaDrift): the next drill of the same backup instance compares its own with these.
+   */
+  schemaFingerprints?: SchemaFingerprint[];
   cleanup: {
     policy: string;
     status: 'done' | 'partial' | 'failed' | 'skipped' | 'deferred' | 'nothing';
@@ -169,6 +173,27 @@ export interface CheckResult {
   actual?: unknown;
   message: string;
   durationMs?: number;
+}
+export interface SchemaFingerprint {
+  /**
+   * The source database name.
+   */
+  database: string;
+  /**
+   * SHA-256 of every object line (key, a tab, definition), sorted, one a line.
+   */
+  sha256: string;
+  /**
+   * How many objects the hash covers.
+   */
+  count: number;
+  /**
+   * Object key (kind and qualified name, e.g. column public.orders.total) to its definition; at most 20,000 (truncated then).
+   */
+  objects: {
+    [k: string]: string;
+  };
+  truncated?: boolean;
 }
 /**
  * Tamper-evident evidence (src/lib/drill/evidence.ts): this report version's hash, the previous version of the same backup instance's reports (a hash chain), the controls the drill supports and where it restored.

@@ -124,6 +124,14 @@ export interface Verification {
   tables?: TableCheck[];
   canary?: Canary;
   assertions?: Assertion[];
+  /**
+   * Schema fingerprint of each restored database (schemas, tables, columns and types, indexes, constraints of user schemas), kept in the report and compared with the previous drill of the same backup instance in a check named schema. report (default): a difference is reported and the check still passes; fail: a difference fails the drill (SchemaChanged); off: no fingerprint.
+   */
+  schemaDrift?: 'off' | 'report' | 'fail';
+  /**
+   * true: run the table checks and assertions once more against an empty scratch database (as the same read-only login) and fail the drill (NegativeControlPassed) if they all pass there: a check that cannot fail proves nothing.
+   */
+  negativeControl?: boolean;
 }
 /**
  * This interface was referenced by `DrillRequest`'s JSON-Schema
@@ -220,6 +228,14 @@ export interface Verification1 {
   tables?: TableCheck[];
   canary?: Canary;
   assertions?: Assertion[];
+  /**
+   * Schema fingerprint of each restored database (schemas, tables, columns and types, indexes, constraints of user schemas), kept in the report and compared with the previous drill of the same backup instance in a check named schema. report (default): a difference is reported and the check still passes; fail: a difference fails the drill (SchemaChanged); off: no fingerprint.
+   */
+  schemaDrift?: 'off' | 'report' | 'fail';
+  /**
+   * true: run the table checks and assertions once more against an empty scratch database (as the same read-only login) and fail the drill (NegativeControlPassed) if they all pass there: a check that cannot fail proves nothing.
+   */
+  negativeControl?: boolean;
 }
 /**
  * This interface was referenced by `DrillRequest`'s JSON-Schema
