@@ -239,10 +239,12 @@ export class DrillRecorder {
    */
   *publishOutcome(report: DrillReport): Generator<df.Task, void, unknown> {
     try {
-      const out = yield* this.act(
+      // Not through act(): the report is saved and hashed, so its stats must not change after it.
+      const out = yield* callActivity(
+        this.ctx,
         ACTIVITIES.publishDrillOutcome,
         { report, ...(this.reportUrl ? { reportUrl: this.reportUrl } : {}) },
-        true,
+        { settings: this.settings, deadline: this.finalDeadlineFrom() },
       );
       log(this.ctx, 'outcome published', { alerts: out.alerts.ids.length, metrics: out.metrics });
     } catch (err) {

@@ -149,6 +149,7 @@ describe('restore drills', () => {
         'verifyRestore',
         'cleanupDrill',
         'saveReport',
+        'publishDrillOutcome',
       ]),
     );
     console.log(`single-server drill: ${armRequests} ARM requests, ${report.durationSeconds} s`);

@@ -78,6 +78,7 @@ function setup() {
           })),
         ),
       [ACTIVITIES.saveReport]: () => ok({ table: 't', blobUrl: 'b', htmlUrl: 'h' }),
+      [ACTIVITIES.publishDrillOutcome]: () => ok({ alerts: { ids: [] }, metrics: 'logged' as const }),
       [ACTIVITIES.findRestoreJob]: () => ok({ job: null }),
       // A fleet of one instance: BI, due, no start offset.
       [ACTIVITIES.scopeFleet]: () =>

@@ -96,6 +96,7 @@ function rig(script: ActivityScript = {}, clock = new FakeClock(START)) {
         })),
       ),
     [ACTIVITIES.saveReport]: () => ok({ table: 'DrillReports', blobUrl: 'x', htmlUrl: 'y' }),
+    [ACTIVITIES.publishDrillOutcome]: () => ok({ alerts: { ids: [] }, metrics: 'logged' as const }),
     [ACTIVITIES.listRestoredFiles]: () =>
       ok([{ name: 'pgdrill-x_db.dump', bytes: 10, database: 'db', dumpServerVersion: '15.4' }]),
     [ACTIVITIES.loadDump]: (input) =>
