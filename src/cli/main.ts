@@ -8,7 +8,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildManifest, verifyBundle, type BundleManifest } from '../lib/drill/evidenceBundle';
 import type { FleetReport } from '../lib/drill/fleetReport';
-import { renderReportHtml, type DrillReport } from '../lib/drill/report';
+import type { DrillReport } from '../lib/drill/report';
+import { renderReportHtml } from '../lib/drill/reportPage';
 import { formatReport, progressLine } from './format';
 
 const HELP: Record<string, string> = {
