@@ -3,6 +3,7 @@ import type { FunctionDefinition } from './definitions';
 import {
   cancelDrillFunction,
   drillEvidenceFunction,
+  drillReportFunction,
   drillStatusFunction,
   listDrillsFunction,
   startDrillFunction,
@@ -21,6 +22,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   drillStatusFunction,
   cancelDrillFunction,
   drillEvidenceFunction,
+  drillReportFunction,
   startFleetFunction,
   fleetStatusFunction,
   coverageFunction,

@@ -457,7 +457,7 @@ h1{font-size:1.6rem;margin:0 0 .25rem;display:flex;flex-wrap:wrap;align-items:ce
 h2{font-size:1.15rem;margin:1.8rem 0 .5rem;padding-bottom:.2rem;border-bottom:1px solid #d0d7de}
 h3{font-size:1rem;margin:1rem 0 .4rem}
 code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
-.label{color:#57606a;margin:0 0 .8rem}
+.drill-label{color:#57606a;margin:0 0 .8rem}
 .badge{display:inline-block;padding:.15rem .7rem;border-radius:1rem;color:#fff;font-size:.95rem;font-weight:600;letter-spacing:.04em}
 .badge-passed{background:#1a7f37}.badge-failed{background:#cf222e}.badge-cancelled{background:#9a6700}
 .summary{font-size:1.05rem;padding:.7rem 1rem;border-left:4px solid #d0d7de;background:#f6f8fa}
@@ -510,7 +510,7 @@ export function renderReportHtml(r: DrillReport): string {
 <body class="verdict-${esc(r.verdict)}">
 <header>
 <h1>Restore drill <code>${esc(r.drillId)}</code> <span class="badge badge-${esc(r.verdict)}" id="verdict">${verdict}</span></h1>
-${r.label ? `<p class="label">${esc(r.label)}</p>` : ''}
+${r.label ? `<p class="drill-label" id="label">${esc(r.label)}</p>` : ''}
 <p class="summary summary-${esc(r.verdict)}" id="summary">${esc(summary(r))}</p>
 ${factsTable(r)}
 </header>
