@@ -17,7 +17,11 @@ import { startAzurite, type AzuriteProcess } from '../../emulator/storage';
 import type { DrillReport } from '../../src/lib/drill/report';
 import { REPORT_PAGE_CSP } from '../../src/lib/drill/reportPage';
 import { startTestEmulator } from '../support/emulator';
-import { azuriteConnectionString, SINGLE_BI, standaloneHostEnv, TARGET_SERVER } from '../support/drill';
+import {
+  azuriteConnectionString,
+  singleDatabaseRequest as request,
+  standaloneHostEnv,
+} from '../support/drill';
 import { call, KEY, startHostProcess, waitFor, type Host } from '../support/host';
 
 // The page's own globals, as the browser has them (this project compiles without the DOM library).
@@ -54,18 +58,6 @@ let profile: string;
 const reports = new Map<'passed' | 'failed' | 'cancelled', DrillReport>();
 const ids = { passed: 'drill-page-passed', failed: 'drill-page-failed', cancelled: 'drill-page-cancelled' };
 let whileRunning: { status: number; body: any } | undefined;
-
-function request(extra: Record<string, unknown>) {
-  return {
-    backupInstanceId: SINGLE_BI,
-    target: {
-      kind: 'database',
-      serverId: TARGET_SERVER,
-      secretUri: 'https://kv-test.vault.azure.net/secrets/tgt-admin',
-    },
-    ...extra,
-  };
-}
 
 describe.skipIf(!hasChromium)('report page in headless Chromium', () => {
   beforeAll(async () => {
