@@ -288,6 +288,18 @@ describe.skipIf(!hasChromium)('report page in headless Chromium', () => {
     expect(await page.locator('#label').textContent()).toBe(HOSTILE_LABEL);
     expect(await page.evaluate(() => window.pwned)).toBeUndefined();
     expect(await page.locator('img').count()).toBe(0);
+    // On paper too: the failed rows keep their tint (print-color-adjust), and a PDF can be made of it.
+    await page.emulateMedia({ media: 'print' });
+    expect(
+      await rows
+        .first()
+        .locator('td')
+        .nth(1)
+        .evaluate((td) => getComputedStyle(td).backgroundColor),
+    ).toBe('rgb(255, 235, 233)');
+    await page.screenshot({ path: join(ARTIFACTS, 'failed-print.png'), fullPage: true });
+    const pdf = await page.pdf({ format: 'A4', printBackground: true });
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     await page.close();
   });
 
