@@ -275,6 +275,8 @@ async function main(): Promise<number> {
         `start another drill:\n  curl -s -X POST '${host.url}/api/drills' -H 'x-functions-key: ${key}' -H 'content-type: application/json' -d '${JSON.stringify(requests[0])}'`,
       );
       say(`or: PGDRILL_URL=${host.url} PGDRILL_KEY=${key} node dist/src/cli/main.js list`);
+      say('report pages, served by the host (open in a browser):');
+      for (const id of ids) say(`  ${host.url}/api/drills/${encodeURIComponent(id)}/report?code=${key}`);
       // Until Ctrl-C or SIGTERM: their handlers stop everything and exit.
       await new Promise<void>(() => undefined);
     }

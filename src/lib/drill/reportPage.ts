@@ -484,7 +484,7 @@ svg .tick-label,svg .value{fill:#57606a}svg .label{fill:#1f2328;font-weight:600}
 .legend{display:flex;flex-wrap:wrap;gap:1rem;font-size:.85rem;color:#57606a;margin:.2rem 0 .6rem}
 .swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-1px}
 footer{margin-top:2rem;color:#57606a;font-size:.85rem}
-@media print{body{margin:0;max-width:none;font-size:11px}code{font-size:10px}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}section,table,svg{break-inside:avoid}h2{break-after:avoid}}
+@media print{body{margin:0;max-width:none;font-size:11px}code{font-size:10px}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}svg,tr,.summary,.failure{break-inside:avoid}h2{break-after:avoid}}
 `;
 
 function legend(r: DrillReport): string {
