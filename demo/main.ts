@@ -3,8 +3,10 @@
  * PostgreSQL clusters: a Single Server source, a restore target, a Flexible Server and a drill server, seeded
  * with a week of backups, one archived) and the standalone host; then runs a Single Server drill (restore as
  * database) and a Flexible Server drill (restore as files + load) through the HTTP API, shows their progress,
- * prints both reports and where they are stored, and exits 0 when both pass.
- *   --json   each final report as one JSON line on stdout, and nothing else on stdout
+ * prints both reports and where they are stored, writes each report page (and its JSON) to .tmp/reports/ and
+ * prints their paths, and exits 0 when both pass.
+ *   --json   each final report as one JSON line on stdout, then one line {"reportFiles": [...]} naming the local
+ *            copies, and nothing else on stdout
  *   --keep   leave everything running; print the URLs and a curl that starts another drill
  */
 import { spawn } from 'node:child_process';
@@ -22,6 +24,8 @@ import type { DrillReport } from '../src/lib/drill/report';
 
 const root = resolve(__dirname, '..', '..');
 const stateDir = join(root, '.tmp', 'demo');
+/** Local copies of each drill's report page and JSON. */
+const reportsDir = join(root, '.tmp', 'reports');
 const json = process.argv.includes('--json');
 const keep = process.argv.includes('--keep');
 const AZURITE_KEY =
@@ -225,6 +229,24 @@ async function main(): Promise<number> {
       if (Date.now() - tDrills > 10 * 60_000) throw new Error('the drills did not finish within 10 minutes');
       await new Promise((r) => setTimeout(r, 500));
     }
+    // Local copies of each report and its page (as GET /api/drills/{id}/report serves it), to open in a browser.
+    mkdirSync(reportsDir, { recursive: true });
+    const local: { drillId: string; html: string; json: string }[] = [];
+    for (const id of ids) {
+      const page = await fetch(`${host.url}/api/drills/${encodeURIComponent(id)}/report`, {
+        headers: { 'x-functions-key': key },
+      });
+      if (page.status !== 200)
+        throw new Error(`the report page of ${id}: HTTP ${page.status} ${await page.text()}`);
+      const files = {
+        drillId: id,
+        html: join(reportsDir, `${id}.html`),
+        json: join(reportsDir, `${id}.json`),
+      };
+      writeFileSync(files.html, await page.text());
+      writeFileSync(files.json, JSON.stringify(reports.get(id), null, 2) + '\n');
+      local.push(files);
+    }
     let allPassed = true;
     for (const id of ids) {
       const report = reports.get(id)!;
@@ -232,12 +254,16 @@ async function main(): Promise<number> {
       if (json) process.stdout.write(JSON.stringify(report) + '\n');
       else say('\n' + formatReport(report));
     }
+    // After the reports, one line naming the local copies (it has no drillId: it is not a report).
+    if (json) process.stdout.write(JSON.stringify({ reportFiles: local }) + '\n');
     const settings = host.services.config;
     const blobBase = `${azurite.blobEndpoint}/${settings.DRILL_REPORTS_CONTAINER}`;
     say(
       `\nreports stored in table ${settings.DRILL_REPORTS_TABLE} (${azurite.tableEndpoint}) and as JSON + HTML blobs:`,
     );
     for (const id of ids) say(`  ${blobBase}/${id}.json  ${blobBase}/${id}.html`);
+    say('report pages written here (open the .html in a browser):');
+    for (const f of local) say(`  ${f.html}  ${f.json}`);
     say(
       `${allPassed ? 'both drills passed' : 'a drill did not pass'} (${((Date.now() - t0) / 1000).toFixed(1)} s in all)`,
     );
@@ -249,6 +275,8 @@ async function main(): Promise<number> {
         `start another drill:\n  curl -s -X POST '${host.url}/api/drills' -H 'x-functions-key: ${key}' -H 'content-type: application/json' -d '${JSON.stringify(requests[0])}'`,
       );
       say(`or: PGDRILL_URL=${host.url} PGDRILL_KEY=${key} node dist/src/cli/main.js list`);
+      say('report pages, served by the host (open in a browser):');
+      for (const id of ids) say(`  ${host.url}/api/drills/${encodeURIComponent(id)}/report?code=${key}`);
       // Until Ctrl-C or SIGTERM: their handlers stop everything and exit.
       await new Promise<void>(() => undefined);
     }

@@ -9,7 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { renderDashboardHtml, type Dashboard } from '../lib/drill/dashboard';
 import { buildManifest, verifyBundle, type BundleManifest } from '../lib/drill/evidenceBundle';
 import type { FleetReport } from '../lib/drill/fleetReport';
-import { dur, renderReportHtml, type DrillReport } from '../lib/drill/report';
+import { dur, type DrillReport } from '../lib/drill/report';
+import { renderReportHtml } from '../lib/drill/reportPage';
 import { formatReport, progressLine } from './format';
 
 const HELP: Record<string, string> = {

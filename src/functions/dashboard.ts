@@ -8,15 +8,9 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { appServices } from '../app/services';
 import { buildDashboard, DASHBOARD_MAX_DRILLS, renderDashboardHtml } from '../lib/drill/dashboard';
 import { toFailure } from '../lib/errors';
+import { PAGE_HEADERS } from '../lib/drill/reportPage';
 import type { ReportStore } from '../lib/storage/reportStore';
 import type { HttpFunctionDefinition } from './definitions';
-
-/** Pages the app serves may not run scripts or load anything: what they show is all inline. */
-export const PAGE_SECURITY_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-  'x-content-type-options': 'nosniff',
-};
 
 export function createDashboardHandler(deps: {
   reports: () => ReportStore;
@@ -48,7 +42,7 @@ export function createDashboardHandler(deps: {
       };
     }
     const dashboard = buildDashboard(rows, deps.now?.() ?? new Date(), deps.coverageDays());
-    if (html) return { status: 200, headers: PAGE_SECURITY_HEADERS, body: renderDashboardHtml(dashboard) };
+    if (html) return { status: 200, headers: PAGE_HEADERS, body: renderDashboardHtml(dashboard) };
     return { status: 200, jsonBody: dashboard };
   };
 }

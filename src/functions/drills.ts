@@ -1,6 +1,7 @@
 /**
- * HTTP triggers: POST /api/drills (start), GET /api/drills/{id} (status and report), POST
- * /api/drills/{id}/cancel. Thin: parse, validate, call the client. Function-level auth.
+ * HTTP triggers: POST /api/drills (start), GET /api/drills/{id} (status and report), GET /api/drills/{id}/report
+ * (the report page), GET /api/drills/{id}/evidence, POST /api/drills/{id}/cancel, GET /api/drills (list). Thin:
+ * parse, validate, call the client. Function-level auth.
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
@@ -10,6 +11,8 @@ import { HistoryQueryError, nextPageLink, parseHistoryQuery } from '../lib/drill
 import { childInstanceId, validInstanceId } from '../lib/drill/instanceIds';
 import { MAX_REQUEST_BYTES, parseDrillRequest } from '../lib/drill/request';
 import { duplicateKey, jsonNesting, MAX_NESTING } from '../lib/json';
+import type { DrillReport } from '../lib/drill/report';
+import { PAGE_HEADERS, renderReportHtml } from '../lib/drill/reportPage';
 import type { DrillSettings } from '../lib/drill/settings';
 import { ValidationError } from '../lib/errors';
 import type { ReportStore } from '../lib/storage/reportStore';
@@ -219,7 +222,41 @@ export function createDrillHttpHandlers(deps: DrillHttpDeps) {
     return { status: 200, jsonBody: { drillId: id, versions } };
   }
 
-  return { start, status, cancel, list, evidence };
+  /**
+   * The drill's report page (self-contained HTML), rendered from its stored report; from the orchestration's own
+   * output when the report could not be stored. 404 while the drill runs (saying so) or when there is no drill.
+   */
+  async function report(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const id = request.params.id ?? '';
+    if (!validInstanceId(id)) return badId(id);
+    let stored: DrillReport | undefined = deps.reports ? await deps.reports().get(id) : undefined;
+    if (!stored) {
+      const s = await deps.clientFor(context).getStatus(id);
+      if (!s || s.name !== ORCHESTRATORS.restoreDrill) return problem(404, 'DrillNotFound', `no drill ${id}`);
+      if (isActive(s)) {
+        const phase = (s.customStatus as { phase?: string } | undefined)?.phase;
+        return problem(
+          404,
+          'ReportNotReady',
+          `drill ${id} is still running${phase ? ` (phase ${phase})` : ''}: its report is written when it ends; follow it at /api/drills/${encodeURIComponent(id)}`,
+          { runtimeStatus: s.runtimeStatus, ...(phase ? { phase } : {}) },
+        );
+      }
+      const output = s.output as Partial<DrillReport> | undefined;
+      if (s.runtimeStatus !== 'Completed' || !output || typeof output !== 'object' || !output.verdict)
+        return problem(404, 'ReportNotFound', `drill ${id} ended ${s.runtimeStatus} without a report`, {
+          runtimeStatus: s.runtimeStatus,
+        });
+      stored = output as DrillReport;
+    }
+    return {
+      status: 200,
+      headers: PAGE_HEADERS,
+      body: renderReportHtml(stored),
+    };
+  }
+
+  return { start, status, cancel, list, evidence, report };
 }
 
 const handlers = createDrillHttpHandlers({
@@ -259,6 +296,17 @@ export const drillEvidenceFunction: HttpFunctionDefinition = {
     methods: ['GET'],
     authLevel: 'function',
     handler: handlers.evidence,
+  },
+};
+export const drillReportFunction: HttpFunctionDefinition = {
+  kind: 'http',
+  name: 'drillReport',
+  options: {
+    route: 'drills/{id}/report',
+    methods: ['GET'],
+    authLevel: 'function',
+    extraInputs: [durableClient],
+    handler: handlers.report,
   },
 };
 export const listDrillsFunction: HttpFunctionDefinition = {

@@ -3,6 +3,7 @@ import type { FunctionDefinition } from './definitions';
 import {
   cancelDrillFunction,
   drillEvidenceFunction,
+  drillReportFunction,
   drillStatusFunction,
   listDrillsFunction,
   startDrillFunction,
@@ -22,6 +23,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   drillStatusFunction,
   cancelDrillFunction,
   drillEvidenceFunction,
+  drillReportFunction,
   startFleetFunction,
   fleetStatusFunction,
   coverageFunction,

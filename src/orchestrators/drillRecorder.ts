@@ -59,6 +59,8 @@ export class DrillRecorder {
   private finalDeadline: Date | undefined;
   /** Where the saved report (JSON) is: alerts link to it. */
   private reportUrl: string | undefined;
+  /** The index of a phase its body found failed without ending the flow (checks that found bad data). */
+  private failedPhase: number | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -151,7 +153,7 @@ export class DrillRecorder {
 
   /**
    * Runs one phase: timed, shown in the custom status, recorded as succeeded, failed or cancelled. A failure
-   * leaves as DrillFailure naming the phase. Every phase but cleanup stops once the drill is cancelled.
+   * leaves as DrillFailure naming the phase; a body that called failPhase ends normally, recorded as failed. Every phase but cleanup stops once the drill is cancelled.
    */
   *phase<T>(name: PhaseName, body: () => Generator<df.Task, T, unknown>): Generator<df.Task, T, unknown> {
     const record = this.record;
@@ -165,7 +167,7 @@ export class DrillRecorder {
       const detail = record.phases[index]!.detail;
       record.phases[index] = {
         ...entry,
-        status: 'succeeded',
+        status: this.failedPhase === index ? 'failed' : 'succeeded',
         endedAt,
         durationSeconds: secondsBetween(entry.startedAt, endedAt),
         ...(detail ? { detail } : {}),
@@ -189,6 +191,15 @@ export class DrillRecorder {
   detail(text: string): void {
     const current = this.record.phases.at(-1);
     if (current) current.detail = text;
+  }
+
+  /**
+   * Marks the running phase failed, with `text` as its detail, without ending the flow: checks that found bad
+   * data fail the verify phase (and the drill), and the drill still goes on to clean up and report.
+   */
+  failPhase(text: string): void {
+    this.detail(text);
+    this.failedPhase = this.record.phases.length - 1;
   }
 
   /** Records what ended the flow early: a cancellation, or a failure in the phase it happened in. */

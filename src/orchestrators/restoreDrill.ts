@@ -281,7 +281,9 @@ function* restoreAndVerify(
     }
     record.verifiedAt = now(ctx).toISOString();
     const bad = record.verification.filter((c) => c.status === 'failed' || c.status === 'error');
-    if (bad.length) drill.detail(`${bad.length} of ${record.verification.length} check(s) failed`);
+    // A check that failed fails the phase too (the report must not say verify succeeded beside it); the drill
+    // still goes on to clean up.
+    if (bad.length) drill.failPhase(`${bad.length} of ${record.verification.length} check(s) failed`);
   });
 }
 

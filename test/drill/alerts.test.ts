@@ -264,7 +264,7 @@ describe('the dashboard and regressions', () => {
     expect(entry.rto.map((p) => p.seconds)).toEqual([20, 22, 21, 25, 19, 23, 60]);
     const page = await get('format=html');
     expect(page.headers).toMatchObject({
-      'content-security-policy': expect.stringContaining("default-src 'none'"),
+      'Content-Security-Policy': expect.stringContaining("default-src 'none'"),
     });
     expect(page.body as string).toContain('REGRESSION');
     expect((await get('format=xml')).status).toBe(400);

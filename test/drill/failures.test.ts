@@ -279,14 +279,17 @@ describe('drill failures a user sees, and what they leave', () => {
       { secrets: () => Promise.resolve(stale) },
       databaseRequest(),
     );
-    // A refused login is the connect check failing (the phase ran; issue 13 will mark it failed).
+    // A refused login is the connect check failing: the phase ran, and is recorded failed.
     expect(report.verdict).toBe('failed');
     expect(report.failure).toMatchObject({ phase: 'verify', code: 'PostgreSQL28P01', isUserError: true });
     expect(report.failure!.message).toMatch(/password authentication failed/);
     expect(report.failure!.recommendedActions![0]).toMatch(
       /check the user and password in the Key Vault secret/,
     );
-    expect(report.phases.find((p) => p.name === 'verify')!.detail).toBe('1 of 1 check(s) failed');
+    expect(report.phases.find((p) => p.name === 'verify')).toMatchObject({
+      status: 'failed',
+      detail: '1 of 1 check(s) failed',
+    });
     expect(JSON.stringify(report)).not.toContain('stale-password-1');
     // Its own cleanup could not log in either, and says so; the sweeper (right password) finishes it.
     expect(report.cleanup.status).toBe('failed');

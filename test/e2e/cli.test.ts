@@ -2,7 +2,7 @@
  * The main job (`npm start` = node dist/demo/main.js) and the pgdrill CLI, as a user runs them.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 
 describe('main job and CLI', () => {
-  it('the demo with --json prints exactly two passed reports on stdout and exits 0', () => {
+  it('the demo with --json prints exactly two passed reports and where their pages are on stdout, and exits 0', () => {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS; // as on a user's shell: the demo sets up its own trust
     const r = spawnSync(process.execPath, [join(root, 'dist', 'demo', 'main.js'), '--json'], {
@@ -24,8 +24,21 @@ describe('main job and CLI', () => {
     });
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
     const lines = r.stdout.split('\n').filter(Boolean);
-    expect(lines).toHaveLength(2);
-    const reports = lines.map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    const reports = lines.slice(0, 2).map((l) => JSON.parse(l));
+    // Then the local copies of each report and its page, which the human output prints too.
+    const { reportFiles } = JSON.parse(lines[2]!) as {
+      reportFiles: { drillId: string; html: string; json: string }[];
+    };
+    expect(reportFiles.map((f) => f.drillId)).toEqual(reports.map((x) => x.drillId));
+    for (const f of reportFiles) {
+      expect(f.html).toBe(join(root, '.tmp', 'reports', `${f.drillId}.html`));
+      const page = readFileSync(f.html, 'utf8');
+      expect(page).toContain('<span class="badge badge-passed" id="verdict">PASSED</span>');
+      expect(page).not.toMatch(/<script/i);
+      expect(JSON.parse(readFileSync(f.json, 'utf8'))).toEqual(reports.find((x) => x.drillId === f.drillId));
+      expect(r.stderr).toContain(`  ${f.html}  ${f.json}`);
+    }
     for (const report of reports) {
       expect(validateReport(report)).toEqual([]);
       expect(report.verdict).toBe('passed');

@@ -201,6 +201,33 @@ describe('restoreDrill on the replay engine', () => {
     );
   });
 
+  it('a failed check fails the verify phase too (not "succeeded" beside it); cleanup and report still run', async () => {
+    const { run, counts } = rig({
+      [ACTIVITIES.verifyRestore]: () =>
+        ok([
+          { check: 'connect', database: 'db', status: 'passed', message: 'connected' },
+          {
+            check: 'table public.orders',
+            database: 'db',
+            status: 'failed',
+            expected: '>= 500',
+            actual: 12,
+            message: '12 row(s) counted in public.orders; minimum 500',
+          },
+        ]),
+    });
+    const report = await run();
+    expect(report.verdict).toBe('failed');
+    expect(report.failure).toMatchObject({ phase: 'verify', code: 'VerificationFailed' });
+    expect(phase(report, 'verify')).toMatchObject({ status: 'failed', detail: '1 of 2 check(s) failed' });
+    expect(phase(report, 'verify').durationSeconds).toBeGreaterThanOrEqual(0);
+    expect(report.phases.map((p) => [p.name, p.status]).slice(-2)).toEqual([
+      ['cleanup', 'succeeded'],
+      ['report', 'succeeded'],
+    ]);
+    expect(counts.get(ACTIVITIES.cleanupDrill)).toBe(1);
+  });
+
   it('happy path: every phase timed from the orchestration clock; RTO and RPO exact', async () => {
     const { run, calls, driver } = rig();
     const report = await run({ targets: { rtoMinutes: 10, rpoHours: 24 } });

@@ -5,6 +5,7 @@
  */
 import { coverageOf } from './fleet';
 import { dur, esc } from './report';
+import { REPORT_PAGE_CSP } from './reportPage';
 
 /** A finished drill as the dashboard reads it (a history row). */
 export interface DashboardDrill {
@@ -200,7 +201,7 @@ export function renderDashboardHtml(d: Dashboard): string {
     })
     .join('\n');
   const t = d.totals;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Restore drills: dashboard</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${esc(REPORT_PAGE_CSP)}"><title>Restore drills: dashboard</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1f2328}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:middle}th{background:#f6f8fa}tr.failed td,tr.regressed td{background:#ffebe9}tr.overdue td{background:#fff8c5}.v{padding:1px 8px;border-radius:10px;color:#fff;background:#6e7781}.v.passed{background:#1a7f37}.v.failed{background:#cf222e}.v.cancelled{background:#9a6700}svg.spark{vertical-align:middle}</style></head><body>
 <h1>Restore drills</h1>
 <p>${t.instances} backup instance(s): last drill passed for ${t.lastPassed}, failed for ${t.lastFailed}; ${t.overdue} without a passed drill in the last ${d.coverageDays} days; ${t.regressions} RTO regression(s). Generated ${esc(d.generatedAt)} from the newest ${d.drillsRead} drill(s).</p>

@@ -1,6 +1,6 @@
 /**
  * The drill report: built from the orchestration's record of a drill (pure, deterministic), validated against
- * schemas/drill-report.schema.json when saved, and rendered as HTML for people.
+ * schemas/drill-report.schema.json when saved; reportPage.ts renders it as HTML for people.
  */
 import type { CheckResult, DrillReport, PhaseRecord } from '../types/generated/drill-report';
 import type { FailureInfo } from '../errors';
@@ -215,7 +215,7 @@ export function jobRecord(
   };
 }
 
-/** Text made safe for HTML (the report pages). */
+/** Text made safe for HTML (the report pages: reportPage.ts, fleetReport.ts). */
 export function esc(v: string | number | undefined): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -226,43 +226,4 @@ export function dur(s: number | undefined): string {
   if (s < 120) return `${s.toFixed(1)} s`;
   if (s < 7200) return `${(s / 60).toFixed(1)} min`;
   return `${(s / 3600).toFixed(1)} h`;
-}
-
-/** A self-contained HTML page for one report. */
-export function renderReportHtml(r: DrillReport): string {
-  const badge = { passed: '#1a7f37', failed: '#cf222e', cancelled: '#9a6700' }[r.verdict];
-  const rows = (items: string[][]) =>
-    items.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
-  const target =
-    r.request.target.kind === 'database'
-      ? `database on ${esc(r.request.target.serverId)}`
-      : `files in ${esc(r.request.target.containerUrl)}`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Restore drill ${esc(r.drillId)}: ${r.verdict}</title>
-<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1f2328}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left}th{background:#f6f8fa}.v{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;background:${badge}}code{font-size:12px}</style></head><body>
-<h1>Restore drill <code>${esc(r.drillId)}</code> <span class="v">${r.verdict}</span></h1>
-<p>${esc(r.label ?? '')}</p>
-<table><tr><th>Backup instance</th><td><code>${esc(r.request.backupInstanceId)}</code></td></tr>
-<tr><th>Restored as</th><td>${target}</td></tr>
-<tr><th>Recovery point</th><td>${r.recoveryPoint ? `${esc(r.recoveryPoint.id)} at ${esc(r.recoveryPoint.time)} (${esc(r.recoveryPoint.dataStore)})` : '–'}</td></tr>
-<tr><th>RPO</th><td>${dur(r.rpoSeconds)}${r.objectives?.rpo ? ` (target ${dur(r.objectives.rpo.targetSeconds)}: ${r.objectives.rpo.met ? 'met' : 'missed'})` : ''}</td></tr>
-<tr><th>RTO</th><td>${dur(r.rtoSeconds)}${r.rtoBasis === 'azureJob' ? ` on Azure's job clock (the job's end was seen ${dur(r.detectionLagSeconds)} after it; not counted)` : ''}${r.objectives?.rto ? ` (target ${dur(r.objectives.rto.targetSeconds)}: ${r.objectives.rto.met ? 'met' : 'missed'})` : ''}</td></tr>
-<tr><th>Azure job</th><td>${r.job ? `${esc(r.job.id)}: ${esc(r.job.status)}, ${esc(r.job.azureDuration ?? '')}` : '–'}</td></tr>
-<tr><th>Started / ended</th><td>${esc(r.startedAt)} / ${esc(r.endedAt)} (${dur(r.durationSeconds)})</td></tr></table>
-${r.failure ? `<h2>Failure</h2><p><b>${esc(r.failure.code)}</b> in ${esc(r.failure.phase)}: ${esc(r.failure.message)}</p>${(r.failure.recommendedActions ?? []).map((a) => `<p>Recommended action: ${esc(a)}</p>`).join('')}` : ''}
-<h2>Phases</h2><table><tr><th>phase</th><th>status</th><th>started</th><th>duration</th><th>detail</th></tr>${rows(r.phases.map((p) => [esc(p.name), esc(p.status), esc(p.startedAt), dur(p.durationSeconds), esc(p.detail ?? '')]))}</table>
-<h2>Verification</h2><table><tr><th>check</th><th>database</th><th>status</th><th>expected</th><th>actual</th><th>message</th></tr>${rows(r.verification.map((c) => [esc(c.check), esc(c.database ?? ''), esc(c.status), esc(JSON.stringify(c.expected ?? null)), esc(JSON.stringify(c.actual ?? null)), esc(c.message)]))}</table>
-<h2>Cleanup (${esc(r.cleanup.policy)}: ${esc(r.cleanup.status)})</h2><table><tr><th>resource</th><th>action</th><th>status</th><th>message</th></tr>${rows(r.cleanup.actions.map((a) => [esc(a.resource), esc(a.action), esc(a.status), esc(a.message ?? '')]))}</table>
-${r.evidence ? evidenceHtml(r.evidence, rows) : ''}
-</body></html>
-`;
-}
-
-/** The evidence section of the report page: hash, chain link, segregation and the controls. */
-function evidenceHtml(e: NonNullable<DrillReport['evidence']>, rows: (items: string[][]) => string): string {
-  return `<h2>Evidence</h2><table>
-<tr><th>SHA-256</th><td><code>${esc(e.sha256)}</code></td></tr>
-<tr><th>Previous</th><td>${e.previous ? `<code>${esc(e.previous.sha256)}</code> (drill ${esc(e.previous.drillId)})` : 'none: the first drill of this backup instance'}</td></tr>
-<tr><th>Segregation</th><td>${esc(e.segregation.statement)}</td></tr>
-<tr><th>Hash of</th><td>${esc(e.algorithm)}</td></tr></table>
-<table><tr><th>framework</th><th>clause</th><th>requirement</th><th>what in this report proves it</th></tr>${rows(e.controls.map((c) => [esc(c.framework), esc(c.clause), esc(c.requirement), esc(c.proof)]))}</table>`;
 }
