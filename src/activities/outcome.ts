@@ -4,6 +4,7 @@
  * sent. Only handing over the alerts may fail the activity (so the drill's call retries it and no alert is
  * lost); the dashboard and the metrics are best effort, logged when they fail, and never fail a drill.
  */
+import { createHash } from 'node:crypto';
 import { alertsForDrill, overdueAlert, type Alert } from '../lib/alerts/alerts';
 import { destinationsFor, wantedKinds, type Destination } from '../lib/alerts/deliver';
 import { buildDashboard, DASHBOARD_MAX_DRILLS, type Dashboard } from '../lib/drill/dashboard';
@@ -27,7 +28,10 @@ export const DELIVER_ALERTS = 'deliverAlerts';
 
 /** Instance id of the delivery of a drill's alerts, or of one overdue alert. */
 export function alertsInstanceId(alertId: string): string {
-  return `alerts-${alertId.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 200)}`;
+  // Readable start, and a hash of the whole id: ARM ids are long, and a cut id would let two alerts (two
+  // instances, or two overdue stretches of one) share an instance, and the second never be sent.
+  const hash = createHash('sha256').update(alertId).digest('hex').slice(0, 32);
+  return `alerts-${alertId.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 80)}-${hash}`;
 }
 
 export interface PublishOutcomeOutput {
@@ -158,7 +162,12 @@ export function outcomeActivities(deps: ActivityDeps) {
       client?: OrchestrationClient,
     ): Promise<{ overdue: string[]; alerted: string[] }> => {
       const dashboard = await dashboardNow();
-      const overdue = dashboard.instances.filter((e) => e.coverage !== 'current');
+      // Never passed: overdue once its first drill is older than the window (a new instance's first failed
+      // drill is told by its failed alert, not as overdue).
+      const cutoff = now().getTime() - coverageDays * 86_400_000;
+      const overdue = dashboard.instances.filter(
+        (e) => e.coverage === 'overdue' || (e.coverage === 'never' && Date.parse(e.firstStartedAt) < cutoff),
+      );
       const alerted: string[] = [];
       if (wantedKinds(deps.alerts?.config).includes('overdue'))
         for (const entry of overdue) {

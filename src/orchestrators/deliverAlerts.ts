@@ -32,26 +32,25 @@ export function* deliverAlerts(ctx: Ctx): Generator<df.Task, DeliveryResult[], u
   for (let attempt = 1; pending.length; attempt++) {
     ctx.df.setCustomStatus({ attempt, pending: pending.length, of: deliveries.length });
     const tasks = pending.map((i) => ctx.df.callActivity(ACTIVITIES.sendAlert, deliveries[i]));
-    try {
-      yield ctx.df.Task.all(tasks);
-    } catch {
-      // An attempt that threw (a worker crash) rather than returning its failure: handled below, task by task.
-    }
+    // Every attempt to its end (Task.all would stop at the first that threw, a worker crash, and a retry of the
+    // others while they still run would send twice). A Task.any only over tasks not yet done: one built around a
+    // completed task never resolves from it.
+    for (let running = tasks; running.length; running = running.filter((t) => !t.isCompleted))
+      yield ctx.df.Task.any(running);
     const retryNext: number[] = [];
     let waitSeconds = Math.min(retry.maxDelaySeconds, retry.firstDelaySeconds * 2 ** (attempt - 1));
     tasks.forEach((task, k) => {
       const i = pending[k]!;
       const r = results[i]!;
       r.attempts = attempt;
-      const result: ActivityResult<{ status: number }> =
-        task.isFaulted || !task.isCompleted
-          ? {
-              ok: false,
-              error: failure('ActivityFailed', 'the delivery attempt failed unexpectedly', {
-                isRetryable: true,
-              }),
-            }
-          : (task.result as ActivityResult<{ status: number }>);
+      const result: ActivityResult<{ status: number }> = task.isFaulted
+        ? {
+            ok: false,
+            error: failure('ActivityFailed', 'the delivery attempt failed unexpectedly', {
+              isRetryable: true,
+            }),
+          }
+        : (task.result as ActivityResult<{ status: number }>);
       if (result.ok) {
         r.status = 'delivered';
         r.httpStatus = result.value.status;

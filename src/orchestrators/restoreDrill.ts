@@ -63,7 +63,7 @@ export function* restoreDrill(ctx: Ctx): Generator<df.Task, DrillReport, unknown
 
   let report = yield* drill.saveReport();
   // Alerts, dashboard and metrics as soon as the verdict is known (not after a keep period).
-  yield* drill.publishOutcome(report);
+  if (input.settings.publishOutcome) yield* drill.publishOutcome(report);
   if (keepUntil) {
     // Keep the restored data for the time asked (a cancel request ends the wait), then clean up and save again.
     drill.status('cleanup', `keeping restored data until ${keepUntil.toISOString()}`);

@@ -75,6 +75,7 @@ export const FAST_SETTINGS: DrillSettings = {
   jobPoll: { initialSeconds: 0.3, factor: 1.5, maxSeconds: 2 },
   pollsPerGeneration: 50,
   activityRetry: { maxAttempts: 4, firstDelaySeconds: 0.5, maxDelaySeconds: 2 },
+  publishOutcome: true,
 };
 
 export const V = `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/rg-test/providers/Microsoft.DataProtection/backupVaults/vault-test`;

@@ -5,6 +5,7 @@
  * escapes hostile ids, and the Application Insights connection string and envelope.
  */
 import { describe, expect, it } from 'vitest';
+import { alertsInstanceId } from '../../src/activities/outcome';
 import { alertsForDrill, cloudEvent, slackBody, type Alert } from '../../src/lib/alerts/alerts';
 import { destinationsFor, parseAlertConfig, wantedKinds } from '../../src/lib/alerts/deliver';
 import {
@@ -112,6 +113,36 @@ describe('alerts of a drill', () => {
     expect(alertsForDrill(report({ verdict: 'cancelled' }), reg, ['failed', 'passed'])).toEqual([]);
   });
 
+  it('keeps a long failure within Slack block limits (a 400 would lose the alert)', () => {
+    const long = report({
+      verdict: 'failed',
+      failure: {
+        code: 'LoadFailed',
+        message: '<x> & '.repeat(2000),
+        phase: 'load',
+        recommendedActions: ['y'.repeat(5000)],
+      } as never,
+    });
+    const body = slackBody(alertsForDrill(long, undefined, ['failed'])[0]!) as {
+      blocks: { text?: { text: string }; fields?: { text: string }[] }[];
+    };
+    expect(body.blocks[0]!.text!.text.length).toBeLessThanOrEqual(150);
+    expect(body.blocks[1]!.text!.text.length).toBeLessThanOrEqual(3000);
+    expect(body.blocks[2]!.fields!.length).toBeLessThanOrEqual(10);
+    for (const f of body.blocks[2]!.fields!) expect(f.text.length).toBeLessThanOrEqual(2000);
+  });
+
+  it('gives every alert its own delivery instance, however long its ARM id', () => {
+    const id = (n: string, since: string) =>
+      `overdue:/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg-backup-prod/providers/microsoft.dataprotection/backupvaults/bv-prod-weu/backupinstances/pgflexprod-pgflexprod-${n}:${since}`;
+    const a = alertsInstanceId(id('11111111-1111-1111-1111-111111111111', '2026-01-01T00:00:00.000Z'));
+    const b = alertsInstanceId(id('11111111-1111-1111-1111-111111111111', '2026-03-01T00:00:00.000Z'));
+    const c = alertsInstanceId(id('11111111-1111-1111-1111-111111111112', '2026-01-01T00:00:00.000Z'));
+    expect(new Set([a, b, c]).size).toBe(3);
+    for (const x of [a, b, c]) expect(x).toMatch(/^alerts-[A-Za-z0-9._@-]{1,150}$/);
+    expect(alertsInstanceId('drill-1')).toBe(alertsInstanceId('drill-1'));
+  });
+
   it('escapes Slack mrkdwn and makes a CloudEvent', () => {
     const [a] = alertsForDrill(report(), undefined, ['passed']) as [Alert];
     expect(JSON.stringify(slackBody(a))).toContain('bi-&lt;b&gt;');
@@ -154,6 +185,12 @@ describe('dashboard', () => {
       previous: 10,
       p90Seconds: 10,
     });
+    // Only drills of the same target kind are compared: files-only drills do not load or verify.
+    const mixed = [
+      ...drills([10, 10, 10]).map((d) => ({ ...d, targetKind: 'files' })),
+      { ...drills([100, 100, 100, 100])[3]!, drillId: 'db', targetKind: 'database' },
+    ];
+    expect(regressionOf(newestFirst(mixed))).toBeUndefined();
     // Drills without an RTO (failed before restoring) are not counted.
     expect(regressionOf(newestFirst(drills([10, 10, 10, undefined, 40])))).toMatchObject({ drillId: 'bi-4' });
   });

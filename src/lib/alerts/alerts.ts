@@ -122,7 +122,9 @@ export function overdueAlert(entry: DashboardEntry, coverageDays: number, now: D
     id: `overdue:${entry.backupInstanceId.toLowerCase()}:${since}`,
     kind: 'overdue',
     severity: 'warning',
-    title: `No passed restore drill for ${entry.name} in ${coverageDays} days`,
+    title: entry.lastPassedAt
+      ? `No passed restore drill for ${entry.name} in ${coverageDays} days`
+      : `No restore drill of ${entry.name} has ever passed (first drill ${entry.firstStartedAt})`,
     summary: entry.lastPassedAt
       ? `last passed drill started ${entry.lastPassedAt}; the last drill (${entry.last.drillId}) ${entry.last.verdict}`
       : `no drill of this instance has passed; the last one (${entry.last.drillId}) ${entry.last.verdict}`,
@@ -186,9 +188,10 @@ export function teamsBody(a: Alert): Record<string, unknown> {
   };
 }
 
-/** Slack's mrkdwn needs &, < and > escaped. */
-function slackText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Slack's mrkdwn needs &, < and > escaped; cut (after escaping) to `max`, Slack's limit for the block. */
+function slackText(s: string, max = 2900): string {
+  const text = s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** A Slack incoming-webhook message: text for notifications, blocks for the channel. */
@@ -196,13 +199,16 @@ export function slackBody(a: Alert): Record<string, unknown> {
   return {
     text: slackText(`${a.title}: ${a.summary}`),
     blocks: [
-      { type: 'header', text: { type: 'plain_text', text: a.title.slice(0, 150) } },
+      {
+        type: 'header',
+        text: { type: 'plain_text', text: a.title.length > 150 ? `${a.title.slice(0, 149)}…` : a.title },
+      },
       { type: 'section', text: { type: 'mrkdwn', text: slackText(a.summary) } },
       {
         type: 'section',
         fields: facts(a)
           .slice(0, 10)
-          .map(([k, v]) => ({ type: 'mrkdwn', text: `*${slackText(k)}*\n${slackText(v)}` })),
+          .map(([k, v]) => ({ type: 'mrkdwn', text: `*${slackText(k, 100)}*\n${slackText(v, 1800)}` })),
       },
     ],
   };

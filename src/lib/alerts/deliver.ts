@@ -133,7 +133,6 @@ export class AlertSender {
         [cloudEvent(alert, CLOUDEVENT_SOURCE)],
         {
           'content-type': 'application/cloudevents-batch+json; charset=utf-8',
-          'aeg-api-version': '2018-01-01',
         },
       );
     let url: string;

@@ -13,6 +13,8 @@ export interface DashboardDrill {
   backupInstanceId: string;
   startedAt: string;
   verdict: string;
+  /** database or files: a drill that loads and verifies takes longer than one that only restores files. */
+  targetKind?: string;
   rtoSeconds?: number;
   rpoSeconds?: number;
   failureCode?: string;
@@ -37,6 +39,8 @@ export interface DashboardEntry {
   last: { drillId: string; startedAt: string; verdict: string; failureCode?: string };
   /** Days since the last drill started (one decimal). */
   lastAgeDays: number;
+  /** When the oldest drill read of this instance started. */
+  firstStartedAt: string;
   lastPassedAt?: string;
   /** current: a passed drill within the coverage window; overdue: an older one only; never: none. */
   coverage: 'current' | 'overdue' | 'never';
@@ -78,11 +82,13 @@ export function percentile(values: number[], p: number): number {
 
 /**
  * Whether the newest drill that measured an RTO regressed: its RTO above REGRESSION_FACTOR × the p90 of the
- * REGRESSION_WINDOW drills before it. `drills` newest first.
+ * REGRESSION_WINDOW drills before it of the same target kind (a restore as files that is not loaded measures
+ * less than one restored as a database and verified). `drills` newest first.
  */
 export function regressionOf(drills: DashboardDrill[]): Regression | undefined {
   const measured = drills.filter((d) => typeof d.rtoSeconds === 'number');
-  const [latest, ...rest] = measured;
+  const [latest, ...others] = measured;
+  const rest = others.filter((d) => d.targetKind === latest?.targetKind);
   const previous = rest.slice(0, REGRESSION_WINDOW).map((d) => d.rtoSeconds!);
   if (!latest || previous.length < REGRESSION_MIN_PREVIOUS) return undefined;
   const p90 = percentile(previous, 90);
@@ -131,6 +137,7 @@ export function buildDashboard(drills: DashboardDrill[], now: Date, coverageDays
         ...(last.failureCode ? { failureCode: last.failureCode } : {}),
       },
       lastAgeDays: Math.round(((now.getTime() - Date.parse(last.startedAt)) / DAY_MS) * 10) / 10,
+      firstStartedAt: mine.at(-1)!.startedAt,
       ...(cov?.lastPassedAt ? { lastPassedAt: cov.lastPassedAt } : {}),
       coverage: !cov?.lastPassedAt ? 'never' : cov.overdue ? 'overdue' : 'current',
       drills: mine.length,

@@ -15,6 +15,11 @@ export interface DrillSettings {
   activityRetry: { maxAttempts: number; firstDelaySeconds: number; maxDelaySeconds: number };
   /** The vault's job watcher (src/orchestrators/vaultJobWatcher.ts); absent: every drill polls its own job. */
   jobWatch?: JobWatchSettings;
+  /**
+   * Publish alerts, dashboard and metrics once the verdict is saved (activity publishDrillOutcome). Absent in
+   * drills started before that step existed: their histories have no such call, so they replay without it.
+   */
+  publishOutcome?: boolean;
 }
 
 /** Each job poll interval is the previous one times this. */
@@ -42,6 +47,7 @@ export function drillSettings(
       maxSeconds: config.DRILL_JOB_POLL_MAX_SECONDS,
     },
     pollsPerGeneration: POLLS_PER_GENERATION,
+    publishOutcome: true,
     activityRetry: {
       maxAttempts: ACTIVITY_MAX_ATTEMPTS,
       firstDelaySeconds: config.DRILL_RETRY_FIRST_DELAY_SECONDS,

@@ -326,13 +326,19 @@ export class ReportStore {
 
   /** The newest `max` finished drills of every instance, newest first (what the dashboard is built from). */
   async recentDrills(max: number): Promise<ReportRow[]> {
+    await this.ensure();
     const out: ReportRow[] = [];
-    let after: string | undefined;
-    do {
-      const page = await this.history({ top: Math.min(1000, max - out.length), ...(after ? { after } : {}) });
-      out.push(...page.items);
-      after = page.next;
-    } while (after && out.length < max);
+    // One walk through the history partition, page by page, stopping at `max`.
+    const pages = this.table
+      .listEntities<ReportRow>({ queryOptions: { filter: odata`PartitionKey eq 'history'` } })
+      .byPage({ maxPageSize: 1000 });
+    for await (const page of pages) {
+      for (const e of page) {
+        const { rowKey: _k, ...row } = e as ReportRow & { rowKey?: string };
+        out.push(publicRow(row));
+        if (out.length >= max) return out;
+      }
+    }
     return out;
   }
 
