@@ -16,6 +16,25 @@ const LOCATION =
   'https://management.azure.com/subscriptions/s/providers/Microsoft.DataProtection/locations/westus/operationResults/op1?api-version=2026-06-01';
 
 describe('poll state', () => {
+  it('a foreign Azure-AsyncOperation gives way to an own Location; neither own: the foreign URL, for the client to refuse', () => {
+    const own = (url: string) => new URL(url).origin === 'https://management.azure.com';
+    const FOREIGN = 'https://attacker.example/op1';
+    const start = (h: Record<string, string>) =>
+      startPollState('restore', { status: 202, headers: headers(h), body: undefined }, now, own);
+    expect(start({ 'Azure-AsyncOperation': FOREIGN, Location: LOCATION })).toMatchObject({
+      pollUrl: LOCATION,
+      pollKind: 'location',
+      locationUrl: LOCATION,
+    });
+    const ownAsync = start({ 'Azure-AsyncOperation': ASYNC, Location: FOREIGN });
+    expect(ownAsync).toMatchObject({ pollUrl: ASYNC, pollKind: 'azureAsyncOperation' });
+    expect(ownAsync.locationUrl).toBeUndefined();
+    expect(start({ 'Azure-AsyncOperation': FOREIGN, Location: `${FOREIGN}/loc` })).toMatchObject({
+      pollUrl: FOREIGN,
+      pollKind: 'azureAsyncOperation',
+    });
+  });
+
   it('a 202 with both headers polls Azure-AsyncOperation and keeps Location; Retry-After in seconds', () => {
     const s = startPollState(
       'restore',

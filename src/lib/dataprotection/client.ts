@@ -279,7 +279,8 @@ export class DataProtectionClient {
 
   private start(operation: string, res: RawResponse): PollState {
     try {
-      const state = startPollState(operation, res, new Date());
+      // A foreign Azure-AsyncOperation gives way to an own-origin Location; neither on ARM's origin: refused.
+      const state = startPollState(operation, res, new Date(), (url) => isSameOrigin(url, this.endpoint));
       if (state.pollUrl) this.assertOwnOrigin(state.pollUrl, `${operation} poll URL`);
       return state;
     } catch (err) {

@@ -4,7 +4,9 @@
  * and one HTTP response, so it can be tested without a network and replayed without surprises.
  *
  * ARM rules followed (reference/dataprotection/CONTRACT.md section 4):
- *  - from a 201/202, poll Azure-AsyncOperation when present, else Location; a 200 completes at once;
+ *  - from a 201/202, poll Azure-AsyncOperation when present, else Location; a 200 completes at once. A URL
+ *    on another origin than ARM's is never called (it would carry the token): when Azure-AsyncOperation is
+ *    foreign and Location is ARM's, Location is followed instead; when neither is ARM's, the client refuses;
  *  - Retry-After is seconds or an HTTP date; 60 s when absent;
  *  - operation status is a free string compared case-insensitively: only Succeeded, Failed and Canceled are
  *    terminal (Azure Backup's own sample answers "Inprogress");
@@ -88,11 +90,16 @@ function jobIdFrom(info: unknown): string | undefined {
   return jobId ? lastSegment(jobId) : undefined;
 }
 
-/** State from the first response of a POST that starts an operation. */
+/**
+ * State from the first response of a POST that starts an operation. `ownOrigin` says which URLs may be called
+ * (the client's: ARM's own origin): a foreign Azure-AsyncOperation gives way to an own Location, and a foreign
+ * Location is not kept. When neither header is usable the state names the foreign URL, which the client refuses.
+ */
 export function startPollState(
   operation: string,
   response: { status: number; headers: HeaderReader; body: unknown },
   now: Date,
+  ownOrigin: (url: string) => boolean = () => true,
 ): PollState {
   const { status, headers, body } = response;
   if (status === 200 || status === 204) {
@@ -104,9 +111,11 @@ export function startPollState(
       `${operation}: unexpected HTTP ${status} for the start of an asynchronous operation`,
     );
   }
-  const asyncUrl = headers.get('azure-asyncoperation');
-  const locationUrl = headers.get('location');
-  const pollUrl = asyncUrl ?? locationUrl;
+  const asyncHeader = headers.get('azure-asyncoperation');
+  const locationHeader = headers.get('location');
+  const asyncUrl = asyncHeader !== undefined && ownOrigin(asyncHeader) ? asyncHeader : undefined;
+  const locationUrl = locationHeader !== undefined && ownOrigin(locationHeader) ? locationHeader : undefined;
+  const pollUrl = asyncUrl ?? locationUrl ?? asyncHeader ?? locationHeader;
   if (!pollUrl) {
     throw new PollProtocolError(
       `${operation}: the service answered ${status} without an Azure-AsyncOperation or Location header, so the operation cannot be followed`,
@@ -116,7 +125,10 @@ export function startPollState(
     operation,
     status: 'running',
     pollUrl,
-    pollKind: asyncUrl ? 'azureAsyncOperation' : 'location',
+    pollKind:
+      asyncUrl !== undefined || (locationUrl === undefined && asyncHeader !== undefined)
+        ? 'azureAsyncOperation'
+        : 'location',
     ...(locationUrl ? { locationUrl } : {}),
     retryAfterSeconds: parseRetryAfterSeconds(headers.get('retry-after'), now),
     polls: 0,
