@@ -89,6 +89,7 @@ describe('Azure SDK clients against the emulator', () => {
       b.properties.recoveryPointTime.localeCompare(a.properties.recoveryPointTime),
     )[0]!;
     const body = buildRestoreRequest({
+      apiVersion: client.apiVersion,
       sourceDatasourceId: single.properties.dataSourceInfo.resourceID,
       recoveryPointId: newest.name,
       sourceDataStoreType: 'VaultStore',

@@ -37,8 +37,9 @@ function client(
   });
 }
 
-function restoreBody() {
+function restoreBody(apiVersion = '2026-06-01') {
   return buildRestoreRequest({
+    apiVersion,
     sourceDatasourceId: SOURCE,
     recoveryPointId: 'rp1',
     sourceDataStoreType: 'VaultStore',
@@ -233,9 +234,16 @@ describe('Data Protection client over HTTPS', () => {
       };
     });
     const c = client('2021-07-01');
-    let state = await c.triggerRestore(BI, restoreBody());
-    expect(state).toMatchObject({ status: 'running', pollKind: 'location', retryAfterSeconds: 60 });
+    // A body built for 2026-06-01 carries sourceResourceId, which 2021-07-01 does not define: refused unsent.
+    await expect(c.triggerRestore(BI, restoreBody())).rejects.toThrow(
+      /\/sourceResourceId: not defined by api-version 2021-07-01/,
+    );
+    expect(arm.requests).toHaveLength(0);
+    let state = await c.triggerRestore(BI, restoreBody('2021-07-01'));
+    expect(state).toMatchObject({ status: 'running', pollKind: 'location' });
+    expect(state.retryAfterSeconds).toBeUndefined(); // none sent: the orchestrator's own schedule applies
     expect(new URL(arm.requests[0]!.url, arm.origin).searchParams.get('api-version')).toBe('2021-07-01');
+    expect(JSON.parse(arm.requests[0]!.body)).not.toHaveProperty('sourceResourceId');
     while (state.status === 'running') state = await c.pollOperation(state);
     expect(state).toMatchObject({
       status: 'succeeded',

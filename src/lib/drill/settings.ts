@@ -8,6 +8,11 @@ import type { JobWatchSettings } from './jobWatch';
 import type { JobPollSettings } from './polling';
 
 export interface DrillSettings {
+  /**
+   * DATAPROTECTION_API_VERSION, which decides the fields of the restore request built in the orchestrator.
+   * Absent in the settings of drills started before it existed (src/lib/drill/restorePlan.ts).
+   */
+  apiVersion?: string;
   jobPoll: JobPollSettings;
   /**
    * Asynchronous operations (validate, restore) that answer without Retry-After: poll on this schedule.
@@ -41,6 +46,7 @@ export const ACTIVITY_MAX_RETRY_DELAY_SECONDS = 60;
 export function drillSettings(
   config: Pick<
     AppConfig,
+    | 'DATAPROTECTION_API_VERSION'
     | 'DRILL_JOB_POLL_INITIAL_SECONDS'
     | 'DRILL_JOB_POLL_MAX_SECONDS'
     | 'DRILL_OPERATION_POLL_INITIAL_SECONDS'
@@ -51,6 +57,7 @@ export function drillSettings(
   >,
 ): DrillSettings {
   return {
+    apiVersion: config.DATAPROTECTION_API_VERSION,
     jobPoll: {
       initialSeconds: config.DRILL_JOB_POLL_INITIAL_SECONDS,
       factor: JOB_POLL_FACTOR,
