@@ -10,7 +10,7 @@ import { buildValidateRestoreRequest, fieldsNotIn } from '../../src/lib/dataprot
 import { parseDrillRequest } from '../../src/lib/drill/request';
 import { planRestore } from '../../src/lib/drill/restorePlan';
 import type { RestoreRequest } from '../../src/lib/types/generated/dataprotection';
-import { checkAgainstSwagger, contractVersion } from '../../emulator/swagger';
+import { checkAgainstSwagger, contractVersion, example } from '../../emulator/swagger';
 
 const SUB = 'f75d8d8b-6735-4697-82e1-1a7a3ff0d5d4';
 const RG = `/subscriptions/${SUB}/resourceGroups/rg/providers`;
@@ -104,6 +104,20 @@ describe('request bodies are exactly those of the api-version they are sent with
     expect(check.valid).toBe(false);
     expect(check.errors.join('\n')).toContain('sourceResourceId');
     expect(fieldsNotIn(newer, '2021-07-01')).toEqual(['/sourceResourceId']);
+  });
+
+  it('the official 2026-06-01 ValidateRestore example is not a 2021-07-01 body until its newer fields go', () => {
+    const official = structuredClone(
+      (example('BackupInstanceOperations/ValidateRestore.json').parameters as { parameters: any }).parameters,
+    );
+    const at2021 = checkAgainstSwagger('ValidateRestoreRequestObject', official, 'request', '2021-07-01');
+    expect(at2021.valid).toBe(false);
+    expect(at2021.errors.join('\n')).toMatch(/sourceResourceId|identityDetails/);
+    delete official.restoreRequestObject.sourceResourceId;
+    delete official.restoreRequestObject.identityDetails;
+    expect(
+      checkAgainstSwagger('ValidateRestoreRequestObject', official, 'request', '2021-07-01').errors,
+    ).toEqual([]);
   });
 
   it('the container ARM id (targetResourceArmId) is sent with 2026-06-01 and refused before sending with 2021-07-01', () => {
