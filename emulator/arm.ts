@@ -219,6 +219,25 @@ export class ArmApi {
       }
       await new Promise((r) => setTimeout(r, fault.delayMs ?? 1000));
     }
-    return this.operations.run(match, req, apiVersion);
+    return this.foreignAsyncOperation(match, this.operations.run(match, req, apiVersion), entry);
+  }
+
+  /**
+   * Fault foreignAsyncOperation: the answer's Azure-AsyncOperation moved to another origin (Location stays on
+   * ARM's), as a misrouted or hostile answer would: a client must not call it with its token.
+   */
+  private foreignAsyncOperation(
+    match: Match,
+    reply: Reply | 'reset',
+    entry: Omit<RequestLogEntry, 'seq' | 'status' | 'durationMs'>,
+  ): Reply | 'reset' {
+    const asyncUrl = reply === 'reset' ? undefined : reply.headers?.['Azure-AsyncOperation'];
+    if (reply === 'reset' || !asyncUrl) return reply;
+    const fault = this.ctx.faults.take(match.operation, ['foreignAsyncOperation']);
+    if (!fault) return reply;
+    entry.fault = fault.kind;
+    const u = new URL(asyncUrl);
+    const moved = `${fault.url ?? 'https://foreign.invalid'}${u.pathname}${u.search}`;
+    return { ...reply, headers: { ...reply.headers, 'Azure-AsyncOperation': moved } };
   }
 }

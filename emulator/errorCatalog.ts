@@ -17,6 +17,8 @@ export const ERROR_CATALOG: Record<string, CatalogEntry> = {
       'Restore to the same or a higher PostgreSQL version from which the backup was taken.',
     ],
     isRetryable: false,
+    // As the service's documented answer says (Learn's validate-restore failure example): a client must classify
+    // by the code, not by this field.
     isUserError: false,
   },
   UserErrorDatabaseNameAlreadyInUse: {

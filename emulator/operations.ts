@@ -273,16 +273,18 @@ export class DataProtectionOperations {
       );
     }
     const validate = match.operation === 'BackupInstances_ValidateForRestore';
+    // Against the contract of the api-version the request names: 2021-07-01 knows no sourceResourceId.
     const check = checkAgainstSwagger(
       validate ? 'ValidateRestoreRequestObject' : 'AzureBackupRestoreRequest',
       parsed,
       'request',
+      apiVersion,
     );
     if (!check.valid) {
       return cloudError(
         400,
         'BadRequest',
-        `The request body does not match the ${validate ? 'ValidateRestoreRequestObject' : 'AzureBackupRestoreRequest'} contract: ${check.errors.slice(0, 5).join('; ')}`,
+        `The request body does not match the ${validate ? 'ValidateRestoreRequestObject' : 'AzureBackupRestoreRequest'} contract of api-version ${apiVersion}: ${check.errors.slice(0, 5).join('; ')}`,
       );
     }
     const body = (

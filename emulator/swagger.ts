@@ -9,6 +9,11 @@
  * discriminated base B into a dispatcher that picks the subtype by objectType (unknown values fail), and
  * keeps B's own body as B__base for the subtypes' allOf. In `request` mode every dispatched or plain model
  * also gets `unevaluatedProperties: false`, so a misspelled field (dataSourceInfo for datasourceInfo) fails.
+ *
+ * Each api-version has its own contract: 2026-06-01 is the whole swagger, 2021-07-01 the restore-request
+ * definitions extracted from its swagger (reference/dataprotection/.../stable/2021-07-01/restore-definitions.json).
+ * A request names its api-version and is checked against that one (a field a newer version added, such as
+ * sourceResourceId, is unknown to 2021-07-01); a version between the two is checked against the older one.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +27,25 @@ export const SPEC_DIR = join(
 );
 const COMMON_DIR = join(REFERENCE_ROOT, 'specification/common-types/resource-management/v5');
 const BASE = 'https://swagger.local/';
-const SWAGGER_ID = `${BASE}specification/dataprotection/resource-manager/Microsoft.DataProtection/DataProtection/stable/2026-06-01/dataprotection.json`;
+
+/** The swagger (or extract of one) of each api-version the emulator knows the contract of, newest first. */
+const SWAGGER_FILES: Record<string, string> = {
+  '2026-06-01':
+    'specification/dataprotection/resource-manager/Microsoft.DataProtection/DataProtection/stable/2026-06-01/dataprotection.json',
+  '2021-07-01':
+    'specification/dataprotection/resource-manager/Microsoft.DataProtection/stable/2021-07-01/restore-definitions.json',
+};
+export const SWAGGER_VERSIONS = Object.keys(SWAGGER_FILES);
+export const DEFAULT_SWAGGER_VERSION = '2026-06-01';
+
+/** The contract version a request of `apiVersion` is held to: that one, else the newest known not newer. */
+export function contractVersion(apiVersion: string): string {
+  if (SWAGGER_FILES[apiVersion]) return apiVersion;
+  const older = SWAGGER_VERSIONS.filter((v) => v <= apiVersion).sort();
+  return older[older.length - 1] ?? SWAGGER_VERSIONS[SWAGGER_VERSIONS.length - 1]!;
+}
+
+const swaggerId = (version: string): string => `${BASE}${SWAGGER_FILES[version]!}`;
 
 type Json = Record<string, unknown>;
 
@@ -68,8 +91,8 @@ function refName(ref: unknown): string | undefined {
     : undefined;
 }
 
-function buildSwaggerSchema(mode: 'request' | 'response'): Json {
-  const swagger = readJson(join(SPEC_DIR, 'dataprotection.json'));
+function buildSwaggerSchema(mode: 'request' | 'response', version: string): Json {
+  const swagger = readJson(join(REFERENCE_ROOT, SWAGGER_FILES[version]!));
   const rawDefs = swagger.definitions as Record<string, Json>;
   const bases = new Map<string, string>(); // base -> discriminator property
   for (const [name, def] of Object.entries(rawDefs)) {
@@ -131,7 +154,7 @@ function buildSwaggerSchema(mode: 'request' | 'response'): Json {
       ],
     };
   }
-  return { $id: SWAGGER_ID, definitions: defs };
+  return { $id: swaggerId(version), definitions: defs };
 }
 
 function commonTypes(file: string, mode: 'request' | 'response'): Json {
@@ -144,16 +167,17 @@ function commonTypes(file: string, mode: 'request' | 'response'): Json {
 
 const cache = new Map<string, Ajv2020>();
 
-function ajvFor(mode: 'request' | 'response'): Ajv2020 {
-  let ajv = cache.get(mode);
+function ajvFor(mode: 'request' | 'response', version: string): Ajv2020 {
+  const key = `${mode} ${version}`;
+  let ajv = cache.get(key);
   if (!ajv) {
     ajv = new Ajv2020({ strict: false, allErrors: true, logger: false, validateFormats: true });
     addFormats(ajv);
     for (const f of ['arm-id', 'uuid', 'duration', 'password', 'unixtime']) ajv.addFormat(f, true);
     ajv.addSchema(commonTypes('types.json', mode));
     ajv.addSchema(commonTypes('managedidentity.json', mode));
-    ajv.addSchema(buildSwaggerSchema(mode));
-    cache.set(mode, ajv);
+    ajv.addSchema(buildSwaggerSchema(mode, version));
+    cache.set(key, ajv);
   }
   return ajv;
 }
@@ -163,10 +187,21 @@ export interface SwaggerCheck {
   errors: string[];
 }
 
-/** Validates `data` against swagger definition `name` ("request" mode rejects unknown properties). */
-export function checkAgainstSwagger(name: string, data: unknown, mode: 'request' | 'response'): SwaggerCheck {
-  const fn: ValidateFunction | undefined = ajvFor(mode).getSchema(`${SWAGGER_ID}#/definitions/${name}`);
-  if (!fn) throw new Error(`swagger has no definition ${name}`);
+/**
+ * Validates `data` against swagger definition `name` of the contract of `apiVersion` (default: the newest):
+ * "request" mode rejects unknown properties.
+ */
+export function checkAgainstSwagger(
+  name: string,
+  data: unknown,
+  mode: 'request' | 'response',
+  apiVersion: string = DEFAULT_SWAGGER_VERSION,
+): SwaggerCheck {
+  const version = contractVersion(apiVersion);
+  const fn: ValidateFunction | undefined = ajvFor(mode, version).getSchema(
+    `${swaggerId(version)}#/definitions/${name}`,
+  );
+  if (!fn) throw new Error(`swagger ${version} has no definition ${name}`);
   const valid = fn(data) === true;
   return {
     valid,

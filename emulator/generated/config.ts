@@ -12,7 +12,15 @@ export type SecretValue =
       database?: string;
     };
 export type FaultKind =
-  'status' | 'reset' | 'dropResponse' | 'delay' | 'malformed' | 'domain' | 'jobFailHalfway' | 'damagedFiles';
+  | 'status'
+  | 'reset'
+  | 'dropResponse'
+  | 'delay'
+  | 'malformed'
+  | 'domain'
+  | 'jobFailHalfway'
+  | 'damagedFiles'
+  | 'foreignAsyncOperation';
 
 /**
  * Configuration of the Data Protection emulator (emulator/README.md). The one source of the emulator's config type: emulator/generated/config.ts is generated from it (npm run gen:types), with every property that has a default present after loading.
@@ -246,6 +254,10 @@ export interface FaultRule {
    * kind=domain / jobFailHalfway: the Azure error code to fail with.
    */
   code?: string;
+  /**
+   * kind=foreignAsyncOperation: the foreign origin the Azure-AsyncOperation header is moved to (default https://foreign.invalid).
+   */
+  url?: string;
   /**
    * kind=damagedFiles: how the next restore-as-files job damages what it writes: garbage (not a pg_dump archive), truncated (a valid header, the rest cut off), newerSource (the header claims PostgreSQL 99 wrote it).
    */

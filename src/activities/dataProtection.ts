@@ -2,7 +2,14 @@
  * Activities that talk to the Data Protection API: read the backup instance, choose a recovery point, start
  * the validation and the restore, poll an operation, read a job.
  */
-import { datasourceKindOf, lastSegment, parseBackupInstanceId, sameArmId } from '../lib/dataprotection/armId';
+import {
+  datasourceKindOf,
+  lastSegment,
+  nameKey,
+  parseBackupInstanceId,
+  sameArmId,
+  sameName,
+} from '../lib/dataprotection/armId';
 import {
   DataProtectionError,
   errorDataFromJobErrorDetails,
@@ -112,7 +119,7 @@ export function dataProtectionActivities(deps: ActivityDeps) {
       if (p.operation.toLowerCase() !== 'restore') continue;
       if (!p.backupInstanceId || !sameArmId(p.backupInstanceId, input.backupInstanceId)) continue;
       const point = p.extendedInfo?.sourceRecoverPoint?.recoveryPointID;
-      if (point && point !== input.recoveryPointId) continue;
+      if (point && !sameName(point, input.recoveryPointId)) continue;
       if (isOurDestination(p.extendedInfo, input.destination)) return lastSegment(job.name);
     }
     return undefined;
@@ -224,7 +231,7 @@ export function dataProtectionActivities(deps: ActivityDeps) {
      * list did not show (a page that failed to include it) is read on its own.
      */
     endedRestoreJobs: async (input: EndedJobsInput): Promise<EndedJobsOutput> => {
-      const want = new Map(input.jobs.map((j) => [j.jobId.toLowerCase(), j]));
+      const want = new Map(input.jobs.map((j) => [nameKey(j.jobId), j]));
       // The list stops at jobs older than the oldest watched one (a job without a valid start: never).
       const starts = input.jobs.map((j) => Date.parse(j.startTime ?? ''));
       const oldest = starts.some((t) => Number.isNaN(t)) ? 0 : Math.min(...starts);
@@ -232,7 +239,7 @@ export function dataProtectionActivities(deps: ActivityDeps) {
       for await (const job of dp.listJobs(input.vaultId)) {
         if (seen.size === want.size) break;
         if (oldest > 0 && Date.parse(job.properties.startTime) < oldest - 60_000) break;
-        const id = lastSegment(job.name).toLowerCase();
+        const id = nameKey(job.name);
         if (want.has(id)) seen.set(id, summarizeJob(job));
       }
       // Not in the list, or ended badly (the list may leave the error out): read on its own; one that cannot be

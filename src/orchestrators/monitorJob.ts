@@ -8,6 +8,7 @@
  */
 import type * as df from 'durable-functions';
 import type { JobSummary } from '../activities/contracts';
+import { sameName } from '../lib/dataprotection/armId';
 import { jobPollDelaySeconds } from '../lib/drill/polling';
 import type { DrillSettings } from '../lib/drill/settings';
 import { DrillFailure, failure, type FailureInfo } from '../lib/errors';
@@ -74,7 +75,7 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
   function heard(): WatchOutcome {
     const job = ended!.result as JobSummary;
     ended = undefined;
-    return job.id.toLowerCase() === input.jobId.toLowerCase() ? { kind: 'ended', job } : { kind: 'backstop' };
+    return sameName(job.id, input.jobId) ? { kind: 'ended', job } : { kind: 'backstop' };
   }
 
   /** One wait handed to the vault's watcher: (re-)register, then its word, the backstop, a cancel or the deadline. */

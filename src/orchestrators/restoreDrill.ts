@@ -131,6 +131,7 @@ function* restoreAndVerify(
       instance,
       recoveryPointId: selection.point.id,
       dataStore: selection.dataStore,
+      ...(input.settings.apiVersion ? { apiVersion: input.settings.apiVersion } : {}),
     });
   });
 

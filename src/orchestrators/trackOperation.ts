@@ -1,13 +1,14 @@
 /**
  * trackOperation: follows an ARM asynchronous operation (validateRestore or restore) to a terminal status.
- * Each poll is an activity; the wait between polls is a durable timer of the service's Retry-After. After
+ * Each poll is an activity; the wait between polls is a durable timer of the service's Retry-After, or, when
+ * it sent none, of the drill's operation poll schedule (DRILL_OPERATION_POLL_*: short, growing). After
  * `pollsPerGeneration` polls it continues as new with its state, so its history stays bounded however long
  * the operation runs. Stops at the deadline or on cancel.
  */
 import type * as df from 'durable-functions';
 import type { PollState } from '../lib/dataprotection/pollState';
 import { operationPollDelaySeconds } from '../lib/drill/polling';
-import type { DrillSettings } from '../lib/drill/settings';
+import { OPERATION_POLL_DEFAULTS, type DrillSettings } from '../lib/drill/settings';
 import { DrillFailure, failure, type FailureInfo } from '../lib/errors';
 import { ACTIVITIES } from '../activities/names';
 import { callActivity, cancelledFailure, cancelTask, log, now, waitUntil, type Ctx } from './helpers';
@@ -35,7 +36,12 @@ export function* trackOperation(ctx: Ctx): Generator<df.Task, TrackOperationOutp
   ctx.df.setCustomStatus({ operation: state.operation, polls });
   try {
     while (state.status === 'running') {
-      const fireAt = new Date(now(ctx).getTime() + operationPollDelaySeconds(state.retryAfterSeconds) * 1000);
+      const delaySeconds = operationPollDelaySeconds(
+        state.retryAfterSeconds,
+        polls,
+        input.settings.operationPoll ?? OPERATION_POLL_DEFAULTS,
+      );
+      const fireAt = new Date(now(ctx).getTime() + delaySeconds * 1000);
       const outcome = yield* waitUntil(ctx, fireAt, deadline, cancel);
       if (outcome === 'cancelled') return { ok: false, error: cancelledFailure(), state, polls };
       if (outcome === 'deadline') {

@@ -11,6 +11,7 @@ import type * as df from 'durable-functions';
 import type { JobEndedNotice, JobSummary } from '../activities/contracts';
 import type { VaultWatcherInput } from '../activities/jobWatch';
 import { ACTIVITIES } from '../activities/names';
+import { nameKey } from '../lib/dataprotection/armId';
 import { WATCH_JOB_EVENT, type WatcherStatus, type WatchRequest } from '../lib/drill/jobWatch';
 import { toFailure } from '../lib/errors';
 import { callActivity, log, now, type Ctx } from './helpers';
@@ -82,7 +83,7 @@ export function* vaultJobWatcher(ctx: Ctx): Generator<df.Task, { ended: string }
     for (const [id, w] of watched)
       if (w.until && Date.parse(w.until) <= now(ctx).getTime()) watched.delete(id);
     try {
-      const jobs = [...new Map([...watched.values()].map((w) => [w.jobId.toLowerCase(), w])).values()];
+      const jobs = [...new Map([...watched.values()].map((w) => [nameKey(w.jobId), w])).values()];
       const { ended } = jobs.length
         ? yield* callActivity(
             ctx,
@@ -126,10 +127,10 @@ export function noticesFor(
   watched: ReadonlyMap<string, { jobId: string }>,
   ended: readonly JobSummary[],
 ): JobEndedNotice[] {
-  const byId = new Map(ended.map((j) => [j.id.toLowerCase(), j]));
+  const byId = new Map(ended.map((j) => [nameKey(j.id), j]));
   const out: JobEndedNotice[] = [];
   for (const [instanceId, w] of watched) {
-    const job = byId.get(w.jobId.toLowerCase());
+    const job = byId.get(nameKey(w.jobId));
     if (job) out.push({ instanceId, job });
   }
   return out;

@@ -10,6 +10,7 @@ import type { EmulatorHandle } from '../../emulator/index';
 import { DataProtectionClient } from '../../src/lib/dataprotection/client';
 import { buildRestoreRequest, buildValidateRestoreRequest } from '../../src/lib/dataprotection/requests';
 import { startTestEmulator, TEST_SUBSCRIPTION, sleep } from '../support/emulator';
+import { startHttpsServer } from '../support/httpsServer';
 
 let emu: EmulatorHandle;
 const saved: Record<string, string | undefined> = {};
@@ -89,6 +90,7 @@ describe('Azure SDK clients against the emulator', () => {
       b.properties.recoveryPointTime.localeCompare(a.properties.recoveryPointTime),
     )[0]!;
     const body = buildRestoreRequest({
+      apiVersion: client.apiVersion,
       sourceDatasourceId: single.properties.dataSourceInfo.resourceID,
       recoveryPointId: newest.name,
       sourceDataStoreType: 'VaultStore',
@@ -120,5 +122,52 @@ describe('Azure SDK clients against the emulator', () => {
     const jobs = [];
     for await (const j of client.listJobs(V)) jobs.push(j);
     expect(jobs.some((j) => j.name === state.jobId)).toBe(true);
+  });
+
+  it('a foreign Azure-AsyncOperation (emulator fault): validate and restore complete through Location, the foreign origin gets nothing', async () => {
+    const foreign = await startHttpsServer(() => ({ status: 200, body: { status: 'Succeeded' } }));
+    emu.ctx.faults.add({ kind: 'foreignAsyncOperation', url: foreign.origin });
+    try {
+      const client = new DataProtectionClient({
+        settings: {
+          DATAPROTECTION_ENDPOINT: emu.arm,
+          DATAPROTECTION_AUDIENCE: 'https://management.azure.com',
+          DATAPROTECTION_API_VERSION: '2021-07-01',
+        },
+      });
+      const bi = `${V}/backupInstances/bi-single`;
+      const single = await client.getBackupInstance(bi);
+      const points = [];
+      for await (const p of client.listRecoveryPoints(bi)) points.push(p);
+      const body = buildRestoreRequest({
+        apiVersion: client.apiVersion,
+        sourceDatasourceId: single.properties.dataSourceInfo.resourceID,
+        recoveryPointId: points[0]!.name,
+        sourceDataStoreType: 'VaultStore',
+        target: {
+          kind: 'database',
+          targetDatabaseId: `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/rg-test/providers/Microsoft.DBforPostgreSQL/servers/tgt-single/databases/foreign_async`,
+          secretUri: 'https://kv-test.vault.azure.net/secrets/tgt-admin',
+        },
+      });
+      for (const start of [
+        () => client.validateRestore(bi, buildValidateRestoreRequest(body)),
+        () => client.triggerRestore(bi, body),
+      ]) {
+        let state = await start();
+        expect(state.pollKind).toBe('location');
+        while (state.status === 'running') {
+          await sleep(200);
+          state = await client.pollOperation(state);
+        }
+        expect(state.status).toBe('succeeded');
+        if (state.operation === 'restore') expect(state.jobId).toMatch(/^[0-9a-f-]{36}$/);
+      }
+      expect(emu.ctx.faults.list()[0]!.fired).toBeGreaterThanOrEqual(2);
+      expect(foreign.requests).toHaveLength(0);
+    } finally {
+      emu.ctx.faults.clear();
+      await foreign.close();
+    }
   });
 });

@@ -50,6 +50,24 @@ describe('emulator contract', () => {
     expect(op.body).toMatchObject({ status: 'Failed', error: { code: 'UserErrorRecoveryPointNotFound' } });
   });
 
+  it('checks a request body against the contract of the api-version it names (2021-07-01 knows no sourceResourceId)', async () => {
+    const official = exampleBody('BackupInstanceOperations/ValidateRestore.json');
+    const old = '?api-version=2021-07-01';
+    const refused = await arm(emu, token, 'POST', `${BI}/validateRestore${old}`, official);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { code: 'BadRequest' } });
+    expect((refused.body as { error: { message: string } }).error.message).toMatch(
+      /api-version 2021-07-01.*(sourceResourceId|identityDetails)/,
+    );
+    const fitted = structuredClone(official);
+    delete fitted.restoreRequestObject.sourceResourceId;
+    delete fitted.restoreRequestObject.identityDetails;
+    const accepted = await arm(emu, token, 'POST', `${BI}/validateRestore${old}`, fitted);
+    expect(accepted.status).toBe(202);
+    // The same body with the newer fields is still what 2026-06-01 takes.
+    expect((await arm(emu, token, 'POST', `${BI}/validateRestore${q}`, official)).status).toBe(202);
+  });
+
   it.each([
     ['no token', undefined, 'GET', `${V}${q}`, undefined, 401, 'AuthenticationFailed'],
     ['a bad token', 'nope', 'GET', `${V}${q}`, undefined, 401, 'InvalidAuthenticationToken'],

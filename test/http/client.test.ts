@@ -37,8 +37,9 @@ function client(
   });
 }
 
-function restoreBody() {
+function restoreBody(apiVersion = '2026-06-01') {
   return buildRestoreRequest({
+    apiVersion,
     sourceDatasourceId: SOURCE,
     recoveryPointId: 'rp1',
     sourceDataStoreType: 'VaultStore',
@@ -233,9 +234,16 @@ describe('Data Protection client over HTTPS', () => {
       };
     });
     const c = client('2021-07-01');
-    let state = await c.triggerRestore(BI, restoreBody());
-    expect(state).toMatchObject({ status: 'running', pollKind: 'location', retryAfterSeconds: 60 });
+    // A body built for 2026-06-01 carries sourceResourceId, which 2021-07-01 does not define: refused unsent.
+    await expect(c.triggerRestore(BI, restoreBody())).rejects.toThrow(
+      /\/sourceResourceId: not defined by api-version 2021-07-01/,
+    );
+    expect(arm.requests).toHaveLength(0);
+    let state = await c.triggerRestore(BI, restoreBody('2021-07-01'));
+    expect(state).toMatchObject({ status: 'running', pollKind: 'location' });
+    expect(state.retryAfterSeconds).toBeUndefined(); // none sent: the orchestrator's own schedule applies
     expect(new URL(arm.requests[0]!.url, arm.origin).searchParams.get('api-version')).toBe('2021-07-01');
+    expect(JSON.parse(arm.requests[0]!.body)).not.toHaveProperty('sourceResourceId');
     while (state.status === 'running') state = await c.pollOperation(state);
     expect(state).toMatchObject({
       status: 'succeeded',
@@ -363,6 +371,65 @@ describe('Data Protection client over HTTPS', () => {
     };
     await expect(client().pollOperation(crafted)).rejects.toBeInstanceOf(ForeignOriginError);
     expect(foreign.requests).toHaveLength(0);
+  });
+
+  it('a foreign Azure-AsyncOperation beside an own Location: Location is followed, the foreign URL never called', async () => {
+    const jobArmId = `${VAULT}/backupJobs/5f2a3c1e-1111-4222-8333-444455556666`;
+    let locationPolls = 0;
+    arm.setHandler((req, origin) => {
+      const u = new URL(req.url, origin);
+      if (req.method === 'POST')
+        return {
+          status: 202,
+          headers: {
+            'Azure-AsyncOperation': `${foreign.origin}/steal?api-version=2026-06-01`,
+            Location: `${origin}/subscriptions/${SUB}/providers/Microsoft.DataProtection/locations/westus/operationResults/op1?api-version=2026-06-01`,
+          },
+        };
+      if (u.pathname.endsWith('/operationResults/op1'))
+        return ++locationPolls < 2
+          ? { status: 202, headers: { Location: `${origin}${u.pathname}${u.search}` } }
+          : { status: 200, body: { objectType: 'OperationJobExtendedInfo', jobId: jobArmId } };
+      return { status: 404 };
+    });
+    for (const start of [
+      () => client().validateRestore(BI, buildValidateRestoreRequest(restoreBody())),
+      () => client().triggerRestore(BI, restoreBody()),
+    ]) {
+      locationPolls = 0;
+      let state = await start();
+      expect(state).toMatchObject({ status: 'running', pollKind: 'location' });
+      expect(state.locationUrl).toBe(state.pollUrl);
+      while (state.status === 'running') state = await client().pollOperation(state);
+      expect(state).toMatchObject({ status: 'succeeded', jobId: '5f2a3c1e-1111-4222-8333-444455556666' });
+      expect(locationPolls).toBe(2);
+    }
+    expect(foreign.requests).toHaveLength(0);
+  });
+
+  it('both Azure-AsyncOperation and Location on a foreign origin: refused, nothing sent there', async () => {
+    arm.setHandler(() => ({
+      status: 202,
+      headers: {
+        'Azure-AsyncOperation': `${foreign.origin}/steal?api-version=2026-06-01`,
+        Location: `${foreign.origin}/steal-too?api-version=2026-06-01`,
+      },
+    }));
+    await expect(client().triggerRestore(BI, restoreBody())).rejects.toBeInstanceOf(ForeignOriginError);
+    expect(foreign.requests).toHaveLength(0);
+  });
+
+  it('an own Azure-AsyncOperation beside a foreign Location: the foreign Location is not kept for later', async () => {
+    arm.setHandler((req, origin) => ({
+      status: 202,
+      headers: {
+        'Azure-AsyncOperation': `${origin}/subscriptions/${SUB}/providers/Microsoft.DataProtection/locations/westus/operationStatus/op2?api-version=2026-06-01`,
+        Location: `${foreign.origin}/steal?api-version=2026-06-01`,
+      },
+    }));
+    const state = await client().triggerRestore(BI, restoreBody());
+    expect(state.pollKind).toBe('azureAsyncOperation');
+    expect(state.locationUrl).toBeUndefined();
   });
 
   it('a nextLink on a foreign origin is refused and no request reaches that origin', async () => {

@@ -960,3 +960,68 @@ describe('polling sub-orchestrations', () => {
     expect(driver.histories.get('t')!.length).toBe(3);
   });
 });
+
+describe('operation polling without Retry-After (issue 14 item 5.4)', () => {
+  /** A validation that runs `runningPolls` polls; `retryAfter(n)` is the Retry-After of the n-th answer, if any. */
+  function pollingRig(runningPolls: number, retryAfter: (n: number) => number | undefined = () => undefined) {
+    const noRetryAfter = (s: PollState): PollState => {
+      const copy = { ...s };
+      delete copy.retryAfterSeconds;
+      return copy;
+    };
+    return rig({
+      [ACTIVITIES.startValidateRestore]: () => ok(noRetryAfter(running('validateRestore'))),
+      [ACTIVITIES.pollOperation]: (input: { state: PollState }, n: number) => {
+        const s = input.state;
+        if (s.operation !== 'validateRestore')
+          return ok({ ...s, status: 'succeeded', polls: s.polls + 1, jobId: 'job-1' });
+        const ra = retryAfter(n);
+        return ok({
+          ...noRetryAfter(s),
+          polls: s.polls + 1,
+          status: n <= runningPolls ? 'running' : 'succeeded',
+          ...(ra !== undefined ? { retryAfterSeconds: ra } : {}),
+        });
+      },
+    });
+  }
+  /** Seconds between the start of validation and each validation poll, and between polls. */
+  function validateDelays(calls: { name: string; input: any; at: number }[]): number[] {
+    const start = calls.find((c) => c.name === ACTIVITIES.startValidateRestore)!.at;
+    const polls = calls
+      .filter((c) => c.name === ACTIVITIES.pollOperation && c.input.state.operation === 'validateRestore')
+      .map((c) => c.at);
+    return polls.map((at, i) => (at - (i === 0 ? start : polls[i - 1]!)) / 1000);
+  }
+
+  it('polls at 1 s doubling to the 30 s cap, not after a fixed 60 s', async () => {
+    const r = pollingRig(7);
+    const report = await r.run({}, 'drill-1', {
+      ...SETTINGS,
+      operationPoll: { initialSeconds: 1, factor: 2, maxSeconds: 30 },
+    });
+    expect(report.verdict).toBe('passed');
+    expect(validateDelays(r.calls)).toEqual([1, 2, 4, 8, 16, 30, 30, 30]);
+  });
+
+  it('the schedule is the setting (DRILL_OPERATION_POLL_*); drills started before it existed get 1 s to 30 s', async () => {
+    const set = pollingRig(3);
+    await set.run({}, 'drill-1', {
+      ...SETTINGS,
+      operationPoll: { initialSeconds: 3, factor: 2, maxSeconds: 5 },
+    });
+    expect(validateDelays(set.calls)).toEqual([3, 5, 5, 5]);
+    const old = pollingRig(3);
+    await old.run({}, 'drill-1', SETTINGS); // settings without operationPoll, as in older histories
+    expect(validateDelays(old.calls)).toEqual([1, 2, 4, 8]);
+  });
+
+  it('a Retry-After the service does send is honoured for the next wait', async () => {
+    const r = pollingRig(3, (n) => (n === 2 ? 45 : undefined));
+    await r.run({}, 'drill-1', {
+      ...SETTINGS,
+      operationPoll: { initialSeconds: 1, factor: 2, maxSeconds: 30 },
+    });
+    expect(validateDelays(r.calls)).toEqual([1, 2, 45, 8]);
+  });
+});

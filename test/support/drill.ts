@@ -112,8 +112,8 @@ export interface DrillRig {
   containerUrl: string;
   /** host and port of the drill server (a Flexible-style server with its own Key Vault secret). */
   drillServer: { host: string; port: number; secretUri: string };
-  /** Another ARM client of the emulator, with its own governor (or none). */
-  armClient(governor?: ArmGovernor | false): DataProtectionClient;
+  /** Another ARM client of the emulator, with its own governor (or none) and api-version (default 2026-06-01). */
+  armClient(governor?: ArmGovernor | false, apiVersion?: string): DataProtectionClient;
   /** A restore-as-files target: the rig's container, loaded into the drill server. */
   filesTarget(): {
     kind: 'files';
@@ -133,6 +133,7 @@ export interface DrillRig {
     deps: Partial<ActivityDeps>,
     request: unknown,
     drillId?: string,
+    settings?: DrillSettings,
   ): Promise<{ report: DrillReport; drillId: string }>;
   stop(): Promise<void>;
 }
@@ -163,12 +164,12 @@ export async function startDrillRig(
   const log = (message: string, fields: Record<string, unknown> = {}) =>
     logs.push(JSON.stringify({ message, ...fields }));
   const credential = new DefaultAzureCredential();
-  const armClient = (governor?: ArmGovernor | false) =>
+  const armClient = (governor?: ArmGovernor | false, apiVersion = '2026-06-01') =>
     new DataProtectionClient({
       settings: {
         DATAPROTECTION_ENDPOINT: emu.arm,
         DATAPROTECTION_AUDIENCE: 'https://management.azure.com',
-        DATAPROTECTION_API_VERSION: '2026-06-01',
+        DATAPROTECTION_API_VERSION: apiVersion,
       },
       credential,
       retry: { retryDelayInMs: 100, maxRetryDelayInMs: 500 },
@@ -252,7 +253,12 @@ export async function startDrillRig(
     }),
     run: (request, drillId = `drill-${randomBytes(4).toString('hex')}`, settings = FAST_SETTINGS) =>
       runOn(driver, request, drillId, settings),
-    runWith: (overrides, request, drillId = `drill-${randomBytes(4).toString('hex')}`) => {
+    runWith: (
+      overrides,
+      request,
+      drillId = `drill-${randomBytes(4).toString('hex')}`,
+      settings = FAST_SETTINGS,
+    ) => {
       // Its own job watchers too: a watcher signals the drills of its own driver.
       const orchestrations: ActivityDeps['orchestrations'] = {};
       const own = new OrchestrationDriver({
@@ -263,7 +269,7 @@ export async function startDrillRig(
         log: (line) => logs.push(JSON.stringify(line)),
       });
       orchestrations.client = driverClient(own);
-      return runOn(own, request, drillId, FAST_SETTINGS);
+      return runOn(own, request, drillId, settings);
     },
     async stop() {
       for (const [k, v] of Object.entries(saved)) {

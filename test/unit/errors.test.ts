@@ -4,6 +4,7 @@ import {
   errorDataFromArmError,
   errorDataFromJobErrorDetails,
   errorDataFromResponse,
+  isUserErrorCode,
 } from '../../src/lib/dataprotection/errors';
 import { headers, seedFixture } from '../support/fixtures';
 
@@ -24,7 +25,7 @@ describe('Data Protection error mapping', () => {
         'Restore to the same or a higher PostgreSQL version from which the backup was taken.',
       ],
       isRetryable: false,
-      isUserError: false, // as the service said, even though the code says UserError
+      isUserError: true, // by its UserError code, although the service's own field says false
       httpStatus: 400,
       requestId: 'req-1',
       correlationRequestId: 'corr-1',
@@ -36,6 +37,30 @@ describe('Data Protection error mapping', () => {
     const roundTrip = JSON.parse(JSON.stringify(err)) as Record<string, unknown>;
     expect(roundTrip.code).toBe('UserErrorRestoreToLowerVersion');
     expect(roundTrip.recommendedActions).toEqual(data.recommendedActions);
+  });
+
+  it('user errors are classified by code, not by the isUserError field the service may omit or get wrong', () => {
+    const withInfo = (code: string, info: Record<string, unknown>) =>
+      errorDataFromArmError({
+        code,
+        message: 'm',
+        additionalInfo: [{ type: 'UserFacingError', info: { code, message: 'm', ...info } }],
+      });
+    // The field wrong, the field missing, the code in a plain ARM error, in job errorDetails: all user errors.
+    expect(withInfo('UserErrorRestoreToLowerVersion', { isUserError: false }).isUserError).toBe(true);
+    expect(withInfo('UserErrorDBNotFound', {}).isUserError).toBe(true);
+    expect(errorDataFromArmError({ code: 'UserErrorInvalidSecret', message: 'm' }).isUserError).toBe(true);
+    expect(
+      errorDataFromJobErrorDetails([{ code: 'UserErrorMSIMissingPermissions', isUserError: false }])
+        .isUserError,
+    ).toBe(true);
+    // Codes that are user errors without the prefix.
+    expect(withInfo('PostgreSQLFlexOperationFailedUserError', { isUserError: false }).isUserError).toBe(true);
+    // A code that says nothing: the service's field, else not a user error.
+    expect(withInfo('ServiceUnavailableInternal', { isUserError: true }).isUserError).toBe(true);
+    expect(withInfo('ServiceUnavailableInternal', {}).isUserError).toBe(false);
+    expect(isUserErrorCode('InternalError')).toBeUndefined();
+    expect(isUserErrorCode('usererrorDbNotFound')).toBe(true);
   });
 
   it('a plain ARM error without UserFacingError keeps code and message; 5xx and 429 are retryable', () => {

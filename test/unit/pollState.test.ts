@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_RETRY_AFTER_SECONDS,
   mapOperationStatus,
   nextPollState,
   parseRetryAfterSeconds,
@@ -16,6 +15,25 @@ const LOCATION =
   'https://management.azure.com/subscriptions/s/providers/Microsoft.DataProtection/locations/westus/operationResults/op1?api-version=2026-06-01';
 
 describe('poll state', () => {
+  it('a foreign Azure-AsyncOperation gives way to an own Location; neither own: the foreign URL, for the client to refuse', () => {
+    const own = (url: string) => new URL(url).origin === 'https://management.azure.com';
+    const FOREIGN = 'https://attacker.example/op1';
+    const start = (h: Record<string, string>) =>
+      startPollState('restore', { status: 202, headers: headers(h), body: undefined }, now, own);
+    expect(start({ 'Azure-AsyncOperation': FOREIGN, Location: LOCATION })).toMatchObject({
+      pollUrl: LOCATION,
+      pollKind: 'location',
+      locationUrl: LOCATION,
+    });
+    const ownAsync = start({ 'Azure-AsyncOperation': ASYNC, Location: FOREIGN });
+    expect(ownAsync).toMatchObject({ pollUrl: ASYNC, pollKind: 'azureAsyncOperation' });
+    expect(ownAsync.locationUrl).toBeUndefined();
+    expect(start({ 'Azure-AsyncOperation': FOREIGN, Location: `${FOREIGN}/loc` })).toMatchObject({
+      pollUrl: FOREIGN,
+      pollKind: 'azureAsyncOperation',
+    });
+  });
+
   it('a 202 with both headers polls Azure-AsyncOperation and keeps Location; Retry-After in seconds', () => {
     const s = startPollState(
       'restore',
@@ -43,10 +61,10 @@ describe('poll state', () => {
     const s = startPollState('restore', { status: 202, headers: headers(h), body: undefined }, now);
     expect(s.pollUrl).toBe(h['Azure-AsyncOperation']);
     expect(s.locationUrl).toBe(h.Location);
-    expect(s.retryAfterSeconds).toBe(60);
+    expect(s.retryAfterSeconds).toBe(h['Retry-After'] === undefined ? undefined : Number(h['Retry-After']));
   });
 
-  it('a 202 with Location only polls Location; no Retry-After means 60 s', () => {
+  it('a 202 with Location only polls Location; no Retry-After leaves the wait to the poller', () => {
     const s = startPollState(
       'validateRestore',
       { status: 202, headers: headers({ Location: LOCATION }), body: undefined },
@@ -54,7 +72,8 @@ describe('poll state', () => {
     );
     expect(s.pollKind).toBe('location');
     expect(s.pollUrl).toBe(LOCATION);
-    expect(s.retryAfterSeconds).toBe(DEFAULT_RETRY_AFTER_SECONDS);
+    expect(s.retryAfterSeconds).toBeUndefined();
+    expect('retryAfterSeconds' in s).toBe(false); // plain JSON: no undefined field in history
   });
 
   it('a 200 completes at once with the job id of the official example (bare GUID)', () => {
@@ -70,10 +89,11 @@ describe('poll state', () => {
     ).toThrow(/Azure-AsyncOperation or Location/);
   });
 
-  it('Retry-After as an HTTP date is relative to now; garbage falls back to 60 s', () => {
+  it('Retry-After as an HTTP date is relative to now; garbage counts as none', () => {
     expect(parseRetryAfterSeconds('Fri, 27 Nov 2026 10:00:45 GMT', now)).toBe(45);
     expect(parseRetryAfterSeconds('Fri, 27 Nov 2026 09:00:00 GMT', now)).toBe(0);
-    expect(parseRetryAfterSeconds('soon', now)).toBe(60);
+    expect(parseRetryAfterSeconds('soon', now)).toBeUndefined();
+    expect(parseRetryAfterSeconds(undefined, now)).toBeUndefined();
     expect(parseRetryAfterSeconds('10', now)).toBe(10);
   });
 

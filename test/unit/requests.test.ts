@@ -45,6 +45,7 @@ function expectFieldByField(
 }
 
 const databaseInput: RestoreRequestInput = {
+  apiVersion: '2026-06-01',
   sourceDatasourceId: SOURCE_DB,
   recoveryPointId: 'hardcodedRP',
   restoreLocation: 'southeastasia',
@@ -74,6 +75,7 @@ describe('restore request builders', () => {
 
   it('restore as files matches the official TriggerRestoreAsFiles example and the swagger', () => {
     const body = buildRestoreRequest({
+      apiVersion: '2026-06-01',
       sourceDatasourceId: SOURCE_DB,
       recoveryPointId: 'hardcodedRP',
       restoreLocation: 'southeastasia',
@@ -92,6 +94,7 @@ describe('restore request builders', () => {
     const containerId =
       '/subscriptions/f75d8d8b-6735-4697-82e1-1a7a3ff0d5d4/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1/blobServices/default/containers/drills';
     const body = buildRestoreRequest({
+      apiVersion: '2026-06-01',
       sourceDatasourceId: FLEX,
       recoveryPointId: 'rp1',
       sourceDataStoreType: 'VaultStore',

@@ -134,6 +134,19 @@ export function datasourceKindOf(datasourceId: string): DatasourceKind {
   );
 }
 
+/**
+ * Two names of the same child resource (job ids, recovery point ids) given as a name or as a full ARM id: the
+ * last segments compared without regard to case, as ARM compares names.
+ */
+export function sameName(a: string, b: string): boolean {
+  return nameKey(a) === nameKey(b);
+}
+
+/** The key of a "name or ARM id" value in maps and sets: its last segment, lower-cased. */
+export function nameKey(value: string): string {
+  return lastSegment(value).toLowerCase();
+}
+
 /** Last path segment of a "name or ARM id" value, as the contract gives job ids. */
 export function lastSegment(value: string): string {
   const parts = value.replace(/\/+$/, '').split('/');

@@ -42,6 +42,7 @@ import {
 } from './pipeline';
 import { sharedGovernor, type ArmGovernor } from './governor';
 import { nextPollState, PollProtocolError, startPollState, type PollState } from './pollState';
+import { fieldsNotIn } from './requests';
 
 export type DataProtectionSettings = Pick<
   AppConfig,
@@ -228,6 +229,11 @@ export class DataProtectionClient {
       body,
       'validate restore request',
     );
+    this.assertFitsApiVersion(
+      valid.restoreRequestObject,
+      'validate restore request',
+      '/restoreRequestObject',
+    );
     const res = await this.send('POST', this.url(`${bi.id}/validateRestore`), {
       body: valid,
       accept: [200, 202],
@@ -247,6 +253,7 @@ export class DataProtectionClient {
       body,
       'restore request',
     );
+    this.assertFitsApiVersion(valid, 'restore request');
     const headers: Record<string, string> = {};
     // Resource Guard (multi-user authorization) token, when the vault is protected by one.
     if (options.auxiliaryToken) headers['x-ms-authorization-auxiliary'] = `Bearer ${options.auxiliaryToken}`;
@@ -279,7 +286,8 @@ export class DataProtectionClient {
 
   private start(operation: string, res: RawResponse): PollState {
     try {
-      const state = startPollState(operation, res, new Date());
+      // A foreign Azure-AsyncOperation gives way to an own-origin Location; neither on ARM's origin: refused.
+      const state = startPollState(operation, res, new Date(), (url) => isSameOrigin(url, this.endpoint));
       if (state.pollUrl) this.assertOwnOrigin(state.pollUrl, `${operation} poll URL`);
       return state;
     } catch (err) {
@@ -298,6 +306,19 @@ export class DataProtectionClient {
       httpStatus: res.status,
       ...(res.headers.get('x-ms-request-id') ? { requestId: res.headers.get('x-ms-request-id')! } : {}),
     });
+  }
+
+  /** A body with a field the configured api-version does not define is refused before it is sent. */
+  private assertFitsApiVersion(body: RestoreRequest, what: string, at = ''): void {
+    const extra = fieldsNotIn(body, this.apiVersion);
+    if (extra.length)
+      throw new ValidationError(
+        what,
+        extra.map((p) => ({
+          pointer: `${at}${p}`,
+          message: `not defined by api-version ${this.apiVersion} (DATAPROTECTION_API_VERSION)`,
+        })),
+      );
   }
 
   private assertOwnOrigin(url: string, what: string): void {

@@ -101,6 +101,27 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
+/**
+ * Azure Backup error codes that are the user's to fix without saying so in their name (the documented
+ * Flexible Server and concurrency codes; reference/dataprotection/CONTRACT.md section 6).
+ */
+const USER_ERROR_CODES: ReadonlySet<string> = new Set([
+  'PostgreSQLFlexOperationFailedUserError',
+  'UserErrorMaxConcurrentOperationLimitReached',
+]);
+
+/**
+ * Whether an Azure Backup error code is the user's to fix: every `UserError…` code (Azure Backup's own naming
+ * rule), the codes ending in `UserError`, and the few listed above. Decided by the code, not by the
+ * UserFacingError's isUserError field, which the service may omit or get wrong (its documented
+ * UserErrorRestoreToLowerVersion answer says isUserError: false). Undefined: the code says nothing either way.
+ */
+export function isUserErrorCode(code: string | undefined): boolean | undefined {
+  if (!code) return undefined;
+  if (/^usererror/i.test(code) || /usererror$/i.test(code) || USER_ERROR_CODES.has(code)) return true;
+  return undefined;
+}
+
 function retryableStatus(status: number | undefined): boolean {
   return (
     status === 408 ||
@@ -132,7 +153,8 @@ function fromUserFacing(
       (a): a is string => typeof a === 'string' && a !== '',
     ),
     isRetryable: info.isRetryable ?? false,
-    isUserError: info.isUserError ?? code.startsWith('UserError'),
+    // The code decides; the service's own field only for codes that say nothing.
+    isUserError: isUserErrorCode(code) ?? info.isUserError ?? false,
   };
   const target = str(info.target);
   const innerCode = str(inner?.code);
@@ -158,7 +180,7 @@ export function errorDataFromArmError(
         message: str(error?.message) ?? 'The service reported an error without a message.',
         recommendedActions: [],
         isRetryable: retryableStatus(meta.status),
-        isUserError: (str(error?.code) ?? '').startsWith('UserError'),
+        isUserError: isUserErrorCode(str(error?.code)) ?? false,
       };
   if (!info && str(error?.target)) data.target = error!.target!;
   // An HTTP status that is retryable by nature stays retryable whatever the body says.

@@ -4,8 +4,12 @@
  * and one HTTP response, so it can be tested without a network and replayed without surprises.
  *
  * ARM rules followed (reference/dataprotection/CONTRACT.md section 4):
- *  - from a 201/202, poll Azure-AsyncOperation when present, else Location; a 200 completes at once;
- *  - Retry-After is seconds or an HTTP date; 60 s when absent;
+ *  - from a 201/202, poll Azure-AsyncOperation when present, else Location; a 200 completes at once. A URL
+ *    on another origin than ARM's is never called (it would carry the token): when Azure-AsyncOperation is
+ *    foreign and Location is ARM's, Location is followed instead; when neither is ARM's, the client refuses;
+ *  - Retry-After is seconds or an HTTP date, kept when the service sent one; when it sent none (the normal
+ *    case in real traffic) the state says so, and the orchestrator polls on its own short growing schedule
+ *    (src/lib/drill/polling.ts) rather than a fixed 60 s;
  *  - operation status is a free string compared case-insensitively: only Succeeded, Failed and Canceled are
  *    terminal (Azure Backup's own sample answers "Inprogress");
  *  - the job id is the last path segment of properties.jobId (real responses give a full ARM id, the
@@ -17,8 +21,6 @@ import { isValid, schemaRef } from '../validation';
 import { AppError } from '../errors';
 import { lastSegment } from './armId';
 import { errorDataFromArmError, type DataProtectionErrorData } from './errors';
-
-export const DEFAULT_RETRY_AFTER_SECONDS = 60;
 
 export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'canceled';
 
@@ -34,8 +36,11 @@ export interface PollState {
   pollKind?: 'azureAsyncOperation' | 'location';
   /** The Location URL, kept to fetch the final result when the status body lacks it. */
   locationUrl?: string;
-  /** Seconds to wait before the next poll, from the last response. */
-  retryAfterSeconds: number;
+  /**
+   * Seconds to wait before the next poll, as the last response's Retry-After said; absent when it said nothing
+   * (the poller then follows DrillSettings.operationPoll).
+   */
+  retryAfterSeconds?: number;
   /** Backup job id (GUID) once known. */
   jobId?: string;
   error?: DataProtectionErrorData;
@@ -54,14 +59,20 @@ export class PollProtocolError extends AppError {
   }
 }
 
-/** Retry-After as seconds: an integer, or an HTTP date relative to `now`; the default when absent or bad. */
-export function parseRetryAfterSeconds(value: string | undefined, now: Date): number {
-  if (value === undefined || value.trim() === '') return DEFAULT_RETRY_AFTER_SECONDS;
+/** Retry-After as seconds: an integer, or an HTTP date relative to `now`; undefined when absent or bad. */
+export function parseRetryAfterSeconds(value: string | undefined, now: Date): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v);
   const at = Date.parse(v);
   if (Number.isFinite(at)) return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
-  return DEFAULT_RETRY_AFTER_SECONDS;
+  return undefined;
+}
+
+/** `retryAfterSeconds` when the service gave one: the field is left out otherwise. */
+function retryAfter(headers: HeaderReader, now: Date): { retryAfterSeconds?: number } {
+  const seconds = parseRetryAfterSeconds(headers.get('retry-after'), now);
+  return seconds === undefined ? {} : { retryAfterSeconds: seconds };
 }
 
 export function mapOperationStatus(status: string): OperationStatus {
@@ -88,11 +99,16 @@ function jobIdFrom(info: unknown): string | undefined {
   return jobId ? lastSegment(jobId) : undefined;
 }
 
-/** State from the first response of a POST that starts an operation. */
+/**
+ * State from the first response of a POST that starts an operation. `ownOrigin` says which URLs may be called
+ * (the client's: ARM's own origin): a foreign Azure-AsyncOperation gives way to an own Location, and a foreign
+ * Location is not kept. When neither header is usable the state names the foreign URL, which the client refuses.
+ */
 export function startPollState(
   operation: string,
   response: { status: number; headers: HeaderReader; body: unknown },
   now: Date,
+  ownOrigin: (url: string) => boolean = () => true,
 ): PollState {
   const { status, headers, body } = response;
   if (status === 200 || status === 204) {
@@ -104,9 +120,11 @@ export function startPollState(
       `${operation}: unexpected HTTP ${status} for the start of an asynchronous operation`,
     );
   }
-  const asyncUrl = headers.get('azure-asyncoperation');
-  const locationUrl = headers.get('location');
-  const pollUrl = asyncUrl ?? locationUrl;
+  const asyncHeader = headers.get('azure-asyncoperation');
+  const locationHeader = headers.get('location');
+  const asyncUrl = asyncHeader !== undefined && ownOrigin(asyncHeader) ? asyncHeader : undefined;
+  const locationUrl = locationHeader !== undefined && ownOrigin(locationHeader) ? locationHeader : undefined;
+  const pollUrl = asyncUrl ?? locationUrl ?? asyncHeader ?? locationHeader;
   if (!pollUrl) {
     throw new PollProtocolError(
       `${operation}: the service answered ${status} without an Azure-AsyncOperation or Location header, so the operation cannot be followed`,
@@ -116,9 +134,12 @@ export function startPollState(
     operation,
     status: 'running',
     pollUrl,
-    pollKind: asyncUrl ? 'azureAsyncOperation' : 'location',
+    pollKind:
+      asyncUrl !== undefined || (locationUrl === undefined && asyncHeader !== undefined)
+        ? 'azureAsyncOperation'
+        : 'location',
     ...(locationUrl ? { locationUrl } : {}),
-    retryAfterSeconds: parseRetryAfterSeconds(headers.get('retry-after'), now),
+    ...retryAfter(headers, now),
     polls: 0,
   };
 }
@@ -129,8 +150,10 @@ export function nextPollState(
   response: { status: number; headers: HeaderReader; body: unknown },
   now: Date,
 ): PollState {
-  const retryAfterSeconds = parseRetryAfterSeconds(response.headers.get('retry-after'), now);
-  const base = { ...state, polls: state.polls + 1, retryAfterSeconds };
+  const base: PollState = { ...state, polls: state.polls + 1 };
+  // A Retry-After of an earlier response does not carry over to a response without one.
+  delete base.retryAfterSeconds;
+  Object.assign(base, retryAfter(response.headers, now));
 
   if (state.pollKind === 'location') {
     if (response.status === 202) return { ...base, status: 'running' };

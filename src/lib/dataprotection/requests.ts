@@ -6,7 +6,9 @@
  *  - archive-tier points use objectType "AzureBackupRestoreWithRehydrationRequest" with camelCase
  *    rehydrationPriority/rehydrationRetentionDuration (the article's snake_case fields on the plain
  *    recovery-point request are unknown to the deserializer);
- *  - the validate body is { restoreRequestObject } and nothing else (no objectType, no recoveryPointId).
+ *  - the validate body is { restoreRequestObject } and nothing else (no objectType, no recoveryPointId);
+ *  - a body carries only the fields the configured api-version's own swagger defines (requestFieldsFor):
+ *    2021-07-01 has no sourceResourceId, identityDetails or targetDetails.targetResourceArmId.
  * Every builder validates its output against schemas/dataprotection.schema.json before returning it.
  */
 import { AppError } from '../errors';
@@ -58,9 +60,56 @@ export interface RestoreRequestInput {
   /** VaultStore, or ArchiveStore for an archive-only point (then `rehydration` is required). */
   sourceDataStoreType: 'VaultStore' | 'ArchiveStore';
   rehydration?: RehydrationOptions;
-  /** Send sourceResourceId (newer api-versions; harmless on older ones). Default true. */
-  includeSourceResourceId?: boolean;
+  /** The Data Protection api-version the body is sent with (DATAPROTECTION_API_VERSION): it decides the fields. */
+  apiVersion: string;
   identityDetails?: IdentityDetails;
+}
+
+/** The optional restore-request fields that not every supported api-version defines. */
+export interface RequestFields {
+  /** AzureBackupRestoreRequest.sourceResourceId (the backed-up datasource's ARM id). */
+  sourceResourceId: boolean;
+  /** AzureBackupRestoreRequest.identityDetails. */
+  identityDetails: boolean;
+  /** RestoreFilesTargetInfo.targetDetails.targetResourceArmId (the container's ARM id). */
+  targetResourceArmId: boolean;
+}
+
+/** The api-version from which the fields above are all defined (its swagger is in reference/dataprotection). */
+export const FULL_REQUEST_API_VERSION = '2026-06-01';
+
+/**
+ * The optional fields `apiVersion` defines, from each version's own swagger (reference/dataprotection): the
+ * 2021-07-01 swagger defines none of them (restore-definitions.json there), 2026-06-01 all. A version between
+ * the two is held to 2021-07-01's fields, which every later version also has, so a body never carries a field
+ * its api-version does not define; a newer one keeps 2026-06-01's.
+ */
+export function requestFieldsFor(apiVersion: string): RequestFields {
+  const all = apiVersion >= FULL_REQUEST_API_VERSION;
+  return { sourceResourceId: all, identityDetails: all, targetResourceArmId: all };
+}
+
+/** JSON pointers of the fields in `body` that `apiVersion` does not define (empty: the body fits). */
+export function fieldsNotIn(body: RestoreRequest, apiVersion: string): string[] {
+  const fields = requestFieldsFor(apiVersion);
+  const out: string[] = [];
+  if (!fields.sourceResourceId && 'sourceResourceId' in body) out.push('/sourceResourceId');
+  if (!fields.identityDetails && 'identityDetails' in body) out.push('/identityDetails');
+  const target = body.restoreTargetInfo;
+  if (
+    !fields.targetResourceArmId &&
+    target.objectType === 'RestoreFilesTargetInfo' &&
+    'targetResourceArmId' in target.targetDetails
+  )
+    out.push('/restoreTargetInfo/targetDetails/targetResourceArmId');
+  return out;
+}
+
+function notInApiVersion(field: string, apiVersion: string, what: string): RestoreRequestError {
+  return new RestoreRequestError(
+    'NotInApiVersion',
+    `${what} needs ${field}, which api-version ${apiVersion} (DATAPROTECTION_API_VERSION) does not define: set DATAPROTECTION_API_VERSION to ${FULL_REQUEST_API_VERSION} or later, or leave ${what} out`,
+  );
 }
 
 export const REHYDRATION_RETENTION_DAYS = { min: 10, max: 30 } as const;
@@ -144,6 +193,8 @@ function buildFilesTarget(input: RestoreRequestInput, target: FilesTarget): Rest
   }
   if (target.containerArmId !== undefined) {
     parseArmIdOfType(target.containerArmId, RESOURCE_TYPES.storageContainer, 'container ARM id');
+    if (!requestFieldsFor(input.apiVersion).targetResourceArmId)
+      throw notInApiVersion('targetDetails.targetResourceArmId', input.apiVersion, 'the container ARM id');
   }
   const info: RestoreFilesTargetInfo = {
     objectType: 'RestoreFilesTargetInfo',
@@ -165,12 +216,15 @@ export function buildRestoreRequest(input: RestoreRequestInput): RestoreRequest 
     input.target.kind === 'database'
       ? buildDatabaseTarget(input, input.target)
       : buildFilesTarget(input, input.target);
+  const fields = requestFieldsFor(input.apiVersion);
+  if (input.identityDetails && !fields.identityDetails)
+    throw notInApiVersion('identityDetails', input.apiVersion, 'a restore identity');
   const common = {
     recoveryPointId: input.recoveryPointId,
     restoreTargetInfo,
-    ...(input.includeSourceResourceId === false
-      ? {}
-      : { sourceResourceId: parseArmId(input.sourceDatasourceId, 'source datasource id').id }),
+    ...(fields.sourceResourceId
+      ? { sourceResourceId: parseArmId(input.sourceDatasourceId, 'source datasource id').id }
+      : {}),
     ...(input.identityDetails ? { identityDetails: input.identityDetails } : {}),
   };
   let request: RestoreRequest;

@@ -18,8 +18,23 @@ export function jobPollDelaySeconds(pollsSoFar: number, s: JobPollSettings): num
 }
 
 /** Retry-After as the service gave it, kept within sane bounds (ARM: 10 s to 10 min; emulators answer faster). */
-export function operationPollDelaySeconds(retryAfterSeconds: number): number {
+export function retryAfterDelaySeconds(retryAfterSeconds: number): number {
   return Math.min(600, Math.max(1, retryAfterSeconds));
+}
+
+/**
+ * The wait before the next poll of an asynchronous operation: the service's Retry-After when it sent one;
+ * otherwise (the normal case: recorded Azure CLI traffic shows none) the operation's own schedule, initial,
+ * initial*factor, ... up to the cap, counted in polls of this operation. A validation that ends in a few
+ * seconds is then noticed in seconds, not after ARM's generic 60 s.
+ */
+export function operationPollDelaySeconds(
+  retryAfterSeconds: number | undefined,
+  pollsSoFar: number,
+  s: JobPollSettings,
+): number {
+  if (retryAfterSeconds !== undefined) return retryAfterDelaySeconds(retryAfterSeconds);
+  return jobPollDelaySeconds(pollsSoFar, s);
 }
 
 /** The longest a single durable timer may wait; longer waits are chains of timers. */

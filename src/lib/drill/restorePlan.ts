@@ -5,7 +5,11 @@
  * before it is created), and what verification will connect to. Pure and deterministic: orchestrators call it.
  */
 import { datasourceKindOf, lastSegment } from '../dataprotection/armId';
-import { buildRestoreRequest, type RehydrationOptions } from '../dataprotection/requests';
+import {
+  buildRestoreRequest,
+  FULL_REQUEST_API_VERSION,
+  type RehydrationOptions,
+} from '../dataprotection/requests';
 import type { RestoreRequest } from '../types/generated/dataprotection';
 import type { LoadTarget } from '../types/generated/drill-request';
 import {
@@ -26,6 +30,12 @@ export interface RestorePlanInput {
   instance: { datasourceId: string; location?: string };
   recoveryPointId: string;
   dataStore: 'VaultStore' | 'ArchiveStore';
+  /**
+   * The Data Protection api-version the body is sent with (DrillSettings.apiVersion): the body carries exactly
+   * the fields it defines. Absent for drills started before settings carried it: their body is built as it was
+   * then (with sourceResourceId), so their replay decides the same.
+   */
+  apiVersion?: string;
 }
 
 export interface RestorePlan {
@@ -51,6 +61,7 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
   datasourceKindOf(instance.datasourceId);
   const restoreLocation = target.restoreLocation ?? instance.location;
   const common = {
+    apiVersion: input.apiVersion ?? FULL_REQUEST_API_VERSION,
     sourceDatasourceId: instance.datasourceId,
     recoveryPointId: input.recoveryPointId,
     sourceDataStoreType: input.dataStore,

@@ -2,6 +2,7 @@
  * Choosing the recovery point a drill restores. Pure and deterministic: "random" choices are drawn from the
  * drill id, so a replayed or retried drill picks the same point.
  */
+import { sameName } from '../dataprotection/armId';
 import { fnv1a } from './names';
 
 export interface PointSummary {
@@ -59,7 +60,7 @@ export function selectRecoveryPoint(
     const from = drillStart.getTime() - policy.windowDays! * 86_400_000;
     pool = pool.filter((p) => Date.parse(p.time) >= from && Date.parse(p.time) <= drillStart.getTime());
   }
-  if (policy.policy === 'id') pool = pool.filter((p) => p.id === policy.id);
+  if (policy.policy === 'id') pool = pool.filter((p) => sameName(p.id, policy.id!));
   pool = [...pool].sort(byTime);
   const none = (why: string): Selection => ({ ok: false, code: 'NoRecoveryPoint', message: why });
   if (pool.length === 0) {

@@ -93,6 +93,14 @@ export interface AppConfig {
    */
   DRILL_JOB_POLL_MAX_SECONDS: number;
   /**
+   * First poll interval of an asynchronous operation (validate, restore) whose answer has no Retry-After; each next one doubles. A Retry-After the service sends is honoured instead.
+   */
+  DRILL_OPERATION_POLL_INITIAL_SECONDS: number;
+  /**
+   * Longest poll interval of an asynchronous operation without Retry-After (its end is noticed within it).
+   */
+  DRILL_OPERATION_POLL_MAX_SECONDS: number;
+  /**
    * Once a drill's own job poll interval would reach a third of this, it stops polling and waits for its vault's job watcher, which lists the vault's restore jobs once per interval for every drill waiting there (at most 30 s, so completion is noticed within it). 0: every drill polls its own job.
    */
   DRILL_JOB_WATCH_INTERVAL_SECONDS: number;

@@ -38,7 +38,7 @@ export type RestoreTarget = RestoreTargetInfo | RestoreFilesTargetInfo;
 export type RestoreRequest = RecoveryPointBasedRestoreRequest | RestoreWithRehydrationRequest;
 
 /**
- * The subset of the Microsoft.DataProtection contract (reference/dataprotection, api-version 2026-06-01, same shapes from 2021-07-01) that pg-restore-drill sends and relies on. Request bodies are closed (additionalProperties: false) because we build them; response schemas are open (the service adds fields over time) and require only what the client reads.
+ * The subset of the Microsoft.DataProtection contract (reference/dataprotection, api-version 2026-06-01; 2021-07-01 has the same shapes without the newer optional request fields, which src/lib/dataprotection/requests.ts leaves out per api-version) that pg-restore-drill sends and relies on. Request bodies are closed (additionalProperties: false) because we build them; response schemas are open (the service adds fields over time) and require only what the client reads.
  */
 export interface DataProtectionContract {
   [k: string]: unknown;
