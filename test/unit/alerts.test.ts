@@ -121,7 +121,7 @@ describe('alerts of a drill', () => {
         message: '<x> & '.repeat(2000),
         phase: 'load',
         recommendedActions: ['y'.repeat(5000)],
-      } as never,
+      },
     });
     const body = slackBody(alertsForDrill(long, undefined, ['failed'])[0]!) as {
       blocks: { text?: { text: string }; fields?: { text: string }[] }[];
