@@ -17,7 +17,7 @@ import { startAzurite, type AzuriteProcess } from '../../emulator/storage';
 import { functionDefinitions } from '../../src/functions';
 import type { HttpFunctionDefinition } from '../../src/functions/definitions';
 import type { DrillReport } from '../../src/lib/drill/report';
-import { arm, armToken, startTestEmulator } from '../support/emulator';
+import { arm, armToken, ORDERS_SQL, startTestEmulator } from '../support/emulator';
 import {
   azuriteConnectionString,
   FLEX_BI,
@@ -147,7 +147,7 @@ beforeAll(async () => {
               server: 'src-single',
               database: 'shop',
               seed: {
-                sql: 'CREATE TABLE orders (id serial PRIMARY KEY, amount int, updated_at timestamptz NOT NULL DEFAULT now()); INSERT INTO orders (amount) SELECT g FROM generate_series(1, 1000) g;',
+                sql: ORDERS_SQL,
                 backups: 2,
                 intervalHours: 24,
                 archived: 0,

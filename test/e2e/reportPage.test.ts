@@ -16,7 +16,7 @@ import type { EmulatorHandle } from '../../emulator/index';
 import { startAzurite, type AzuriteProcess } from '../../emulator/storage';
 import type { DrillReport } from '../../src/lib/drill/report';
 import { REPORT_PAGE_CSP } from '../../src/lib/drill/reportPage';
-import { startTestEmulator } from '../support/emulator';
+import { ORDERS_SQL, startTestEmulator } from '../support/emulator';
 import {
   azuriteConnectionString,
   singleDatabaseRequest as request,
@@ -85,7 +85,7 @@ describe.skipIf(!hasChromium)('report page in headless Chromium', () => {
                 server: 'src-single',
                 database: 'shop',
                 seed: {
-                  sql: 'CREATE TABLE orders (id serial PRIMARY KEY, amount int, updated_at timestamptz NOT NULL DEFAULT now()); INSERT INTO orders (amount) SELECT g FROM generate_series(1, 1000) g;',
+                  sql: ORDERS_SQL,
                   backups: 1,
                   intervalHours: 24,
                   archived: 0,

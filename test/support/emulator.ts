@@ -10,6 +10,10 @@ import { startEmulator, type EmulatorHandle } from '../../emulator/index';
 
 export const TEST_SUBSCRIPTION = '11111111-2222-4333-8444-555555555555';
 
+/** One table of 1,000 orders (the host tests' source database). */
+export const ORDERS_SQL =
+  'CREATE TABLE orders (id serial PRIMARY KEY, amount int, updated_at timestamptz NOT NULL DEFAULT now()); INSERT INTO orders (amount) SELECT g FROM generate_series(1, 1000) g;';
+
 export const SHOP_SEED = {
   sql:
     'CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL);' +
