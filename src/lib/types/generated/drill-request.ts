@@ -40,6 +40,10 @@ export interface DrillRequest {
   label?: string;
   recoveryPoint?: RecoveryPointPolicy;
   target: DatabaseTarget | FilesTarget;
+  /**
+   * Where the recovery point is restored from. primaryRegion (the default when absent): the vault's own region. secondaryRegion: a disaster-recovery drill, restoring the vault's geo-replicated copy in its paired region through the cross-region restore operations (api-version 2023-11-01 or later); the vault must have cross-region restore enabled and the target must be in the paired region.
+   */
+  restoreFrom?: 'primaryRegion' | 'secondaryRegion';
   rehydration?: Rehydration;
   verify?: Verification;
   cleanup?: CleanupPolicy;
