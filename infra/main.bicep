@@ -136,7 +136,8 @@ module rbac 'app/rbac.bicep' = {
 }
 
 // Exactly what a drill calls (src/lib/dataprotection/client.ts): read the vault, instances, recovery points and
-// jobs; validate and trigger restores; read the asynchronous operations. Defined once for the subscription.
+// jobs; validate and trigger restores, in the vault's region or (cross-region drills) its paired region; read the
+// asynchronous operations. Defined once for the subscription.
 resource drillRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!useBuiltInBackupOperatorRole) {
   name: guid(subscription().id, 'pg-restore-drill-operator')
   properties: {
@@ -156,6 +157,14 @@ resource drillRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!u
           'Microsoft.DataProtection/backupVaults/operationStatus/read'
           'Microsoft.DataProtection/locations/operationStatus/read'
           'Microsoft.DataProtection/locations/operationResults/read'
+          // Cross-region (disaster-recovery) drills: location-scoped actions in the vault's resource group, called on
+          // the paired region. The strings are the provider's own operation names, as the built-in Backup Operator
+          // and Backup Contributor roles list them (Learn, "Azure built-in roles").
+          'Microsoft.DataProtection/subscriptions/resourceGroups/providers/locations/fetchSecondaryRecoveryPoints/action'
+          'Microsoft.DataProtection/subscriptions/resourceGroups/providers/locations/validateCrossRegionRestore/action'
+          'Microsoft.DataProtection/subscriptions/resourceGroups/providers/locations/crossRegionRestore/action'
+          'Microsoft.DataProtection/subscriptions/resourceGroups/providers/locations/fetchCrossRegionRestoreJob/action'
+          'Microsoft.DataProtection/subscriptions/resourceGroups/providers/locations/fetchCrossRegionRestoreJobs/action'
         ]
         notActions: []
       }
