@@ -182,6 +182,15 @@ describe('emulator cross-region restore', () => {
     expect(lrs.body.properties.replicatedRegions).toBeUndefined();
     for (const v of [grs, lrs])
       expect(checkAgainstSwagger('BackupVaultResource', v.body, 'response').errors).toEqual([]);
+    // What a test or the demo finds a drill's servers by: the vault's secondary region, the servers' regions.
+    const resources = (await arm(emu, token, 'GET', '/_emulator/resources')).body;
+    expect(resources.vaults.find((x: any) => x.name === 'vault-test')).toMatchObject({
+      location: PRIMARY,
+      storageType: 'GeoRedundant',
+      crossRegionRestore: 'Enabled',
+      secondaryRegion: SECONDARY,
+    });
+    expect(resources.servers.find((x: any) => x.name === 'tgt-single-dr').location).toBe(SECONDARY);
   });
 
   it('secondary points carry the primary ids, newest first, and lag by the replication delay', async () => {
@@ -577,6 +586,26 @@ describe('emulator cross-region restore', () => {
         'BackupInstances_TriggerCrossRegionRestore dropResponse',
       ]),
     );
+  });
+
+  it('sends Retry-After only when crossRegionRestore.retryAfterSeconds is configured', async () => {
+    emu.ctx.config.crossRegionRestore.retryAfterSeconds = 2; // the live config, as a config file would set it
+    try {
+      const point = primaryPoints().at(-1)!.id;
+      const accepted = await arm(
+        emu,
+        token,
+        'POST',
+        at(SECONDARY, 'validateCrossRegionRestore'),
+        crrBody(filesRestoreBody(emu, point, 'ra')),
+      );
+      expect(accepted.headers.get('retry-after')).toBe('2');
+      const poll = await arm(emu, token, 'GET', accepted.headers.get('azure-asyncoperation')!);
+      expect(poll.body.status).toBe('Inprogress');
+      expect(poll.headers.get('retry-after')).toBe('2');
+    } finally {
+      delete emu.ctx.config.crossRegionRestore.retryAfterSeconds;
+    }
   });
 
   it('every CRR answer validates against the swagger', () => {
