@@ -565,6 +565,20 @@ describe('emulator cross-region restore', () => {
     });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
 
+    // A CRR job that fails half-way: the fetched job says Failed, with errorDetails.
+    await arm(emu, token, 'POST', '/_emulator/faults', {
+      operation: 'BackupInstances_TriggerCrossRegionRestore',
+      kind: 'jobFailHalfway',
+      code: 'UserErrorServerConnectionClosed',
+      count: 1,
+    });
+    const halfway = await runOperation('crossRegionRestore', crrBody(filesRestoreBody(emu, point, 'half')));
+    const failed = await jobUntilEnded(halfway.done.body.properties.jobId);
+    expect(failed.body.properties).toMatchObject({
+      status: 'Failed',
+      errorDetails: [{ code: 'UserErrorServerConnectionClosed' }],
+    });
+
     // Accepted, then the answer lost: the restore still runs (a client retrying blindly would start two).
     await arm(emu, token, 'POST', '/_emulator/faults', {
       operation: 'BackupInstances_TriggerCrossRegionRestore',
