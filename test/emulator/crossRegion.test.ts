@@ -11,7 +11,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfigFile, parseConfig } from '../../emulator/config';
 import { startEmulator, type EmulatorHandle } from '../../emulator/index';
 import { withClient } from '../../emulator/postgres';
-import { pairedRegion } from '../../emulator/regions';
+import { isoDuration } from '../../emulator/crossRegion';
+import { pairedRegion, vaultGeoSettings } from '../../emulator/regions';
 import { checkAgainstSwagger, swaggerOperation } from '../../emulator/swagger';
 import {
   arm,
@@ -148,6 +149,16 @@ describe('emulator cross-region restore', () => {
     expect(pairedRegion('eastus2euap')).toBe('centraluseuap');
     expect(pairedRegion('westus3')).toBe('eastus');
     expect(pairedRegion('qatarcentral')).toBeUndefined();
+    // A geo-redundant vault in a region without a pair cannot replicate: CRR is off, no secondary region.
+    const unpaired = parseConfig({
+      ...testEmulatorConfig(),
+      vaults: [{ name: 'v', location: 'qatarcentral', backupInstances: [] }],
+    }).vaults[0]!;
+    expect(vaultGeoSettings(unpaired)).toEqual({
+      storageType: 'GeoRedundant',
+      crossRegionRestore: 'Disabled',
+    });
+    expect([0, 5003, 125_650, 3_600_000].map(isoDuration)).toEqual(['PT0S', 'PT5.003S', 'PT2M5.65S', 'PT1H']);
     const demo = loadConfigFile(join(__dirname, '..', '..', 'emulator', 'examples', 'demo.json'));
     const secondary = pairedRegion(demo.vaults[0]!.location)!;
     const inSecondary = demo.servers.filter((s) => s.location === secondary).map((s) => s.kind);
