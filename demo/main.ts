@@ -1,10 +1,12 @@
 /**
  * The main job on the embedded default (`npm start`): starts Azurite, the Data Protection emulator (with its
  * PostgreSQL clusters: a Single Server source, a restore target, a Flexible Server and a drill server, seeded
- * with a week of backups, one archived) and the standalone host; then runs a Single Server drill (restore as
- * database) and a Flexible Server drill (restore as files + load) through the HTTP API, shows their progress,
- * prints both reports and where they are stored, writes each report page (and its JSON) to .tmp/reports/ and
- * prints their paths, and exits 0 when both pass.
+ * with a week of backups, one archived; a target and a drill server in the vault's paired region) and the
+ * standalone host; then runs a Single Server drill (restore as database), a Flexible Server drill (restore as files
+ * + load) and a Flexible Server disaster-recovery drill (cross-region restore as files in the paired region, loaded
+ * into the drill server there) through the HTTP API, shows their progress, prints the reports and where they are
+ * stored, writes each report page (and its JSON) to .tmp/reports/ and prints their paths, and exits 0 when all
+ * three pass.
  *   --json   each final report as one JSON line on stdout, then one line {"reportFiles": [...]} naming the local
  *            copies, and nothing else on stdout
  *   --keep   leave everything running; print the URLs and a curl that starts another drill
@@ -137,7 +139,7 @@ async function main(): Promise<number> {
         headers: { Authorization: `Bearer ${await armToken(emu)}` },
       })
     ).json()) as {
-      vaults: { backupInstances: { id: string; kind: string }[] }[];
+      vaults: { secondaryRegion?: string; backupInstances: { id: string; kind: string }[] }[];
       servers: { name: string; id: string; port: number }[];
       storage: { containers: { url: string }[] };
     };
@@ -146,6 +148,10 @@ async function main(): Promise<number> {
     const flex = bis.find((b) => b.kind === 'flexible')!.id;
     const target = res.servers.find((s) => s.name === 'pgdemo-target')!;
     const drillServer = res.servers.find((s) => s.name === 'pgdemo-drill')!;
+    // The disaster-recovery drill restores the vault's copy in its paired region, onto a drill server there.
+    const pairedRegion = res.vaults[0]!.secondaryRegion!;
+    const drDrillServer = res.servers.find((s) => s.name === 'pgdemo-drill-dr')!;
+    const drContainer = res.storage.containers.find((c) => c.url.endsWith('/drill-restores-dr'))!;
     const requests = [
       {
         label: 'Single Server: restore as database',
@@ -189,6 +195,25 @@ async function main(): Promise<number> {
           canary: { sql: 'SELECT max(updated_at) FROM items', toleranceMinutes: 10 },
         },
         targets: { rtoMinutes: 15, rpoHours: 26 },
+      },
+      {
+        label: `Flexible Server: cross-region restore as files in ${pairedRegion} + load`,
+        backupInstanceId: flex,
+        restoreFrom: 'secondaryRegion',
+        target: {
+          kind: 'files',
+          containerUrl: drContainer.url,
+          restoreLocation: pairedRegion,
+          load: {
+            host: '127.0.0.1',
+            port: drDrillServer.port,
+            secretUri: 'https://pgdrill-demo-kv.vault.azure.net/secrets/pg-drill-dr-admin',
+            sslMode: 'disable',
+          },
+        },
+        verify: { tables: [{ name: 'public.items', minRows: 1000 }] },
+        // The paired region's copy trails the primary by the replication delay (an hour in the demo).
+        targets: { rtoMinutes: 15, rpoHours: 27 },
       },
     ];
     const call = async (
@@ -265,7 +290,7 @@ async function main(): Promise<number> {
     say('report pages written here (open the .html in a browser):');
     for (const f of local) say(`  ${f.html}  ${f.json}`);
     say(
-      `${allPassed ? 'both drills passed' : 'a drill did not pass'} (${((Date.now() - t0) / 1000).toFixed(1)} s in all)`,
+      `${allPassed ? 'all three drills passed' : 'a drill did not pass'} (${((Date.now() - t0) / 1000).toFixed(1)} s in all)`,
     );
     if (keep) {
       say(

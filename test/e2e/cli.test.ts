@@ -13,7 +13,7 @@ const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 
 describe('main job and CLI', () => {
-  it('the demo with --json prints exactly two passed reports and where their pages are on stdout, and exits 0', () => {
+  it('the demo with --json prints exactly three passed reports (one cross-region) and where their pages are on stdout, and exits 0', () => {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS; // as on a user's shell: the demo sets up its own trust
     const r = spawnSync(process.execPath, [join(root, 'dist', 'demo', 'main.js'), '--json'], {
@@ -24,10 +24,10 @@ describe('main job and CLI', () => {
     });
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
     const lines = r.stdout.split('\n').filter(Boolean);
-    expect(lines).toHaveLength(3);
-    const reports = lines.slice(0, 2).map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(4);
+    const reports = lines.slice(0, 3).map((l) => JSON.parse(l));
     // Then the local copies of each report and its page, which the human output prints too.
-    const { reportFiles } = JSON.parse(lines[2]!) as {
+    const { reportFiles } = JSON.parse(lines[3]!) as {
       reportFiles: { drillId: string; html: string; json: string }[];
     };
     expect(reportFiles.map((f) => f.drillId)).toEqual(reports.map((x) => x.drillId));
@@ -47,8 +47,15 @@ describe('main job and CLI', () => {
       expect(report.evidence).toHaveProperty('previous');
       expect(report.evidence.controls).toHaveLength(4);
     }
-    expect(reports.map((x) => x.request.target.kind).sort()).toEqual(['database', 'files']);
-    expect(r.stderr).toContain('both drills passed');
+    expect(reports.map((x) => x.request.target.kind).sort()).toEqual(['database', 'files', 'files']);
+    // The disaster-recovery drill: restored in the vault's paired region from a secondary point, which trails
+    // the primary by the demo's replication delay (an hour).
+    const dr = reports.filter((x) => x.request.restoreFrom === 'secondaryRegion');
+    expect(dr).toHaveLength(1);
+    expect(dr[0].crossRegion).toMatchObject({ sourceRegion: 'westus', restoreRegion: 'eastus' });
+    expect(dr[0].crossRegion.replicationLagSeconds).toBeGreaterThanOrEqual(0);
+    expect(dr[0].crossRegion.regionalRpoSeconds).toBeGreaterThanOrEqual(3600);
+    expect(r.stderr).toContain('all three drills passed');
   }, 180_000);
 
   it('pgdrill: --help everywhere, usage errors exit 2 on stderr, an unreachable host exits 1', () => {
