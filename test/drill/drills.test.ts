@@ -245,7 +245,7 @@ describe('restore drills', () => {
     const job = (await restoreJobs()).find((j) => j.name === report.job!.id);
     expect(job.properties).toMatchObject({
       rehydrationPriority: 'High',
-      sourceDataStoreName: 'ArchiveStore',
+      sourceDataStoreType: 'ArchiveStore',
     });
   }, 120_000);
 
