@@ -93,7 +93,7 @@ export async function takeBackup(
       status: 'Completed',
       startTime: time,
       endTime: new Date(time.getTime() + (Date.now() - started)),
-      subTasks: [{ taskId: 1, taskName: 'Take Backup', taskStatus: 'Completed' }],
+      subTasks: [{ taskId: 1, taskName: 'Take Backup', taskStatus: 'Completed', transfersData: true }],
       point,
       dataTransferredInBytes: blobs.reduce((n, b) => n + b.bytes, 0),
       sourceDataStore: 'VaultStore',

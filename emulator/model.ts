@@ -74,7 +74,8 @@ export interface OperationRuntime {
   startTime: Date;
   /** Not terminal before this time, whatever the work says. */
   readyAt: number;
-  retryAfterSeconds: number;
+  /** Retry-After while it runs; undefined: none (as real Azure answers these operations). */
+  retryAfterSeconds?: number;
   result?: { ok: true; jobId?: string } | { ok: false; error: ArmErrorBody };
 }
 
@@ -82,6 +83,8 @@ export interface SubTask {
   taskId: number;
   taskName: string;
   taskStatus: 'NotStarted' | 'InProgress' | 'Completed' | 'Failed';
+  /** The task that moves the data: once completed, it reports DataTransferredInBytes (as real jobs do). */
+  transfersData?: boolean;
 }
 
 export interface JobRuntime {
@@ -130,15 +133,38 @@ export function newOperationId(): string {
   return Buffer.from(`${randomUUID()};${randomUUID()}`).toString('base64');
 }
 
-/** .NET TimeSpan text, as Azure Backup returns job durations ("00:02:11.9724387"). */
-export function timeSpan(ms: number): string {
-  const total = Math.max(0, ms);
+/**
+ * A job's duration as real Azure writes it (recorded traffic, reference/dataprotection/RECORDINGS.md section 1):
+ * ISO 8601 with up to 7 fractional digits of seconds ("PT2M5.6503519S", "PT0S"), not the .NET TimeSpan text
+ * ("00:02:11.9724387") the swagger examples show.
+ */
+export function isoDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms));
   const h = Math.floor(total / 3_600_000);
   const m = Math.floor((total % 3_600_000) / 60_000);
-  const s = Math.floor((total % 60_000) / 1000);
-  const frac = String(Math.round((total % 1000) * 10_000)).padStart(7, '0');
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(h)}:${pad(m)}:${pad(s)}.${frac}`;
+  const secondsMs = total % 60_000;
+  const whole = Math.floor(secondsMs / 1000);
+  const frac = secondsMs % 1000 ? `.${String(secondsMs % 1000).padStart(3, '0')}0000` : '';
+  const s = whole || frac || (!h && !m) ? `${whole}${frac}S` : '';
+  return `PT${h ? `${h}H` : ''}${m ? `${m}M` : ''}${s}`;
+}
+
+/** A time as Azure writes it in jobs and operation status: 7 fractional digits ("…:59.3692172Z"). */
+export function azureTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+}
+
+/**
+ * A time in whole seconds, as a finished operation's endTime ("2024-04-10T10:33:40Z"); rounded up, so an end
+ * never reads earlier than its start.
+ */
+export function wholeSecondsTime(d: Date): string {
+  return new Date(Math.ceil(d.getTime() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The job etag real jobs carry: W/"datetime'<url-encoded time of the last change>'". */
+function jobEtag(changed: Date): string {
+  return `W/"datetime'${encodeURIComponent(azureTime(changed))}'"`;
 }
 
 export function renderVault(v: VaultRuntime, tenantId: string): Record<string, unknown> {
@@ -244,56 +270,89 @@ export function renderRecoveryPoint(
   };
 }
 
+/**
+ * A backup job as real Azure renders it in the same region (recorded traffic, RECORDINGS.md sections 1 and 2):
+ * every property present in the recorded key order, unset ones as explicit nulls; status InProgress, Completed
+ * or Failed; duration ISO 8601 (PT0S while running); supportedActions [""]; the byte count only in the
+ * completed sub-task's additionalDetails, as a string (extendedInfo.dataTransferredInBytes stays null); the
+ * destination as the container URL (files, with the prefix in additionalDetails) or the target database id; no
+ * file names anywhere.
+ */
 export function renderJob(job: JobRuntime, subscriptionId: string, now: number): Record<string, unknown> {
   const bi = job.bi;
-  const end = job.endTime?.getTime() ?? now;
   const restore = job.operation === 'Restore';
+  const running = job.status === 'InProgress';
+  const end = job.endTime?.getTime() ?? now;
+  const dsType =
+    bi.kind === 'single'
+      ? 'Microsoft.DBforPostgreSQL/servers/databases'
+      : 'Microsoft.DBforPostgreSQL/flexibleServers';
+  const activityID = stableGuid(`activity:${job.id}`);
   return {
+    properties: {
+      activityID,
+      subscriptionId,
+      backupInstanceId: bi.armId,
+      policyId: `${bi.vault.armId}/backupPolicies/pgdrill-weekly`,
+      dataSourceId: bi.datasourceId,
+      vaultName: job.vault.name,
+      backupInstanceFriendlyName: (renderBackupInstance(bi).properties as { friendlyName: string })
+        .friendlyName,
+      policyName: 'pgdrill-weekly',
+      sourceResourceGroup: bi.server.config.resourceGroup,
+      // Single Server names its server here; the Flexible Server recording has null.
+      dataSourceSetName: bi.kind === 'single' ? bi.server.config.name : null,
+      dataSourceName: bi.kind === 'single' ? bi.databases[0] : bi.server.config.name,
+      sourceDataStoreName: null,
+      sourceDataStoreType: job.sourceDataStore,
+      destinationDataStoreName: null,
+      progressEnabled: true,
+      etag: jobEtag(job.endTime ?? job.startTime),
+      sourceSubscriptionID: subscriptionId,
+      dataSourceLocation: bi.server.config.location,
+      startTime: azureTime(job.startTime),
+      endTime: job.endTime ? azureTime(job.endTime) : null,
+      dataSourceType: dsType,
+      operationCategory: restore ? 'Restore' : 'Backup',
+      operation: restore ? 'Restore' : 'Backup',
+      status: job.status,
+      restoreType: null,
+      isUserTriggered: restore,
+      rehydrationPriority: job.rehydrationPriority ?? null,
+      supportedActions: [''],
+      duration: isoDuration(running ? 0 : end - job.startTime.getTime()),
+      progressUrl: null,
+      isCrossRegionRestore: null,
+      errorDetails: job.errorDetails ?? null,
+      extendedInfo: {
+        backupInstanceState: null,
+        dataTransferredInBytes: null,
+        targetRecoverPoint: null,
+        sourceRecoverPoint: {
+          recoveryPointID: job.point.id,
+          recoveryPointTime: azureTime(job.point.time),
+        },
+        recoveryDestination: job.recoveryDestination ?? null,
+        subTasks: job.subTasks.map((t) => ({
+          taskId: t.taskId,
+          taskName: t.taskName,
+          taskStatus: t.taskStatus,
+          taskProgress: null,
+          additionalDetails:
+            t.taskStatus === 'Completed' && t.transfersData
+              ? {
+                  DataTransferredInBytes: String(job.dataTransferredInBytes),
+                  TaskId: activityID,
+                  DatasourceType: dsType,
+                }
+              : null,
+        })),
+        additionalDetails: job.filePrefix ? { 'Restore File Prefix': job.filePrefix } : null,
+        warningDetails: null,
+      },
+    },
     id: `${job.vault.armId}/backupJobs/${job.id}`,
     name: job.id,
     type: 'Microsoft.DataProtection/backupVaults/backupJobs',
-    properties: {
-      activityID: stableGuid(`activity:${job.id}`),
-      backupInstanceFriendlyName: (renderBackupInstance(bi).properties as { friendlyName: string })
-        .friendlyName,
-      backupInstanceId: bi.armId,
-      dataSourceId: bi.datasourceId,
-      dataSourceLocation: bi.server.config.location,
-      dataSourceName: bi.kind === 'single' ? bi.databases[0] : bi.server.config.name,
-      dataSourceSetName: bi.server.config.name,
-      dataSourceType:
-        bi.kind === 'single'
-          ? 'Microsoft.DBforPostgreSQL/servers/databases'
-          : 'Microsoft.DBforPostgreSQL/flexibleServers',
-      duration: timeSpan(end - job.startTime.getTime()),
-      startTime: job.startTime.toISOString(),
-      ...(job.endTime ? { endTime: job.endTime.toISOString() } : {}),
-      isUserTriggered: restore,
-      operation: restore ? 'Restore' : 'Backup',
-      operationCategory: restore ? 'Restore' : 'Backup',
-      policyId: `${bi.vault.armId}/backupPolicies/pgdrill-weekly`,
-      policyName: 'pgdrill-weekly',
-      progressEnabled: false,
-      sourceResourceGroup: bi.server.config.resourceGroup,
-      sourceSubscriptionID: subscriptionId,
-      subscriptionId,
-      status: job.status,
-      supportedActions: job.status === 'InProgress' ? ['Cancellable'] : [],
-      vaultName: job.vault.name,
-      sourceDataStoreName: job.sourceDataStore,
-      ...(restore ? { restoreType: 'AlternateLocation' } : {}),
-      ...(job.rehydrationPriority ? { rehydrationPriority: job.rehydrationPriority } : {}),
-      ...(job.errorDetails ? { errorDetails: job.errorDetails } : {}),
-      extendedInfo: {
-        additionalDetails: job.filePrefix ? { 'Restore File Prefix': job.filePrefix } : {},
-        dataTransferredInBytes: job.dataTransferredInBytes,
-        ...(job.recoveryDestination ? { recoveryDestination: job.recoveryDestination } : {}),
-        sourceRecoverPoint: {
-          recoveryPointID: job.point.id,
-          recoveryPointTime: job.point.time.toISOString(),
-        },
-        subTasks: job.subTasks,
-      },
-    },
   };
 }

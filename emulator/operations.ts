@@ -1,8 +1,15 @@
 /**
  * The Data Protection operations the emulator carries out once a request is authenticated, routed and past
  * the fault rules (arm.ts): reads of vaults, backup instances and recovery points (paged with nextLink),
- * validate and restore as asynchronous operations (Azure-AsyncOperation, Location, Retry-After) backed by real
- * restores (restore.ts), and backup jobs.
+ * validate and restore as asynchronous operations backed by real restores (restore.ts), and backup jobs.
+ *
+ * The operations answer as recorded real traffic shows (reference/dataprotection/RECORDINGS.md sections 1, 2
+ * and 5): a 202 with an empty body, an Azure-AsyncOperation URL scoped to the vault and a Location URL scoped to
+ * the subscription and the vault's region, both carrying a signature-like query after api-version, and no
+ * Retry-After unless the configuration asks for one; an operation status of {id,name,status,startTime,endTime}
+ * ("Inprogress" and endTime 0001-01-01T00:00:00Z while running, endTime in whole seconds at the end); a Location
+ * GET that answers the OperationJobExtendedInfo with a fresh location-scoped Azure-AsyncOperation; and the
+ * x-ms-ratelimit-remaining-subscription-* values the recordings show.
  */
 import type { IncomingMessage } from 'node:http';
 import { track, type EmulatorContext } from './context';
@@ -15,6 +22,8 @@ import {
   renderRecoveryPoint,
   renderServer,
   renderVault,
+  wholeSecondsTime,
+  azureTime,
   type BackupInstanceRuntime,
   type OperationRuntime,
   type VaultRuntime,
@@ -22,6 +31,7 @@ import {
 import { startRestoreJob, validateRestore, type RestoreRequestBody } from './restore';
 import { parseRecoveryPointFilter, type Match } from './routes';
 import { checkAgainstSwagger } from './swagger';
+import { recordedQuota, signedQuery } from './recorded';
 
 const RUNNING_END_TIME = '0001-01-01T00:00:00Z';
 
@@ -186,19 +196,34 @@ export class DataProtectionOperations {
         return {
           status: 200,
           body: this.operationResource(op, decodeURIComponent(req.url.pathname)),
-          ...(this.running(op) ? { headers: { 'Retry-After': String(op.retryAfterSeconds) } } : {}),
+          headers: {
+            ...(this.running(op) && op.retryAfterSeconds !== undefined
+              ? { 'Retry-After': String(op.retryAfterSeconds) }
+              : {}),
+            ...recordedQuota('operationStatus'),
+          },
         };
       }
       case 'OperationResult_Get': {
         const op = this.ctx.operations.get(p.op!);
         if (!op) return cloudError(404, 'ResourceNotFound', `Operation '${p.op}' was not found.`);
-        if (this.running(op)) return { status: 202, headers: this.pollHeaders(req.origin, op, apiVersion) };
+        if (this.running(op))
+          return {
+            status: 202,
+            headers: { ...this.pollHeaders(req.origin, op, apiVersion), ...recordedQuota('armRead') },
+          };
         if (op.result!.ok) {
+          // As recorded: the final OperationJobExtendedInfo (validate: objectType only), and a fresh
+          // Azure-AsyncOperation, now scoped to the location rather than the vault.
           return {
             status: 200,
             body: {
+              ...(op.result!.jobId ? { jobId: this.jobIdOf(op, op.result!.jobId) } : {}),
               objectType: 'OperationJobExtendedInfo',
-              ...(op.result!.jobId ? { jobId: `${op.vault.armId}/backupJobs/${op.result!.jobId}` } : {}),
+            },
+            headers: {
+              'Azure-AsyncOperation': `${this.locationScope(req.origin, op)}/operationStatus/${encodeURIComponent(op.id)}?api-version=${apiVersion}${signedQuery()}`,
+              ...recordedQuota('armRead'),
             },
           };
         }
@@ -219,7 +244,11 @@ export class DataProtectionOperations {
         if ('status' in v) return v;
         const job = this.ctx.jobs.get(p.job!.toLowerCase());
         return job && job.vault === v
-          ? { status: 200, body: renderJob(job, this.ctx.config.subscriptionId, Date.now()) }
+          ? {
+              status: 200,
+              body: renderJob(job, this.ctx.config.subscriptionId, Date.now()),
+              headers: recordedQuota('armRead'),
+            }
           : cloudError(404, 'ResourceNotFound', `The job '${p.job}' was not found in vault '${v.name}'.`);
       }
       default:
@@ -231,15 +260,39 @@ export class DataProtectionOperations {
     return !op.result || Date.now() < op.readyAt;
   }
 
+  private locationScope(origin: string, op: OperationRuntime): string {
+    return `${origin}/subscriptions/${this.ctx.config.subscriptionId}/providers/Microsoft.DataProtection/locations/${op.vault.config.location}`;
+  }
+
+  /**
+   * The 202's poll headers as recorded: Azure-AsyncOperation scoped to the vault, Location to the subscription and
+   * the vault's region, each with a signature-like query after api-version (a client must use them as given), and
+   * Retry-After only when the configuration sets one.
+   */
   private pollHeaders(origin: string, op: OperationRuntime, apiVersion: string): Record<string, string> {
-    const base = `${origin}/subscriptions/${this.ctx.config.subscriptionId}/providers/Microsoft.DataProtection/locations/${op.vault.config.location}`;
+    const id = encodeURIComponent(op.id);
     return {
-      'Azure-AsyncOperation': `${base}/operationStatus/${encodeURIComponent(op.id)}?api-version=${apiVersion}`,
-      Location: `${base}/operationResults/${encodeURIComponent(op.id)}?api-version=${apiVersion}`,
-      'Retry-After': String(op.retryAfterSeconds),
+      'Azure-AsyncOperation': `${origin}${op.vault.armId}/operationStatus/${id}?api-version=${apiVersion}${signedQuery()}`,
+      Location: `${this.locationScope(origin, op)}/operationResults/${id}?api-version=${apiVersion}${signedQuery()}`,
+      ...(op.retryAfterSeconds !== undefined ? { 'Retry-After': String(op.retryAfterSeconds) } : {}),
     };
   }
 
+  /** properties.jobId in the configured style (jobIdStyle): real stamps differ in how they write it. */
+  private jobIdOf(op: OperationRuntime, jobGuid: string): string {
+    const style = this.ctx.config.jobIdStyle;
+    if (style === 'guid') return jobGuid;
+    const id = `${op.vault.armId}/backupJobs/${jobGuid}`;
+    return style === 'armIdStampCasing'
+      ? id.replace('/resourceGroups/', '/resourcegroups/').replace('/backupVaults/', '/BackupVaults/')
+      : id;
+  }
+
+  /**
+   * The operation status as recorded: {id,name,status,startTime,endTime}; "Inprogress" with endTime
+   * 0001-01-01T00:00:00Z and no properties while running; at the end, endTime in whole seconds, and for a restore
+   * properties {jobId, objectType} (a validation has none); error when it failed.
+   */
   private operationResource(op: OperationRuntime, path: string): Record<string, unknown> {
     const running = this.running(op);
     const result = op.result;
@@ -247,16 +300,16 @@ export class DataProtectionOperations {
       id: path,
       name: op.id,
       status: running ? 'Inprogress' : result!.ok ? 'Succeeded' : 'Failed',
-      startTime: op.startTime.toISOString(),
+      startTime: azureTime(op.startTime),
       endTime: running
         ? RUNNING_END_TIME
-        : new Date(Math.max(op.readyAt, op.startTime.getTime())).toISOString(),
+        : wholeSecondsTime(new Date(Math.max(op.readyAt, op.startTime.getTime()))),
       ...(!running && !result!.ok ? { error: result!.error } : {}),
       ...(!running && result!.ok && result!.jobId
         ? {
             properties: {
+              jobId: this.jobIdOf(op, result!.jobId),
               objectType: 'OperationJobExtendedInfo',
-              jobId: `${op.vault.armId}/backupJobs/${result!.jobId}`,
             },
           }
         : {}),
@@ -308,7 +361,7 @@ export class DataProtectionOperations {
       vault: bi.vault,
       startTime: new Date(),
       readyAt: Date.now() + timing.durationSeconds * 1000,
-      retryAfterSeconds: timing.retryAfterSeconds,
+      ...(timing.retryAfterSeconds !== undefined ? { retryAfterSeconds: timing.retryAfterSeconds } : {}),
     };
     this.ctx.operations.set(op.id, op);
     void track(
@@ -329,6 +382,10 @@ export class DataProtectionOperations {
         },
       ),
     );
-    return { status: 202, headers: this.pollHeaders(req.origin, op, apiVersion) };
+    // An empty body (Content-Length: 0, no Content-Type), as recorded.
+    return {
+      status: 202,
+      headers: { ...this.pollHeaders(req.origin, op, apiVersion), ...recordedQuota('armWrite') },
+    };
   }
 }

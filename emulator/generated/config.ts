@@ -56,6 +56,10 @@ export interface EmulatorConfig {
   tokenLifetimeSeconds: number;
   recoveryPointsPageSize: number;
   jobsPageSize: number;
+  /**
+   * How a restore operation's properties.jobId names the job: armId (the vault's ARM id + /backupJobs/{guid}, as most stamps answer), armIdStampCasing (the same id written .../resourcegroups/.../BackupVaults/..., as the R-FLEX recording's stamp answers) or guid (a bare GUID, as the cross-region operations answer).
+   */
+  jobIdStyle: 'armId' | 'armIdStampCasing' | 'guid';
   timings: Timings;
   postgres: {
     /**
@@ -93,9 +97,9 @@ export interface OperationTiming {
    */
   durationSeconds: number;
   /**
-   * Retry-After sent while it runs.
+   * Retry-After sent while it runs. Absent (the default): none, as real Azure sends none on these operations (reference/dataprotection/RECORDINGS.md); set it to test a client that honours one.
    */
-  retryAfterSeconds: number;
+  retryAfterSeconds?: number;
 }
 /**
  * A PostgreSQL server the emulator serves: exactly one of managed or external.

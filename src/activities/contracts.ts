@@ -117,6 +117,12 @@ export interface JobSummary {
   duration?: string;
   durationSeconds?: number;
   progress?: string;
+  /** Where the job restored to: the target database's ARM id, or (restore as files) the container URL. */
+  recoveryDestination?: string;
+  /** Restore as files: the prefix of the files written (real jobs name no files, only the prefix). */
+  filePrefix?: string;
+  /** Bytes the job moved, as its completed sub-task reports them (a string in real traffic). */
+  dataTransferredBytes?: number;
   error?: FailureInfo;
 }
 

@@ -67,6 +67,29 @@ function pointSummary(rp: RecoveryPointResource, now: Date): PointSummary | unde
   };
 }
 
+/** additionalDetails["Restore File Prefix"], whatever the spacing and casing of the key. */
+function restoreFilePrefix(details: Record<string, string> | null | undefined): string | undefined {
+  return Object.entries(details ?? {}).find(
+    ([k]) => k.toLowerCase().replace(/\s+/g, '') === 'restorefileprefix',
+  )?.[1];
+}
+
+/**
+ * Bytes a job moved: real jobs leave extendedInfo.dataTransferredInBytes null and report the count in the
+ * completed sub-task's additionalDetails.DataTransferredInBytes, as a string ("70384"); the number is used when
+ * a service sends it.
+ */
+export function dataTransferredBytes(job: BackupJobResource): number | undefined {
+  const info = job.properties.extendedInfo;
+  if (typeof info?.dataTransferredInBytes === 'number') return info.dataTransferredInBytes;
+  let total: number | undefined;
+  for (const task of info?.subTasks ?? []) {
+    const text = task.additionalDetails?.DataTransferredInBytes;
+    if (text !== undefined && /^\s*\d+\s*$/.test(text)) total = (total ?? 0) + Number(text);
+  }
+  return total;
+}
+
 /**
  * A job's destination is this drill's: a restore as database reports the target database's ARM id; a restore
  * as files reports the bare container URL with the prefix in additionalDetails["Restore File Prefix"] (recorded
@@ -82,9 +105,7 @@ export function isOurDestination(
   const reported = (info?.recoveryDestination ?? '').replace(/\/+$/, '');
   if (!reported) return false;
   if (sameArmId(reported, destination)) return true;
-  const prefix = Object.entries(info?.additionalDetails ?? {}).find(
-    ([k]) => k.toLowerCase().replace(/\s+/g, '') === 'restorefileprefix',
-  )?.[1];
+  const prefix = restoreFilePrefix(info?.additionalDetails);
   return !!prefix && sameArmId(`${reported}/${prefix}`, destination);
 }
 
@@ -268,13 +289,16 @@ export function dataProtectionActivities(deps: ActivityDeps) {
 }
 
 /** What a drill needs of a backup job (from a GET or from a list: the same resource). */
-function summarizeJob(job: BackupJobResource): JobSummary {
+export function summarizeJob(job: BackupJobResource): JobSummary {
   const p = job.properties;
   const status = p.status;
   const terminal = TERMINAL_JOB.includes(status.toLowerCase());
   const succeeded = SUCCEEDED_JOB.includes(status.toLowerCase());
   const sub = p.extendedInfo?.subTasks ?? [];
   const seconds = parseJobDurationSeconds(p.duration);
+  const destination = p.extendedInfo?.recoveryDestination;
+  const prefix = restoreFilePrefix(p.extendedInfo?.additionalDetails);
+  const bytes = dataTransferredBytes(job);
   const error =
     terminal && !succeeded ? failureFromErrorData(errorDataFromJobErrorDetails(p.errorDetails)) : undefined;
   return {
@@ -287,6 +311,9 @@ function summarizeJob(job: BackupJobResource): JobSummary {
     ...(p.duration ? { duration: p.duration } : {}),
     ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
     ...(sub.length ? { progress: sub.map((t) => `${t.taskName}: ${t.taskStatus}`).join(', ') } : {}),
+    ...(destination ? { recoveryDestination: destination } : {}),
+    ...(prefix ? { filePrefix: prefix } : {}),
+    ...(bytes !== undefined ? { dataTransferredBytes: bytes } : {}),
     ...(error ? { error } : {}),
   };
 }

@@ -39,7 +39,8 @@ const OPERATIONS = [
   'BackupVaults_Get',
   'RecoveryPoints_List',
   'BackupInstances_ValidateForRestore',
-  'OperationStatus_Get',
+  // The vault-scoped Azure-AsyncOperation the validation and the restore hand out (as real traffic shows).
+  'OperationStatusBackupVaultContext_Get',
   'Jobs_List',
   'BackupInstances_TriggerRestore',
   'Jobs_Get',
@@ -59,7 +60,7 @@ const HANG_CLEANUP: Record<(typeof OPERATIONS)[number], string> = {
   BackupVaults_Get: 'nothing',
   RecoveryPoints_List: 'nothing',
   BackupInstances_ValidateForRestore: 'nothing',
-  OperationStatus_Get: 'nothing',
+  OperationStatusBackupVaultContext_Get: 'nothing',
   Jobs_List: 'partial',
   // Held past the deadline, then accepted within the settle window: the drill waits for that job and drops
   // what it restored.

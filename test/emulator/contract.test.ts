@@ -42,9 +42,16 @@ describe('emulator contract', () => {
   ])('accepts the official example request %s (202 with poll headers)', async (file, action) => {
     const res = await arm(emu, token, 'POST', `${BI}/${action}${q}`, exampleBody(file));
     expect(res.status).toBe(202);
-    expect(res.headers.get('azure-asyncoperation')).toMatch(/\/operationStatus\/.+api-version=2026-06-01$/);
-    expect(res.headers.get('location')).toMatch(/\/operationResults\/.+api-version=2026-06-01$/);
-    expect(res.headers.get('retry-after')).toBe('1');
+    // As recorded: AAO scoped to the vault, Location to subscription + region, both signed after api-version.
+    expect(res.headers.get('azure-asyncoperation')).toMatch(
+      /\/backupVaults\/vault-test\/operationStatus\/[^/?]+\?api-version=2026-06-01&t=\d+&c=[^&]+&s=[^&]+&h=[^&]+$/,
+    );
+    expect(res.headers.get('location')).toMatch(
+      new RegExp(
+        `/subscriptions/${TEST_SUBSCRIPTION}/providers/Microsoft\\.DataProtection/locations/[^/]+/operationResults/[^/?]+\\?api-version=2026-06-01&t=`,
+      ),
+    );
+    expect(res.headers.get('retry-after')).toBe('1'); // the test configuration asks for one
     // The example's recovery point "hardcodedRP" does not exist here: the operation fails with a domain code.
     const op = await armUntil(emu, token, res.headers.get('azure-asyncoperation')!, operationEnded);
     expect(op.body).toMatchObject({ status: 'Failed', error: { code: 'UserErrorRecoveryPointNotFound' } });
@@ -252,6 +259,8 @@ describe('emulator contract', () => {
     expect(done.body.status).toBe('Succeeded');
     const result = await arm(emu, token, 'GET', r.headers.get('location')!);
     expect(result.status).toBe(200);
+    // The final Location answer hands out a location-scoped Azure-AsyncOperation (OperationStatus_Get).
+    await arm(emu, token, 'GET', result.headers.get('azure-asyncoperation')!);
     const opId = decodeURIComponent(
       new URL(r.headers.get('azure-asyncoperation')!).pathname.split('/').pop()!,
     );
@@ -306,6 +315,137 @@ describe('emulator contract', () => {
         'RecoveryPoints_List 200',
       ].sort(),
     );
+  });
+
+  it('answers a same-region restore as files as the recordings show (RECORDINGS.md sections 1 and 5)', async () => {
+    const flexBi = `${V}/backupInstances/bi-flex`;
+    const point = emu.ctx.vaults.get('vault-test')!.instances.get('bi-flex')!.points.at(-1)!;
+    const restore = {
+      objectType: 'AzureBackupRecoveryPointBasedRestoreRequest',
+      recoveryPointId: point.id,
+      sourceDataStoreType: 'VaultStore',
+      restoreTargetInfo: {
+        objectType: 'RestoreFilesTargetInfo',
+        recoveryOption: 'FailIfExists',
+        targetDetails: {
+          filePrefix: 'recorded',
+          restoreTargetLocationType: 'AzureBlobs',
+          url: `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
+        },
+      },
+    };
+    const timings = emu.ctx.config.timings;
+    const saved = { timings: structuredClone(timings), jobIdStyle: emu.ctx.config.jobIdStyle };
+    // The emulator's defaults: no Retry-After; and the stamp that writes jobId .../resourcegroups/.../BackupVaults/.
+    delete timings.validate.retryAfterSeconds;
+    delete timings.restoreOperation.retryAfterSeconds;
+    emu.ctx.config.jobIdStyle = 'armIdStampCasing';
+    try {
+      const v = await arm(emu, token, 'POST', `${flexBi}/validateRestore${q}`, {
+        restoreRequestObject: restore,
+      });
+      expect(v.status).toBe(202);
+      expect(v.body).toBeUndefined();
+      expect(v.headers.get('content-length')).toBe('0');
+      expect(v.headers.get('content-type')).toBeNull();
+      expect(v.headers.get('retry-after')).toBeNull();
+      expect(Number(v.headers.get('x-ms-ratelimit-remaining-subscription-writes'))).toBeGreaterThan(1190);
+      const aao = v.headers.get('azure-asyncoperation')!;
+      expect(new URL(aao).pathname).toMatch(/\/backupVaults\/vault-test\/operationStatus\/[^/]+$/);
+      const running = await arm(emu, token, 'GET', aao);
+      expect(running.headers.get('retry-after')).toBeNull();
+      if (running.body.status !== 'Succeeded') {
+        // Exactly these keys while running: no properties, the .NET zero date as endTime.
+        expect(Object.keys(running.body).sort()).toEqual(['endTime', 'id', 'name', 'startTime', 'status']);
+        expect(running.body).toMatchObject({ status: 'Inprogress', endTime: '0001-01-01T00:00:00Z' });
+      }
+      const validated = await armUntil(emu, token, aao, operationEnded);
+      expect(validated.body.status).toBe('Succeeded');
+      expect(validated.body.endTime).toMatch(/T\d\d:\d\d:\d\dZ$/); // whole seconds
+      expect(validated.body.properties).toBeUndefined(); // a validation has no job
+      const vResult = await arm(emu, token, 'GET', v.headers.get('location')!);
+      expect(vResult).toMatchObject({ status: 200, body: { objectType: 'OperationJobExtendedInfo' } });
+      expect(vResult.body.jobId).toBeUndefined();
+      expect(new URL(vResult.headers.get('azure-asyncoperation')!).pathname).toMatch(
+        new RegExp(
+          `^/subscriptions/${TEST_SUBSCRIPTION}/providers/Microsoft\\.DataProtection/locations/[^/]+/operationStatus/[^/]+$`,
+        ),
+      );
+      const reads = Number(vResult.headers.get('x-ms-ratelimit-remaining-subscription-resource-requests'));
+      expect(reads).toBeGreaterThanOrEqual(100);
+      expect(reads).toBeLessThan(300);
+      // The location-scoped AAO it hands out is a route too.
+      expect((await arm(emu, token, 'GET', vResult.headers.get('azure-asyncoperation')!)).body.status).toBe(
+        'Succeeded',
+      );
+
+      const r = await arm(emu, token, 'POST', `${flexBi}/restore${q}`, restore);
+      expect(r.status).toBe(202);
+      const done = await armUntil(emu, token, r.headers.get('azure-asyncoperation')!, operationEnded);
+      expect(done.body.properties).toEqual({
+        jobId: expect.any(String),
+        objectType: 'OperationJobExtendedInfo',
+      });
+      expect(done.body.properties.jobId).toMatch(
+        new RegExp(
+          `^/subscriptions/${TEST_SUBSCRIPTION}/resourcegroups/rg-test/providers/Microsoft\\.DataProtection/BackupVaults/vault-test/backupJobs/[0-9a-f-]{36}$`,
+        ),
+      );
+      const rResult = await arm(emu, token, 'GET', r.headers.get('location')!);
+      expect(rResult.body).toEqual({
+        jobId: done.body.properties.jobId,
+        objectType: 'OperationJobExtendedInfo',
+      });
+
+      const jobUrl = `${V}/backupJobs/${done.body.properties.jobId.split('/').pop()}${q}`;
+      const first = await arm(emu, token, 'GET', jobUrl);
+      expect(
+        Number(first.headers.get('x-ms-ratelimit-remaining-subscription-resource-requests')),
+      ).toBeLessThan(300);
+      const job = (await armUntil(emu, token, jobUrl, jobEnded)).body;
+      const p = job.properties;
+      expect(p).toMatchObject({
+        status: 'Completed',
+        operationCategory: 'Restore',
+        operation: 'Restore',
+        supportedActions: [''],
+        dataSourceSetName: null,
+        sourceDataStoreName: null,
+        destinationDataStoreName: null,
+        restoreType: null,
+        progressUrl: null,
+        isCrossRegionRestore: null,
+        errorDetails: null,
+        etag: expect.stringMatching(/^W\/"datetime'.+'"$/),
+        extendedInfo: {
+          backupInstanceState: null,
+          dataTransferredInBytes: null,
+          targetRecoverPoint: null,
+          warningDetails: null,
+          sourceRecoverPoint: { recoveryPointID: point.id, recoveryPointTime: expect.any(String) },
+          recoveryDestination: restore.restoreTargetInfo.targetDetails.url,
+          additionalDetails: { 'Restore File Prefix': 'recorded' },
+        },
+      });
+      expect(p.duration).toMatch(/^PT(\d+H)?(\d+M)?(\d+(\.\d{1,7})?S)?$/);
+      expect(p.duration).not.toBe('PT0S');
+      const task = p.extendedInfo.subTasks.find((t: any) => t.taskName === 'Trigger Restore');
+      expect(task).toMatchObject({
+        taskStatus: 'Completed',
+        taskProgress: null,
+        additionalDetails: {
+          DataTransferredInBytes: expect.stringMatching(/^\d+$/),
+          TaskId: p.activityID,
+          DatasourceType: 'Microsoft.DBforPostgreSQL/flexibleServers',
+        },
+      });
+      // No file names anywhere in the job: only the container and the prefix.
+      expect(JSON.stringify(job)).not.toMatch(/\.dump/);
+      expect(checkAgainstSwagger('AzureBackupJobResource', job, 'response').errors).toEqual([]);
+    } finally {
+      emu.ctx.config.timings = saved.timings;
+      emu.ctx.config.jobIdStyle = saved.jobIdStyle;
+    }
   });
 
   it('the recovery point filter selects by time, as az CLI formats it', async () => {

@@ -141,7 +141,7 @@ describe('emulator faults', () => {
       recommendedAction: [expect.any(String)],
     });
     expect(
-      job.properties.extendedInfo.subTasks.find((t: any) => t.taskName === 'Transfer data').taskStatus,
+      job.properties.extendedInfo.subTasks.find((t: any) => t.taskName === 'Trigger Restore').taskStatus,
     ).toBe('Failed');
     const exists = await emu.ctx.blobs.service
       .getContainerClient(emu.ctx.config.storage.containers[0]!)

@@ -4,7 +4,7 @@
  */
 import { createHttpHeaders, createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import { describe, expect, it } from 'vitest';
-import { ArmGovernor } from '../../src/lib/dataprotection/governor';
+import { ArmGovernor, remainingOf } from '../../src/lib/dataprotection/governor';
 
 function fake() {
   let t = 1_000_000;
@@ -59,6 +59,34 @@ describe('ARM governor', () => {
     await g.observe('s1', 'reads', response(200, { 'x-ms-ratelimit-remaining-subscription-reads': '5' }));
     await g.acquire('s1', 'reads');
     expect(slept).toEqual([500]);
+  });
+
+  it("Data Protection's own budget (resource-requests, low hundreds in real traffic) counts too: the lowest header wins", async () => {
+    const { g, slept } = fake();
+    // Recorded job GET: reads plenty, the provider's resource-requests in the low hundreds: no slow-down.
+    await g.observe(
+      's1',
+      'reads',
+      response(200, {
+        'x-ms-ratelimit-remaining-subscription-reads': '11999',
+        'x-ms-ratelimit-remaining-subscription-resource-requests': '157',
+      }),
+    );
+    await g.acquire('s1', 'reads');
+    expect(slept).toEqual([]);
+    // That budget nearly spent: the bucket empties although -reads still says thousands.
+    await g.observe(
+      's1',
+      'reads',
+      response(200, {
+        'x-ms-ratelimit-remaining-subscription-reads': '11998',
+        'x-ms-ratelimit-remaining-subscription-resource-requests': '4',
+      }),
+    );
+    await g.acquire('s1', 'reads');
+    expect(slept).toEqual([500]);
+    expect(remainingOf(response(200, { 'x-ms-ratelimit-remaining-subscription-writes': '1199' }))).toBe(1199);
+    expect(remainingOf(response(200, {}))).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('a wait ends when the request is aborted', async () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  jobGuidOf,
   mapOperationStatus,
   nextPollState,
+  operationEndTime,
   parseRetryAfterSeconds,
   startPollState,
 } from '../../src/lib/dataprotection/pollState';
@@ -236,5 +238,54 @@ describe('poll state', () => {
     expect(() => nextPollState(running, { status: 200, headers: headers(), body: { id: 'x' } }, now)).toThrow(
       /no "status"/,
     );
+  });
+
+  it('jobId: a full ARM id in any casing a stamp writes, or a bare GUID; anything else is refused', () => {
+    const guid = '571e2403-8092-49ca-ac77-474a6e329270';
+    const sub = '/subscriptions/11111111-2222-4333-8444-555555555555';
+    expect(
+      jobGuidOf(
+        `${sub}/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v/backupJobs/${guid}`,
+      ),
+    ).toBe(guid);
+    // R-FLEX's stamp: resourcegroups and BackupVaults.
+    expect(
+      jobGuidOf(
+        `${sub}/resourcegroups/rg/providers/Microsoft.DataProtection/BackupVaults/v/backupJobs/${guid}`,
+      ),
+    ).toBe(guid);
+    expect(jobGuidOf(guid)).toBe(guid); // cross-region restores
+    expect(() =>
+      jobGuidOf(
+        `${sub}/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v/backupInstances/x`,
+      ),
+    ).toThrow(/neither a job name nor the ARM id of a backup job/);
+  });
+
+  it('endTime 0001-01-01T00:00:00Z (sent while running) is "not set"; a real end is kept on the terminal state', () => {
+    expect(operationEndTime('0001-01-01T00:00:00Z')).toBeUndefined();
+    expect(operationEndTime(undefined)).toBeUndefined();
+    expect(operationEndTime('not a time')).toBeUndefined();
+    expect(operationEndTime('2024-04-10T10:33:40Z')).toBe('2024-04-10T10:33:40Z');
+    const signed = `${ASYNC}&t=638483431793692172&c=MIIH&s=abc&h=def`;
+    const running = startPollState(
+      'validateRestore',
+      { status: 202, headers: headers({ 'Azure-AsyncOperation': signed }), body: undefined },
+      now,
+    );
+    expect(running.pollUrl).toBe(signed); // used exactly as given, signature and all
+    const polled = nextPollState(
+      running,
+      { status: 200, headers: headers({}), body: { status: 'INPROGRESS', endTime: '0001-01-01T00:00:00Z' } },
+      now,
+    );
+    expect(polled).toMatchObject({ status: 'running', serviceStatus: 'INPROGRESS' });
+    expect(polled.endTime).toBeUndefined();
+    const done = nextPollState(
+      polled,
+      { status: 200, headers: headers({}), body: { status: 'Succeeded', endTime: '2024-04-10T10:33:40Z' } },
+      now,
+    );
+    expect(done).toMatchObject({ status: 'succeeded', endTime: '2024-04-10T10:33:40Z' });
   });
 });

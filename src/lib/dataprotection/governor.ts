@@ -4,8 +4,8 @@
  * reads at about 25 per second (bucket of 250) and writes at 10 (bucket of 200); the defaults here stay well
  * under that, so a fleet leaves room for everyone else using the subscription. What ARM says wins over our own
  * count: a 429's Retry-After pauses the whole subscription's bucket (not only the request that got it), and an
- * x-ms-ratelimit-remaining-subscription-* header at or below the low mark empties the bucket, so the next request
- * waits for a refill.
+ * x-ms-ratelimit-remaining-subscription-* header (reads, writes, or the provider's resource-requests) at or below
+ * the low mark empties the bucket, so the next request waits for a refill.
  *
  * Where the budget lives: with a BudgetStore (src/lib/storage/armBudget.ts: one table row per subscription and
  * kind) the bucket is shared by every process using the same storage account, so scaled-out instances in Azure
@@ -259,8 +259,7 @@ export class ArmGovernor {
         await this.store!.pause(b.key, b.rate, until, now).catch((err: unknown) => this.storeFailed(err));
       return;
     }
-    const left = response.headers.get(`x-ms-ratelimit-remaining-subscription-${kind}`);
-    if (left !== undefined && /^\d+$/.test(left.trim()) && Number(left) <= this.rates.lowWatermark) {
+    if (remainingOf(response) <= this.rates.lowWatermark) {
       b.local = drainBucket(b.local, b.rate, now);
       b.leased = 0;
       if (this.useStore())
@@ -282,6 +281,25 @@ export class ArmGovernor {
       },
     };
   }
+}
+
+/**
+ * The fewest requests ARM says are left in this answer, over the headers it may send: the subscription's reads or
+ * writes, and the resource provider's own budget, x-ms-ratelimit-remaining-subscription-resource-requests, which
+ * Data Protection job and Location GETs report in the low hundreds (recorded traffic: 157-198, against about a
+ * thousand for the -reads budget), so it is the one that runs out first. Infinity when none is given.
+ */
+export function remainingOf(response: Pick<PipelineResponse, 'headers'>): number {
+  let least = Number.POSITIVE_INFINITY;
+  for (const name of [
+    'x-ms-ratelimit-remaining-subscription-reads',
+    'x-ms-ratelimit-remaining-subscription-writes',
+    'x-ms-ratelimit-remaining-subscription-resource-requests',
+  ]) {
+    const value = response.headers.get(name)?.trim();
+    if (value !== undefined && /^\d+$/.test(value)) least = Math.min(least, Number(value));
+  }
+  return least;
 }
 
 /** `work`, or a rejection as soon as the signal aborts (the work itself goes on for the others sharing it). */

@@ -12,14 +12,16 @@
  *    (src/lib/drill/polling.ts) rather than a fixed 60 s;
  *  - operation status is a free string compared case-insensitively: only Succeeded, Failed and Canceled are
  *    terminal (Azure Backup's own sample answers "Inprogress");
- *  - the job id is the last path segment of properties.jobId (real responses give a full ARM id, the
- *    examples a bare GUID); a restore that succeeded without one is finished by reading Location, which the
- *    2026-06-01 swagger names as the final state (final-state-via: location).
+ *  - the job id is the last path segment of properties.jobId: same-region restores give a full ARM id whose
+ *    casing varies by stamp (".../resourcegroups/.../BackupVaults/..."), cross-region ones and the examples a
+ *    bare GUID (jobGuidOf); a restore that succeeded without one is finished by reading Location, which the
+ *    2026-06-01 swagger names as the final state (final-state-via: location);
+ *  - endTime "0001-01-01T00:00:00Z" (.NET's zero date, sent while running) means "not set" (operationEndTime).
  */
 import type { OperationJobExtendedInfo, OperationResource } from '../types/generated/dataprotection';
 import { isValid, schemaRef } from '../validation';
 import { AppError } from '../errors';
-import { lastSegment } from './armId';
+
 import { errorDataFromArmError, type DataProtectionErrorData } from './errors';
 
 export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'canceled';
@@ -43,6 +45,8 @@ export interface PollState {
   retryAfterSeconds?: number;
   /** Backup job id (GUID) once known. */
   jobId?: string;
+  /** When the service says the operation ended (terminal states only; never its "not set" zero date). */
+  endTime?: string;
   error?: DataProtectionErrorData;
   /** Number of poll responses applied so far. */
   polls: number;
@@ -93,10 +97,43 @@ export function isTerminal(state: PollState): boolean {
   return state.status !== 'running';
 }
 
+/**
+ * An operation's endTime, or undefined when it is absent, not a time, or .NET's zero date
+ * ("0001-01-01T00:00:00Z"), which Azure Backup sends while the operation runs.
+ */
+export function operationEndTime(value: string | null | undefined): string | undefined {
+  if (!value) return undefined;
+  const at = Date.parse(value);
+  if (Number.isNaN(at) || new Date(at).getUTCFullYear() <= 1) return undefined;
+  return value;
+}
+
+/** .../providers/Microsoft.DataProtection/backupVaults/{vault}/backupJobs/{name}, in any casing. */
+const BACKUP_JOB_ID =
+  /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.dataprotection\/backupvaults\/[^/]+\/backupjobs\/([^/]+)\/?$/i;
+
+/**
+ * The job's name (its GUID) from OperationJobExtendedInfo.jobId, "Name or Arm Id of the job": a bare GUID
+ * (cross-region restores, the examples), or a full ARM id in whatever casing the stamp writes
+ * (".../resourcegroups/.../BackupVaults/.../backupJobs/{guid}" as well as the canonical one). A path that is not a
+ * backup job's id is a protocol error, not a job. (The subscription is not checked to be a GUID: the official
+ * examples sanitise it to "xxxxxxxx-…".)
+ */
+export function jobGuidOf(jobId: string): string {
+  const value = jobId.trim();
+  if (!value.includes('/')) return value;
+  const m = BACKUP_JOB_ID.exec(value);
+  if (!m)
+    throw new PollProtocolError(
+      `the operation's jobId "${jobId}" is neither a job name nor the ARM id of a backup job`,
+    );
+  return m[1]!;
+}
+
 function jobIdFrom(info: unknown): string | undefined {
   if (!isValid(schemaRef('dataprotection.schema.json', 'OperationJobExtendedInfo'), info)) return undefined;
   const jobId = (info as OperationJobExtendedInfo).jobId;
-  return jobId ? lastSegment(jobId) : undefined;
+  return jobId ? jobGuidOf(jobId) : undefined;
 }
 
 /**
@@ -175,6 +212,8 @@ export function nextPollState(
   delete next.pollUrl;
   delete next.pollKind;
   next.retryAfterSeconds = 0;
+  const endTime = operationEndTime(op.endTime);
+  if (endTime) next.endTime = endTime;
   if (status === 'succeeded') {
     const jobId = jobIdFrom(op.properties);
     if (jobId) return { ...next, jobId };

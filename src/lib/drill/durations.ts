@@ -12,13 +12,15 @@ export function parseIsoDuration(value: string): number | undefined {
 }
 
 /**
- * A backup job's duration in seconds. The swagger says ISO 8601; Azure Backup returns .NET TimeSpan text
- * ("00:02:11.9724387", or "1.02:03:04" with days). Both are accepted.
+ * A backup job's duration in seconds. The swagger says ISO 8601, and real jobs send it ("PT2M5.6503519S", "PT0S"
+ * while running: recorded traffic); the examples show .NET TimeSpan text ("00:02:11.9724387", or "1.02:03:04"
+ * with days). Both are accepted.
  */
 export function parseJobDurationSeconds(value: string | null | undefined): number | undefined {
   if (!value) return undefined;
   const iso = parseIsoDuration(value);
-  if (iso !== undefined) return iso / 1000;
+  // Azure writes 100 ns ticks (7 digits): rounded to them, PT2M5.6503519S reads 125.6503519, not ...18999.
+  if (iso !== undefined) return Math.round(iso * 10_000) / 10_000_000;
   const m = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(value.trim());
   if (!m) return undefined;
   const [, days, h, min, s, frac] = m;

@@ -384,6 +384,12 @@ export interface JobSubTask {
   taskName?: string;
   taskStatus?: string;
   taskProgress?: string | null;
+  /**
+   * Real completed restore tasks carry DataTransferredInBytes (a string of digits), TaskId and DatasourceType here.
+   */
+  additionalDetails?: {
+    [k: string]: string;
+  } | null;
 }
 /**
  * This interface was referenced by `DataProtectionContract`'s JSON-Schema
