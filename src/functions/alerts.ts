@@ -27,6 +27,7 @@ import type { HttpFunctionDefinition } from './definitions';
 import { durableClientFactory, type ClientFactory, type DrillClient } from './drillClient';
 import { startDrill } from './drillStart';
 import { startFleet } from './fleetStart';
+import { goodPlans } from './planSet';
 
 /** Service Health alerts carry the incident's communication (HTML): larger than a drill request. */
 export const MAX_ALERT_BYTES = 256 * 1024;
@@ -213,18 +214,7 @@ export function appAlertDeps(context: InvocationContext): AlertDeps {
   const services = appServices();
   return {
     settings: () => services.settings,
-    plans: () => {
-      const set = services.plans();
-      for (const problem of set.problems)
-        context.error(
-          JSON.stringify({
-            message: 'DRILL_PLANS: a plan is invalid and does not run',
-            pointer: `/DRILL_PLANS${problem.pointer}`,
-            problem: problem.message,
-          }),
-        );
-      return set.plans;
-    },
+    plans: () => goodPlans(services.plans(), context),
     triggers: () => parseAlertTriggers(services.config.DRILL_ALERT_TRIGGERS),
   };
 }
