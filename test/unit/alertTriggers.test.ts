@@ -176,7 +176,7 @@ describe('what an alert starts', () => {
     expect(d.requests).toHaveLength(1);
     expect(d.requests[0]!.backupInstanceId).toBe(BI);
     expect(d.requests[0]!.idempotencyKey).toBeUndefined();
-    expect(d.requests[0]!.target).toEqual(PLANS[0]!.kind === 'single' && PLANS[0].request.target);
+    expect(d.requests[0]!.target).toEqual(d.plan.request.target);
   });
 
   it('with a fleet plan, a resource alert limits the run to the instances it names', () => {
