@@ -15,6 +15,7 @@ import {
   parseAlertTriggers,
   parseMonitorAlert,
 } from '../../src/lib/drill/alertTriggers';
+import { buildDashboard, regressionOf } from '../../src/lib/drill/dashboard';
 import { coverageOf } from '../../src/lib/drill/fleet';
 import {
   alertDrillId,
@@ -321,5 +322,25 @@ describe('coverage, same-region and cross-region apart', () => {
     const crossOnly = coverageOf([`${VAULT}/backupInstances/b`], drills.slice(2, 3), now, 31);
     expect(crossOnly[0]).toMatchObject({ overdue: true });
     expect(crossOnly[0]!.lastDrill).toBeUndefined();
+  });
+
+  it('the dashboard (DRILL_COVERAGE_DAYS) counts same-region drills; RTO regressions compare like with like', () => {
+    const d = buildDashboard(drills, now, 31);
+    const b = d.instances.find((e) => e.backupInstanceId.endsWith('/b'))!;
+    expect(b).toMatchObject({ coverage: 'current', lastPassedAt: '2026-11-30T00:00:00Z' });
+    const onlyCross = buildDashboard(drills.slice(2, 3), now, 31);
+    expect(onlyCross.instances[0]).toMatchObject({ coverage: 'never' });
+    // Three same-region drills of 10 min, then a cross-region one of 40: not a regression.
+    const rto = (rtoSeconds: number, day: number, restoreFrom?: 'secondaryRegion') => ({
+      drillId: `r${day}`,
+      backupInstanceId: A,
+      startedAt: new Date(Date.UTC(2026, 10, day)).toISOString(),
+      verdict: 'passed',
+      rtoSeconds,
+      ...(restoreFrom ? { restoreFrom } : {}),
+    });
+    const history = [rto(2400, 4, 'secondaryRegion'), rto(600, 3), rto(600, 2), rto(600, 1)];
+    expect(regressionOf(history)).toBeUndefined();
+    expect(regressionOf([rto(2400, 4), ...history.slice(1)])).toMatchObject({ rtoSeconds: 2400 });
   });
 });
