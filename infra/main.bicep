@@ -51,6 +51,9 @@ param jobPollMaxSeconds string = '120'
 @description('Alerts: a JSON object (schemas/alerts.schema.json); webhook URLs as Key Vault secret URIs. Empty: no alerts.')
 param drillAlerts string = ''
 
+@description('Event-triggered disaster-recovery drills: a JSON array (schemas/alert-triggers.schema.json) mapping Azure Monitor alert rules to plans of drillPlans. Point an action group webhook (common alert schema) at /api/alerts. Empty: alerts start no drill.')
+param drillAlertTriggers string = ''
+
 @description('Days without a passed drill after which a backup instance is overdue (dashboard, alerts).')
 param coverageDays string = '31'
 
@@ -119,6 +122,7 @@ module function 'app/function.bicep' = {
     jobPollInitialSeconds: jobPollInitialSeconds
     jobPollMaxSeconds: jobPollMaxSeconds
     drillAlerts: drillAlerts
+    drillAlertTriggers: drillAlertTriggers
     coverageDays: coverageDays
   }
 }

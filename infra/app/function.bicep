@@ -22,6 +22,7 @@ param drillTimerSchedule string
 param jobPollInitialSeconds string
 param jobPollMaxSeconds string
 param drillAlerts string
+param drillAlertTriggers string
 param coverageDays string
 
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
@@ -75,6 +76,7 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'DRILL_JOB_POLL_INITIAL_SECONDS', value: jobPollInitialSeconds }
         { name: 'DRILL_JOB_POLL_MAX_SECONDS', value: jobPollMaxSeconds }
         { name: 'DRILL_ALERTS', value: drillAlerts }
+        { name: 'DRILL_ALERT_TRIGGERS', value: drillAlertTriggers }
         { name: 'DRILL_COVERAGE_DAYS', value: coverageDays }
         { name: 'PG_BIN_DIR', value: '/usr/lib/postgresql/17/bin' }
       ]

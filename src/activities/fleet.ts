@@ -19,7 +19,10 @@ import {
   type FleetInstance,
   type ScopeDecision,
 } from '../lib/drill/fleet';
+import { alertSelects, type AlertRun } from '../lib/drill/alertTriggers';
+import { alertFleetDrillId } from '../lib/drill/instanceIds';
 import type { FleetPlan } from '../lib/drill/plans';
+import { restoreFromOf } from '../lib/drill/request';
 import type { BackupInstanceResource } from '../lib/types/generated/dataprotection';
 import type { ActivityDeps } from './deps';
 
@@ -27,6 +30,13 @@ export interface ScopeFleetInput {
   plan: FleetPlan;
   /** The time the window opens (the schedule slot, or when a run was asked for). */
   slot: string;
+  /**
+   * A run an alert started: only the instances it selects (regions, targets), every one drilled now (no
+   * coverage window, no start offsets), and the alert's restoreFrom over the template's.
+   */
+  alert?: AlertRun;
+  /** The run's id (an alert's run names each drill by its instance: src/lib/drill/instanceIds.ts). */
+  fleetId?: string;
 }
 
 /** An instance the fleet drills in this run. */
@@ -36,6 +46,8 @@ export interface FleetItem {
   template: number;
   keys: CapKeys;
   offsetSeconds: number;
+  /** The drill's instance id when it is not the run's `{fleetId}.{index}` (an alert's run). */
+  drillId?: string;
 }
 
 export interface ScopeFleetOutput {
@@ -149,6 +161,7 @@ export function fleetActivities(deps: ActivityDeps) {
             vaultId: vault.id,
             ...(vault.location ? { region: vault.location } : {}),
             kind,
+            datasourceId,
             tags,
             ...(bi.properties.protectionStatus?.status
               ? { protectionStatus: bi.properties.protectionStatus.status }
@@ -163,7 +176,7 @@ export function fleetActivities(deps: ActivityDeps) {
         const unread = unreadable.get(instance.backupInstanceId.toLowerCase());
         const reason = unread
           ? `its source server could not be read for its tags (${unread})`
-          : outOfScope(scope, instance);
+          : (outOfScope(scope, instance) ?? (input.alert ? alertSelects(input.alert, instance) : undefined));
         if (reason) {
           skipped.push({ backupInstanceId: instance.backupInstanceId, reason });
           continue;
@@ -184,19 +197,28 @@ export function fleetActivities(deps: ActivityDeps) {
         backupInstanceId: r.backupInstanceId,
         startedAt: r.startedAt,
         verdict: r.verdict,
+        ...(r.restoreFrom ? { restoreFrom: r.restoreFrom } : {}),
       }));
+      // Coverage by instance and where its drill restores from (the alert's restoreFrom, else the template's).
+      const restoreFrom = (template: number) =>
+        input.alert?.restoreFrom ?? restoreFromOf(input.plan.templates[template]!.request);
+      // An alert's run drills every instance it selects, now: the alert is the reason, not the calendar.
+      const everyDays = input.alert ? undefined : input.plan.everyDays;
       const coverage = coverageOf(
-        inScope.map((i) => i.instance.backupInstanceId),
+        inScope.map((i) => ({
+          backupInstanceId: i.instance.backupInstanceId,
+          restoreFrom: restoreFrom(i.template),
+        })),
         past,
         now(),
-        input.plan.everyDays,
+        everyDays,
       );
       const byId = new Map(inScope.map((i) => [i.instance.backupInstanceId.toLowerCase(), i]));
       const due: FleetItem[] = [];
       const notDue: string[] = [];
       for (const entry of coverage) {
         const { instance, template } = byId.get(entry.backupInstanceId.toLowerCase())!;
-        if (!dueForDrill(entry, input.plan.everyDays)) {
+        if (!dueForDrill(entry, everyDays)) {
           notDue.push(instance.backupInstanceId);
           continue;
         }
@@ -205,12 +227,17 @@ export function fleetActivities(deps: ActivityDeps) {
           vaultId: instance.vaultId,
           template,
           keys: capKeysOf(input.plan.templates[template]!, instance.vaultId),
-          offsetSeconds: startOffsetSeconds(
-            input.plan.name,
-            input.slot,
-            instance.backupInstanceId,
-            input.plan.startWindowMinutes,
-          ),
+          offsetSeconds: input.alert
+            ? 0
+            : startOffsetSeconds(
+                input.plan.name,
+                input.slot,
+                instance.backupInstanceId,
+                input.plan.startWindowMinutes,
+              ),
+          ...(input.alert && input.fleetId
+            ? { drillId: alertFleetDrillId(input.fleetId, instance.backupInstanceId) }
+            : {}),
         });
       }
       deps.log?.('fleet scoped', {

@@ -20,9 +20,10 @@ export type StartOutcome =
   | { started: false; drillId: string; collision: NameCollision };
 
 function triggerOf(origin: DrillOrigin): DrillTrigger {
-  return origin.kind === 'timer'
-    ? { kind: 'timer', plan: origin.plan, slot: origin.slot.toISOString() }
-    : { kind: origin.kind };
+  if (origin.kind === 'timer') return { kind: 'timer', plan: origin.plan, slot: origin.slot.toISOString() };
+  if (origin.kind === 'alert')
+    return { kind: 'alert', plan: origin.plan, alertId: origin.alertId, alertRule: origin.alertRule };
+  return { kind: origin.kind };
 }
 
 export async function startDrill(
@@ -65,7 +66,8 @@ export async function startDrill(
       message: 'drill started',
       drillId,
       trigger: origin.kind,
-      ...(origin.kind === 'timer' ? { plan: origin.plan } : {}),
+      ...(origin.kind === 'timer' || origin.kind === 'alert' ? { plan: origin.plan } : {}),
+      ...(origin.kind === 'alert' ? { alertId: origin.alertId } : {}),
       ...(origin.kind === 'queue' && origin.messageId ? { messageId: origin.messageId } : {}),
     }),
   );

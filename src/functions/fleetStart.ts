@@ -1,8 +1,11 @@
 /**
- * Starting a fleet run: the one way the timer (a fleet plan's slot) and HTTP (a plan run now) start one. One
- * run of a plan at a time: while one runs, another start answers with it instead of starting a second.
+ * Starting a fleet run: the one way the timer (a fleet plan's slot), HTTP (a plan run now) and an alert start
+ * one. One scheduled or on-demand run of a plan at a time: while one runs, another start answers with it
+ * instead of starting a second. An alert's run is its own (the alert is why it runs now): its id comes from the
+ * alert, so the same alert delivered twice finds the run it already started.
  */
-import { fleetInstanceId } from '../lib/drill/instanceIds';
+import type { AlertRun } from '../lib/drill/alertTriggers';
+import { alertFleetId, fleetInstanceId } from '../lib/drill/instanceIds';
 import type { FleetPlan } from '../lib/drill/plans';
 import type { DrillSettings } from '../lib/drill/settings';
 import type { FleetInput } from '../orchestrators/fleetDrill';
@@ -18,19 +21,28 @@ export async function startFleet(
   client: DrillClient,
   settings: DrillSettings,
   plan: FleetPlan,
-  origin: { slot: Date } | { newId: () => string; now: Date },
+  origin: { slot: Date } | { newId: () => string; now: Date } | { alert: AlertRun; now: Date },
   options: Pick<FleetInput, 'drillsPerGeneration'> = {},
 ): Promise<FleetStart> {
-  const fleetId = fleetInstanceId(plan.name, origin);
+  const fleetId =
+    'alert' in origin ? alertFleetId(plan.name, origin.alert.alertId) : fleetInstanceId(plan.name, origin);
   if (await client.getStatus(fleetId)) return { started: false, fleetId, reason: 'exists' };
-  const running = (await client.listActive()).find(
-    (a) =>
-      a.name === ORCHESTRATORS.fleetDrill &&
-      (a.input as Partial<FleetInput> | undefined)?.plan?.name === plan.name,
-  );
-  if (running) return { started: false, fleetId: running.instanceId, reason: 'planRunning' };
+  if (!('alert' in origin)) {
+    const running = (await client.listActive()).find((a) => {
+      const running = a.input as Partial<FleetInput> | undefined;
+      return a.name === ORCHESTRATORS.fleetDrill && running?.plan?.name === plan.name && !running.alert;
+    });
+    if (running) return { started: false, fleetId: running.instanceId, reason: 'planRunning' };
+  }
   const slot = 'slot' in origin ? origin.slot : origin.now;
-  const input: FleetInput = { fleetId, plan, slot: slot.toISOString(), settings, ...options };
+  const input: FleetInput = {
+    fleetId,
+    plan,
+    slot: slot.toISOString(),
+    settings,
+    ...options,
+    ...('alert' in origin ? { alert: origin.alert } : {}),
+  };
   try {
     await client.startNew(ORCHESTRATORS.fleetDrill, fleetId, input);
   } catch (err) {

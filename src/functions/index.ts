@@ -1,5 +1,6 @@
 /** Every function of the app, in one list (see definitions.ts). */
 import type { FunctionDefinition } from './definitions';
+import { alertFunction } from './alerts';
 import {
   cancelDrillFunction,
   drillEvidenceFunction,
@@ -27,6 +28,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   startFleetFunction,
   fleetStatusFunction,
   coverageFunction,
+  alertFunction,
   dashboardFunction,
   drillQueueFunction,
   drillTimerFunction,

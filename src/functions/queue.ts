@@ -1,6 +1,7 @@
 /**
  * Queue trigger on drill-requests: event-triggered drills. The message is a drill request, or an Event
- * Grid / CloudEvents envelope whose data is one. An invalid message is not retried (it would never become
+ * Grid / CloudEvents envelope whose data is one, or an Azure Monitor alert in the common alert schema (its
+ * schemaId says so), which is handled as POST /api/alerts handles it (src/functions/alerts.ts). An invalid message is not retried (it would never become
  * valid): it goes straight to the poison queue as the original text, byte for byte, with the validation error
  * logged; a message too large to copy into a queue message is kept as a blob, and the poison message points
  * to it. Size and nesting are checked before the text is parsed.
@@ -13,11 +14,13 @@ import {
 } from '@azure/functions';
 import { input } from 'durable-functions';
 import { appServices } from '../app/services';
-import { MAX_REQUEST_BYTES, parseDrillRequest } from '../lib/drill/request';
+import { isCommonAlert, parseMonitorAlert, type ParsedAlert } from '../lib/drill/alertTriggers';
+import { MAX_REQUEST_BYTES, parseDrillRequest, type NormalizedRequest } from '../lib/drill/request';
 import { duplicateKey, jsonNesting, MAX_NESTING } from '../lib/json';
 import type { DrillSettings } from '../lib/drill/settings';
 import { AppError, ValidationError } from '../lib/errors';
 import type { QueueFunctionDefinition } from './definitions';
+import { appAlertDeps, handleAlert, type AlertDeps } from './alerts';
 import { durableClientFactory, type ClientFactory } from './drillClient';
 import { startDrill } from './drillStart';
 
@@ -46,6 +49,8 @@ export interface DrillQueueDeps {
   poison: StorageQueueOutput;
   /** Blob output for poison messages too large to copy ({id}: the message id). */
   poisonBlob: StorageBlobOutput;
+  /** What alerts on the queue start (DRILL_ALERT_TRIGGERS); absent: alerts are logged and ignored. */
+  alerts?: (context: InvocationContext) => AlertDeps;
 }
 
 /** The original text of the message: as the trigger received it, else the payload as the runtime gave it. */
@@ -60,7 +65,8 @@ export function createDrillQueueHandler(deps: DrillQueueDeps) {
     const messageId =
       typeof context.triggerMetadata?.id === 'string' ? context.triggerMetadata.id : undefined;
     const text = originalText(message, context);
-    let request;
+    let request: NormalizedRequest | undefined;
+    let alert: ParsedAlert | undefined;
     try {
       const bytes = Buffer.byteLength(text);
       if (bytes > MAX_REQUEST_BYTES)
@@ -77,7 +83,9 @@ export function createDrillQueueHandler(deps: DrillQueueDeps) {
         throw new ValidationError('queue message', [
           { pointer: twice, message: 'is given twice: give each field once' },
         ]);
-      request = parseDrillRequest(unwrapEnvelope(parsed), 'queue message');
+      const content = unwrapEnvelope(parsed);
+      if (isCommonAlert(content)) alert = parseMonitorAlert(content, 'queue message');
+      else request = parseDrillRequest(content, 'queue message');
     } catch (err) {
       const errors =
         err instanceof ValidationError
@@ -107,6 +115,19 @@ export function createDrillQueueHandler(deps: DrillQueueDeps) {
       );
       return;
     }
+    if (alert) {
+      if (!deps.alerts) {
+        context.log(
+          JSON.stringify({ message: 'alert ignored: alerts start no drill here', alertId: alert.alertId }),
+        );
+        return;
+      }
+      // The alert's drills are named by the alert: a redelivery, or the same alert by HTTP, starts nothing new.
+      const done = await handleAlert(deps.alerts(context), deps.clientFor(context), alert, context);
+      context.log(JSON.stringify({ message: 'alert handled', messageId, ...done }));
+      return;
+    }
+    if (!request) return;
     // Redelivery of the same message (a crash after start) must not start a second drill: the drill id comes
     // from the message (src/lib/drill/instanceIds.ts).
     const outcome = await startDrill(
@@ -153,6 +174,7 @@ export const drillQueueFunction: QueueFunctionDefinition = {
       settings: () => appServices().settings,
       poison,
       poisonBlob,
+      alerts: appAlertDeps,
     }),
   },
 };

@@ -15,6 +15,7 @@ import type { TimerFunctionDefinition } from './definitions';
 import { durableClientFactory, type ClientFactory } from './drillClient';
 import { startDrill } from './drillStart';
 import { startFleet } from './fleetStart';
+import { goodPlans } from './planSet';
 
 export interface PlanRun {
   plan: string;
@@ -126,19 +127,7 @@ export const drillTimerFunction: TimerFunctionDefinition = {
       await createDrillTimerHandler({
         clientFor: durableClientFactory,
         settings: () => services.settings,
-        plans: () => {
-          // Each bad plan is logged on every run (by pointer); the good ones run regardless.
-          const set = services.plans();
-          for (const problem of set.problems)
-            context.error(
-              JSON.stringify({
-                message: 'DRILL_PLANS: a plan is invalid and does not run',
-                pointer: `/DRILL_PLANS${problem.pointer}`,
-                problem: problem.message,
-              }),
-            );
-          return set.plans;
-        },
+        plans: () => goodPlans(services.plans(), context),
         recordSkip: (skip) => services.reports.recordSkip(skip),
       })(timer, context);
     },

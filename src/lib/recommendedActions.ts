@@ -71,6 +71,8 @@ const EXACT: Record<string, string> = {
   // Requests, settings and secrets
   InvalidInput: 'Fix the fields named (JSON pointers) and send the request again.',
   InvalidJson: 'Send a JSON body.',
+  InvalidAlert:
+    "Post an Azure Monitor alert in the common alert schema: turn on 'Enable the common alert schema' for the action group's webhook (docs: Event-triggered disaster-recovery drills).",
   RequestTooLarge: 'Send a smaller body (a drill request fits in 64 KiB).',
   InvalidConfiguration: 'Fix the app setting named (README, "Configuration") and restart the app.',
   MissingStorageSetting:

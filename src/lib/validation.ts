@@ -4,12 +4,14 @@
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import alertTriggersSchema from '../../schemas/alert-triggers.schema.json';
 import alertsSchema from '../../schemas/alerts.schema.json';
 import configSchema from '../../schemas/config.schema.json';
 import dataProtectionSchema from '../../schemas/dataprotection.schema.json';
 import drillPlanSchema from '../../schemas/drill-plan.schema.json';
 import drillReportSchema from '../../schemas/drill-report.schema.json';
 import drillRequestSchema from '../../schemas/drill-request.schema.json';
+import monitorAlertSchema from '../../schemas/monitor-alert.schema.json';
 import { ValidationError, type FieldError } from './errors';
 
 export const SCHEMA_BASE = 'https://pg-restore-drill.local/schemas/';
@@ -27,12 +29,14 @@ addFormats(ajv);
 ajv.addKeyword({ keyword: 'x-deployment', schemaType: 'string' });
 // TypeScript type annotation for scripts/gen-types.mjs (no effect on validation).
 ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
+ajv.addSchema(alertTriggersSchema);
 ajv.addSchema(alertsSchema);
 ajv.addSchema(configSchema);
 ajv.addSchema(dataProtectionSchema);
 ajv.addSchema(drillRequestSchema);
 ajv.addSchema(drillReportSchema);
 ajv.addSchema(drillPlanSchema);
+ajv.addSchema(monitorAlertSchema);
 
 export function schemaRef(file: string, def?: string): string {
   return def ? `${SCHEMA_BASE}${file}#/$defs/${def}` : `${SCHEMA_BASE}${file}`;

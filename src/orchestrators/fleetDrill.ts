@@ -10,6 +10,7 @@
 import type * as df from 'durable-functions';
 import { ACTIVITIES } from '../activities/names';
 import type { FleetItem, ScopeFleetOutput } from '../activities/fleet';
+import type { AlertRun } from '../lib/drill/alertTriggers';
 import { startable, type Queued } from '../lib/drill/fleet';
 import { buildFleetReport, type FleetDrillResult, type FleetReport } from '../lib/drill/fleetReport';
 import { fleetDrillId } from '../lib/drill/instanceIds';
@@ -32,6 +33,8 @@ export interface FleetInput {
   drillsPerGeneration?: number;
   /** What an earlier generation of this run hands on. */
   carried?: FleetCarried;
+  /** A run an Azure Monitor alert started (DRILL_ALERT_TRIGGERS): what it selects, how its drills restore. */
+  alert?: AlertRun;
 }
 
 interface FleetCarried {
@@ -47,6 +50,11 @@ const DRILLS_PER_GENERATION = 100;
 
 /** Scoping lists whole subscriptions: it gets its own deadline, independent of any drill's. */
 const SCOPE_DEADLINE_MS = 30 * 60_000;
+
+/** The drill of the item at `index`: named by the scoping (an alert's run), else by its place in the order. */
+function drillIdOf(fleetId: string, item: FleetItem, index: number): string {
+  return item.drillId ?? fleetDrillId(fleetId, index);
+}
 
 /** What the fleet keeps of a finished drill (the full report stays with the drill). */
 function resultOf(item: FleetItem, drillId: string, task: df.Task): FleetDrillResult {
@@ -82,7 +90,7 @@ export function* fleetDrill(ctx: Ctx): Generator<df.Task, FleetReport, unknown> 
       scoped = yield* callActivity(
         ctx,
         ACTIVITIES.scopeFleet,
-        { plan, slot: input.slot },
+        input.alert ? { plan, slot: input.slot, alert: input.alert, fleetId } : { plan, slot: input.slot },
         { settings: input.settings, deadline: new Date(now(ctx).getTime() + SCOPE_DEADLINE_MS) },
       );
     } catch (err) {
@@ -124,7 +132,7 @@ export function* fleetDrill(ctx: Ctx): Generator<df.Task, FleetReport, unknown> 
     for (const [index, task] of [...running])
       if (task.isCompleted || task.isFaulted) {
         running.delete(index);
-        results.push(resultOf(scoped.due[index]!, fleetDrillId(fleetId, index), task));
+        results.push(resultOf(scoped.due[index]!, drillIdOf(fleetId, scoped.due[index]!, index), task));
       }
 
     // Fan out: whatever the caps and the start offsets allow now.
@@ -134,12 +142,16 @@ export function* fleetDrill(ctx: Ctx): Generator<df.Task, FleetReport, unknown> 
     for (const q of startable(queue, runningKeys, plan.caps, t).slice(0, Math.max(0, budget))) {
       startedHere++;
       const item = scoped.due[q.index]!;
-      const drillId = fleetDrillId(fleetId, q.index);
+      const drillId = drillIdOf(fleetId, item, q.index);
       queue = queue.filter((x) => x.index !== q.index);
       let request;
       try {
         request = parseDrillRequest(
-          { ...plan.templates[item.template]!.request, backupInstanceId: item.backupInstanceId },
+          {
+            ...plan.templates[item.template]!.request,
+            backupInstanceId: item.backupInstanceId,
+            ...(input.alert?.restoreFrom ? { restoreFrom: input.alert.restoreFrom } : {}),
+          },
           `templates/${item.template}/request for ${item.backupInstanceId}`,
         );
       } catch (err) {
@@ -154,7 +166,15 @@ export function* fleetDrill(ctx: Ctx): Generator<df.Task, FleetReport, unknown> 
       const drillInput: DrillInput = {
         drillId,
         request,
-        trigger: { kind: 'fleet', plan: plan.name, slot: input.slot, fleetId },
+        trigger: input.alert
+          ? {
+              kind: 'alert',
+              plan: plan.name,
+              fleetId,
+              alertId: input.alert.alertId,
+              alertRule: input.alert.alertRule,
+            }
+          : { kind: 'fleet', plan: plan.name, slot: input.slot, fleetId },
         settings: input.settings,
       };
       running.set(q.index, ctx.df.callSubOrchestrator(ORCHESTRATORS.restoreDrill, drillInput, drillId));
@@ -208,7 +228,17 @@ function fleetReportOf(
     skipped: scoped.skipped,
     notDue: scoped.notDue,
     problems: scoped.problems,
-    everyDays: input.plan.everyDays,
+    everyDays: input.alert ? undefined : input.plan.everyDays,
+    ...(input.alert
+      ? {
+          alert: {
+            alertId: input.alert.alertId,
+            alertRule: input.alert.alertRule,
+            ...(input.alert.regions ? { regions: input.alert.regions } : {}),
+            ...(input.alert.targets ? { targets: input.alert.targets } : {}),
+          },
+        }
+      : {}),
   });
 }
 

@@ -451,6 +451,64 @@ describe('standalone host end to end', () => {
     }
   }, 120_000);
 
+  it('alerts: a backup alert posted to /api/alerts starts one drill of its instance (trigger alert in the report); the same alert on the queue starts nothing new; an unknown rule is ignored', async () => {
+    const { queue } = await freshQueues();
+    const { backupInstanceId: _own, ...request } = dbRequest();
+    const plans = [
+      // Alerts only: never due while the test runs, and its schedule is off anyway.
+      {
+        name: 'on-backup-alert',
+        schedule: '0 0 0 1 1 *',
+        enabled: false,
+        request: { ...request, backupInstanceId: FLEX_BI },
+      },
+    ];
+    const alert = JSON.parse(
+      readFileSync(join(__dirname, '..', 'fixtures', 'alerts', 'backup-alert.json'), 'utf8'),
+    );
+    alert.data.essentials.alertTargetIDs = [SINGLE_BI];
+    const host = await startHost({
+      DRILL_PLANS: JSON.stringify(plans),
+      DRILL_ALERT_TRIGGERS: JSON.stringify([{ alertRule: 'Backup Failure', plan: 'on-backup-alert' }]),
+    });
+    try {
+      expect((await call(host, 'POST', '/api/alerts', alert, null)).status).toBe(401);
+      const started = await call(host, 'POST', '/api/alerts', alert);
+      expect(started.status).toBe(202);
+      expect(started.body).toMatchObject({ status: 'started', plan: 'on-backup-alert' });
+      const drillId = started.body.drills[0].drillId as string;
+      expect(drillId).toMatch(/^alert-on-backup-alert-[0-9a-f]{24}$/);
+      await queue.sendMessage(encode(JSON.stringify(alert)));
+      const done = await waitFor(
+        () => host,
+        drillId,
+        (s) => s.runtimeStatus === 'Completed',
+      );
+      expect(done.report).toMatchObject({
+        verdict: 'passed',
+        request: { backupInstanceId: SINGLE_BI },
+        trigger: { kind: 'alert', plan: 'on-backup-alert', alertRule: 'Backup Failure' },
+      });
+      await waitUntil(
+        () => host.logs.find((l) => l.includes('alert handled') && l.includes('alreadyStarted')),
+        {
+          what: 'the queued copy of the alert handled as already started',
+          detail: () => host.logs.slice(-20).join('\n'),
+        },
+      );
+      const unknown = structuredClone(alert);
+      unknown.data.essentials.alertRule = 'Some other rule';
+      const ignored = await call(host, 'POST', '/api/alerts', unknown);
+      expect(ignored.status).toBe(202);
+      expect(ignored.body).toMatchObject({ status: 'ignored' });
+      const drills = (await call(host, 'GET', '/api/drills')).body;
+      expect(JSON.stringify(drills).match(/alert-on-backup-alert-/g)?.length ?? 0).toBeGreaterThan(0);
+      expect((await call(host, 'GET', '/api/drills')).body.running).toEqual([]);
+    } finally {
+      await host.stop();
+    }
+  }, 240_000);
+
   it('queue: a message that keeps failing is delivered maxDequeueCount times, then the host moves it to the poison queue unchanged', async () => {
     const { queue, poison } = await freshQueues();
     const host = await startHost({

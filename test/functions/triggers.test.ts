@@ -3,133 +3,18 @@
  * queue output binding, Timer), over the in-process driver running the real orchestrators with scripted
  * activities.
  */
-import { HttpRequest, InvocationContext, output, type Timer } from '@azure/functions';
+import { HttpRequest, output } from '@azure/functions';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { waitUntil } from '../support/wait';
 import { createDrillHttpHandlers } from '../../src/functions/drills';
-import { driverClient } from '../../src/host/driverClient';
 import { createDrillQueueHandler, unwrapEnvelope } from '../../src/functions/queue';
 import { createDrillTimerHandler } from '../../src/functions/timer';
-import { FakeClock } from '../../src/host/clock';
-import { OrchestrationDriver } from '../../src/host/driver';
 import { parsePlans, parsePlanSet } from '../../src/lib/drill/plans';
 import { ReportStore } from '../../src/lib/storage/reportStore';
-import { orchestratorFunctions } from '../../src/orchestrators';
-import { ACTIVITIES } from '../../src/activities/names';
 import { azuriteConnectionString, DEFAULT_SETTINGS } from '../support/drill';
-import { ok, scriptedHandlers } from '../support/scripted';
-
-const SUB = '11111111-2222-4333-8444-555555555555';
-const BI = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v/backupInstances/srv-db-1`;
-const SERVER = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/tgt`;
-const VALID = {
-  backupInstanceId: BI,
-  target: { kind: 'database', serverId: SERVER, secretUri: 'https://kv.vault.azure.net/secrets/s' },
-};
-
-const TIMER: Timer = {
-  isPastDue: false,
-  schedule: { adjustForDST: true },
-  scheduleStatus: { last: '', next: '', lastUpdated: '' },
-};
-
-/** A driver whose backup job runs until `jobDone` is set (scripted activities, fake clock). */
-function setup() {
-  const state = { jobDone: false };
-  const clock = new FakeClock();
-  const { handlers } = scriptedHandlers(
-    {
-      [ACTIVITIES.resolveBackupInstance]: () =>
-        ok({
-          backupInstanceId: BI,
-          vaultId: BI.split('/backupInstances')[0]!,
-          datasourceId: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/src/databases/db`,
-          datasourceKind: 'singleServerDatabase',
-        }),
-      [ACTIVITIES.selectRecoveryPoint]: () =>
-        ok({
-          ok: true,
-          point: { id: 'rp', time: new Date(clock.now() - 3600_000).toISOString(), stores: ['VaultStore'] },
-          dataStore: 'VaultStore',
-          candidates: 1,
-        }),
-      [ACTIVITIES.startValidateRestore]: () =>
-        ok({ operation: 'validateRestore', status: 'succeeded', retryAfterSeconds: 0, polls: 0 }),
-      [ACTIVITIES.triggerRestore]: () =>
-        ok({
-          state: { operation: 'restore', status: 'succeeded', retryAfterSeconds: 0, polls: 0, jobId: 'j' },
-          reused: false,
-        }),
-      [ACTIVITIES.getJob]: () =>
-        ok({
-          id: 'j',
-          status: state.jobDone ? 'Completed' : 'InProgress',
-          terminal: state.jobDone,
-          succeeded: state.jobDone,
-        }),
-      [ACTIVITIES.verifyRestore]: () => ok([{ check: 'connect', status: 'passed', message: 'ok' }]),
-      [ACTIVITIES.cleanupDrill]: (input) =>
-        ok(
-          input.resources.map(() => ({
-            actions: [{ resource: 'db', action: 'drop database', status: 'done' as const }],
-            retryable: false,
-          })),
-        ),
-      [ACTIVITIES.saveReport]: () => ok({ table: 't', blobUrl: 'b', htmlUrl: 'h' }),
-      [ACTIVITIES.publishDrillOutcome]: () => ok({ alerts: { ids: [] }, metrics: 'logged' as const }),
-      [ACTIVITIES.findRestoreJob]: () => ok({ job: null }),
-      // A fleet of one instance: BI, due, no start offset.
-      [ACTIVITIES.scopeFleet]: () =>
-        ok({
-          coverage: [{ backupInstanceId: BI, overdue: true }],
-          due: [
-            {
-              backupInstanceId: BI,
-              vaultId: BI.split('/backupInstances')[0]!,
-              template: 0,
-              keys: { vault: 'v' },
-              offsetSeconds: 0,
-            },
-          ],
-          skipped: [],
-          notDue: [],
-          problems: [],
-        }),
-      [ACTIVITIES.saveFleetReport]: () => ok({ blobUrl: 'b', htmlUrl: 'h' }),
-    },
-    {},
-    () => clock.now(),
-  );
-  const driver = new OrchestrationDriver({
-    orchestrators: orchestratorFunctions,
-    clock,
-    activities: handlers,
-  });
-  const client = driverClient(driver);
-  return { driver, client, clock, state, clientFor: () => client };
-}
-
-function context(extra: Record<string, unknown> = {}) {
-  const lines: string[] = [];
-  const ctx = new InvocationContext({
-    functionName: 'test',
-    invocationId: randomBytes(4).toString('hex'),
-    logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')),
-    ...extra,
-  });
-  return { ctx, lines };
-}
-
-function post(body: unknown, headers: Record<string, string> = {}) {
-  return new HttpRequest({
-    method: 'POST',
-    url: 'http://localhost:7071/api/drills',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: { string: typeof body === 'string' ? body : JSON.stringify(body) },
-  });
-}
+import { BI, context, post, SERVER, SUB, TIMER, VALID, setup } from '../support/triggers';
 
 const clone = (o: unknown): any => JSON.parse(JSON.stringify(o));
 

@@ -4,6 +4,7 @@
  * rows (src/lib/storage/reportStore.ts) and rendered as one self-contained HTML page (inline SVG, no scripts).
  */
 import { coverageOf } from './fleet';
+import type { RestoreFrom } from './request';
 import { dur, esc } from './report';
 import { REPORT_PAGE_CSP } from './reportPage';
 
@@ -18,6 +19,8 @@ export interface DashboardDrill {
   rtoSeconds?: number;
   rpoSeconds?: number;
   failureCode?: string;
+  /** Absent: primaryRegion. Coverage (DRILL_COVERAGE_DAYS) counts same-region drills only. */
+  restoreFrom?: RestoreFrom;
 }
 
 /** A drill's RTO well above what its instance usually takes. */
@@ -88,7 +91,12 @@ export function percentile(values: number[], p: number): number {
 export function regressionOf(drills: DashboardDrill[]): Regression | undefined {
   const measured = drills.filter((d) => typeof d.rtoSeconds === 'number');
   const [latest, ...others] = measured;
-  const rest = others.filter((d) => d.targetKind === latest?.targetKind);
+  // Like with like: a cross-region restore takes longer than a same-region one without being a regression.
+  const rest = others.filter(
+    (d) =>
+      d.targetKind === latest?.targetKind &&
+      (d.restoreFrom ?? 'primaryRegion') === (latest?.restoreFrom ?? 'primaryRegion'),
+  );
   const previous = rest.slice(0, REGRESSION_WINDOW).map((d) => d.rtoSeconds!);
   if (!latest || previous.length < REGRESSION_MIN_PREVIOUS) return undefined;
   const p90 = percentile(previous, 90);
@@ -125,6 +133,7 @@ export function buildDashboard(drills: DashboardDrill[], now: Date, coverageDays
   for (const mine of byInstance.values()) {
     mine.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.drillId.localeCompare(a.drillId));
     const last = mine[0]!;
+    // Same-region coverage: a cross-region drill proves the paired region's copy, not the primary one.
     const [cov] = coverageOf([last.backupInstanceId], mine, now, coverageDays);
     const regression = regressionOf(mine);
     instances.push({

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { DatasourceKind } from '../dataprotection/armId';
 import type { FleetCapsNormalized, FleetScope, FleetTemplate } from './plans';
+import type { RestoreFrom } from './request';
 
 /** A backup instance found through ARM, with what the scope and the templates look at. */
 export interface FleetInstance {
@@ -22,6 +23,8 @@ export interface FleetInstance {
   /** The source server's tags (empty when the server could not be read: then tag rules cannot match). */
   tags: Record<string, string>;
   protectionStatus?: string;
+  /** The datasource's ARM id (what a resource alert may name). */
+  datasourceId?: string;
 }
 
 export interface ScopeDecision {
@@ -77,10 +80,20 @@ export interface PastDrill {
   backupInstanceId: string;
   startedAt: string;
   verdict: string;
+  /** Where it restored from; absent (every drill before cross-region drills existed): primaryRegion. */
+  restoreFrom?: RestoreFrom;
 }
+
+/**
+ * What coverage is counted for: a backup instance restored from one place. Same-region and cross-region drills
+ * prove different things, so each counts only for its own kind (an instance id alone: same-region drills).
+ */
+export type CoverageSubject = string | { backupInstanceId: string; restoreFrom: RestoreFrom };
 
 export interface CoverageEntry {
   backupInstanceId: string;
+  /** Present for cross-region coverage only: the entry counts drills that restored from the secondary region. */
+  restoreFrom?: 'secondaryRegion';
   /** The newest drill of this instance, whatever its verdict. */
   lastDrill?: { drillId: string; startedAt: string; verdict: string };
   /** When its newest passed drill started: what proves the backup restores. */
@@ -93,23 +106,32 @@ export interface CoverageEntry {
 
 const DAY_MS = 86_400_000;
 
+/** The key coverage is counted by: instance (case-insensitively, as ARM ids are) and where it restored from. */
+function coverageKey(backupInstanceId: string, restoreFrom: RestoreFrom | undefined): string {
+  return `${restoreFrom ?? 'primaryRegion'} ${backupInstanceId.toLowerCase()}`;
+}
+
 /**
  * Each instance's coverage, least recently drilled first (never drilled first of all, then the oldest last
- * drill; ties by id, so the order is stable). Without a window nothing is overdue.
+ * drill; ties by id, so the order is stable). Without a window nothing is overdue. A subject counts only the
+ * drills that restored from where it says (an instance id alone: the primary region), so a monthly
+ * same-region drill never proves a quarterly cross-region plan, nor the other way round.
  */
 export function coverageOf(
-  instanceIds: string[],
+  subjects: CoverageSubject[],
   drills: PastDrill[],
   now: Date,
   everyDays: number | undefined,
 ): CoverageEntry[] {
-  const byInstance = new Map<string, PastDrill[]>();
+  const byKey = new Map<string, PastDrill[]>();
   for (const d of drills) {
-    const key = d.backupInstanceId.toLowerCase();
-    byInstance.set(key, [...(byInstance.get(key) ?? []), d]);
+    const key = coverageKey(d.backupInstanceId, d.restoreFrom);
+    byKey.set(key, [...(byKey.get(key) ?? []), d]);
   }
-  const entries = instanceIds.map((id): CoverageEntry => {
-    const mine = (byInstance.get(id.toLowerCase()) ?? []).sort((a, b) =>
+  const entries = subjects.map((subject): CoverageEntry => {
+    const { backupInstanceId: id, restoreFrom }: { backupInstanceId: string; restoreFrom: RestoreFrom } =
+      typeof subject === 'string' ? { backupInstanceId: subject, restoreFrom: 'primaryRegion' } : subject;
+    const mine = (byKey.get(coverageKey(id, restoreFrom)) ?? []).sort((a, b) =>
       b.startedAt.localeCompare(a.startedAt),
     );
     const last = mine[0];
@@ -117,6 +139,7 @@ export function coverageOf(
     const ageMs = passed ? now.getTime() - Date.parse(passed.startedAt) : undefined;
     return {
       backupInstanceId: id,
+      ...(restoreFrom === 'secondaryRegion' ? { restoreFrom } : {}),
       ...(last
         ? { lastDrill: { drillId: last.drillId, startedAt: last.startedAt, verdict: last.verdict } }
         : {}),

@@ -42,6 +42,8 @@ export interface FleetReport {
   /** Instance ids still overdue after this run. */
   overdue: string[];
   problems: { resource: string; code: string; message: string }[];
+  /** The Azure Monitor alert that started this run (DRILL_ALERT_TRIGGERS). */
+  alert?: { alertId: string; alertRule: string; regions?: string[]; targets?: string[] };
 }
 
 export function buildFleetReport(input: {
@@ -56,6 +58,7 @@ export function buildFleetReport(input: {
   notDue: string[];
   problems: FleetReport['problems'];
   everyDays: number | undefined;
+  alert?: FleetReport['alert'];
 }): FleetReport {
   const passedNow = new Set(
     input.drills.filter((d) => d.verdict === 'passed').map((d) => d.backupInstanceId.toLowerCase()),
@@ -89,6 +92,7 @@ export function buildFleetReport(input: {
     notDue: input.notDue,
     overdue,
     problems: input.problems,
+    ...(input.alert ? { alert: input.alert } : {}),
   };
 }
 
@@ -109,6 +113,7 @@ export function renderFleetHtml(r: FleetReport): string {
 <style>body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1f2328}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left}th{background:#f6f8fa}tr.bad td{background:#ffebe9}.v{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;background:${ok ? '#1a7f37' : '#cf222e'}}code{font-size:12px}</style></head><body>
 <h1>Fleet run <code>${esc(r.fleetId)}</code> <span class="v">${ok ? 'all proven' : 'attention'}</span></h1>
 <p>Plan <b>${esc(r.plan)}</b>, window from ${esc(r.slot)}; ${esc(r.startedAt)} to ${esc(r.endedAt)} (${dur((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000)}).</p>
+${r.alert ? `<p>Started by alert <b>${esc(r.alert.alertRule)}</b> (<code>${esc(r.alert.alertId)}</code>)${r.alert.regions ? `: cross-region drills of the instances in ${esc(r.alert.regions.join(', '))}` : ''}.</p>` : ''}
 ${r.failure ? `<p><b>${esc(r.failure.code)}</b>: ${esc(r.failure.message)}</p>` : ''}
 <table><tr><th>in scope</th><th>drilled</th><th>passed</th><th>failed</th><th>not due</th><th>skipped</th><th>overdue</th></tr><tr>${[c.inScope, c.drilled, c.passed, c.failed, c.notDue, c.skipped, c.overdue].map((n) => `<td>${n}</td>`).join('')}</tr></table>
 <h2>Drills</h2>${table(

@@ -11,6 +11,11 @@
  *   fleet-{plan}@{slot}             a fleet plan's run for one schedule slot
  *   fleet-{plan}-{uuid}             a fleet plan run on demand (HTTP, CLI)
  *   {fleetId}.{nnnn}                the drills of a fleet run, by their place in its order
+ *   alert-{plan}-{hash}             the drill an alert (DRILL_ALERT_TRIGGERS) starts of one instance with a
+ *                                   single plan: hash of (alert id, instance), so a retried webhook, or the same
+ *                                   alert by HTTP and by queue, finds the drill it already started
+ *   alertfleet-{plan}-{hash}        the fleet run an alert starts with a fleet plan: hash of the alert id
+ *   {alertFleetId}.{hash}           its drills: hash of the instance (not its place, which depends on the order)
  *
  * Pure.
  */
@@ -21,11 +26,13 @@ export type DrillOrigin =
   | { kind: 'http'; newId: () => string }
   | { kind: 'queue'; messageId?: string; messageText: string }
   | { kind: 'timer'; plan: string; slot: Date }
-  | { kind: 'cli' | 'test'; newId: () => string };
+  | { kind: 'cli' | 'test'; newId: () => string }
+  | { kind: 'alert'; plan: string; alertId: string; alertRule: string; backupInstanceId: string };
 
 /** The instance id of a drill: a plan's slot, else the request's idempotency key, else one per origin. */
 export function drillInstanceId(origin: DrillOrigin, idempotencyKey: string | undefined): string {
   if (origin.kind === 'timer') return planInstanceId(origin.plan, origin.slot);
+  if (origin.kind === 'alert') return alertDrillId(origin.plan, origin.alertId, origin.backupInstanceId);
   if (idempotencyKey) return `drill-${idempotencyKey}`;
   if (origin.kind === 'queue')
     return `drill-q-${origin.messageId ?? createHash('sha256').update(origin.messageText).digest('hex').slice(0, 24)}`;
@@ -55,6 +62,24 @@ export function fleetInstanceId(plan: string, origin: { slot: Date } | { newId: 
 /** Instance id of the drill a fleet run starts for the instance at `index` in its order. */
 export function fleetDrillId(fleetId: string, index: number): string {
   return `${fleetId}.${String(index).padStart(4, '0')}`;
+}
+
+const hash = (text: string, length: number) =>
+  createHash('sha256').update(text).digest('hex').slice(0, length);
+
+/** The drill an alert starts of one backup instance with a single plan (alert ids are compared as given). */
+export function alertDrillId(plan: string, alertId: string, backupInstanceId: string): string {
+  return `alert-${plan}-${hash(`${alertId}\n${backupInstanceId.toLowerCase()}`, 24)}`;
+}
+
+/** The fleet run an alert starts with a fleet plan. */
+export function alertFleetId(plan: string, alertId: string): string {
+  return `alertfleet-${plan}-${hash(alertId, 24)}`;
+}
+
+/** A drill of an alert's fleet run: named by its instance, so the same alert names the same drill. */
+export function alertFleetDrillId(fleetId: string, backupInstanceId: string): string {
+  return `${fleetId}.${hash(backupInstanceId.toLowerCase(), 16)}`;
 }
 
 export const CHILD_PURPOSES = ['validate', 'restore', 'job'] as const;

@@ -451,7 +451,7 @@ function factsTable(r: DrillReport): string {
     ],
     [
       'Trigger',
-      `${esc(r.trigger?.kind ?? '–')}${r.trigger?.plan ? ` (plan ${esc(r.trigger.plan)}${r.trigger.slot ? ` at ${esc(when(r.trigger.slot))}` : ''})` : ''}${r.trigger?.fleetId ? `, fleet ${esc(r.trigger.fleetId)}` : ''}`,
+      `${esc(r.trigger?.kind ?? '–')}${r.trigger?.plan ? ` (plan ${esc(r.trigger.plan)}${r.trigger.slot ? ` at ${esc(when(r.trigger.slot))}` : ''})` : ''}${r.trigger?.fleetId ? `, fleet ${esc(r.trigger.fleetId)}` : ''}${r.trigger?.alertRule ? `, alert ${esc(r.trigger.alertRule)}` : ''}${r.trigger?.alertId ? ` (${esc(r.trigger.alertId)})` : ''}${r.request.restoreFrom === 'secondaryRegion' ? ', cross-region (secondary region)' : ''}`,
     ],
     ['Started', esc(when(r.startedAt))],
     ['Ended', `${esc(when(r.endedAt))} (${dur(r.durationSeconds)})`],

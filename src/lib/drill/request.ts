@@ -70,11 +70,21 @@ export function parseDrillRequest(input: unknown, what = 'drill request'): Norma
 
 /** What started a drill (recorded in its report). */
 export interface DrillTrigger {
-  kind: 'http' | 'queue' | 'timer' | 'cli' | 'test' | 'fleet';
+  kind: 'http' | 'queue' | 'timer' | 'cli' | 'test' | 'fleet' | 'alert';
   plan?: string;
   slot?: string;
-  /** The fleet run that started this drill (kind fleet). */
+  /** The fleet run that started this drill (kind fleet, or kind alert with a fleet plan). */
   fleetId?: string;
+  /** The Azure Monitor alert that started this drill (kind alert): its id (essentials.alertId) and rule. */
+  alertId?: string;
+  alertRule?: string;
+}
+
+/** Where a drill restores from; a request without restoreFrom (and every drill before it existed) is primary. */
+export type RestoreFrom = NonNullable<DrillRequest['restoreFrom']>;
+
+export function restoreFromOf(request: { restoreFrom?: RestoreFrom | undefined }): RestoreFrom {
+  return request.restoreFrom ?? 'primaryRegion';
 }
 
 /** The restoreDrill orchestration's input: small plain JSON, no secrets. */

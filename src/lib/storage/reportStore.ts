@@ -9,6 +9,7 @@ import type { BlobServiceClient, BlockBlobClient } from '@azure/storage-blob';
 import { currentSignal, deadlinePolicy } from '../deadline';
 import { AppError, type FailureInfo } from '../errors';
 import type { DrillReport } from '../drill/report';
+import type { RestoreFrom } from '../drill/request';
 import { renderReportHtml } from '../drill/reportPage';
 import { withEvidence, type EvidenceLink } from '../drill/evidence';
 import { renderFleetHtml, type FleetReport } from '../drill/fleetReport';
@@ -50,6 +51,10 @@ export interface ReportRow {
   plan?: string;
   fleetId?: string;
   triggerKind?: string;
+  /** The alert that started the drill (trigger kind alert). */
+  alertId?: string;
+  /** secondaryRegion for a cross-region drill; absent (and on every older row): primaryRegion. */
+  restoreFrom?: RestoreFrom;
 }
 
 /** What GET /api/drills and `pgdrill history` ask of the history. */
@@ -265,6 +270,8 @@ export class ReportStore {
       ...(report.trigger?.plan ? { plan: report.trigger?.plan } : {}),
       ...(report.trigger?.fleetId ? { fleetId: report.trigger?.fleetId } : {}),
       ...(report.trigger ? { triggerKind: report.trigger.kind } : {}),
+      ...(report.trigger?.alertId ? { alertId: report.trigger.alertId } : {}),
+      ...(report.request.restoreFrom ? { restoreFrom: report.request.restoreFrom } : {}),
       drillId: report.drillId,
       verdict: report.verdict,
       startedAt: report.startedAt,

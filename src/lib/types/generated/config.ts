@@ -81,6 +81,10 @@ export interface AppConfig {
    */
   DRILL_PLANS?: string;
   /**
+   * Event-triggered disaster-recovery drills: a JSON array (schemas/alert-triggers.schema.json) mapping an Azure Monitor alert rule (name or ARM id) to the plan of DRILL_PLANS it starts. Alerts arrive at POST /api/alerts (an action group webhook with the common alert schema) or on the drill-requests queue. Unset: no alert starts a drill (alerts are logged and ignored).
+   */
+  DRILL_ALERT_TRIGGERS?: string;
+  /**
    * NCRONTAB of the timer that starts due drill plans.
    */
   DRILL_TIMER_SCHEDULE: string;

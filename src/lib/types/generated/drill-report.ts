@@ -15,10 +15,18 @@ export interface DrillReport {
   drillId: string;
   label?: string;
   trigger?: {
-    kind: 'http' | 'queue' | 'timer' | 'cli' | 'test' | 'fleet';
+    kind: 'http' | 'queue' | 'timer' | 'cli' | 'test' | 'fleet' | 'alert';
     plan?: string;
     slot?: string;
     fleetId?: string;
+    /**
+     * The Azure Monitor alert that started the drill (kind alert): essentials.alertId.
+     */
+    alertId?: string;
+    /**
+     * The alert's rule (essentials.alertRule).
+     */
+    alertRule?: string;
   };
   startedAt: string;
   endedAt: string;

@@ -1,0 +1,330 @@
+/**
+ * Event-triggered disaster-recovery drills, the pure part: DRILL_ALERT_TRIGGERS (schemas/alert-triggers.schema.json),
+ * an Azure Monitor alert in the common alert schema (schemas/monitor-alert.schema.json) read down to what
+ * decides a drill, and the decision: which plan the alert starts and for what, or why it is ignored.
+ *
+ * - A Service Health alert (monitoringService or alertContext.eventSource ServiceHealth) names regions
+ *   (alertContext.properties.region, "East US, West Europe", and the ImpactedRegions of
+ *   properties.impactedServices, a JSON string): it starts cross-region drills (restoreFrom secondaryRegion) of
+ *   the fleet plan's instances whose vault is in one of them.
+ * - Any other alert (an Azure Backup alert, a resource alert) names resources (essentials.alertTargetIDs, and
+ *   backup instance or datasource ids in alertContext.properties): it starts a drill of each backup instance
+ *   named, or (with a fleet plan) of each instance in scope whose id or datasource is named.
+ *
+ * An alert no trigger matches, a condition the trigger does not want (Resolved, by default) or a plan that
+ * cannot do what the alert asks is ignored with a reason, never an error: Azure Monitor would retry an error.
+ * No I/O.
+ */
+import { ValidationError } from '../errors';
+import type { AlertTrigger } from '../types/generated/alert-triggers';
+import type { MonitorAlert } from '../types/generated/monitor-alert';
+import { assertValid, schemaRef } from '../validation';
+import { parseArmId, parseBackupInstanceId, RESOURCE_TYPES, isResourceType } from '../dataprotection/armId';
+import type { FleetPlan, NormalizedPlan, SinglePlan } from './plans';
+import { parseDrillRequest, type NormalizedRequest } from './request';
+
+export type { AlertTrigger, MonitorAlert };
+
+export const COMMON_ALERT_SCHEMA_ID = 'azureMonitorCommonAlertSchema';
+
+/** An alert as the decision reads it. */
+export interface ParsedAlert {
+  alertId: string;
+  alertRule: string;
+  alertRuleId?: string;
+  monitorCondition: 'Fired' | 'Resolved';
+  monitoringService: string;
+  /** serviceHealth: names regions; resource: names resources (backup instances, datasources). */
+  kind: 'serviceHealth' | 'resource';
+  /** The regions a Service Health alert names, as ARM names (eastus), sorted, without repeats. */
+  regions: string[];
+  /** The ARM ids a resource alert names that a drill can start from: backup instances and PostgreSQL datasources. */
+  targets: string[];
+  /** Service Health: the incident's title and tracking id, for logs. */
+  title?: string;
+  trackingId?: string;
+}
+
+/** What an alert's fleet run is limited to, and how its drills restore (FleetInput.alert). */
+export interface AlertRun {
+  alertId: string;
+  alertRule: string;
+  /** Only instances whose vault is in one of these regions (ARM names). */
+  regions?: string[];
+  /** Only instances whose id or datasource (or its server) is one of these ARM ids. */
+  targets?: string[];
+  /** Every drill restores from here, whatever the template says (Service Health: secondaryRegion). */
+  restoreFrom?: 'secondaryRegion';
+}
+
+export type AlertDecision =
+  | { action: 'ignore'; reason: string }
+  | { action: 'fleet'; plan: FleetPlan; run: AlertRun }
+  | { action: 'drills'; plan: SinglePlan; requests: NormalizedRequest[] };
+
+/** "East US" and "eastus" are one region: ARM names have no spaces and no case. */
+export function armRegionName(region: string): string {
+  return region.replace(/\s+/g, '').toLowerCase();
+}
+
+/** Whether a message is meant as an Azure Monitor alert (then it is parsed as one, never as a drill request). */
+export function isCommonAlert(message: unknown): boolean {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    !Array.isArray(message) &&
+    (message as Record<string, unknown>).schemaId === COMMON_ALERT_SCHEMA_ID
+  );
+}
+
+/** DRILL_ALERT_TRIGGERS parsed and checked (none when unset). Errors name the field. */
+export function parseAlertTriggers(json: string | undefined): AlertTrigger[] {
+  if (!json || !json.trim()) return [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (err) {
+    throw new ValidationError('DRILL_ALERT_TRIGGERS', [
+      {
+        pointer: '',
+        message: `is not JSON (${(err as Error).message}): write an array, see schemas/alert-triggers.schema.json`,
+      },
+    ]);
+  }
+  const triggers = assertValid<AlertTrigger[]>(
+    schemaRef('alert-triggers.schema.json'),
+    raw,
+    'DRILL_ALERT_TRIGGERS',
+  );
+  const missing = triggers.flatMap((t, i) =>
+    t.alertRule === undefined && t.alertRuleId === undefined
+      ? [
+          {
+            pointer: `/${i}/alertRule`,
+            message: 'is required (or alertRuleId): say which alert rule starts the plan',
+          },
+        ]
+      : [],
+  );
+  if (missing.length) throw new ValidationError('DRILL_ALERT_TRIGGERS', missing);
+  return triggers;
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+/** A property of an object by name, case-insensitively (alert contexts are not consistent about case). */
+function prop(o: Record<string, unknown> | undefined, name: string): unknown {
+  if (!o) return undefined;
+  const key = Object.keys(o).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : o[key];
+}
+
+function eventSource(context: Record<string, unknown> | undefined): string {
+  const source = prop(context, 'eventSource');
+  return typeof source === 'string' ? source.toLowerCase() : '';
+}
+
+/** The regions of properties.impactedServices: a JSON string (or array) of {ServiceName, ImpactedRegions}. */
+function impactedRegions(value: unknown): string[] {
+  let services: unknown = value;
+  if (typeof value === 'string')
+    try {
+      services = JSON.parse(value);
+    } catch {
+      return [];
+    }
+  if (!Array.isArray(services)) return [];
+  return services.flatMap((s) => {
+    const regions = prop(record(s), 'ImpactedRegions');
+    return Array.isArray(regions)
+      ? regions.flatMap((r) => {
+          const name = prop(record(r), 'RegionName');
+          return typeof name === 'string' ? [name] : [];
+        })
+      : [];
+  });
+}
+
+/** An ARM id a drill can start from: a backup instance, or a PostgreSQL datasource (or Single Server). */
+function drillTarget(id: string): string | undefined {
+  try {
+    const parsed = parseArmId(id, 'alert target');
+    const types = [
+      RESOURCE_TYPES.backupInstance,
+      RESOURCE_TYPES.flexibleServer,
+      RESOURCE_TYPES.singleServerDatabase,
+      RESOURCE_TYPES.singleServer,
+    ];
+    return types.some((t) => isResourceType(parsed, t)) ? parsed.id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads an alert (validated against schemas/monitor-alert.schema.json; errors name the field). */
+export function parseMonitorAlert(message: unknown, what = 'alert'): ParsedAlert {
+  const alert = assertValid<MonitorAlert>(schemaRef('monitor-alert.schema.json'), message, what);
+  const e = alert.data.essentials;
+  const context = record(alert.data.alertContext);
+  const properties = record(prop(context, 'properties'));
+  const serviceHealth =
+    e.monitoringService.toLowerCase() === 'servicehealth' || eventSource(context) === 'servicehealth';
+  const regionText = prop(properties, 'region');
+  const regions = serviceHealth
+    ? [
+        ...new Set(
+          [
+            ...(typeof regionText === 'string' ? regionText.split(',') : []),
+            ...impactedRegions(prop(properties, 'impactedServices')),
+          ]
+            .map(armRegionName)
+            .filter(Boolean),
+        ),
+      ].sort()
+    : [];
+  // Resource alerts: what essentials targets, and the ids a backup alert's context names.
+  const named = [
+    ...e.alertTargetIDs,
+    ...['backupInstanceId', 'datasourceId', 'dataSourceId', 'resourceId']
+      .map((k) => prop(properties, k) ?? prop(context, k))
+      .filter((v): v is string => typeof v === 'string'),
+  ];
+  const targets = serviceHealth
+    ? []
+    : [
+        ...new Map(
+          named.flatMap((id) => {
+            const t = drillTarget(id);
+            return t ? [[t.toLowerCase(), t] as const] : [];
+          }),
+        ).values(),
+      ];
+  const title = prop(properties, 'title');
+  const trackingId = prop(properties, 'trackingId');
+  return {
+    alertId: e.alertId,
+    alertRule: e.alertRule,
+    ...(e.alertRuleID ? { alertRuleId: e.alertRuleID } : {}),
+    monitorCondition: e.monitorCondition,
+    monitoringService: e.monitoringService,
+    kind: serviceHealth ? 'serviceHealth' : 'resource',
+    regions,
+    targets,
+    ...(typeof title === 'string' ? { title } : {}),
+    ...(typeof trackingId === 'string' ? { trackingId } : {}),
+  };
+}
+
+/** The first trigger whose rule (name or ARM id, case-insensitively) is the alert's. */
+export function triggerFor(alert: ParsedAlert, triggers: AlertTrigger[]): AlertTrigger | undefined {
+  return triggers.find(
+    (t) =>
+      (t.alertRuleId !== undefined &&
+        alert.alertRuleId !== undefined &&
+        t.alertRuleId.toLowerCase() === alert.alertRuleId.toLowerCase()) ||
+      (t.alertRule !== undefined && t.alertRule.toLowerCase() === alert.alertRule.toLowerCase()),
+  );
+}
+
+/** What an alert starts, or why it starts nothing. */
+export function decideAlert(
+  alert: ParsedAlert,
+  triggers: AlertTrigger[],
+  plans: NormalizedPlan[],
+): AlertDecision {
+  const trigger = triggerFor(alert, triggers);
+  const rule = `alert rule "${alert.alertRule}"${alert.alertRuleId ? ` (${alert.alertRuleId})` : ''}`;
+  if (!trigger)
+    return {
+      action: 'ignore',
+      reason: `no DRILL_ALERT_TRIGGERS entry names ${rule}: add one to start a plan on this alert`,
+    };
+  const conditions = trigger.conditions ?? ['Fired'];
+  if (!conditions.includes(alert.monitorCondition))
+    return {
+      action: 'ignore',
+      reason: `the alert is ${alert.monitorCondition}; the trigger of ${rule} starts drills when it is ${conditions.join(' or ')}`,
+    };
+  const plan = plans.find((p) => p.name === trigger.plan);
+  if (!plan)
+    return {
+      action: 'ignore',
+      reason: `plan "${trigger.plan}" (DRILL_ALERT_TRIGGERS, ${rule}) is not a valid plan of DRILL_PLANS`,
+    };
+  const run: AlertRun = { alertId: alert.alertId, alertRule: alert.alertRule };
+  if (alert.kind === 'serviceHealth') {
+    if (plan.kind !== 'fleet')
+      return {
+        action: 'ignore',
+        reason: `a Service Health alert starts cross-region drills of a fleet plan's scope; plan "${plan.name}" is a single plan`,
+      };
+    if (!alert.regions.length)
+      return {
+        action: 'ignore',
+        reason: 'the Service Health alert names no region (alertContext.properties.region, impactedServices)',
+      };
+    return { action: 'fleet', plan, run: { ...run, regions: alert.regions, restoreFrom: 'secondaryRegion' } };
+  }
+  if (!alert.targets.length)
+    return {
+      action: 'ignore',
+      reason:
+        'the alert names no backup instance or PostgreSQL server (essentials.alertTargetIDs, alertContext.properties)',
+    };
+  if (plan.kind === 'fleet') return { action: 'fleet', plan, run: { ...run, targets: alert.targets } };
+  const instances = alert.targets.filter((t) => {
+    try {
+      parseBackupInstanceId(t);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!instances.length)
+    return {
+      action: 'ignore',
+      reason: `the alert names no backup instance (only ${alert.targets.join(', ')}); map it to a fleet plan to find the instances of a server`,
+    };
+  // The plan's request, for each instance named (its own idempotency key would make them one drill).
+  const { idempotencyKey: _key, ...request } = plan.request;
+  return {
+    action: 'drills',
+    plan,
+    requests: instances.map((backupInstanceId) =>
+      parseDrillRequest(
+        { ...request, backupInstanceId },
+        `plan ${plan.name}'s request for ${backupInstanceId}`,
+      ),
+    ),
+  };
+}
+
+/** Whether an alert's fleet run drills this instance: its vault in a region named, or it (or its source) named. */
+export function alertSelects(
+  run: AlertRun,
+  instance: { backupInstanceId: string; region?: string; datasourceId?: string },
+): string | undefined {
+  if (run.regions) {
+    const region = instance.region === undefined ? undefined : armRegionName(instance.region);
+    if (region === undefined || !run.regions.includes(region))
+      return `its vault's region ${instance.region ?? '(unknown)'} is not one the alert names (${run.regions.join(', ')})`;
+  }
+  if (run.targets) {
+    const named = new Set(run.targets.map((t) => t.toLowerCase()));
+    const ids = [instance.backupInstanceId, instance.datasourceId, serverOf(instance.datasourceId)];
+    if (!ids.some((id) => id !== undefined && named.has(id.toLowerCase())))
+      return 'the alert does not name it, its datasource or its server';
+  }
+  return undefined;
+}
+
+/** The Single Server of a database datasource (what a server-level alert names). */
+function serverOf(datasourceId: string | undefined): string | undefined {
+  if (!datasourceId) return undefined;
+  const parts = datasourceId.split('/');
+  return /\/servers\/[^/]+\/databases\/[^/]+$/i.test(datasourceId) ? parts.slice(0, -2).join('/') : undefined;
+}

@@ -1,0 +1,256 @@
+/**
+ * Event-triggered disaster-recovery drills at the bindings: POST /api/alerts and the drill queue given
+ * real-shaped common-alert-schema payloads (test/fixtures/alerts/), over the in-process driver running the real
+ * orchestrators with scripted activities. What was started is asserted on the orchestrations' inputs (ids,
+ * requests, triggers); the scope's own region selection runs against the emulator in test/drill/alertDrills.test.ts.
+ */
+import { output } from '@azure/functions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ACTIVITIES } from '../../src/activities/names';
+import type { ScopeFleetInput } from '../../src/activities/fleet';
+import { createAlertHttpHandler, type AlertDeps } from '../../src/functions/alerts';
+import { createDrillQueueHandler } from '../../src/functions/queue';
+import { parseAlertTriggers } from '../../src/lib/drill/alertTriggers';
+import { alertDrillId, alertFleetDrillId, alertFleetId } from '../../src/lib/drill/instanceIds';
+import { parsePlans } from '../../src/lib/drill/plans';
+import type { DrillInput } from '../../src/lib/drill/request';
+import type { FleetInput } from '../../src/orchestrators/fleetDrill';
+import { DEFAULT_SETTINGS } from '../support/drill';
+import { ok } from '../support/scripted';
+import { BI, context, post, SUB, VALID, setup } from '../support/triggers';
+import { waitUntil } from '../support/wait';
+
+const fixture = (name: string): any =>
+  JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'alerts', name), 'utf8'));
+const SH = fixture('service-health-incident.json');
+const BACKUP = fixture('backup-alert.json');
+
+const VAULT = BI.split('/backupInstances')[0]!;
+const EAST_1 = `${VAULT}/backupInstances/pg-east-1`;
+
+const PLANS = parsePlans(
+  JSON.stringify([
+    // Alerts only: its schedule is off, and its instance is replaced by the alerted one.
+    { name: 'drill-on-backup-alert', schedule: '0 0 3 1 1 *', enabled: false, request: VALID },
+    {
+      name: 'dr-fleet',
+      schedule: '0 0 2 1 */3 *',
+      scope: { vaults: [VAULT] },
+      templates: [
+        {
+          kind: 'flexibleServer',
+          request: { target: { kind: 'files', containerUrl: 'https://acct.blob.core.windows.net/drills' } },
+        },
+      ],
+      coverage: { everyDays: 92 },
+    },
+  ]),
+);
+const TRIGGERS = parseAlertTriggers(
+  JSON.stringify([
+    { alertRule: 'backup failure', plan: 'drill-on-backup-alert' },
+    { alertRuleId: SH.data.essentials.alertRuleID.toLowerCase(), plan: 'dr-fleet' },
+  ]),
+);
+
+const poison = output.storageQueue({ queueName: 'drill-requests-poison', connection: 'AzureWebJobsStorage' });
+const poisonBlob = output.storageBlob({
+  path: 'drill-requests-poison/{id}.txt',
+  connection: 'AzureWebJobsStorage',
+});
+
+function rig() {
+  // The scope of an alert's run, scripted: one eastern instance, named as the real activity names it.
+  const s = setup({
+    [ACTIVITIES.scopeFleet]: (input: ScopeFleetInput) =>
+      ok({
+        coverage: [{ backupInstanceId: EAST_1, restoreFrom: 'secondaryRegion' as const, overdue: true }],
+        due: [
+          {
+            backupInstanceId: EAST_1,
+            vaultId: VAULT,
+            template: 0,
+            keys: { vault: VAULT.toLowerCase() },
+            offsetSeconds: 0,
+            drillId: alertFleetDrillId(input.fleetId!, EAST_1),
+          },
+        ],
+        skipped: [],
+        notDue: [],
+        problems: [],
+      }),
+  });
+  const deps: AlertDeps = {
+    settings: () => DEFAULT_SETTINGS,
+    plans: () => PLANS,
+    triggers: () => TRIGGERS,
+  };
+  const http = createAlertHttpHandler({ ...deps, clientFor: s.clientFor });
+  const queue = createDrillQueueHandler({
+    clientFor: s.clientFor,
+    settings: () => DEFAULT_SETTINGS,
+    poison,
+    poisonBlob,
+    alerts: () => deps,
+  });
+  const instances = () =>
+    s.driver
+      .list()
+      .map((i) => i.instanceId)
+      .filter((id) => !id.includes(':'))
+      .sort();
+  return { ...s, http, queue, instances };
+}
+
+describe('POST /api/alerts and alerts on the drill queue', () => {
+  it('a backup alert starts one drill of its instance, recording the alert; the same alert again (HTTP, then queue) starts nothing new', async () => {
+    const r = rig();
+    const first = await r.http(post(BACKUP, {}, 'alerts'), context().ctx);
+    const id = alertDrillId('drill-on-backup-alert', BACKUP.data.essentials.alertId, BI);
+    expect(first.status).toBe(202);
+    expect(first.jsonBody).toMatchObject({
+      status: 'started',
+      plan: 'drill-on-backup-alert',
+      drills: [{ drillId: id, backupInstanceId: BI, started: true }],
+    });
+    const input = r.driver.getStatus(id)!.input as DrillInput;
+    expect(input.request.backupInstanceId).toBe(BI);
+    expect(input.trigger).toEqual({
+      kind: 'alert',
+      plan: 'drill-on-backup-alert',
+      alertId: BACKUP.data.essentials.alertId,
+      alertRule: 'Backup Failure',
+    });
+
+    // Azure Monitor retries the webhook; the same alert also arrives on the queue.
+    const again = await r.http(post(BACKUP, {}, 'alerts'), context().ctx);
+    expect(again.status).toBe(202);
+    expect(again.jsonBody).toMatchObject({
+      status: 'alreadyStarted',
+      drills: [{ drillId: id, started: false, reason: 'exists' }],
+    });
+    const q = context({ triggerMetadata: { id: 'm-alert' } });
+    await r.queue(JSON.stringify(BACKUP), q.ctx);
+    expect(q.lines.join('\n')).toMatch(/"message":"alert handled".*"status":"alreadyStarted"/);
+    expect(r.instances()).toEqual([id]);
+  });
+
+  it('a Service Health incident starts a cross-region fleet run for its regions; its drills restore from the secondary region; by queue again, nothing new', async () => {
+    const r = rig();
+    const res = await r.http(post(SH, {}, 'alerts'), context().ctx);
+    const fleetId = alertFleetId('dr-fleet', SH.data.essentials.alertId);
+    expect(res.status).toBe(202);
+    expect(res.jsonBody).toMatchObject({
+      status: 'started',
+      plan: 'dr-fleet',
+      fleetId,
+      regions: ['eastus'],
+      statusUri: `/api/fleets/${fleetId}`,
+    });
+    const fleet = r.driver.getStatus(fleetId)!.input as FleetInput;
+    expect(fleet.alert).toEqual({
+      alertId: SH.data.essentials.alertId,
+      alertRule: SH.data.essentials.alertRule,
+      regions: ['eastus'],
+      restoreFrom: 'secondaryRegion',
+    });
+    const drillId = alertFleetDrillId(fleetId, EAST_1);
+    const child = await waitUntil(() => r.driver.getStatus(drillId), {
+      what: 'the fleet run starts its drill',
+    });
+    const drill = child.input as DrillInput;
+    expect(drill.request).toMatchObject({ backupInstanceId: EAST_1, restoreFrom: 'secondaryRegion' });
+    expect(drill.trigger).toMatchObject({
+      kind: 'alert',
+      plan: 'dr-fleet',
+      fleetId,
+      alertId: SH.data.essentials.alertId,
+    });
+    // The scope was asked for the alert's instances only.
+    const scoped = r.calls.find((c) => c.name === ACTIVITIES.scopeFleet)!.input as ScopeFleetInput;
+    expect(scoped.alert?.regions).toEqual(['eastus']);
+
+    const q = context({ triggerMetadata: { id: 'm-sh' } });
+    await r.queue(JSON.stringify(SH), q.ctx);
+    expect(q.lines.join('\n')).toMatch(/"status":"alreadyStarted".*"fleetId":"alertfleet-dr-fleet-/);
+    expect(r.instances()).toEqual([fleetId, drillId].sort());
+  });
+
+  it('an unknown rule and a resolved alert are logged and ignored (202, and why); nothing starts', async () => {
+    const r = rig();
+    const unknown = structuredClone(BACKUP);
+    unknown.data.essentials.alertRule = 'CPU percentage above 90';
+    const u = context();
+    const a = await r.http(post(unknown, {}, 'alerts'), u.ctx);
+    expect(a.status).toBe(202);
+    expect(a.jsonBody).toMatchObject({
+      status: 'ignored',
+      reason: expect.stringMatching(
+        /no DRILL_ALERT_TRIGGERS entry names alert rule "CPU percentage above 90"/,
+      ),
+    });
+    expect(u.lines.join('\n')).toMatch(/"message":"alert ignored"/);
+    const resolved = structuredClone(SH);
+    resolved.data.essentials.monitorCondition = 'Resolved';
+    resolved.data.essentials.resolvedDateTime = '2026-11-24T11:02:00Z';
+    const b = await r.http(post(resolved, {}, 'alerts'), context().ctx);
+    expect(b.status).toBe(202);
+    expect(b.jsonBody).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/Resolved/) });
+    // A bad DRILL_ALERT_TRIGGERS is logged and ignored too: a retry would not fix it.
+    const bad = createAlertHttpHandler({
+      settings: () => DEFAULT_SETTINGS,
+      plans: () => PLANS,
+      triggers: () => parseAlertTriggers('[{"plan":"x"}]'),
+      clientFor: r.clientFor,
+    });
+    const c = await bad(post(BACKUP, {}, 'alerts'), context().ctx);
+    expect(c.jsonBody).toMatchObject({
+      status: 'ignored',
+      reason: expect.stringMatching(/DRILL_ALERT_TRIGGERS/),
+    });
+    expect(r.instances()).toEqual([]);
+  });
+
+  it('a malformed payload is a 400 naming the field (HTTP), and goes to the poison queue (queue)', async () => {
+    const r = rig();
+    const noCondition = structuredClone(BACKUP);
+    delete noCondition.data.essentials.monitorCondition;
+    const a = await r.http(post(noCondition, {}, 'alerts'), context().ctx);
+    expect(a.status).toBe(400);
+    expect(a.jsonBody.error.code).toBe('InvalidAlert');
+    expect(a.jsonBody.error.message).toMatch(/\/data\/essentials\/monitorCondition is required/);
+    expect(a.jsonBody.error.errors).toContainEqual({
+      pointer: '/data/essentials/monitorCondition',
+      message: 'is required',
+    });
+    const notCommon = await r.http(
+      post({ ...BACKUP, schemaId: 'AzureMonitorMetricAlert' }, {}, 'alerts'),
+      context().ctx,
+    );
+    expect(notCommon.status).toBe(400);
+    expect(notCommon.jsonBody.error.errors.map((e: { pointer: string }) => e.pointer)).toContain('/schemaId');
+    const notJson = await r.http(post('{"schemaId":', {}, 'alerts'), context().ctx);
+    expect(notJson.status).toBe(400);
+
+    const q = context({ triggerMetadata: { id: 'm-bad' } });
+    await r.queue(JSON.stringify(noCondition), q.ctx);
+    expect(q.ctx.extraOutputs.get(poison)).toBe(JSON.stringify(noCondition));
+    expect(q.lines.join('\n')).toMatch(/\/data\/essentials\/monitorCondition/);
+    expect(r.instances()).toEqual([]);
+  });
+
+  it('an alert with no target the plan can drill is ignored with why', async () => {
+    const r = rig();
+    const vm = structuredClone(BACKUP);
+    vm.data.essentials.alertTargetIDs = [
+      `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm`,
+    ];
+    const res = await r.http(post(vm, {}, 'alerts'), context().ctx);
+    expect(res.jsonBody).toMatchObject({
+      status: 'ignored',
+      reason: expect.stringMatching(/names no backup instance/),
+    });
+  });
+});
