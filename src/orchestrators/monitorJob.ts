@@ -5,9 +5,14 @@
  * watcher (src/orchestrators/vaultJobWatcher.ts) and waits for its jobEnded event, with a backstop timer at
  * which it registers again and learns whether the watcher is alive; only while it is not does the drill poll
  * its own job. Continues as new every `pollsPerGeneration` polls or waits.
+ *
+ * A cross-region restore's job (input.crossRegion) is read through the paired region's cross-region job API
+ * only; it is not in the vault's job list that the watcher reads, so such a drill always polls its own job
+ * (on the same growing schedule, up to jobPoll.maxSeconds).
  */
 import type * as df from 'durable-functions';
 import type { JobSummary } from '../activities/contracts';
+import type { CrossRegion } from '../lib/dataprotection/crossRegion';
 import { sameName } from '../lib/dataprotection/armId';
 import { jobPollDelaySeconds } from '../lib/drill/polling';
 import type { DrillSettings } from '../lib/drill/settings';
@@ -34,6 +39,8 @@ export interface MonitorJobInput {
   last?: JobSummary;
   /** Registrations with the vault's job watcher so far. */
   watchChecksBefore?: number;
+  /** A cross-region restore's job: read in the paired region (absent for every other drill). */
+  crossRegion?: CrossRegion;
 }
 
 export type MonitorJobOutput =
@@ -126,7 +133,7 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
       // The first poll of a drill goes at once: short jobs (and the emulator's) are often done already.
       if (polls > 0) {
         let delaySeconds = jobPollDelaySeconds(polls - 1, input.settings.jobPoll);
-        const watch = input.settings.jobWatch;
+        const watch = input.crossRegion ? undefined : input.settings.jobWatch;
         // A third of the watcher's interval already: hand over (the watcher notices the end within its interval,
         // so a drill gains little by polling on, and each own poll costs a request and eight history events).
         if (watch && delaySeconds >= watch.intervalSeconds / 3) {
@@ -163,7 +170,11 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
       job = yield* callActivity(
         ctx,
         ACTIVITIES.getJob,
-        { vaultId: input.vaultId, jobId: input.jobId },
+        {
+          vaultId: input.vaultId,
+          jobId: input.jobId,
+          ...(input.crossRegion ? { crossRegion: input.crossRegion } : {}),
+        },
         { settings: input.settings, deadline, cancel },
       );
       polls++;
