@@ -54,9 +54,12 @@ describe('cross-region drills: refusals before any restore', () => {
     expect(off.message).toContain('crossRegionRestoreSettings.state');
     expect(off.message).toContain('restoreFrom');
     const unset = refusal(() =>
-      decideCrossRegion({ ...GRS, crossRegionRestoreState: undefined } as CrossRegionFacts, {
-        kind: 'files',
-      }),
+      decideCrossRegion(
+        { ...GRS, crossRegionRestoreState: undefined },
+        {
+          kind: 'files',
+        },
+      ),
     );
     expect(unset.code).toBe('CrossRegionRestoreNotEnabled');
     const lrs = refusal(() =>
