@@ -100,7 +100,7 @@ export interface PollInput {
 export type FindRestoreJobInput = Omit<TriggerInput, 'body'> & { recoveryPointId: string };
 
 /** The jobs a vault's watcher waits for (startTime: from the drill's first poll, bounds the list). */
-export interface EndedJobsInput {
+export interface EndedJobsInput extends CrossRegionInput {
   vaultId: string;
   jobs: { jobId: string; startTime?: string }[];
 }
@@ -108,7 +108,7 @@ export interface EndedJobsOutput {
   ended: JobSummary[];
 }
 /** A drill's job, for its vault's watcher (src/lib/drill/jobWatch.ts). */
-export interface WatchJobInput {
+export interface WatchJobInput extends CrossRegionInput {
   vaultId: string;
   /** The instance to tell (the drill's job monitor). */
   instanceId: string;

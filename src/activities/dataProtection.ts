@@ -281,17 +281,20 @@ export function dataProtectionActivities(deps: ActivityDeps) {
     getJob: (input: GetJobInput): Promise<JobSummary> => jobSummary(input),
 
     /**
-     * For a vault's job watcher: which of the watched jobs ended. One paged list of the vault's jobs, newest
-     * first, stopped once every watched job was seen or the list is older than the oldest of them; a job the
+     * For a vault's job watcher: which of the watched jobs ended. One paged list of the vault's jobs (or of its
+     * cross-region restore jobs in a paired region), newest first, stopped once every watched job was seen or the list is older than the oldest of them; a job the
      * list did not show (a page that failed to include it) is read on its own.
      */
     endedRestoreJobs: async (input: EndedJobsInput): Promise<EndedJobsOutput> => {
       const want = new Map(input.jobs.map((j) => [nameKey(j.jobId), j]));
-      // The list stops at jobs older than the oldest watched one (a job without a valid start: never).
+      const cr = input.crossRegion;
+      // The list stops at jobs older than the oldest watched one (a job without a valid start: never; the
+      // cross-region list, whose order is not documented: never).
       const starts = input.jobs.map((j) => Date.parse(j.startTime ?? ''));
-      const oldest = starts.some((t) => Number.isNaN(t)) ? 0 : Math.min(...starts);
+      const oldest = cr || starts.some((t) => Number.isNaN(t)) ? 0 : Math.min(...starts);
       const seen = new Map<string, JobSummary>();
-      for await (const job of dp.listJobs(input.vaultId)) {
+      const jobs = cr ? dp.listCrossRegionRestoreJobs(input.vaultId, cr) : dp.listJobs(input.vaultId);
+      for await (const job of jobs) {
         if (seen.size === want.size) break;
         if (oldest > 0 && Date.parse(job.properties.startTime) < oldest - 60_000) break;
         const id = nameKey(job.name);
@@ -301,7 +304,11 @@ export function dataProtectionActivities(deps: ActivityDeps) {
       // read is looked at again at the next interval.
       for (const [id, j] of want)
         if (!seen.has(id) || (seen.get(id)!.terminal && !seen.get(id)!.succeeded))
-          await jobSummary({ vaultId: input.vaultId, jobId: j.jobId }).then(
+          await jobSummary({
+            vaultId: input.vaultId,
+            jobId: j.jobId,
+            ...(cr ? { crossRegion: cr } : {}),
+          }).then(
             (job) => seen.set(id, job),
             () => seen.delete(id),
           );

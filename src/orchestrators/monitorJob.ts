@@ -7,8 +7,7 @@
  * its own job. Continues as new every `pollsPerGeneration` polls or waits.
  *
  * A cross-region restore's job (input.crossRegion) is read through the paired region's cross-region job API
- * only; it is not in the vault's job list that the watcher reads, so such a drill always polls its own job
- * (on the same growing schedule, up to jobPoll.maxSeconds).
+ * only, and watched by the vault's watcher for that region (which lists the cross-region jobs).
  */
 import type * as df from 'durable-functions';
 import type { JobSummary } from '../activities/contracts';
@@ -101,6 +100,7 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
           ...(job?.startTime ? { startTime: job.startTime } : {}),
           until: input.deadline,
           settings: input.settings,
+          ...(input.crossRegion ? { crossRegion: input.crossRegion } : {}),
         },
         { settings: input.settings, deadline, cancel },
       );
@@ -133,7 +133,7 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
       // The first poll of a drill goes at once: short jobs (and the emulator's) are often done already.
       if (polls > 0) {
         let delaySeconds = jobPollDelaySeconds(polls - 1, input.settings.jobPoll);
-        const watch = input.crossRegion ? undefined : input.settings.jobWatch;
+        const watch = input.settings.jobWatch;
         // A third of the watcher's interval already: hand over (the watcher notices the end within its interval,
         // so a drill gains little by polling on, and each own poll costs a request and eight history events).
         if (watch && delaySeconds >= watch.intervalSeconds / 3) {

@@ -13,6 +13,7 @@ import {
 } from '../../src/lib/dataprotection/crossRegion';
 import { toFailure } from '../../src/lib/errors';
 import { recommendedActionFor } from '../../src/lib/recommendedActions';
+import { vaultWatcherId } from '../../src/lib/drill/jobWatch';
 import { crossRegionOf } from '../../src/lib/drill/report';
 
 const VAULT =
@@ -151,5 +152,15 @@ describe('cross-region report figures', () => {
     expect(cr).not.toHaveProperty('replicationLagSeconds');
     expect(cr?.regionalRpoSeconds).toBe(4 * 3600);
     expect(crossRegionOf({ startedAt: '2026-01-05T12:00:00.000Z' })).toBeUndefined();
+  });
+});
+
+describe('cross-region job watchers', () => {
+  it('a vault has one watcher for its own jobs and another per paired region, whatever the id casing', () => {
+    const regions = { sourceRegion: 'westus', targetRegion: 'eastus' };
+    expect(vaultWatcherId(VAULT, regions)).not.toBe(vaultWatcherId(VAULT));
+    expect(vaultWatcherId(VAULT.toUpperCase(), { ...regions, targetRegion: 'EastUS' })).toBe(
+      vaultWatcherId(VAULT, regions),
+    );
   });
 });
