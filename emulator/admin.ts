@@ -6,6 +6,7 @@
 import { runSql, takeBackup } from './backups';
 import { parseFault } from './config';
 import { track, type EmulatorContext } from './context';
+import { crossRegionAdmin, renderCrossRegionJob } from './crossRegion';
 import { cloudError, type Reply } from './http';
 import { renderJob, renderRecoveryPoint, type BackupInstanceRuntime } from './model';
 
@@ -42,6 +43,16 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
               filePrefix: j.filePrefix,
             },
           })),
+          // Cross-region restore jobs (the secondary region's), as fetchCrossRegionRestoreJob renders them.
+          crossRegionJobs: [...ctx.crossRegion.jobs.values()].map((j) => ({
+            ...renderCrossRegionJob(j, ctx.config.subscriptionId, now),
+            emulator: {
+              restoredDatabase: j.restoredDatabase,
+              restoredBlobs: j.restoredBlobs,
+              recoveryDestination: j.recoveryDestination,
+              filePrefix: j.filePrefix,
+            },
+          })),
         },
       };
     }
@@ -55,6 +66,7 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
       ctx.operations.clear();
       for (const [id, j] of ctx.jobs)
         if (j.operation === 'Restore' && j.status !== 'InProgress') ctx.jobs.delete(id);
+      ctx.crossRegion.reset();
       return { status: 200, body: { reset: true } };
     }
     if (req.method === 'POST' && path === '/_emulator/backup') {
@@ -82,6 +94,10 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
       }
       const rp = await track(ctx, takeBackup(ctx, bi, { archived: input.archived === true }));
       return { status: 201, body: renderRecoveryPoint(bi, rp) };
+    }
+    if (path === '/_emulator/crossRegion') {
+      const reply = crossRegionAdmin(ctx, req.method, req.method === 'POST' ? json() : undefined);
+      if (reply) return reply;
     }
     if (path === '/_emulator/faults') {
       if (req.method === 'GET') return { status: 200, body: { faults: ctx.faults.list() } };

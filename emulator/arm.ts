@@ -144,13 +144,22 @@ export class ArmApi {
         `The HTTP method '${req.method}' is not supported for ${path}.`,
       );
     entry.operation = match.operation;
-    const versions = match.apiVersions ?? this.ctx.config.apiVersions;
+    // An operation newer than some accepted api-versions (cross-region restore is not in 2021-07-01): ARM's
+    // manifest lists only the versions that define it. Assumption (RECORDINGS.md section 6): ARM answers such a
+    // call with NoRegisteredProviderFound, as for any unknown version, rather than forwarding it to the RP.
+    const versions = (match.apiVersions ?? this.ctx.config.apiVersions).filter(
+      (v) => !match.minApiVersion || v >= match.minApiVersion,
+    );
     if (!versions.includes(apiVersion)) {
-      const type = match.apiVersions ? path.split('/').slice(-2)[0] : 'backupVaults';
+      const type = match.minApiVersion
+        ? `locations/${path.split('/').pop()!}`
+        : match.apiVersions
+          ? path.split('/').slice(-2)[0]
+          : 'backupVaults';
       return cloudError(
         400,
         'NoRegisteredProviderFound',
-        `No registered resource provider found for location '${this.ctx.config.location}' and API version '${apiVersion}' for type '${type}'. The supported api-versions are '${versions.join(', ')}'.`,
+        `No registered resource provider found for location '${match.params.location ?? this.ctx.config.location}' and API version '${apiVersion}' for type '${type}'. The supported api-versions are '${versions.join(', ')}'.`,
       );
     }
     if (match.params.sub!.toLowerCase() !== this.ctx.config.subscriptionId.toLowerCase()) {

@@ -16,6 +16,7 @@ import type {
   VaultConfig,
 } from './generated/config';
 import schema from './config.schema.json';
+import { pairedRegion } from './regions';
 
 export type { BackupInstanceConfig, EmulatorConfig, FaultRule, ServerConfig, VaultConfig };
 
@@ -87,6 +88,17 @@ export function parseConfig(input: unknown, baseDir = process.cwd()): EmulatorCo
   const servers = new Map(c.servers.map((s) => [s.name, s]));
   if (servers.size !== c.servers.length) throw new EmulatorConfigError('servers: names must be unique');
   for (const v of c.vaults) {
+    // Azure lets a vault turn cross-region restore on only when its store is geo-redundant (and so has a pair).
+    if (v.crossRegionRestore?.state === 'Enabled') {
+      if (v.storageType !== 'GeoRedundant')
+        throw new EmulatorConfigError(
+          `vaults/${v.name}/crossRegionRestore/state: Enabled needs storageType GeoRedundant (it is ${v.storageType})`,
+        );
+      if (!pairedRegion(v.location))
+        throw new EmulatorConfigError(
+          `vaults/${v.name}/crossRegionRestore/state: Enabled needs a location with a paired region ("${v.location}" has none; emulator/regions.ts)`,
+        );
+    }
     for (const [i, bi] of v.backupInstances.entries()) {
       const where = `vaults/${v.name}/backupInstances/${i}`;
       const server = servers.get(bi.server);

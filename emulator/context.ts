@@ -1,5 +1,6 @@
 /** Everything the emulator's routes and jobs share. */
 import type { SinkBook } from './sinks';
+import type { CrossRegionState } from './crossRegion';
 import type { EmulatorConfig } from './config';
 import type { FaultBook } from './faults';
 import type { ArmThrottle } from './throttle';
@@ -72,6 +73,8 @@ export interface EmulatorContext {
   secrets: Map<string, Map<string, string>>;
   operations: Map<string, OperationRuntime>;
   jobs: Map<string, JobRuntime>;
+  /** The secondary regions' cross-region restore operations and jobs (emulator/crossRegion.ts). */
+  crossRegion: CrossRegionState;
   faults: FaultBook;
   /** ARM's per-subscription throttling (config throttling). */
   throttle: ArmThrottle;

@@ -143,6 +143,37 @@ export const ERROR_CATALOG: Record<string, CatalogEntry> = {
     isRetryable: false,
     isUserError: true,
   },
+  // emulator: cross-region restore refusals (emulator/crossRegion.ts); real traffic of these cases is not recorded.
+  UserErrorCrossRegionRestoreNotEnabled: {
+    message: 'Cross-region restore is not enabled for this Backup vault.',
+    recommendedAction: [
+      'Use a vault with geo-redundant (GRS) storage and turn on Cross Region Restore in its properties; recovery points reach the secondary region some hours after that.',
+    ],
+    isRetryable: false,
+    isUserError: true,
+  },
+  UserErrorInvalidCrossRegionRestoreLocation: {
+    message: "Cross-region restore operations must be sent to the Backup vault's secondary (paired) region.",
+    recommendedAction: [
+      "Send the request to locations/{secondary region}, the region in the vault's replicatedRegions.",
+    ],
+    isRetryable: false,
+    isUserError: true,
+  },
+  UserErrorInvalidSourceRegion: {
+    message: 'The source region given for the cross-region restore is not the region of the Backup vault.',
+    recommendedAction: ["Set sourceRegion to the Backup vault's location."],
+    isRetryable: false,
+    isUserError: true,
+  },
+  UserErrorCrossRegionRestoreTargetNotInSecondaryRegion: {
+    message: "The restore target of a cross-region restore must be in the Backup vault's secondary region.",
+    recommendedAction: [
+      "Choose a target server (or set restoreLocation) in the vault's secondary (paired) region, or restore in the primary region instead.",
+    ],
+    isRetryable: false,
+    isUserError: true,
+  },
   UserErrorRestoreFailed: {
     message: 'The restore of the PostgreSQL database failed.',
     recommendedAction: ['Check the target server logs and space, then try again.'],

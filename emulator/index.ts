@@ -9,6 +9,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ArmApi } from './arm';
+import { CrossRegionState } from './crossRegion';
 import { seedBackupInstance } from './backups';
 import type { EmulatorConfig } from './config';
 import { emptyRequestCounts, type EmulatorContext } from './context';
@@ -195,6 +196,7 @@ export async function startEmulator(
       secrets,
       operations: new Map(),
       jobs: new Map(),
+      crossRegion: new CrossRegionState(config),
       faults: new FaultBook(config.faults),
       throttle: new ArmThrottle(config.throttling),
       revoked: new Set(),

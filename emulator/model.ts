@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { BackupInstanceConfig, ServerConfig, VaultConfig } from './config';
 import type { ManagedCluster, PgEndpoint } from './postgres';
+import { vaultGeoSettings } from './regions';
 
 export interface ServerRuntime {
   config: ServerConfig;
@@ -141,6 +142,7 @@ export function timeSpan(ms: number): string {
 }
 
 export function renderVault(v: VaultRuntime, tenantId: string): Record<string, unknown> {
+  const geo = vaultGeoSettings(v.config);
   return {
     id: v.armId,
     name: v.name,
@@ -149,9 +151,14 @@ export function renderVault(v: VaultRuntime, tenantId: string): Record<string, u
     identity: { type: 'SystemAssigned', principalId: v.principalId, tenantId },
     properties: {
       provisioningState: 'Succeeded',
-      storageSettings: [{ datastoreType: 'VaultStore', type: 'LocallyRedundant' }],
+      storageSettings: [{ datastoreType: 'VaultStore', type: geo.storageType }],
       securitySettings: { softDeleteSettings: { state: 'On', retentionDurationInDays: 14 } },
-      featureSettings: { crossSubscriptionRestoreSettings: { state: 'Enabled' } },
+      featureSettings: {
+        crossSubscriptionRestoreSettings: { state: 'Enabled' },
+        crossRegionRestoreSettings: { state: geo.crossRegionRestore },
+      },
+      // A geo-redundant vault lists its paired region (as the recorded CRR vault does: ["centraluseuap"]).
+      ...(geo.secondaryRegion ? { replicatedRegions: [geo.secondaryRegion] } : {}),
       monitoringSettings: { azureMonitorAlertSettings: { alertsForAllJobFailures: 'Enabled' } },
     },
   };

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { track, type EmulatorContext } from './context';
+import { runCrossRegion } from './crossRegion';
 import { cloudError, type Reply } from './http';
 import {
   newOperationId,
@@ -91,6 +92,9 @@ export class DataProtectionOperations {
 
   /** Carries out one matched ARM operation. */
   run(match: Match, req: ArmRequest, apiVersion: string): Reply {
+    // Cross-region restore operations, and polls of their operations, are the secondary region's.
+    const crossRegion = runCrossRegion(this.ctx, match, req, apiVersion);
+    if (crossRegion) return crossRegion;
     const p = match.params;
     switch (match.operation) {
       case 'BackupVaults_Get': {

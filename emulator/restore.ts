@@ -243,16 +243,20 @@ async function validateFilesTarget(
   };
 }
 
-/** The checks Azure Backup runs for validateRestore and again when a restore is triggered. */
+/**
+ * The checks Azure Backup runs for validateRestore and again when a restore is triggered. `points` are the
+ * recovery points the restore may use: the instance's own, or (cross-region) those replicated to the secondary.
+ */
 export async function validateRestore(
   ctx: EmulatorContext,
   bi: BackupInstanceRuntime,
   body: RestoreRequestBody,
   operation: string,
+  points: RecoveryPointRuntime[] = bi.points,
 ): Promise<Validation> {
   const domain = ctx.faults.take(operation, ['domain']);
   if (domain) return fail(domain.code!, `Injected by an emulator fault rule (${domain.id}).`);
-  const point = bi.points.find((p) => p.id === body.recoveryPointId);
+  const point = points.find((p) => p.id === body.recoveryPointId);
   if (!point)
     return fail(
       'UserErrorRecoveryPointNotFound',
@@ -310,12 +314,21 @@ export function restoredFileName(filePrefix: string, database: string): string {
   return `${filePrefix}_${database}.dump`;
 }
 
+export interface StartRestoreJobOptions {
+  /** The operationId whose jobFailHalfway/damagedFiles fault rules apply (default BackupInstances_TriggerRestore). */
+  operation?: string;
+  /** Where the job is kept (default ctx.jobs, the vault's jobs; cross-region jobs live in the secondary region). */
+  jobs?: Map<string, JobRuntime>;
+}
+
 /** Creates the restore job and runs it in the background; returns the job at once (InProgress). */
 export function startRestoreJob(
   ctx: EmulatorContext,
   bi: BackupInstanceRuntime,
   plan: RestorePlan,
+  options: StartRestoreJobOptions = {},
 ): JobRuntime {
+  const operation = options.operation ?? 'BackupInstances_TriggerRestore';
   const job: JobRuntime = {
     id: randomUUID(),
     vault: bi.vault,
@@ -341,12 +354,10 @@ export function startRestoreJob(
     ...(plan.rehydration ? { rehydrationPriority: plan.rehydration.priority } : {}),
     restoredBlobs: [],
   };
-  ctx.jobs.set(job.id, job);
-  const halfway = ctx.faults.take('BackupInstances_TriggerRestore', ['jobFailHalfway']);
+  (options.jobs ?? ctx.jobs).set(job.id, job);
+  const halfway = ctx.faults.take(operation, ['jobFailHalfway']);
   const damage =
-    plan.target.kind === 'files'
-      ? ctx.faults.take('BackupInstances_TriggerRestore', ['damagedFiles'])?.damage
-      : undefined;
+    plan.target.kind === 'files' ? ctx.faults.take(operation, ['damagedFiles'])?.damage : undefined;
   void track(ctx, runRestoreJob(ctx, job, plan, halfway?.code, damage));
   return job;
 }

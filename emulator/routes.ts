@@ -10,12 +10,23 @@ export interface Match {
   action: string;
   /** The api-versions another provider serves this route with (default: the emulator's Data Protection ones). */
   apiVersions?: readonly string[];
+  /** The oldest api-version that defines the operation (older accepted versions get NoRegisteredProviderFound). */
+  minApiVersion?: string;
 }
 
 const VAULT =
   '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DataProtection/backupVaults/{vault}';
 const BI = `${VAULT}/backupInstances/{bi}`;
 const LOCATION = '/subscriptions/{sub}/providers/Microsoft.DataProtection/locations/{location}';
+
+/** Cross-region restore operations are resource-group + location scoped, at the vault's secondary region. */
+const RG_LOCATION =
+  '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DataProtection/locations/{location}';
+/**
+ * The first stable api-version with the cross-region restore operations (2023-11-01: the Azure CLI's recorded
+ * calls use it; 2021-07-01 has none of them). reference/dataprotection/RECORDINGS.md section 6.
+ */
+export const CROSS_REGION_MIN_API_VERSION = '2023-11-01';
 
 const DP = 'Microsoft.DataProtection';
 const PG = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DBforPostgreSQL';
@@ -107,7 +118,58 @@ const TABLE: [string, string, string, string, (readonly string[])?][] = [
   ],
 ];
 
-const ROUTES = TABLE.map(([method, template, operation, action, apiVersions]) => {
+/** [method, path template, swagger operationId, RBAC action]: served from CROSS_REGION_MIN_API_VERSION on. */
+const CROSS_REGION_TABLE: [string, string, string, string][] = [
+  [
+    'POST',
+    `${RG_LOCATION}/fetchSecondaryRecoveryPoints`,
+    'FetchSecondaryRecoveryPoints_List',
+    `${DP}/locations/fetchSecondaryRecoveryPoints/action`,
+  ],
+  [
+    'POST',
+    `${RG_LOCATION}/validateCrossRegionRestore`,
+    'BackupInstances_ValidateCrossRegionRestore',
+    `${DP}/locations/validateCrossRegionRestore/action`,
+  ],
+  [
+    'POST',
+    `${RG_LOCATION}/crossRegionRestore`,
+    'BackupInstances_TriggerCrossRegionRestore',
+    `${DP}/locations/crossRegionRestore/action`,
+  ],
+  [
+    'POST',
+    `${RG_LOCATION}/fetchCrossRegionRestoreJob`,
+    'FetchCrossRegionRestoreJob_Get',
+    `${DP}/locations/fetchCrossRegionRestoreJob/action`,
+  ],
+  [
+    'POST',
+    `${RG_LOCATION}/fetchCrossRegionRestoreJobs`,
+    'FetchCrossRegionRestoreJobs_List',
+    `${DP}/locations/fetchCrossRegionRestoreJobs/action`,
+  ],
+];
+
+const ROUTES = [
+  ...TABLE.map(([method, template, operation, action, apiVersions]) => ({
+    method,
+    template,
+    operation,
+    action,
+    apiVersions,
+    minApiVersion: undefined as string | undefined,
+  })),
+  ...CROSS_REGION_TABLE.map(([method, template, operation, action]) => ({
+    method,
+    template,
+    operation,
+    action,
+    apiVersions: undefined,
+    minApiVersion: CROSS_REGION_MIN_API_VERSION,
+  })),
+].map(({ method, template, operation, action, apiVersions, minApiVersion }) => {
   const names: string[] = [];
   const source = template
     .split(/(\{[a-z]+\})/)
@@ -119,7 +181,15 @@ const ROUTES = TABLE.map(([method, template, operation, action, apiVersions]) =>
     })
     .join('');
   // ARM matches paths case-insensitively.
-  return { method, pattern: new RegExp(`^${source}$`, 'i'), operation, action, names, apiVersions };
+  return {
+    method,
+    pattern: new RegExp(`^${source}$`, 'i'),
+    operation,
+    action,
+    names,
+    apiVersions,
+    minApiVersion,
+  };
 });
 
 export function matchRoute(method: string, path: string): Match | { methodNotAllowed: true } | undefined {
@@ -136,6 +206,7 @@ export function matchRoute(method: string, path: string): Match | { methodNotAll
       params,
       action: r.action,
       ...(r.apiVersions ? { apiVersions: r.apiVersions } : {}),
+      ...(r.minApiVersion ? { minApiVersion: r.minApiVersion } : {}),
     };
   }
   return pathMatched ? { methodNotAllowed: true } : undefined;

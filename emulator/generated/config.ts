@@ -71,6 +71,7 @@ export interface EmulatorConfig {
   keyVaults: KeyVaultConfig[];
   vaults: VaultConfig[];
   throttling: ThrottlingConfig;
+  crossRegionRestore: CrossRegionRestoreConfig;
   faults: FaultRule[];
 }
 export interface Timings {
@@ -165,7 +166,25 @@ export interface VaultConfig {
   name: string;
   resourceGroup: string;
   location: string;
+  /**
+   * The vault store's redundancy (properties.storageSettings[].type). Only a GeoRedundant vault replicates to its paired region (emulator/regions.ts).
+   */
+  storageType: 'GeoRedundant' | 'LocallyRedundant' | 'ZoneRedundant';
+  crossRegionRestore?: VaultCrossRegionRestoreConfig;
   backupInstances: BackupInstanceConfig[];
+}
+/**
+ * Cross-region restore of this vault (properties.featureSettings.crossRegionRestoreSettings).
+ */
+export interface VaultCrossRegionRestoreConfig {
+  /**
+   * Default: Enabled when storageType is GeoRedundant and the vault's location has a paired region, else Disabled. Enabled needs both.
+   */
+  state?: 'Enabled' | 'Disabled';
+  /**
+   * Overrides the global crossRegionRestore.replicationDelaySeconds for this vault.
+   */
+  replicationDelaySeconds?: number;
 }
 export interface BackupInstanceConfig {
   /**
@@ -229,6 +248,19 @@ export interface ThrottlingConfig {
 export interface BucketConfig {
   bucket: number;
   refillPerSecond: number;
+}
+/**
+ * Cross-region restore (emulator/crossRegion.ts): how far the secondary region's recovery points lag the primary ones, and the Retry-After of its operations.
+ */
+export interface CrossRegionRestoreConfig {
+  /**
+   * A primary recovery point is visible in the secondary region once this long has passed since its time (a vault's crossRegionRestore.replicationDelaySeconds overrides it; POST /_emulator/crossRegion changes it at run time).
+   */
+  replicationDelaySeconds: number;
+  /**
+   * Retry-After sent on the 202s and running polls of validateCrossRegionRestore/crossRegionRestore. Default: none, as recorded real traffic shows.
+   */
+  retryAfterSeconds?: number;
 }
 /**
  * This interface was referenced by `EmulatorConfig`'s JSON-Schema

@@ -101,10 +101,12 @@ describe('emulator command', () => {
     expect(single.recoveryPoints).toHaveLength(7);
     expect(single.recoveryPoints.filter((p: any) => p.stores[0] === 'ArchiveStore')).toHaveLength(1);
     const ports = resources.servers.map((s: any) => s.port);
-    expect(ports).toHaveLength(4); // Single Server source, restore target, Flexible Server, drill server
+    // Single Server source, restore target, Flexible Server, drill server (westus), and the target and drill
+    // server of cross-region drills in the paired region (eastus).
+    expect(ports).toHaveLength(6);
     for (const port of ports) expect(await probe(port)).toBe('open');
     const used = readdirSync(tmp);
-    expect(used.filter((n) => n.startsWith('pgdrill-pg-'))).toHaveLength(4);
+    expect(used.filter((n) => n.startsWith('pgdrill-pg-'))).toHaveLength(6);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
