@@ -481,14 +481,14 @@ export class DataProtectionClient {
   }
 
   /**
-   * Every page of a list. `firstBody`: the list is a POST (the cross-region lists) whose first page is posted
-   * with it; nextLink is then read with GET, as for every ARM pageable list.
+   * Every page of a list. `body`: the list is a POST (the cross-region lists), and every page is posted with it,
+   * nextLink included (the recordings show no second page; a POST list's next page is the same operation).
    */
   private async *pages<T>(
     firstUrl: string,
     listDef: string,
     what: string,
-    firstBody?: unknown,
+    body?: unknown,
   ): AsyncGenerator<T> {
     const seen = new Set<string>();
     let url: string | undefined = firstUrl;
@@ -508,9 +508,7 @@ export class DataProtectionClient {
       seen.add(url);
       if (url !== firstUrl) this.assertOwnOrigin(url, `${what} nextLink`);
       const res: RawResponse =
-        url === firstUrl && firstBody !== undefined
-          ? await this.send('POST', url, { body: firstBody })
-          : await this.send('GET', url);
+        body !== undefined ? await this.send('POST', url, { body }) : await this.send('GET', url);
       const page = this.parse<{ value: T[]; nextLink?: string | null }>(res, listDef, what);
       yield* page.value;
       // nextLink is a complete URL (api-version, $filter and $skipToken included): GET it unchanged.
