@@ -19,6 +19,17 @@ beforeAll(async () => {
   rig = await startDrillRig({
     backups: 1,
     archived: 0,
+    // A target in the vault's paired region (westus → eastus), for the cross-region drill.
+    extraServers: [
+      {
+        name: 'tgt-single-dr',
+        kind: 'single',
+        resourceGroup: 'rg-dr',
+        location: 'eastus',
+        managed: { password: 'tgt-dr-pw' },
+      },
+    ],
+    extraSecrets: { 'tgt-dr-admin': { connectionStringFor: 'tgt-single-dr' } },
     config: {
       timings: {
         validate: { durationSeconds: 0.2, retryAfterSeconds: 1 },
@@ -103,5 +114,45 @@ describe('vault job watcher', () => {
     } finally {
       await arm(rig.emu, token, 'DELETE', '/_emulator/faults');
     }
+  }, 120_000);
+
+  it('a cross-region drill hands its job to the watcher of the paired region, which lists the cross-region jobs; a same-region drill beside it keeps the vault watcher', async () => {
+    const token = await armToken(rig.emu);
+    await arm(rig.emu, token, 'POST', '/_emulator/reset');
+    const regions = { sourceRegion: 'westus', targetRegion: 'eastus' };
+    const crr = singleDatabaseRequest({
+      deadline: 'PT5M',
+      restoreFrom: 'secondaryRegion',
+      target: {
+        kind: 'database',
+        serverId: `${V.split('/resourceGroups/')[0]}/resourceGroups/rg-dr/providers/Microsoft.DBforPostgreSQL/servers/tgt-single-dr`,
+        secretUri: 'https://kv-test.vault.azure.net/secrets/tgt-dr-admin',
+      },
+    });
+    const [cross, same] = await Promise.all([
+      rig.run(crr, undefined, watched(2)),
+      rig.run(request(), undefined, watched(2)),
+    ]);
+    for (const { report } of [cross, same])
+      expect(report.verdict, JSON.stringify(report.failure)).toBe('passed');
+    expect(cross.report.crossRegion).toMatchObject({ restoreRegion: 'eastus' });
+    // Each drill was told by its own watcher, once.
+    expect(jobEndedEvents(cross.drillId)).toHaveLength(1);
+    expect(jobEndedEvents(same.drillId)).toHaveLength(1);
+    const ids = rig.driver
+      .list()
+      .filter((s) => s.name === 'vaultJobWatcher')
+      .map((w) => w.instanceId);
+    expect(ids).toEqual(expect.arrayContaining([vaultWatcherId(V), vaultWatcherId(V, regions)]));
+    // The paired region's watcher read the cross-region job list; the cross-region job never appeared in a
+    // vault job GET.
+    const requests = (await arm(rig.emu, token, 'GET', '/_emulator/requests')).body.requests as {
+      operation?: string;
+      path: string;
+    }[];
+    expect(requests.some((r) => r.operation === 'FetchCrossRegionRestoreJobs_List')).toBe(true);
+    expect(
+      requests.filter((r) => r.operation === 'Jobs_Get' && r.path.includes(cross.report.job!.id)),
+    ).toEqual([]);
   }, 120_000);
 });
