@@ -6,13 +6,19 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CrossRegionError } from '../../src/lib/dataprotection/crossRegion';
-import { FAST_SETTINGS, FLEX_BI, SINGLE_BI, startDrillRig, type DrillRig } from '../support/drill';
+import {
+  DR_SECRET,
+  DR_SERVER,
+  FAST_SETTINGS,
+  FLEX_BI,
+  PAIRED_REGION_TARGET,
+  SINGLE_BI,
+  startDrillRig,
+  type DrillRig,
+} from '../support/drill';
 import { arm, armToken, testEmulatorConfig, TEST_SUBSCRIPTION } from '../support/emulator';
 
 const RG = `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups`;
-/** The paired region (the test vault is in westus) holds a target Single Server. */
-const DR_SERVER = `${RG}/rg-dr/providers/Microsoft.DBforPostgreSQL/servers/tgt-single-dr`;
-const DR_SECRET = 'https://kv-test.vault.azure.net/secrets/tgt-dr-admin';
 const NO_CRR_BI = `${RG}/rg-test/providers/Microsoft.DataProtection/backupVaults/vault-nocrr/backupInstances/bi-nocrr`;
 /** Every operation that validates or restores, in either region. */
 const RESTORE_OPERATIONS = [
@@ -29,16 +35,7 @@ beforeAll(async () => {
   // cross-region restore is disabled.
   const vaults = testEmulatorConfig().vaults as Record<string, unknown>[];
   rig = await startDrillRig({
-    extraServers: [
-      {
-        name: 'tgt-single-dr',
-        kind: 'single',
-        resourceGroup: 'rg-dr',
-        location: 'eastus',
-        managed: { password: 'tgt-dr-pw' },
-      },
-    ],
-    extraSecrets: { 'tgt-dr-admin': { connectionStringFor: 'tgt-single-dr' } },
+    ...PAIRED_REGION_TARGET,
     config: {
       vaults: [
         ...vaults,

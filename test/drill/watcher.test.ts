@@ -11,7 +11,16 @@ import { childInstanceId } from '../../src/lib/drill/instanceIds';
 import { JOB_ENDED_EVENT, vaultWatcherId } from '../../src/lib/drill/jobWatch';
 import type { DrillSettings } from '../../src/lib/drill/settings';
 import { arm, armToken } from '../support/emulator';
-import { FAST_SETTINGS, singleDatabaseRequest, startDrillRig, V, type DrillRig } from '../support/drill';
+import {
+  DR_SECRET,
+  DR_SERVER,
+  FAST_SETTINGS,
+  PAIRED_REGION_TARGET,
+  singleDatabaseRequest,
+  startDrillRig,
+  V,
+  type DrillRig,
+} from '../support/drill';
 
 let rig: DrillRig;
 
@@ -19,17 +28,8 @@ beforeAll(async () => {
   rig = await startDrillRig({
     backups: 1,
     archived: 0,
-    // A target in the vault's paired region (westus → eastus), for the cross-region drill.
-    extraServers: [
-      {
-        name: 'tgt-single-dr',
-        kind: 'single',
-        resourceGroup: 'rg-dr',
-        location: 'eastus',
-        managed: { password: 'tgt-dr-pw' },
-      },
-    ],
-    extraSecrets: { 'tgt-dr-admin': { connectionStringFor: 'tgt-single-dr' } },
+    // A target in the vault's paired region, for the cross-region drill.
+    ...PAIRED_REGION_TARGET,
     config: {
       timings: {
         validate: { durationSeconds: 0.2, retryAfterSeconds: 1 },
@@ -123,11 +123,7 @@ describe('vault job watcher', () => {
     const crr = singleDatabaseRequest({
       deadline: 'PT5M',
       restoreFrom: 'secondaryRegion',
-      target: {
-        kind: 'database',
-        serverId: `${V.split('/resourceGroups/')[0]}/resourceGroups/rg-dr/providers/Microsoft.DBforPostgreSQL/servers/tgt-single-dr`,
-        secretUri: 'https://kv-test.vault.azure.net/secrets/tgt-dr-admin',
-      },
+      target: { kind: 'database', serverId: DR_SERVER, secretUri: DR_SECRET },
     });
     const [cross, same] = await Promise.all([
       rig.run(crr, undefined, watched(2)),
