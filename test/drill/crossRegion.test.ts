@@ -72,6 +72,25 @@ async function crossRegionState(): Promise<any> {
   return (await arm(rig.emu, token, 'GET', '/_emulator/crossRegion')).body;
 }
 
+/** The emulator's cross-region restore jobs that restored into this database on the paired-region server. */
+async function crossRegionJobsInto(database: string): Promise<any[]> {
+  const destination = `${DR_SERVER}/databases/${database}`.toLowerCase();
+  return (await crossRegionState()).jobs.filter(
+    (j: any) => String(j.emulator.recoveryDestination).toLowerCase() === destination,
+  );
+}
+
+/** One fault on the next cross-region restore POST. */
+async function faultOnTrigger(rule: Record<string, unknown>): Promise<void> {
+  const token = await armToken(rig.emu);
+  const res = await arm(rig.emu, token, 'POST', '/_emulator/faults', {
+    operation: 'BackupInstances_TriggerCrossRegionRestore',
+    count: 1,
+    ...rule,
+  });
+  expect(res.status).toBe(201);
+}
+
 function singleRequest(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     backupInstanceId: SINGLE_BI,
@@ -225,12 +244,7 @@ describe('cross-region drills', () => {
   }, 120_000);
 
   it('no double restore: a cross-region trigger whose answer was lost is retried and finds the restore through the cross-region job list', async () => {
-    const token = await armToken(rig.emu);
-    await arm(rig.emu, token, 'POST', '/_emulator/faults', {
-      operation: 'BackupInstances_TriggerCrossRegionRestore',
-      kind: 'dropResponse',
-      count: 1,
-    });
+    await faultOnTrigger({ kind: 'dropResponse' });
     const before = lastSeq();
     const { report } = await rig.run(singleRequest());
     expect(report.verdict, JSON.stringify(report.failure)).toBe('passed');
@@ -239,14 +253,28 @@ describe('cross-region drills', () => {
     // The retry looked through the paired region's cross-region job list, never the vault's.
     expect(count(sent, 'FetchCrossRegionRestoreJobs_List')).toBeGreaterThan(0);
     expect(count(sent, 'Jobs_List')).toBe(0);
-    const destination = `${DR_SERVER}/databases/${report.restored!.database!.name}`.toLowerCase();
-    const mine = (await crossRegionState()).jobs.filter(
-      (j: any) => String(j.emulator.recoveryDestination).toLowerCase() === destination,
-    );
+    const mine = await crossRegionJobsInto(report.restored!.database!.name);
     expect(mine).toHaveLength(1);
     expect(mine[0].name).toBe(report.job!.id);
     expect(
       rig.logs.filter((l) => l.includes('reusing its job') && l.includes(`"drillId":"${report.drillId}"`)),
     ).toHaveLength(1);
+  }, 180_000);
+
+  it('no double restore: a cross-region POST that Azure accepts only after the client gave up is waited out, not sent again', async () => {
+    // Held 25 s: past the client's 10 s request timeout and its retry, within the 40 s the drill waits for such an
+    // attempt (the same-region test in drills.test.ts explains the numbers).
+    await faultOnTrigger({ kind: 'delay', delayMs: 25_000 });
+    const started = Date.now();
+    const { report } = await rig.runWith({ restoreSettleSeconds: 40 }, singleRequest());
+    expect(report.verdict, JSON.stringify(report.failure)).toBe('passed');
+    expect(rig.logs.some((l) => l.includes('may still be accepted') && l.includes(report.drillId))).toBe(
+      true,
+    );
+    // The held POST has been carried out by now (a fixed delay of the fault, not a race).
+    await new Promise((r) => setTimeout(r, Math.max(0, started + 27_000 - Date.now())));
+    const mine = await crossRegionJobsInto(report.restored!.database!.name);
+    expect(mine).toHaveLength(1);
+    expect(mine[0].name).toBe(report.job!.id);
   }, 180_000);
 });
