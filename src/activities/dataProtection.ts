@@ -185,7 +185,8 @@ export function dataProtectionActivities(deps: ActivityDeps) {
               }
             : {};
       const cr = input.crossRegion;
-      // A cross-region drill chooses among the points replicated to the paired region (the policy filters them).
+      // A cross-region drill chooses among the points replicated to the paired region, all of them: the
+      // regional RPO needs the newest one whatever the policy (which filters them itself).
       const points = await summaries(
         cr
           ? dp.listSecondaryRecoveryPoints(input.backupInstanceId, cr)

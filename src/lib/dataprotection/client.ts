@@ -228,20 +228,25 @@ export class DataProtectionClient {
 
   /**
    * The backup instance's recovery points as replicated to the paired region (FetchSecondaryRecoveryPoints_List),
-   * every page. They carry the primary vault's ids.
+   * every page, with the same optional $filter as listRecoveryPoints. They carry the primary vault's ids.
    */
   async *listSecondaryRecoveryPoints(
     backupInstanceId: string,
     regions: CrossRegion,
+    filter: RecoveryPointFilter = {},
   ): AsyncGenerator<RecoveryPointResource> {
     const bi = parseBackupInstanceId(backupInstanceId);
+    const odata = recoveryPointFilter(filter);
     const body = this.crossRegionBody<FetchSecondaryRecoveryPointsRequest>(
       'FetchSecondaryRecoveryPointsRequest',
       { sourceBackupInstanceId: bi.id, sourceRegion: regions.sourceRegion },
       'secondary recovery points request',
     );
     yield* this.pages<RecoveryPointResource>(
-      this.url(`${this.secondaryScope(bi.vaultId, regions)}/fetchSecondaryRecoveryPoints`),
+      this.url(
+        `${this.secondaryScope(bi.vaultId, regions)}/fetchSecondaryRecoveryPoints`,
+        odata ? { $filter: odata } : {},
+      ),
       'RecoveryPointResourceList',
       'secondary recovery point list',
       body,
