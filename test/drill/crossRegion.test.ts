@@ -37,6 +37,8 @@ beforeAll(async () => {
   rig = await startDrillRig({
     ...PAIRED_REGION_TARGET,
     config: {
+      // Every list a page per point: the cross-region lists' nextLink is followed.
+      recoveryPointsPageSize: 1,
       vaults: [
         ...vaults,
         {
@@ -277,4 +279,26 @@ describe('cross-region drills', () => {
     expect(mine).toHaveLength(1);
     expect(mine[0].name).toBe(report.job!.id);
   }, 180_000);
+
+  it('the client reads every page of the secondary points (nextLink posted with the body), with an optional $filter', async () => {
+    const token = await armToken(rig.emu);
+    await arm(rig.emu, token, 'POST', '/_emulator/crossRegion', { replicationDelaySeconds: null });
+    const client = rig.armClient(false);
+    const regions = { sourceRegion: 'westus', targetRegion: 'eastus' };
+    const before = lastSeq();
+    const all: string[] = [];
+    for await (const rp of client.listSecondaryRecoveryPoints(SINGLE_BI, regions))
+      all.push(rp.properties.recoveryPointTime);
+    // Two replicated points (the archive-only one is not replicated), one per page.
+    expect(all).toHaveLength(2);
+    expect(count(await requestsSince(before), 'FetchSecondaryRecoveryPoints_List')).toBe(2);
+    const newest = Math.max(...all.map((t) => Date.parse(t)));
+    const older: string[] = [];
+    for await (const rp of client.listSecondaryRecoveryPoints(SINGLE_BI, regions, {
+      endDate: new Date(newest - 60_000),
+    }))
+      older.push(rp.properties.recoveryPointTime);
+    expect(older).toHaveLength(1);
+    expect(Date.parse(older[0]!)).toBeLessThan(newest);
+  }, 60_000);
 });
