@@ -9,6 +9,7 @@ import { track, type EmulatorContext } from './context';
 import { crossRegionAdmin, renderCrossRegionJob } from './crossRegion';
 import { cloudError, type Reply } from './http';
 import { renderJob, renderRecoveryPoint, type BackupInstanceRuntime } from './model';
+import { vaultGeoSettings } from './regions';
 
 export interface AdminRequest {
   method: string;
@@ -156,6 +157,8 @@ export function resources(ctx: EmulatorContext): Record<string, unknown> {
       id: v.armId,
       name: v.name,
       location: v.config.location,
+      // storageType, crossRegionRestore (the effective state) and secondaryRegion (when geo-redundant).
+      ...vaultGeoSettings(v.config),
       backupInstances: [...v.instances.values()].map((bi) => ({
         id: bi.armId,
         name: bi.name,
@@ -174,6 +177,7 @@ export function resources(ctx: EmulatorContext): Record<string, unknown> {
       name: s.config.name,
       kind: s.config.kind,
       id: s.armId,
+      location: s.config.location,
       host: s.admin.host,
       port: s.admin.port,
       adminUser: s.admin.user,

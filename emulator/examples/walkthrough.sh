@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A full restore-as-database and restore-as-files flow against the emulator, with nothing but curl.
+# A full restore-as-database and restore-as-files flow against the emulator, with nothing but curl, then the same two
+# as cross-region restores into the paired region.
 # Starts the emulator with the demo config, drives the Data Protection REST API exactly as a client would,
 # and prints, per flow, the ARM requests it took and the wall time. Usage: bash emulator/examples/walkthrough.sh
 set -euo pipefail
@@ -11,7 +12,8 @@ out=$(mktemp); err=$(mktemp)
 node dist/emulator/main.js --config emulator/examples/demo.json >"$out" 2>"$err" &
 emu=$!
 trap 'kill $emu 2>/dev/null; wait $emu 2>/dev/null; rm -f "$out" "$err"' EXIT
-for _ in $(seq 1 200); do [ -s "$out" ] && break; sleep 0.1; done
+# Six clusters and two weeks of seeded backups: allow up to two minutes on a busy machine.
+for _ in $(seq 1 1200); do [ -s "$out" ] && break; sleep 0.1; done
 ready=$(head -n1 "$out")
 [ -n "$ready" ] || { cat "$err"; exit 1; }
 ARM=$(echo "$ready" | json .arm); CA=$(echo "$ready" | json .caFile); IDH=$(echo "$ready" | json .identityHeader)
@@ -74,3 +76,46 @@ echo "  restored rows: $(PGPASSWORD=demo-target-admin psql -h 127.0.0.1 -p "$POR
 echo "restore as files (Flexible Server):"
 flow "restore as files" "$FLEX" "{\"objectType\":\"AzureBackupRecoveryPointBasedRestoreRequest\",\"recoveryPointId\":\"RP_ID\",\"sourceDataStoreType\":\"VaultStore\",\"restoreTargetInfo\":{\"objectType\":\"RestoreFilesTargetInfo\",\"recoveryOption\":\"FailIfExists\",\"restoreLocation\":\"westus\",\"targetDetails\":{\"filePrefix\":\"walkthrough\",\"restoreTargetLocationType\":\"AzureBlobs\",\"url\":\"$CONTAINER\"}}}"
 echo "  files: $(call "$ARM/_emulator/jobs" | json ".jobs.filter(j=>j.properties.operation==='Restore').pop().emulator.restoredBlobs.join(', ')")"
+
+# Cross-region restore: the same two restores from the paired region's copy of the points, through the
+# location-scoped operations at the secondary region, into the servers and container there.
+PRI=$(echo "$RES" | json ".vaults[0].location")
+SEC=$(echo "$RES" | json ".vaults[0].secondaryRegion")
+L="/subscriptions/$SUB/resourceGroups/pgdrill-demo/providers/Microsoft.DataProtection/locations/$SEC"
+post() { call -X POST -H 'Content-Type: application/json' -d "$2" "$ARM$1?api-version=$V"; }
+crrflow() {
+  local name=$1 bi=$2 body=$3 t0 n0 op jobid job status rp details
+  n0=$(call "$ARM/_emulator/requests" | json ".requests.filter(r=>r.service==='arm').length")
+  t0=$(date +%s.%N)
+  details="\"crossRegionRestoreDetails\":{\"sourceBackupInstanceId\":\"$bi\",\"sourceRegion\":\"$PRI\"}"
+  # newest point replicated to the secondary region (it lags the primary by the replication delay)
+  rp=$(post "$L/fetchSecondaryRecoveryPoints" "{\"sourceBackupInstanceId\":\"$bi\",\"sourceRegion\":\"$PRI\"}" | json ".value[0].name")
+  body=${body//RP_ID/$rp}
+  op=$(follow "$(start "$L/validateCrossRegionRestore" "{\"restoreRequestObject\":$body,$details}")")
+  echo "  validate in $SEC: $(echo "$op" | json .status)"
+  op=$(follow "$(start "$L/crossRegionRestore" "{\"restoreRequestObject\":$body,$details}")")
+  jobid=$(echo "$op" | json .properties.jobId)
+  echo "  restore operation: $(echo "$op" | json .status), job $jobid"
+  while :; do
+    job=$(post "$L/fetchCrossRegionRestoreJob" "{\"jobId\":\"$jobid\",\"sourceBackupVaultId\":\"$VAULT\",\"sourceRegion\":\"$PRI\"}")
+    status=$(echo "$job" | json .properties.status)
+    [ "$status" = InProgress ] || break
+    sleep 2
+  done
+  local n1 t1
+  n1=$(call "$ARM/_emulator/requests" | json ".requests.filter(r=>r.service==='arm').length")
+  t1=$(date +%s.%N)
+  echo "  job: $status in $(echo "$job" | json .properties.duration) ($(echo "$job" | json .properties.operationCategory))"
+  printf '  %s: %d ARM requests, %s s wall time\n' "$name" $((n1 - n0)) "$(awk "BEGIN{printf \"%.1f\", $t1 - $t0}")"
+}
+
+TGT_DR="/subscriptions/$SUB/resourceGroups/pgdrill-demo-dr/providers/Microsoft.DBforPostgreSQL/servers/pgdemo-target-dr"
+echo "cross-region restore as database (Single Server, $PRI -> $SEC):"
+crrflow "cross-region restore as database" "$SINGLE" "{\"objectType\":\"AzureBackupRecoveryPointBasedRestoreRequest\",\"recoveryPointId\":\"RP_ID\",\"sourceDataStoreType\":\"VaultStore\",\"restoreTargetInfo\":{\"objectType\":\"RestoreTargetInfo\",\"recoveryOption\":\"FailIfExists\",\"restoreLocation\":\"$SEC\",\"datasourceInfo\":{\"objectType\":\"Datasource\",\"resourceID\":\"$TGT_DR/databases/walkthrough_dr\",\"resourceName\":\"walkthrough_dr\",\"resourceType\":\"Microsoft.DBforPostgreSQL/servers/databases\",\"datasourceType\":\"Microsoft.DBforPostgreSQL/servers/databases\"},\"datasourceAuthCredentials\":{\"objectType\":\"SecretStoreBasedAuthCredentials\",\"secretStoreResource\":{\"secretStoreType\":\"AzureKeyVault\",\"uri\":\"https://pgdrill-demo-kv.vault.azure.net/secrets/pg-target-dr-admin\"}}}}"
+PORT=$(echo "$RES" | json ".servers.find(s=>s.name==='pgdemo-target-dr').port")
+echo "  restored rows: $(PGPASSWORD=demo-target-dr-admin psql -h 127.0.0.1 -p "$PORT" -U postgres -d walkthrough_dr -tAc 'select count(*) from orders') orders"
+
+CONTAINER_DR=$(echo "$RES" | json ".storage.containers.find(c=>c.name==='drill-restores-dr').url")
+echo "cross-region restore as files (Flexible Server, $PRI -> $SEC):"
+crrflow "cross-region restore as files" "$FLEX" "{\"objectType\":\"AzureBackupRecoveryPointBasedRestoreRequest\",\"recoveryPointId\":\"RP_ID\",\"sourceDataStoreType\":\"VaultStore\",\"restoreTargetInfo\":{\"objectType\":\"RestoreFilesTargetInfo\",\"recoveryOption\":\"FailIfExists\",\"restoreLocation\":\"$SEC\",\"targetDetails\":{\"filePrefix\":\"walkthrough-dr\",\"restoreTargetLocationType\":\"AzureBlobs\",\"url\":\"$CONTAINER_DR\"}}}"
+echo "  files: $(call "$ARM/_emulator/crossRegion" | json ".jobs.pop().emulator.restoredBlobs.join(', ')")"

@@ -71,8 +71,8 @@ export interface EmulatorConfig {
   keyVaults: KeyVaultConfig[];
   vaults: VaultConfig[];
   throttling: ThrottlingConfig;
-  crossRegionRestore: CrossRegionRestoreConfig;
   faults: FaultRule[];
+  crossRegionRestore: CrossRegionRestoreConfig;
 }
 export interface Timings {
   validate: OperationTiming;
@@ -250,19 +250,6 @@ export interface BucketConfig {
   refillPerSecond: number;
 }
 /**
- * Cross-region restore (emulator/crossRegion.ts): how far the secondary region's recovery points lag the primary ones, and the Retry-After of its operations.
- */
-export interface CrossRegionRestoreConfig {
-  /**
-   * A primary recovery point is visible in the secondary region once this long has passed since its time (a vault's crossRegionRestore.replicationDelaySeconds overrides it; POST /_emulator/crossRegion changes it at run time).
-   */
-  replicationDelaySeconds: number;
-  /**
-   * Retry-After sent on the 202s and running polls of validateCrossRegionRestore/crossRegionRestore. Default: none, as recorded real traffic shows.
-   */
-  retryAfterSeconds?: number;
-}
-/**
  * This interface was referenced by `EmulatorConfig`'s JSON-Schema
  * via the `definition` "fault".
  */
@@ -303,4 +290,17 @@ export interface FaultRule {
    */
   probability?: number;
   seed?: number;
+}
+/**
+ * Cross-region restore (emulator/crossRegion.ts): how far the secondary region's recovery points lag the primary ones, and the Retry-After of its operations.
+ */
+export interface CrossRegionRestoreConfig {
+  /**
+   * A primary recovery point is visible in the secondary region once this long has passed since its time (a vault's crossRegionRestore.replicationDelaySeconds overrides it; POST /_emulator/crossRegion changes it at run time).
+   */
+  replicationDelaySeconds: number;
+  /**
+   * Retry-After sent on the 202s and running polls of validateCrossRegionRestore/crossRegionRestore. Default: none, as recorded real traffic shows.
+   */
+  retryAfterSeconds?: number;
 }

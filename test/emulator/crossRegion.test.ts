@@ -11,7 +11,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfigFile, parseConfig } from '../../emulator/config';
 import { startEmulator, type EmulatorHandle } from '../../emulator/index';
 import { withClient } from '../../emulator/postgres';
-import { pairedRegion } from '../../emulator/regions';
+import { isoDuration } from '../../emulator/crossRegion';
+import { pairedRegion, vaultGeoSettings } from '../../emulator/regions';
 import { checkAgainstSwagger, swaggerOperation } from '../../emulator/swagger';
 import {
   arm,
@@ -148,6 +149,16 @@ describe('emulator cross-region restore', () => {
     expect(pairedRegion('eastus2euap')).toBe('centraluseuap');
     expect(pairedRegion('westus3')).toBe('eastus');
     expect(pairedRegion('qatarcentral')).toBeUndefined();
+    // A geo-redundant vault in a region without a pair cannot replicate: CRR is off, no secondary region.
+    const unpaired = parseConfig({
+      ...testEmulatorConfig(),
+      vaults: [{ name: 'v', location: 'qatarcentral', backupInstances: [] }],
+    }).vaults[0]!;
+    expect(vaultGeoSettings(unpaired)).toEqual({
+      storageType: 'GeoRedundant',
+      crossRegionRestore: 'Disabled',
+    });
+    expect([0, 5003, 125_650, 3_600_000].map(isoDuration)).toEqual(['PT0S', 'PT5.003S', 'PT2M5.65S', 'PT1H']);
     const demo = loadConfigFile(join(__dirname, '..', '..', 'emulator', 'examples', 'demo.json'));
     const secondary = pairedRegion(demo.vaults[0]!.location)!;
     const inSecondary = demo.servers.filter((s) => s.location === secondary).map((s) => s.kind);
@@ -182,6 +193,15 @@ describe('emulator cross-region restore', () => {
     expect(lrs.body.properties.replicatedRegions).toBeUndefined();
     for (const v of [grs, lrs])
       expect(checkAgainstSwagger('BackupVaultResource', v.body, 'response').errors).toEqual([]);
+    // What a test or the demo finds a drill's servers by: the vault's secondary region, the servers' regions.
+    const resources = (await arm(emu, token, 'GET', '/_emulator/resources')).body;
+    expect(resources.vaults.find((x: any) => x.name === 'vault-test')).toMatchObject({
+      location: PRIMARY,
+      storageType: 'GeoRedundant',
+      crossRegionRestore: 'Enabled',
+      secondaryRegion: SECONDARY,
+    });
+    expect(resources.servers.find((x: any) => x.name === 'tgt-single-dr').location).toBe(SECONDARY);
   });
 
   it('secondary points carry the primary ids, newest first, and lag by the replication delay', async () => {
@@ -556,6 +576,20 @@ describe('emulator cross-region restore', () => {
     });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
 
+    // A CRR job that fails half-way: the fetched job says Failed, with errorDetails.
+    await arm(emu, token, 'POST', '/_emulator/faults', {
+      operation: 'BackupInstances_TriggerCrossRegionRestore',
+      kind: 'jobFailHalfway',
+      code: 'UserErrorServerConnectionClosed',
+      count: 1,
+    });
+    const halfway = await runOperation('crossRegionRestore', crrBody(filesRestoreBody(emu, point, 'half')));
+    const failed = await jobUntilEnded(halfway.done.body.properties.jobId);
+    expect(failed.body.properties).toMatchObject({
+      status: 'Failed',
+      errorDetails: [{ code: 'UserErrorServerConnectionClosed' }],
+    });
+
     // Accepted, then the answer lost: the restore still runs (a client retrying blindly would start two).
     await arm(emu, token, 'POST', '/_emulator/faults', {
       operation: 'BackupInstances_TriggerCrossRegionRestore',
@@ -577,6 +611,26 @@ describe('emulator cross-region restore', () => {
         'BackupInstances_TriggerCrossRegionRestore dropResponse',
       ]),
     );
+  });
+
+  it('sends Retry-After only when crossRegionRestore.retryAfterSeconds is configured', async () => {
+    emu.ctx.config.crossRegionRestore.retryAfterSeconds = 2; // the live config, as a config file would set it
+    try {
+      const point = primaryPoints().at(-1)!.id;
+      const accepted = await arm(
+        emu,
+        token,
+        'POST',
+        at(SECONDARY, 'validateCrossRegionRestore'),
+        crrBody(filesRestoreBody(emu, point, 'ra')),
+      );
+      expect(accepted.headers.get('retry-after')).toBe('2');
+      const poll = await arm(emu, token, 'GET', accepted.headers.get('azure-asyncoperation')!);
+      expect(poll.body.status).toBe('Inprogress');
+      expect(poll.headers.get('retry-after')).toBe('2');
+    } finally {
+      delete emu.ctx.config.crossRegionRestore.retryAfterSeconds;
+    }
   });
 
   it('every CRR answer validates against the swagger', () => {
