@@ -283,8 +283,9 @@ export function dataProtectionActivities(deps: ActivityDeps) {
 
     /**
      * For a vault's job watcher: which of the watched jobs ended. One paged list of the vault's jobs (or of its
-     * cross-region restore jobs in a paired region), newest first, stopped once every watched job was seen or the list is older than the oldest of them; a job the
-     * list did not show (a page that failed to include it) is read on its own.
+     * cross-region restore jobs in a paired region), newest first, stopped once every watched job was seen or
+     * the list is older than the oldest of them; a job the list did not show (a page that failed to include it)
+     * is read on its own.
      */
     endedRestoreJobs: async (input: EndedJobsInput): Promise<EndedJobsOutput> => {
       const want = new Map(input.jobs.map((j) => [nameKey(j.jobId), j]));
