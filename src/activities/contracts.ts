@@ -3,6 +3,7 @@
  * typed with these, and orchestrators call them through a helper typed by the activity's name
  * (src/orchestrators/helpers.ts), so a wrong input or result does not compile.
  */
+import type { CrossRegion, CrossRegionFacts } from '../lib/dataprotection/crossRegion';
 import type { PollState } from '../lib/dataprotection/pollState';
 import type { RestoreRequest } from '../lib/types/generated/dataprotection';
 import type { LoadTarget, Verification } from '../lib/types/generated/drill-request';
@@ -25,20 +26,43 @@ export interface ResolvedInstance {
   location?: string;
 }
 
-export interface SelectInput {
+/** A cross-region drill's vault and target, read before anything is restored (restoreFrom: secondaryRegion). */
+export interface ResolveCrossRegionInput {
+  vaultId: string;
+  /** Database target: the server whose location must be the paired region. */
+  targetServerId?: string;
+}
+export type ResolveCrossRegionOutput = CrossRegionFacts;
+
+/**
+ * `crossRegion` (cross-region drills only; absent in every other drill's history): the operation runs in the
+ * paired region through the location-scoped cross-region API.
+ */
+interface CrossRegionInput {
+  crossRegion?: CrossRegion;
+}
+
+export interface SelectInput extends CrossRegionInput {
   backupInstanceId: string;
   policy: SelectionPolicy;
   drillStart: string;
   seed: string;
 }
-export type SelectOutput = Selection;
+/** The choice; for a cross-region drill also the newest point on each side (replication lag, regional RPO). */
+export type SelectOutput = Selection & {
+  regional?: {
+    newestSecondaryTime?: string;
+    /** Absent when the primary region's list could not be read (a drill of a regional outage). */
+    newestPrimaryTime?: string;
+  };
+};
 
-export interface StartValidateInput {
+export interface StartValidateInput extends CrossRegionInput {
   backupInstanceId: string;
   body: RestoreRequest;
 }
 
-export interface TriggerInput {
+export interface TriggerInput extends CrossRegionInput {
   /** The drill whose restore this is (its earlier attempts are looked up by it). */
   drillId: string;
   backupInstanceId: string;
@@ -76,7 +100,7 @@ export interface PollInput {
 export type FindRestoreJobInput = Omit<TriggerInput, 'body'> & { recoveryPointId: string };
 
 /** The jobs a vault's watcher waits for (startTime: from the drill's first poll, bounds the list). */
-export interface EndedJobsInput {
+export interface EndedJobsInput extends CrossRegionInput {
   vaultId: string;
   jobs: { jobId: string; startTime?: string }[];
 }
@@ -84,7 +108,7 @@ export interface EndedJobsOutput {
   ended: JobSummary[];
 }
 /** A drill's job, for its vault's watcher (src/lib/drill/jobWatch.ts). */
-export interface WatchJobInput {
+export interface WatchJobInput extends CrossRegionInput {
   vaultId: string;
   /** The instance to tell (the drill's job monitor). */
   instanceId: string;
@@ -103,7 +127,7 @@ export interface JobEndedNotice {
   instanceId: string;
   job: JobSummary;
 }
-export interface GetJobInput {
+export interface GetJobInput extends CrossRegionInput {
   vaultId: string;
   jobId: string;
 }

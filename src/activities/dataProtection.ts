@@ -18,7 +18,7 @@ import {
 import { toFailure, type FailureInfo } from '../lib/errors';
 import type { PollState } from '../lib/dataprotection/pollState';
 import { parseJobDurationSeconds } from '../lib/drill/durations';
-import { selectRecoveryPoint, type PointSummary } from '../lib/drill/selection';
+import { newestPointTime, selectRecoveryPoint, type PointSummary } from '../lib/drill/selection';
 import type { BackupJobResource, RecoveryPointResource } from '../lib/types/generated/dataprotection';
 import type {
   EndedJobsInput,
@@ -28,6 +28,8 @@ import type {
   GetJobInput,
   JobSummary,
   PollInput,
+  ResolveCrossRegionInput,
+  ResolveCrossRegionOutput,
   ResolveInput,
   ResolvedInstance,
   SelectInput,
@@ -127,16 +129,28 @@ export function dataProtectionActivities(deps: ActivityDeps) {
     };
   }
 
-  /** The job id of this drill's restore, if Azure has one (newest first; nothing older than the drill). */
+  /**
+   * The job id of this drill's restore, if Azure has one (nothing older than the drill). A cross-region
+   * restore's job is only in the paired region's cross-region job list, whose order is not documented: it is
+   * read to the end; the vault's own list is newest first and stops at the drill's start.
+   */
   async function findOurRestore(
-    input: Pick<TriggerInput, 'notBefore' | 'vaultId' | 'backupInstanceId' | 'destination'> & {
+    input: Pick<
+      TriggerInput,
+      'notBefore' | 'vaultId' | 'backupInstanceId' | 'destination' | 'crossRegion'
+    > & {
       recoveryPointId: string;
     },
   ): Promise<string | undefined> {
     const since = Date.parse(input.notBefore) - 60_000;
-    for await (const job of dp.listJobs(input.vaultId)) {
+    const cr = input.crossRegion;
+    const jobs = cr ? dp.listCrossRegionRestoreJobs(input.vaultId, cr) : dp.listJobs(input.vaultId);
+    for await (const job of jobs) {
       const p = job.properties;
-      if (Date.parse(p.startTime) < since) break;
+      if (Date.parse(p.startTime) < since) {
+        if (cr) continue;
+        break;
+      }
       if (p.operation.toLowerCase() !== 'restore') continue;
       if (!p.backupInstanceId || !sameArmId(p.backupInstanceId, input.backupInstanceId)) continue;
       const point = p.extendedInfo?.sourceRecoverPoint?.recoveryPointID;
@@ -164,6 +178,22 @@ export function dataProtectionActivities(deps: ActivityDeps) {
       };
     },
 
+    /** A cross-region drill's vault (cross-region restore, storage, paired regions) and target server location. */
+    resolveCrossRegion: async (input: ResolveCrossRegionInput): Promise<ResolveCrossRegionOutput> => {
+      const vault = await dp.getBackupVault(input.vaultId);
+      const p = vault.properties;
+      const state = p.featureSettings?.crossRegionRestoreSettings?.state;
+      const server = input.targetServerId ? await dp.getServerResource(input.targetServerId) : undefined;
+      return {
+        vaultId: vault.id,
+        ...(vault.location ? { vaultLocation: vault.location } : {}),
+        ...(state ? { crossRegionRestoreState: state } : {}),
+        storageTypes: (p.storageSettings ?? []).flatMap((x) => (x.type ? [x.type] : [])),
+        ...(p.replicatedRegions ? { replicatedRegions: p.replicatedRegions } : {}),
+        ...(server?.location ? { targetServerLocation: server.location } : {}),
+      };
+    },
+
     selectRecoveryPoint: async (input: SelectInput): Promise<SelectOutput> => {
       const drillStart = new Date(input.drillStart);
       const filter =
@@ -175,15 +205,38 @@ export function dataProtectionActivities(deps: ActivityDeps) {
                 endDate: drillStart,
               }
             : {};
-      const points: PointSummary[] = [];
-      for await (const rp of dp.listRecoveryPoints(input.backupInstanceId, filter)) {
-        const s = pointSummary(rp, now());
-        if (s) points.push(s);
-      }
-      return selectRecoveryPoint(points, input.policy, drillStart, input.seed);
+      const cr = input.crossRegion;
+      // A cross-region drill chooses among the points replicated to the paired region, all of them: the
+      // regional RPO needs the newest one whatever the policy (which filters them itself).
+      const points = await summaries(
+        cr
+          ? dp.listSecondaryRecoveryPoints(input.backupInstanceId, cr)
+          : dp.listRecoveryPoints(input.backupInstanceId, filter),
+      );
+      const selection = selectRecoveryPoint(points, input.policy, drillStart, input.seed);
+      if (!cr || !selection.ok) return selection;
+      // The primary's newest point gives the replication lag; a primary that cannot be read (the outage a
+      // cross-region drill rehearses) leaves it out rather than failing the drill.
+      const primary = await summaries(dp.listRecoveryPoints(input.backupInstanceId)).catch((err: unknown) => {
+        deps.log?.('primary recovery points could not be read: replication lag not measured', {
+          error: toFailure(err).message,
+        });
+        return [];
+      });
+      const newestSecondaryTime = newestPointTime(points);
+      const newestPrimaryTime = newestPointTime(primary);
+      return {
+        ...selection,
+        regional: {
+          ...(newestSecondaryTime ? { newestSecondaryTime } : {}),
+          ...(newestPrimaryTime ? { newestPrimaryTime } : {}),
+        },
+      };
     },
 
     startValidateRestore: (input: StartValidateInput): Promise<PollState> => {
+      if (input.crossRegion)
+        return dp.validateCrossRegionRestore(input.backupInstanceId, input.crossRegion, input.body);
       return dp.validateRestore(input.backupInstanceId, { restoreRequestObject: input.body });
     },
 
@@ -227,7 +280,10 @@ export function dataProtectionActivities(deps: ActivityDeps) {
       const at = now();
       await deps.reports.recordRestoreAttempt(input.drillId, { at, definite: false });
       try {
-        return { state: await dp.triggerRestore(input.backupInstanceId, input.body), reused: false };
+        const state = input.crossRegion
+          ? await dp.triggerCrossRegionRestore(input.backupInstanceId, input.crossRegion, input.body)
+          : await dp.triggerRestore(input.backupInstanceId, input.body);
+        return { state, reused: false };
       } catch (err) {
         // How it failed decides whether the next attempt must wait: a definite refusal (4xx, or 429/503 which
         // ARM does not process) cannot have started a restore; anything else may have.
@@ -247,17 +303,21 @@ export function dataProtectionActivities(deps: ActivityDeps) {
     getJob: (input: GetJobInput): Promise<JobSummary> => jobSummary(input),
 
     /**
-     * For a vault's job watcher: which of the watched jobs ended. One paged list of the vault's jobs, newest
-     * first, stopped once every watched job was seen or the list is older than the oldest of them; a job the
-     * list did not show (a page that failed to include it) is read on its own.
+     * For a vault's job watcher: which of the watched jobs ended. One paged list of the vault's jobs (or of its
+     * cross-region restore jobs in a paired region), newest first, stopped once every watched job was seen or
+     * the list is older than the oldest of them; a job the list did not show (a page that failed to include it)
+     * is read on its own.
      */
     endedRestoreJobs: async (input: EndedJobsInput): Promise<EndedJobsOutput> => {
       const want = new Map(input.jobs.map((j) => [nameKey(j.jobId), j]));
-      // The list stops at jobs older than the oldest watched one (a job without a valid start: never).
+      const cr = input.crossRegion;
+      // The list stops at jobs older than the oldest watched one (a job without a valid start: never; the
+      // cross-region list, whose order is not documented: never).
       const starts = input.jobs.map((j) => Date.parse(j.startTime ?? ''));
-      const oldest = starts.some((t) => Number.isNaN(t)) ? 0 : Math.min(...starts);
+      const oldest = cr || starts.some((t) => Number.isNaN(t)) ? 0 : Math.min(...starts);
       const seen = new Map<string, JobSummary>();
-      for await (const job of dp.listJobs(input.vaultId)) {
+      const jobs = cr ? dp.listCrossRegionRestoreJobs(input.vaultId, cr) : dp.listJobs(input.vaultId);
+      for await (const job of jobs) {
         if (seen.size === want.size) break;
         if (oldest > 0 && Date.parse(job.properties.startTime) < oldest - 60_000) break;
         const id = nameKey(job.name);
@@ -267,7 +327,11 @@ export function dataProtectionActivities(deps: ActivityDeps) {
       // read is looked at again at the next interval.
       for (const [id, j] of want)
         if (!seen.has(id) || (seen.get(id)!.terminal && !seen.get(id)!.succeeded))
-          await jobSummary({ vaultId: input.vaultId, jobId: j.jobId }).then(
+          await jobSummary({
+            vaultId: input.vaultId,
+            jobId: j.jobId,
+            ...(cr ? { crossRegion: cr } : {}),
+          }).then(
             (job) => seen.set(id, job),
             () => seen.delete(id),
           );
@@ -277,14 +341,34 @@ export function dataProtectionActivities(deps: ActivityDeps) {
     /** This drill's restore job, if Azure knows one (after a failure, before cleanup). */
     findRestoreJob: async (input: FindRestoreJobInput): Promise<FoundRestoreJob> => {
       const jobId = await findOurRestore(input);
-      if (jobId) return { job: await jobSummary({ vaultId: input.vaultId, jobId }) };
+      if (jobId)
+        return {
+          job: await jobSummary({
+            vaultId: input.vaultId,
+            jobId,
+            ...(input.crossRegion ? { crossRegion: input.crossRegion } : {}),
+          }),
+        };
       const pending = await pendingAttempt(input.drillId);
       return { job: null, ...(pending ? { settleUntil: pending.settleUntil } : {}) };
     },
   };
 
   async function jobSummary(input: GetJobInput): Promise<JobSummary> {
-    return summarizeJob(await dp.getJob(input.vaultId, input.jobId));
+    // A cross-region restore's job is read only through the paired region's cross-region job API.
+    const job = input.crossRegion
+      ? await dp.getCrossRegionRestoreJob(input.vaultId, input.crossRegion, input.jobId)
+      : await dp.getJob(input.vaultId, input.jobId);
+    return summarizeJob(job);
+  }
+
+  async function summaries(list: AsyncIterable<RecoveryPointResource>): Promise<PointSummary[]> {
+    const points: PointSummary[] = [];
+    for await (const rp of list) {
+      const s = pointSummary(rp, now());
+      if (s) points.push(s);
+    }
+    return points;
   }
 }
 

@@ -20,6 +20,8 @@ const ACTIVE = ['Pending', 'Running', 'ContinuedAsNew'];
 /** What a new watcher starts with. */
 export interface VaultWatcherInput {
   vaultId: string;
+  /** A watcher of the vault's cross-region restore jobs in this paired region (absent: the vault's own jobs). */
+  crossRegion?: WatchJobInput['crossRegion'];
   settings: WatchJobInput['settings'];
   watched: Record<string, Omit<WatchRequest, 'instanceId'>>;
   listedAt?: string;
@@ -37,7 +39,7 @@ export function jobWatchActivities(deps: ActivityDeps) {
      */
     watchRestoreJob: async (input: WatchJobInput, client?: OrchestrationClient): Promise<WatchJobOutput> => {
       const c = clientOf(client);
-      const watcherId = vaultWatcherId(input.vaultId);
+      const watcherId = vaultWatcherId(input.vaultId, input.crossRegion);
       const { instanceId, ...entry }: WatchRequest = {
         instanceId: input.instanceId,
         jobId: input.jobId,
@@ -63,6 +65,7 @@ export function jobWatchActivities(deps: ActivityDeps) {
       }
       const start: VaultWatcherInput = {
         vaultId: input.vaultId,
+        ...(input.crossRegion ? { crossRegion: input.crossRegion } : {}),
         settings: input.settings,
         watched: {
           [input.instanceId]: {

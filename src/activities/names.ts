@@ -24,6 +24,7 @@ export const ACTIVITIES = {
   publishDrillOutcome: 'publishDrillOutcome',
   sendAlert: 'sendAlert',
   alertOverdue: 'alertOverdue',
+  resolveCrossRegion: 'resolveCrossRegion',
 } as const;
 
 /** Activities that use Durable Functions' client (in Azure: an extra input binding). */

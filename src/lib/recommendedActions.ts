@@ -112,6 +112,17 @@ const EXACT: Record<string, string> = {
     'Give rehydration options (priority, 10 to 30 retention days) for archive-tier points.',
   RehydrationNotApplicable: 'Remove the rehydration options, or choose an archive-tier point.',
   InvalidRehydrationRetention: 'Use a rehydration retention of 10 to 30 days.',
+  NotInApiVersion:
+    'Set DATAPROTECTION_API_VERSION to 2026-06-01 or later, or leave out the request field the message names.',
+  // Cross-region drills (restoreFrom: secondaryRegion)
+  CrossRegionRestoreNotEnabled:
+    'Enable Cross Region Restore on the backup vault (Properties > Cross Region Restore; it needs geo-redundant storage and cannot be turned off again), or set restoreFrom to primaryRegion.',
+  TargetNotInPairedRegion:
+    "Choose a target in the vault's paired region (target.serverId for a database, target.restoreLocation for files), or set restoreFrom to primaryRegion.",
+  PairedRegionUnknown:
+    'The vault names no paired region (properties.replicatedRegions): check that it is geo-redundant with Cross Region Restore enabled, or set restoreFrom to primaryRegion.',
+  CrossRegionRestoreNotInApiVersion:
+    'Set DATAPROTECTION_API_VERSION to 2023-11-01 or later (2026-06-01): older api-versions have no cross-region restore operations.',
   // ARM and the network
   NetworkError:
     "The service could not be reached or did not answer in time: the drill retried; check the network path and the service's health if it persists.",

@@ -4,6 +4,7 @@
  */
 import type * as df from 'durable-functions';
 import type { FoundRestoreJob, JobSummary } from '../activities/contracts';
+import type { CrossRegion } from '../lib/dataprotection/crossRegion';
 import type { PollState } from '../lib/dataprotection/pollState';
 import { childInstanceId, type ChildPurpose } from '../lib/drill/instanceIds';
 import { jobRecord } from '../lib/drill/report';
@@ -51,6 +52,7 @@ export function* watchJob(
   vaultId: string,
   jobId: string,
   plan: RestorePlan,
+  crossRegion?: CrossRegion,
 ): Generator<df.Task, JobSummary, unknown> {
   const out = yield* callChild<MonitorJobOutput>(
     ctx,
@@ -58,6 +60,7 @@ export function* watchJob(
     {
       vaultId,
       jobId,
+      ...(crossRegion ? { crossRegion } : {}),
       deadline: drill.deadline.toISOString(),
       settings: drill.settings,
     } satisfies MonitorJobInput,

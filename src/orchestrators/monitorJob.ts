@@ -5,9 +5,13 @@
  * watcher (src/orchestrators/vaultJobWatcher.ts) and waits for its jobEnded event, with a backstop timer at
  * which it registers again and learns whether the watcher is alive; only while it is not does the drill poll
  * its own job. Continues as new every `pollsPerGeneration` polls or waits.
+ *
+ * A cross-region restore's job (input.crossRegion) is read through the paired region's cross-region job API
+ * only, and watched by the vault's watcher for that region (which lists the cross-region jobs).
  */
 import type * as df from 'durable-functions';
 import type { JobSummary } from '../activities/contracts';
+import type { CrossRegion } from '../lib/dataprotection/crossRegion';
 import { sameName } from '../lib/dataprotection/armId';
 import { jobPollDelaySeconds } from '../lib/drill/polling';
 import type { DrillSettings } from '../lib/drill/settings';
@@ -34,6 +38,8 @@ export interface MonitorJobInput {
   last?: JobSummary;
   /** Registrations with the vault's job watcher so far. */
   watchChecksBefore?: number;
+  /** A cross-region restore's job: read in the paired region (absent for every other drill). */
+  crossRegion?: CrossRegion;
 }
 
 export type MonitorJobOutput =
@@ -94,6 +100,7 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
           ...(job?.startTime ? { startTime: job.startTime } : {}),
           until: input.deadline,
           settings: input.settings,
+          ...(input.crossRegion ? { crossRegion: input.crossRegion } : {}),
         },
         { settings: input.settings, deadline, cancel },
       );
@@ -163,7 +170,11 @@ export function* monitorJob(ctx: Ctx): Generator<df.Task, MonitorJobOutput, unkn
       job = yield* callActivity(
         ctx,
         ACTIVITIES.getJob,
-        { vaultId: input.vaultId, jobId: input.jobId },
+        {
+          vaultId: input.vaultId,
+          jobId: input.jobId,
+          ...(input.crossRegion ? { crossRegion: input.crossRegion } : {}),
+        },
         { settings: input.settings, deadline, cancel },
       );
       polls++;

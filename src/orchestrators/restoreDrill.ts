@@ -20,6 +20,8 @@ import {
   planSandboxRoles,
   planScratchLoad,
 } from '../lib/drill/restorePlan';
+import { assertCrossRegionApiVersion, decideCrossRegion } from '../lib/dataprotection/crossRegion';
+import { FULL_REQUEST_API_VERSION } from '../lib/dataprotection/requests';
 import { DrillFailure, failure, toFailure } from '../lib/errors';
 import { DrillRecorder } from './drillRecorder';
 import { awaitRestoreJob, follow, watchJob } from './drillChildren';
@@ -84,8 +86,12 @@ function* restoreAndVerify(
   const { request, drillId } = input;
   const record = drill.record;
 
-  // 1. resolve
-  const instance = yield* drill.phase('resolve', function* () {
+  // 1. resolve. A cross-region drill (restoreFrom: secondaryRegion) is also refused here, before any restore
+  // operation, when it cannot work: an api-version without the cross-region operations, a vault without
+  // cross-region restore, a target outside the paired region. Only such drills make the extra call.
+  const { instance, crossRegion } = yield* drill.phase('resolve', function* () {
+    const secondary = request.restoreFrom === 'secondaryRegion';
+    if (secondary) assertCrossRegionApiVersion(input.settings.apiVersion ?? FULL_REQUEST_API_VERSION);
     const bi = yield* drill.act(ACTIVITIES.resolveBackupInstance, {
       backupInstanceId: request.backupInstanceId,
     });
@@ -94,8 +100,22 @@ function* restoreAndVerify(
       id: bi.datasourceId,
       ...(bi.protectionStatus ? { protectionStatus: bi.protectionStatus } : {}),
     };
-    return bi;
+    if (!secondary) return { instance: bi, crossRegion: undefined };
+    const target = request.target;
+    const facts = yield* drill.act(ACTIVITIES.resolveCrossRegion, {
+      vaultId: bi.vaultId,
+      ...(target.kind === 'database' ? { targetServerId: target.serverId } : {}),
+    });
+    const regions = decideCrossRegion(facts, {
+      kind: target.kind,
+      ...(target.restoreLocation ? { restoreLocation: target.restoreLocation } : {}),
+    });
+    record.crossRegion = { sourceRegion: regions.sourceRegion, restoreRegion: regions.targetRegion };
+    return { instance: bi, crossRegion: regions };
   });
+  // Spread into the inputs of the activities that speak the cross-region API (nothing for other drills, so
+  // their inputs, and the histories of drills in flight, stay as they were).
+  const regional = crossRegion ? { crossRegion } : {};
 
   // 2. select
   const selection = yield* drill.phase('select', function* () {
@@ -104,6 +124,7 @@ function* restoreAndVerify(
       policy: request.recoveryPoint,
       drillStart: record.startedAt,
       seed: drillId,
+      ...regional,
     });
     if (!sel.ok)
       throw new DrillFailure(
@@ -119,6 +140,15 @@ function* restoreAndVerify(
       policy: request.recoveryPoint.policy,
       candidates: sel.candidates,
     };
+    if (record.crossRegion) {
+      const newest = sel.regional ?? {};
+      record.crossRegion = {
+        ...record.crossRegion,
+        recoveryPointTime: sel.point.time,
+        ...(newest.newestSecondaryTime ? { newestSecondaryPointTime: newest.newestSecondaryTime } : {}),
+        ...(newest.newestPrimaryTime ? { newestPrimaryPointTime: newest.newestPrimaryTime } : {}),
+      };
+    }
     return sel;
   });
 
@@ -128,7 +158,8 @@ function* restoreAndVerify(
     return planRestore({
       drillId,
       request,
-      instance,
+      // A cross-region restore is restored in the paired region (restoreTargetInfo.restoreLocation).
+      instance: crossRegion ? { ...instance, location: crossRegion.targetRegion } : instance,
       recoveryPointId: selection.point.id,
       dataStore: selection.dataStore,
       ...(input.settings.apiVersion ? { apiVersion: input.settings.apiVersion } : {}),
@@ -140,6 +171,7 @@ function* restoreAndVerify(
     const started = yield* drill.act(ACTIVITIES.startValidateRestore, {
       backupInstanceId: request.backupInstanceId,
       body: plan.body,
+      ...regional,
     });
     yield* follow(ctx, drill, started, 'validate');
   });
@@ -155,6 +187,7 @@ function* restoreAndVerify(
       body: plan.body,
       notBefore: record.startedAt,
       destination: plan.destination,
+      ...regional,
     };
     drill.restore = { ...trigger, recoveryPointId: plan.body.recoveryPointId };
     let trig = yield* drill.act(ACTIVITIES.triggerRestore, trigger);
@@ -187,7 +220,7 @@ function* restoreAndVerify(
     if (!op.jobId)
       throw new DrillFailure(failure('NoJobId', 'the restore operation succeeded without a backup job id'));
     drill.status('restore', `job ${op.jobId}`);
-    return yield* watchJob(ctx, drill, instance.vaultId, op.jobId, plan);
+    return yield* watchJob(ctx, drill, instance.vaultId, op.jobId, plan, crossRegion);
   });
   log(ctx, 'restore job finished', { jobId: job.id, status: job.status });
 

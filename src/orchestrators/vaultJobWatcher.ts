@@ -5,7 +5,8 @@
  * ended, and forgets it. It records when it last listed in its custom status, which drills read to decide
  * whether to trust it. A list that fails is logged and tried at the next interval: drills that hear nothing
  * check on their own at their backstop. With nothing to watch for a few intervals it ends (the next drill
- * starts a new one); it continues as new every few hundred rounds to keep its history short.
+ * starts a new one); it continues as new every few hundred rounds to keep its history short. A watcher with
+ * input.crossRegion watches the vault's cross-region restore jobs in that paired region instead.
  */
 import type * as df from 'durable-functions';
 import type { JobEndedNotice, JobSummary } from '../activities/contracts';
@@ -88,7 +89,11 @@ export function* vaultJobWatcher(ctx: Ctx): Generator<df.Task, { ended: string }
         ? yield* callActivity(
             ctx,
             ACTIVITIES.endedRestoreJobs,
-            { vaultId: input.vaultId, jobs },
+            {
+              vaultId: input.vaultId,
+              jobs,
+              ...(input.crossRegion ? { crossRegion: input.crossRegion } : {}),
+            },
             { settings: input.settings, deadline: new Date(now(ctx).getTime() + LIST_SECONDS * 1000) },
           )
         : { ended: [] };

@@ -11,7 +11,16 @@ import { childInstanceId } from '../../src/lib/drill/instanceIds';
 import { JOB_ENDED_EVENT, vaultWatcherId } from '../../src/lib/drill/jobWatch';
 import type { DrillSettings } from '../../src/lib/drill/settings';
 import { arm, armToken } from '../support/emulator';
-import { FAST_SETTINGS, singleDatabaseRequest, startDrillRig, V, type DrillRig } from '../support/drill';
+import {
+  DR_SECRET,
+  DR_SERVER,
+  FAST_SETTINGS,
+  PAIRED_REGION_TARGET,
+  singleDatabaseRequest,
+  startDrillRig,
+  V,
+  type DrillRig,
+} from '../support/drill';
 
 let rig: DrillRig;
 
@@ -19,6 +28,8 @@ beforeAll(async () => {
   rig = await startDrillRig({
     backups: 1,
     archived: 0,
+    // A target in the vault's paired region, for the cross-region drill.
+    ...PAIRED_REGION_TARGET,
     config: {
       timings: {
         validate: { durationSeconds: 0.2, retryAfterSeconds: 1 },
@@ -103,5 +114,41 @@ describe('vault job watcher', () => {
     } finally {
       await arm(rig.emu, token, 'DELETE', '/_emulator/faults');
     }
+  }, 120_000);
+
+  it('a cross-region drill hands its job to the watcher of the paired region, which lists the cross-region jobs; a same-region drill beside it keeps the vault watcher', async () => {
+    const token = await armToken(rig.emu);
+    await arm(rig.emu, token, 'POST', '/_emulator/reset');
+    const regions = { sourceRegion: 'westus', targetRegion: 'eastus' };
+    const crr = singleDatabaseRequest({
+      deadline: 'PT5M',
+      restoreFrom: 'secondaryRegion',
+      target: { kind: 'database', serverId: DR_SERVER, secretUri: DR_SECRET },
+    });
+    const [cross, same] = await Promise.all([
+      rig.run(crr, undefined, watched(2)),
+      rig.run(request(), undefined, watched(2)),
+    ]);
+    for (const { report } of [cross, same])
+      expect(report.verdict, JSON.stringify(report.failure)).toBe('passed');
+    expect(cross.report.crossRegion).toMatchObject({ restoreRegion: 'eastus' });
+    // Each drill was told by its own watcher, once.
+    expect(jobEndedEvents(cross.drillId)).toHaveLength(1);
+    expect(jobEndedEvents(same.drillId)).toHaveLength(1);
+    const ids = rig.driver
+      .list()
+      .filter((s) => s.name === 'vaultJobWatcher')
+      .map((w) => w.instanceId);
+    expect(ids).toEqual(expect.arrayContaining([vaultWatcherId(V), vaultWatcherId(V, regions)]));
+    // The paired region's watcher read the cross-region job list; the cross-region job never appeared in a
+    // vault job GET.
+    const requests = (await arm(rig.emu, token, 'GET', '/_emulator/requests')).body.requests as {
+      operation?: string;
+      path: string;
+    }[];
+    expect(requests.some((r) => r.operation === 'FetchCrossRegionRestoreJobs_List')).toBe(true);
+    expect(
+      requests.filter((r) => r.operation === 'Jobs_Get' && r.path.includes(cross.report.job!.id)),
+    ).toEqual([]);
   }, 120_000);
 });

@@ -137,6 +137,62 @@ function rig(script: ActivityScript = {}, clock = new FakeClock(START)) {
   return { driver, clock, calls, counts, run };
 }
 
+/**
+ * Replays each recorded history of drill-1 (the drill and its polling children) in one episode: the same
+ * activities, children and timers are scheduled in the same order, and the drill's output is the same report.
+ */
+async function expectSameReplay(driver: OrchestrationDriver, report: DrillReport): Promise<void> {
+  for (const id of [
+    'drill-1',
+    childInstanceId('drill-1', 'validate'),
+    childInstanceId('drill-1', 'restore'),
+    childInstanceId('drill-1', 'job'),
+  ]) {
+    const [history] = driver.histories.get(id)!;
+    const status = driver.getStatus(id)!;
+    const replay = await runEpisode(
+      orchestratorFunctions[status.name as keyof typeof orchestratorFunctions],
+      {
+        instanceId: id,
+        name: status.name,
+        input: status.input,
+        history: history!.map((e) => ({ ...e, IsPlayed: true })),
+        log: () => undefined,
+      },
+    );
+    // What the history recorded as scheduled, in order: activities and children by name and input,
+    // timers by due time.
+    const recorded = history!.flatMap((e): Record<string, unknown>[] => {
+      const ev = e as unknown as { Name?: string; Input?: string; FireAt?: Date; InstanceId?: string };
+      if (e.EventType === EVENT_TYPE.TaskScheduled)
+        return [{ kind: 'activity', name: ev.Name, input: JSON.parse(ev.Input!) as unknown }];
+      if (e.EventType === EVENT_TYPE.TimerCreated)
+        return [{ kind: 'timer', fireAt: new Date(ev.FireAt!).toISOString() }];
+      if (e.EventType === EVENT_TYPE.SubOrchestrationInstanceCreated)
+        return [
+          {
+            kind: 'subOrchestration',
+            name: ev.Name,
+            instanceId: ev.InstanceId,
+            input: JSON.parse(ev.Input!) as unknown,
+          },
+        ];
+      return [];
+    });
+    const replayed = replay.decisions.flatMap((d): Record<string, unknown>[] => {
+      if (d.kind === 'activity') return [{ kind: d.kind, name: d.name, input: d.input }];
+      if (d.kind === 'timer') return [{ kind: d.kind, fireAt: d.fireAt.toISOString() }];
+      if (d.kind === 'subOrchestration')
+        return [{ kind: d.kind, name: d.name, instanceId: d.instanceId, input: d.input }];
+      return [];
+    });
+    expect(replay.isDone, id).toBe(true);
+    expect(recorded.length, id).toBeGreaterThan(0);
+    expect(replayed, id).toEqual(recorded);
+    if (id === 'drill-1') expect(replay.output).toEqual(report);
+  }
+}
+
 const phase = (r: DrillReport, name: string) => r.phases.find((p) => p.name === name)!;
 
 describe('restoreDrill on the replay engine', () => {
@@ -281,55 +337,7 @@ describe('restoreDrill on the replay engine', () => {
   it('replaying the recorded history in one episode reproduces the same decisions and output', async () => {
     const { run, driver } = rig();
     const report = await run();
-    for (const id of [
-      'drill-1',
-      childInstanceId('drill-1', 'validate'),
-      childInstanceId('drill-1', 'restore'),
-      childInstanceId('drill-1', 'job'),
-    ]) {
-      const [history] = driver.histories.get(id)!;
-      const status = driver.getStatus(id)!;
-      const replay = await runEpisode(
-        orchestratorFunctions[status.name as keyof typeof orchestratorFunctions],
-        {
-          instanceId: id,
-          name: status.name,
-          input: status.input,
-          history: history!.map((e) => ({ ...e, IsPlayed: true })),
-          log: () => undefined,
-        },
-      );
-      // What the history recorded as scheduled, in order: activities and children by name and input,
-      // timers by due time.
-      const recorded = history!.flatMap((e): Record<string, unknown>[] => {
-        const ev = e as unknown as { Name?: string; Input?: string; FireAt?: Date; InstanceId?: string };
-        if (e.EventType === EVENT_TYPE.TaskScheduled)
-          return [{ kind: 'activity', name: ev.Name, input: JSON.parse(ev.Input!) as unknown }];
-        if (e.EventType === EVENT_TYPE.TimerCreated)
-          return [{ kind: 'timer', fireAt: new Date(ev.FireAt!).toISOString() }];
-        if (e.EventType === EVENT_TYPE.SubOrchestrationInstanceCreated)
-          return [
-            {
-              kind: 'subOrchestration',
-              name: ev.Name,
-              instanceId: ev.InstanceId,
-              input: JSON.parse(ev.Input!) as unknown,
-            },
-          ];
-        return [];
-      });
-      const replayed = replay.decisions.flatMap((d): Record<string, unknown>[] => {
-        if (d.kind === 'activity') return [{ kind: d.kind, name: d.name, input: d.input }];
-        if (d.kind === 'timer') return [{ kind: d.kind, fireAt: d.fireAt.toISOString() }];
-        if (d.kind === 'subOrchestration')
-          return [{ kind: d.kind, name: d.name, instanceId: d.instanceId, input: d.input }];
-        return [];
-      });
-      expect(replay.isDone, id).toBe(true);
-      expect(recorded.length, id).toBeGreaterThan(0);
-      expect(replayed, id).toEqual(recorded);
-      if (id === 'drill-1') expect(replay.output).toEqual(report);
-    }
+    await expectSameReplay(driver, report);
   });
 
   it('validation failure: the mapped Azure error, no restore, nothing to clean', async () => {
@@ -1023,5 +1031,142 @@ describe('operation polling without Retry-After (issue 14 item 5.4)', () => {
       operationPoll: { initialSeconds: 1, factor: 2, maxSeconds: 30 },
     });
     expect(validateDelays(r.calls)).toEqual([1, 2, 45, 8]);
+  });
+});
+
+describe('cross-region drills on the replay engine (issue 14)', () => {
+  const REGIONS = { sourceRegion: 'westus', targetRegion: 'eastus' };
+  const hours = (h: number) => new Date(START - h * 3600_000).toISOString();
+  const crrFacts =
+    (extra: Record<string, unknown> = {}) =>
+    () =>
+      ok({
+        vaultId: VAULT,
+        vaultLocation: 'westus',
+        crossRegionRestoreState: 'Enabled',
+        storageTypes: ['GeoRedundant'],
+        replicatedRegions: ['eastus'],
+        targetServerLocation: 'eastus',
+        ...extra,
+      });
+  const crrRig = (script: ActivityScript = {}) =>
+    rig({
+      [ACTIVITIES.resolveCrossRegion]: crrFacts(),
+      [ACTIVITIES.selectRecoveryPoint]: () =>
+        ok({
+          ok: true,
+          point: { id: 'rp-2', time: hours(8), stores: ['VaultStore'] },
+          dataStore: 'VaultStore',
+          candidates: 2,
+          regional: { newestSecondaryTime: hours(8), newestPrimaryTime: hours(2) },
+        }),
+      [ACTIVITIES.triggerRestore]: () => ok({ state: running('crossRegionRestore', 10), reused: false }),
+      [ACTIVITIES.pollOperation]: (input: { state: PollState }) =>
+        ok({
+          ...input.state,
+          status: 'succeeded',
+          polls: input.state.polls + 1,
+          ...(input.state.operation === 'crossRegionRestore'
+            ? { jobId: '2c026b3e-f635-442a-8f16-1ceddd410c9f' }
+            : {}),
+        }),
+      ...script,
+    });
+  const restoreCalls = [
+    ACTIVITIES.selectRecoveryPoint,
+    ACTIVITIES.startValidateRestore,
+    ACTIVITIES.triggerRestore,
+    ACTIVITIES.getJob,
+  ];
+
+  it('restores in the paired region: every Azure call names both regions, the job is watched in that region, the report has lag and regional RPO', async () => {
+    const { run, calls, driver } = crrRig({
+      // The watcher is not listing: the drill polls its job itself (through the cross-region job API).
+      [ACTIVITIES.watchRestoreJob]: () => ok({ watcherId: 'w', healthy: false }),
+    });
+    const settings: DrillSettings = {
+      ...SETTINGS,
+      apiVersion: '2023-11-01',
+      jobWatch: { intervalSeconds: 30, backstopSeconds: 300 },
+    };
+    const report = await run({ restoreFrom: 'secondaryRegion' }, 'drill-1', settings);
+    expect(report.verdict).toBe('passed');
+    expect(calls.find((c) => c.name === ACTIVITIES.resolveCrossRegion)!.input).toMatchObject({
+      vaultId: VAULT,
+      targetServerId: TARGET,
+    });
+    for (const name of restoreCalls)
+      for (const c of calls.filter((x) => x.name === name))
+        expect(c.input.crossRegion, name).toEqual(REGIONS);
+    // The job is handed to the watcher of the paired region's cross-region jobs, not to the vault's own one.
+    const watch = calls.filter((c) => c.name === ACTIVITIES.watchRestoreJob);
+    expect(watch.length).toBeGreaterThan(0);
+    for (const c of watch) expect(c.input.crossRegion).toEqual(REGIONS);
+    const body = calls.find((c) => c.name === ACTIVITIES.triggerRestore)!.input.body;
+    expect(body.restoreTargetInfo.restoreLocation).toBe('eastus');
+    expect(body).not.toHaveProperty('sourceResourceId'); // 2023-11-01 does not define it
+    expect(report.crossRegion).toEqual({
+      sourceRegion: 'westus',
+      restoreRegion: 'eastus',
+      recoveryPointTime: hours(8),
+      newestSecondaryPointTime: hours(8),
+      newestPrimaryPointTime: hours(2),
+      replicationLagSeconds: 6 * 3600,
+      regionalRpoSeconds: 8 * 3600,
+    });
+    expect(report.rpoSeconds).toBe(8 * 3600);
+    // The bare GUID the cross-region operation gives is the job the drill follows.
+    expect(calls.find((c) => c.name === ACTIVITIES.getJob)!.input.jobId).toBe(
+      '2c026b3e-f635-442a-8f16-1ceddd410c9f',
+    );
+    await expectSameReplay(driver, report);
+  });
+
+  it('a vault without cross-region restore is refused in resolve: nothing selected, validated or restored', async () => {
+    const { run, counts } = crrRig({
+      [ACTIVITIES.resolveCrossRegion]: crrFacts({ crossRegionRestoreState: 'Disabled' }),
+    });
+    const report = await run({ restoreFrom: 'secondaryRegion' });
+    expect(report.failure).toMatchObject({
+      phase: 'resolve',
+      code: 'CrossRegionRestoreNotEnabled',
+      isUserError: true,
+    });
+    expect(report.failure!.recommendedActions![0]).toMatch(/Cross Region Restore/);
+    for (const name of restoreCalls) expect(counts.get(name), name).toBeUndefined();
+    expect(report.crossRegion).toBeUndefined();
+  });
+
+  it('a target outside the paired region is refused in resolve, naming the field', async () => {
+    const { run, counts } = crrRig({
+      [ACTIVITIES.resolveCrossRegion]: crrFacts({ targetServerLocation: 'westus' }),
+    });
+    const report = await run({ restoreFrom: 'secondaryRegion' });
+    expect(report.failure).toMatchObject({ phase: 'resolve', code: 'TargetNotInPairedRegion' });
+    expect(report.failure!.message).toContain('target.serverId');
+    for (const name of restoreCalls) expect(counts.get(name), name).toBeUndefined();
+  });
+
+  it('api-version 2021-07-01 is refused before any call, with the fix', async () => {
+    const { run, counts } = crrRig();
+    const report = await run({ restoreFrom: 'secondaryRegion' }, 'drill-1', {
+      ...SETTINGS,
+      apiVersion: '2021-07-01',
+    });
+    expect(report.failure).toMatchObject({ phase: 'resolve', code: 'CrossRegionRestoreNotInApiVersion' });
+    expect(report.failure!.message).toContain(
+      'set DATAPROTECTION_API_VERSION to 2023-11-01 or later (2026-06-01)',
+    );
+    for (const name of [ACTIVITIES.resolveBackupInstance, ACTIVITIES.resolveCrossRegion, ...restoreCalls])
+      expect(counts.get(name), name).toBeUndefined();
+  });
+
+  it('a same-region drill makes no cross-region call and its activity inputs carry no crossRegion (replay safety)', async () => {
+    const { run, calls } = rig();
+    const report = await run({ restoreFrom: 'primaryRegion' });
+    expect(report.verdict).toBe('passed');
+    expect(report.crossRegion).toBeUndefined();
+    expect(calls.some((c) => c.name === ACTIVITIES.resolveCrossRegion)).toBe(false);
+    for (const c of calls) expect(c.input, c.name).not.toHaveProperty('crossRegion');
   });
 });

@@ -83,6 +83,23 @@ export const SINGLE_BI = `${V}/backupInstances/bi-single`;
 export const FLEX_BI = `${V}/backupInstances/bi-flex`;
 export const TARGET_SERVER = `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/rg-test/providers/Microsoft.DBforPostgreSQL/servers/tgt-single`;
 
+/** A Single Server in the test vault's paired region (westus → eastus), the target of cross-region drills. */
+export const DR_SERVER = `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/rg-dr/providers/Microsoft.DBforPostgreSQL/servers/tgt-single-dr`;
+export const DR_SECRET = 'https://kv-test.vault.azure.net/secrets/tgt-dr-admin';
+/** The startDrillRig options that add that server and its secret. */
+export const PAIRED_REGION_TARGET = {
+  extraServers: [
+    {
+      name: 'tgt-single-dr',
+      kind: 'single',
+      resourceGroup: 'rg-dr',
+      location: 'eastus',
+      managed: { password: 'tgt-dr-pw' },
+    },
+  ],
+  extraSecrets: { 'tgt-dr-admin': { connectionStringFor: 'tgt-single-dr' } },
+};
+
 /** The smallest database drill of the Single Server instance: restore to tgt-single, one table checked. */
 export function singleDatabaseRequest(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {

@@ -17,12 +17,12 @@ function sources(dir: string): string[] {
   );
 }
 
-/** Codes the app raises: new AppError('X', …), failure('X', …), super('X', …), code: 'X'. */
+/** Codes the app raises: new AppError('X', …) (or any error class's), failure('X', …), super('X', …), code: 'X'. */
 function raisedCodes(): Set<string> {
   const codes = new Set<string>();
   for (const file of sources(join(root, 'src'))) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:new AppError|failure|super)\(\s*'([A-Z][A-Za-z0-9]+)'/g))
+    for (const m of text.matchAll(/(?:new \w*Error|failure|super)\(\s*'([A-Z][A-Za-z0-9]+)'/g))
       codes.add(m[1]!);
     for (const m of text.matchAll(/\bcode: '([A-Z][A-Za-z0-9]+)'/g)) codes.add(m[1]!);
   }

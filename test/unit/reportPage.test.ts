@@ -270,4 +270,28 @@ describe('report page', () => {
       expect(tag).not.toMatch(/https?:|\s(on\w+|src|href|xlink:href|srcset|action)=/i);
     expect(html).toContain(`content="${REPORT_PAGE_CSP.replace(/'/g, '&#39;')}"`);
   });
+
+  it('a cross-region drill shows both regions, the points on each side, the replication lag and the regional RPO', () => {
+    const r = passed();
+    r.request.restoreFrom = 'secondaryRegion';
+    r.crossRegion = {
+      sourceRegion: 'westus',
+      restoreRegion: 'eastus',
+      recoveryPointTime: at(-8 * 3600),
+      newestSecondaryPointTime: at(-8 * 3600),
+      newestPrimaryPointTime: at(-2 * 3600),
+      replicationLagSeconds: 6 * 3600,
+      regionalRpoSeconds: 8 * 3600,
+    };
+    expect(validateReport(r)).toEqual([]);
+    const html = renderReportHtml(r);
+    const section = /<section id="cross-region">.*?<\/section>/s.exec(html)![0];
+    expect(section).toContain('<code>westus</code>');
+    expect(section).toContain('<code>eastus</code>');
+    expect(section).toContain(when(at(-2 * 3600)));
+    expect(section).toMatch(/Replication lag<\/th><td>6\.0 h/);
+    expect(section).toMatch(/Regional RPO<\/th><td>8\.0 h/);
+    // A same-region drill has no such section.
+    expect(renderReportHtml(passed())).not.toContain('id="cross-region"');
+  });
 });

@@ -20,6 +20,10 @@ import type {
   BackupInstanceResource,
   BackupJobResource,
   BackupVaultResource,
+  CrossRegionRestoreJobRequest,
+  CrossRegionRestoreJobsRequest,
+  CrossRegionRestoreRequest,
+  FetchSecondaryRecoveryPointsRequest,
   TrackedResource,
   RecoveryPointResource,
   RestoreRequest,
@@ -40,6 +44,7 @@ import {
   markNotReplayable,
   type RetryOptions,
 } from './pipeline';
+import { assertCrossRegionApiVersion, type CrossRegion } from './crossRegion';
 import { sharedGovernor, type ArmGovernor } from './governor';
 import { nextPollState, PollProtocolError, startPollState, type PollState } from './pollState';
 import { fieldsNotIn } from './requests';
@@ -219,6 +224,108 @@ export class DataProtectionClient {
     );
   }
 
+  // ---- cross-region restore (location-scoped, in the secondary region: RECORDINGS.md sections 3 and 6) ----
+
+  /**
+   * The backup instance's recovery points as replicated to the paired region (FetchSecondaryRecoveryPoints_List),
+   * every page, with the same optional $filter as listRecoveryPoints. They carry the primary vault's ids.
+   */
+  async *listSecondaryRecoveryPoints(
+    backupInstanceId: string,
+    regions: CrossRegion,
+    filter: RecoveryPointFilter = {},
+  ): AsyncGenerator<RecoveryPointResource> {
+    const bi = parseBackupInstanceId(backupInstanceId);
+    const odata = recoveryPointFilter(filter);
+    const body = this.crossRegionBody<FetchSecondaryRecoveryPointsRequest>(
+      'FetchSecondaryRecoveryPointsRequest',
+      { sourceBackupInstanceId: bi.id, sourceRegion: regions.sourceRegion },
+      'secondary recovery points request',
+    );
+    yield* this.pages<RecoveryPointResource>(
+      this.url(
+        `${this.secondaryScope(bi.vaultId, regions)}/fetchSecondaryRecoveryPoints`,
+        odata ? { $filter: odata } : {},
+      ),
+      'RecoveryPointResourceList',
+      'secondary recovery point list',
+      body,
+    );
+  }
+
+  /** POST validateCrossRegionRestore in the paired region; returns the poll state. */
+  async validateCrossRegionRestore(
+    backupInstanceId: string,
+    regions: CrossRegion,
+    restoreRequest: RestoreRequest,
+  ): Promise<PollState> {
+    const bi = parseBackupInstanceId(backupInstanceId);
+    const res = await this.send(
+      'POST',
+      this.url(`${this.secondaryScope(bi.vaultId, regions)}/validateCrossRegionRestore`),
+      { body: this.crossRegionRestoreBody(bi.id, regions, restoreRequest), accept: [200, 202] },
+    );
+    return this.start('validateCrossRegionRestore', res);
+  }
+
+  /** POST crossRegionRestore in the paired region. Not replayed by the pipeline after a network error or 5xx. */
+  async triggerCrossRegionRestore(
+    backupInstanceId: string,
+    regions: CrossRegion,
+    restoreRequest: RestoreRequest,
+  ): Promise<PollState> {
+    const bi = parseBackupInstanceId(backupInstanceId);
+    const res = await this.send(
+      'POST',
+      this.url(`${this.secondaryScope(bi.vaultId, regions)}/crossRegionRestore`),
+      {
+        body: this.crossRegionRestoreBody(bi.id, regions, restoreRequest),
+        accept: [200, 202],
+        notReplayable: true,
+      },
+    );
+    return this.start('crossRegionRestore', res);
+  }
+
+  /** A cross-region restore job (FetchCrossRegionRestoreJob_Get): it is not in the vault's own job list. */
+  async getCrossRegionRestoreJob(
+    vaultId: string,
+    regions: CrossRegion,
+    jobId: string,
+  ): Promise<BackupJobResource> {
+    const vault = parseBackupVaultId(vaultId);
+    const body = this.crossRegionBody<CrossRegionRestoreJobRequest>(
+      'CrossRegionRestoreJobRequest',
+      { jobId: lastSegment(jobId), sourceBackupVaultId: vault.id, sourceRegion: regions.sourceRegion },
+      'cross-region restore job request',
+    );
+    const res = await this.send(
+      'POST',
+      this.url(`${this.secondaryScope(vault.id, regions)}/fetchCrossRegionRestoreJob`),
+      { body },
+    );
+    return this.parse<BackupJobResource>(res, 'BackupJobResource', 'cross-region restore job');
+  }
+
+  /** The vault's cross-region restore jobs (FetchCrossRegionRestoreJobs_List), every page. */
+  async *listCrossRegionRestoreJobs(
+    vaultId: string,
+    regions: CrossRegion,
+  ): AsyncGenerator<BackupJobResource> {
+    const vault = parseBackupVaultId(vaultId);
+    const body = this.crossRegionBody<CrossRegionRestoreJobsRequest>(
+      'CrossRegionRestoreJobsRequest',
+      { sourceBackupVaultId: vault.id, sourceRegion: regions.sourceRegion },
+      'cross-region restore jobs request',
+    );
+    yield* this.pages<BackupJobResource>(
+      this.url(`${this.secondaryScope(vault.id, regions)}/fetchCrossRegionRestoreJobs`),
+      'BackupJobResourceList',
+      'cross-region restore job list',
+      body,
+    );
+  }
+
   // ---- long-running operations ----
 
   /** POST validateRestore; returns the poll state (already terminal when the service answered 200). */
@@ -284,6 +391,45 @@ export class DataProtectionClient {
 
   // ---- plumbing ----
 
+  /**
+   * The scope of the cross-region operations: the vault's subscription and resource group, the paired region.
+   * Refuses an api-version that has none of them, before anything is sent.
+   */
+  private secondaryScope(vaultId: string, regions: CrossRegion): string {
+    assertCrossRegionApiVersion(this.apiVersion);
+    const vault = parseBackupVaultId(vaultId);
+    return `/subscriptions/${vault.subscriptionId}/resourceGroups/${vault.resourceGroup}/providers/Microsoft.DataProtection/locations/${regions.targetRegion}`;
+  }
+
+  private crossRegionBody<T>(def: string, body: T, what: string): T {
+    return assertValid<T>(schemaRef('dataprotection.schema.json', def), body, what);
+  }
+
+  /** The body of validateCrossRegionRestore and crossRegionRestore: the restore request as the api-version defines it. */
+  private crossRegionRestoreBody(
+    backupInstanceId: string,
+    regions: CrossRegion,
+    restoreRequest: RestoreRequest,
+  ): CrossRegionRestoreRequest {
+    const body = this.crossRegionBody<CrossRegionRestoreRequest>(
+      'CrossRegionRestoreRequest',
+      {
+        restoreRequestObject: restoreRequest,
+        crossRegionRestoreDetails: {
+          sourceBackupInstanceId: backupInstanceId,
+          sourceRegion: regions.sourceRegion,
+        },
+      },
+      'cross-region restore request',
+    );
+    this.assertFitsApiVersion(
+      body.restoreRequestObject,
+      'cross-region restore request',
+      '/restoreRequestObject',
+    );
+    return body;
+  }
+
   private start(operation: string, res: RawResponse): PollState {
     try {
       // A foreign Azure-AsyncOperation gives way to an own-origin Location; neither on ARM's origin: refused.
@@ -339,7 +485,16 @@ export class DataProtectionClient {
     return `${this.endpoint}${encodedPath}?${params.join('&')}`;
   }
 
-  private async *pages<T>(firstUrl: string, listDef: string, what: string): AsyncGenerator<T> {
+  /**
+   * Every page of a list. `body`: the list is a POST (the cross-region lists), and every page is posted with it,
+   * nextLink included (the recordings show no second page; a POST list's next page is the same operation).
+   */
+  private async *pages<T>(
+    firstUrl: string,
+    listDef: string,
+    what: string,
+    body?: unknown,
+  ): AsyncGenerator<T> {
     const seen = new Set<string>();
     let url: string | undefined = firstUrl;
     while (url) {
@@ -357,7 +512,8 @@ export class DataProtectionClient {
         });
       seen.add(url);
       if (url !== firstUrl) this.assertOwnOrigin(url, `${what} nextLink`);
-      const res = await this.send('GET', url);
+      const res: RawResponse =
+        body !== undefined ? await this.send('POST', url, { body }) : await this.send('GET', url);
       const page = this.parse<{ value: T[]; nextLink?: string | null }>(res, listDef, what);
       yield* page.value;
       // nextLink is a complete URL (api-version, $filter and $skipToken included): GET it unchanged.

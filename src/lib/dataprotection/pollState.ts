@@ -27,7 +27,10 @@ import { errorDataFromArmError, type DataProtectionErrorData } from './errors';
 export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'canceled';
 
 export interface PollState {
-  /** What was started, for messages: 'validateRestore' or 'restore'. */
+  /**
+   * What was started, for messages: 'validateRestore' or 'restore', or their cross-region counterparts
+   * 'validateCrossRegionRestore' and 'crossRegionRestore' (whose jobId is a bare GUID).
+   */
   operation: string;
   status: OperationStatus;
   /** The status string exactly as the service last sent it. */
@@ -219,7 +222,7 @@ export function nextPollState(
     if (jobId) return { ...next, jobId };
     // A restore always has a job; when the status body does not carry it, the Location URL gives the
     // final OperationJobExtendedInfo (final-state-via: location).
-    if (state.operation === 'restore' && state.locationUrl) {
+    if ((state.operation === 'restore' || state.operation === 'crossRegionRestore') && state.locationUrl) {
       return { ...next, status: 'running', pollUrl: state.locationUrl, pollKind: 'location' };
     }
     return next;

@@ -8,6 +8,7 @@
  * and the activities (which may not import each other).
  */
 import { createHash } from 'node:crypto';
+import type { CrossRegion } from '../dataprotection/crossRegion';
 
 export interface JobWatchSettings {
   /** The watcher lists its vault's jobs this often (≤ 30 s: completion is noticed within it). */
@@ -42,9 +43,14 @@ export interface WatcherStatus {
   lastError?: string;
 }
 
-/** One watcher per vault (ARM ids are case-insensitive). */
-export function vaultWatcherId(vaultId: string): string {
-  return `watch-${createHash('sha256').update(vaultId.toLowerCase()).digest('hex').slice(0, 24)}`;
+/**
+ * One watcher per vault (ARM ids are case-insensitive), and one more per paired region a vault's cross-region
+ * restores run in (their jobs are listed there, not in the vault's own list).
+ */
+export function vaultWatcherId(vaultId: string, crossRegion?: CrossRegion): string {
+  const key =
+    vaultId.toLowerCase() + (crossRegion ? `|secondary|${crossRegion.targetRegion.toLowerCase()}` : '');
+  return `watch-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
 }
 
 /**

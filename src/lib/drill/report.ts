@@ -2,13 +2,18 @@
  * The drill report: built from the orchestration's record of a drill (pure, deterministic), validated against
  * schemas/drill-report.schema.json when saved; reportPage.ts renders it as HTML for people.
  */
-import type { CheckResult, DrillReport, PhaseRecord } from '../types/generated/drill-report';
+import type {
+  CheckResult,
+  CrossRegionRecord,
+  DrillReport,
+  PhaseRecord,
+} from '../types/generated/drill-report';
 import type { FailureInfo } from '../errors';
 import { actionsOrDefault } from '../recommendedActions';
 import { parseJobDurationSeconds } from './durations';
 import type { DrillTrigger, NormalizedRequest } from './request';
 
-export type { CheckResult, DrillReport, PhaseRecord };
+export type { CheckResult, CrossRegionRecord, DrillReport, PhaseRecord };
 export type PhaseName = PhaseRecord['name'];
 
 /** What the orchestrator records as the drill goes (plain JSON). */
@@ -20,6 +25,8 @@ export interface DrillRecord {
   phases: PhaseRecord[];
   datasource?: DrillReport['datasource'];
   recoveryPoint?: DrillReport['recoveryPoint'];
+  /** A cross-region drill's regions and point times (the derived seconds are the report's to compute). */
+  crossRegion?: Omit<CrossRegionRecord, 'replicationLagSeconds' | 'regionalRpoSeconds'>;
   job?: DrillReport['job'];
   triggeredAt?: string;
   verifiedAt?: string;
@@ -141,9 +148,31 @@ export function rtoOf(
   };
 }
 
+/**
+ * A cross-region drill's regions with what they cost: the replication lag (newest primary point minus the chosen
+ * secondary one) and the regional RPO (drill start minus the newest secondary point), each when its times are known.
+ */
+export function crossRegionOf(
+  record: Pick<DrillRecord, 'startedAt' | 'crossRegion'>,
+): CrossRegionRecord | undefined {
+  const cr = record.crossRegion;
+  if (!cr) return undefined;
+  const seconds = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
+  return {
+    ...cr,
+    ...(cr.newestPrimaryPointTime && cr.recoveryPointTime
+      ? { replicationLagSeconds: seconds(cr.recoveryPointTime, cr.newestPrimaryPointTime) }
+      : {}),
+    ...(cr.newestSecondaryPointTime
+      ? { regionalRpoSeconds: seconds(cr.newestSecondaryPointTime, record.startedAt) }
+      : {}),
+  };
+}
+
 export function buildReport(record: DrillRecord, endedAt: string): DrillReport {
   const rto = rtoOf(record);
   const rpoSeconds = rpoOf(record);
+  const crossRegion = crossRegionOf(record);
   const objectives = objectivesOf(record);
   const verdict = verdictOf(record);
   const failedCheck = record.verification.find((c) => c.status === 'failed' || c.status === 'error');
@@ -169,6 +198,7 @@ export function buildReport(record: DrillRecord, endedAt: string): DrillReport {
     ...(record.job ? { job: record.job } : {}),
     ...rto,
     ...(rpoSeconds !== undefined ? { rpoSeconds } : {}),
+    ...(crossRegion ? { crossRegion } : {}),
     ...(Object.keys(objectives).length ? { objectives } : {}),
     restored: record.restored,
     verification: record.verification,

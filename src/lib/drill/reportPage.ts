@@ -290,6 +290,37 @@ function objectivesSection(r: DrillReport): string {
   )}${informational ? '<p class="note">Targets are informational here: a missed target does not fail the drill.</p>' : ''}</section>`;
 }
 
+/** A cross-region drill: both regions, the points on each side, the replication lag and the regional RPO. */
+function crossRegionSection(r: DrillReport): string {
+  const cr = r.crossRegion;
+  if (!cr) return '';
+  const rows: [string, string][] = [
+    ['Backed up in', `<code>${esc(cr.sourceRegion)}</code> (the vault's region)`],
+    ['Restored in', `<code>${esc(cr.restoreRegion)}</code> (the paired region, from its replicated copy)`],
+    ['Secondary point restored', esc(when(cr.recoveryPointTime))],
+    ['Newest secondary point', esc(when(cr.newestSecondaryPointTime))],
+    [
+      'Newest primary point',
+      cr.newestPrimaryPointTime
+        ? esc(when(cr.newestPrimaryPointTime))
+        : 'not known: the primary list could not be read',
+    ],
+    [
+      'Replication lag',
+      cr.replicationLagSeconds !== undefined
+        ? `${dur(cr.replicationLagSeconds)} <span class="note">(newest primary point minus the secondary point restored)</span>`
+        : '–',
+    ],
+    [
+      'Regional RPO',
+      cr.regionalRpoSeconds !== undefined
+        ? `${dur(cr.regionalRpoSeconds)} <span class="note">(drill start minus the newest secondary point: the data a loss of ${esc(cr.sourceRegion)} at that moment would have cost)</span>`
+        : '–',
+    ],
+  ];
+  return `<section id="cross-region"><h2>Cross-region restore</h2><table class="facts">${rows.map(([k, v]) => `<tr><th scope="row">${k}</th><td>${v}</td></tr>`).join('')}</table></section>`;
+}
+
 function checksSection(r: DrillReport): string {
   if (!r.verification.length)
     return `<section id="checks"><h2>Checks</h2><p>No check ran: the drill ended before it verified any data.</p></section>`;
@@ -526,6 +557,7 @@ ${factsTable(r)}
 <main>
 ${failureSection(r)}
 ${objectivesSection(r)}
+${crossRegionSection(r)}
 <section id="timeline"><h2>Timeline</h2>${legend(r)}${timelineSvg(r)}${phasesTable(r)}</section>
 ${checksSection(r)}
 ${restoredSection(r)}

@@ -81,3 +81,10 @@ export function selectRecoveryPoint(
   const dataStore = store === 'ArchiveStore' || !hasVault(point) ? 'ArchiveStore' : 'VaultStore';
   return { ok: true, point, dataStore, candidates: pool.length };
 }
+
+/** The time of the newest point, if any (ISO 8601). */
+export function newestPointTime(points: readonly PointSummary[]): string | undefined {
+  let newest: PointSummary | undefined;
+  for (const p of points) if (!newest || byTime(p, newest) > 0) newest = p;
+  return newest?.time;
+}

@@ -165,6 +165,55 @@ export interface ValidateRestoreRequest {
 }
 /**
  * This interface was referenced by `DataProtectionContract`'s JSON-Schema
+ * via the `definition` "CrossRegionRestoreDetails".
+ */
+export interface CrossRegionRestoreDetails {
+  sourceBackupInstanceId: ArmId;
+  sourceRegion: string;
+}
+/**
+ * Body of POST .../locations/{secondary}/validateCrossRegionRestore and .../crossRegionRestore (ValidateCrossRegionRestoreRequestObject, CrossRegionRestoreRequestObject): the restore request and where it comes from. No outer objectType: the swagger defines none (the CLI sends one, RECORDINGS.md section 3).
+ *
+ * This interface was referenced by `DataProtectionContract`'s JSON-Schema
+ * via the `definition` "CrossRegionRestoreRequest".
+ */
+export interface CrossRegionRestoreRequest {
+  restoreRequestObject: RestoreRequest;
+  crossRegionRestoreDetails: CrossRegionRestoreDetails;
+}
+/**
+ * Body of POST .../locations/{secondary}/fetchSecondaryRecoveryPoints (FetchSecondaryRPsRequestParameters).
+ *
+ * This interface was referenced by `DataProtectionContract`'s JSON-Schema
+ * via the `definition` "FetchSecondaryRecoveryPointsRequest".
+ */
+export interface FetchSecondaryRecoveryPointsRequest {
+  sourceBackupInstanceId: ArmId;
+  sourceRegion: string;
+}
+/**
+ * Body of POST .../locations/{secondary}/fetchCrossRegionRestoreJob: jobId is the bare GUID the crossRegionRestore operation gives.
+ *
+ * This interface was referenced by `DataProtectionContract`'s JSON-Schema
+ * via the `definition` "CrossRegionRestoreJobRequest".
+ */
+export interface CrossRegionRestoreJobRequest {
+  jobId: string;
+  sourceBackupVaultId: ArmId;
+  sourceRegion: string;
+}
+/**
+ * Body of POST .../locations/{secondary}/fetchCrossRegionRestoreJobs.
+ *
+ * This interface was referenced by `DataProtectionContract`'s JSON-Schema
+ * via the `definition` "CrossRegionRestoreJobsRequest".
+ */
+export interface CrossRegionRestoreJobsRequest {
+  sourceBackupVaultId: ArmId;
+  sourceRegion: string;
+}
+/**
+ * This interface was referenced by `DataProtectionContract`'s JSON-Schema
  * via the `definition` "ErrorAdditionalInfo".
  */
 export interface ErrorAdditionalInfo {
@@ -259,6 +308,15 @@ export interface BackupVaultResource {
       datastoreType?: string;
       type?: string;
     }[];
+    featureSettings?: {
+      crossRegionRestoreSettings?: {
+        /**
+         * Disabled or Enabled.
+         */
+        state?: string;
+      };
+    };
+    replicatedRegions?: string[];
   };
 }
 /**

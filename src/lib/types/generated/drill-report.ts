@@ -73,6 +73,7 @@ export interface DrillReport {
    * Drill start minus recovery point time.
    */
   rpoSeconds?: number;
+  crossRegion?: CrossRegionRecord;
   objectives?: {
     rto?: Objective;
     rpo?: Objective;
@@ -155,6 +156,39 @@ export interface PhaseRecord {
   endedAt?: string;
   durationSeconds?: number;
   detail?: string;
+}
+/**
+ * A cross-region drill (request restoreFrom: secondaryRegion): where the backup came from and where it was restored, and what a regional disaster would have cost at the drill's start.
+ */
+export interface CrossRegionRecord {
+  /**
+   * The vault's (primary) region.
+   */
+  sourceRegion: string;
+  /**
+   * The paired (secondary) region the restore ran in.
+   */
+  restoreRegion: string;
+  /**
+   * The chosen secondary recovery point's time.
+   */
+  recoveryPointTime?: string;
+  /**
+   * The newest recovery point replicated to the paired region.
+   */
+  newestSecondaryPointTime?: string;
+  /**
+   * The newest recovery point in the vault's own region (absent when it could not be read).
+   */
+  newestPrimaryPointTime?: string;
+  /**
+   * Newest primary point time minus the chosen secondary point's time: how far the restored copy trails the primary.
+   */
+  replicationLagSeconds?: number;
+  /**
+   * Drill start minus the newest secondary point's time: the data a regional disaster at the drill's start would have lost.
+   */
+  regionalRpoSeconds?: number;
 }
 /**
  * This interface was referenced by `DrillReport`'s JSON-Schema

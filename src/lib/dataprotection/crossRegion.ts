@@ -1,0 +1,161 @@
+/**
+ * Cross-region restore (restoreFrom: secondaryRegion): what a drill decides before it calls any restore
+ * operation. Pure. The facts come from a GET of the vault and of the target server (activity
+ * resolveCrossRegion); this module says whether the vault can restore in its paired region at all, and whether
+ * the target is there, and refuses with a code and a fix otherwise (docs/design.md, "Cross-region drills").
+ */
+import { AppError } from '../errors';
+
+/** The api-version that introduced the cross-region operations (reference/dataprotection/RECORDINGS.md §6). */
+export const CROSS_REGION_API_VERSION = '2023-11-01';
+/** The newest api-version the client knows, named in the fix. */
+const NEWEST_API_VERSION = '2026-06-01';
+
+/** The two regions of a cross-region restore, as the location-scoped operations name them. */
+export interface CrossRegion {
+  /** The vault's (primary) region: crossRegionRestoreDetails.sourceRegion. */
+  sourceRegion: string;
+  /** The paired region the restore runs in: the {location} of every cross-region operation. */
+  targetRegion: string;
+}
+
+/** What the vault and the target say about themselves (GETs, in the activity resolveCrossRegion). */
+export interface CrossRegionFacts {
+  vaultId: string;
+  vaultLocation?: string;
+  /** properties.featureSettings.crossRegionRestoreSettings.state, as sent. */
+  crossRegionRestoreState?: string;
+  /** properties.storageSettings[].type, e.g. GeoRedundant, LocallyRedundant. */
+  storageTypes: string[];
+  /** properties.replicatedRegions, when the vault lists them. */
+  replicatedRegions?: string[];
+  /** Database target: the target server's ARM location. */
+  targetServerLocation?: string;
+}
+
+/** What of the drill's target matters here. */
+export interface CrossRegionTarget {
+  kind: 'database' | 'files';
+  restoreLocation?: string;
+}
+
+/**
+ * Azure's region pairs (https://learn.microsoft.com/azure/reliability/cross-region-replication-azure): the
+ * fallback when a vault does not list its replicatedRegions. Most pairs are symmetric; West US 3, Brazil South
+ * and West India replicate one way.
+ */
+const PAIRS: readonly (readonly [string, string])[] = [
+  ['eastus', 'westus'],
+  ['eastus2', 'centralus'],
+  ['northcentralus', 'southcentralus'],
+  ['westus2', 'westcentralus'],
+  ['canadacentral', 'canadaeast'],
+  ['northeurope', 'westeurope'],
+  ['uksouth', 'ukwest'],
+  ['francecentral', 'francesouth'],
+  ['germanywestcentral', 'germanynorth'],
+  ['switzerlandnorth', 'switzerlandwest'],
+  ['norwayeast', 'norwaywest'],
+  ['swedencentral', 'swedensouth'],
+  ['eastasia', 'southeastasia'],
+  ['japaneast', 'japanwest'],
+  ['koreacentral', 'koreasouth'],
+  ['australiaeast', 'australiasoutheast'],
+  ['australiacentral', 'australiacentral2'],
+  ['centralindia', 'southindia'],
+  ['southafricanorth', 'southafricawest'],
+  ['uaenorth', 'uaecentral'],
+  ['eastus2euap', 'centraluseuap'],
+];
+const ONE_WAY: Readonly<Record<string, string>> = {
+  westus3: 'eastus',
+  brazilsouth: 'southcentralus',
+  westindia: 'southindia',
+};
+
+/** ARM writes a region "East US" as often as "eastus": compare them without case or spaces. */
+export function regionKey(region: string): string {
+  return region.replace(/\s+/g, '').toLowerCase();
+}
+
+/** The paired region of `region` from the table, if it has one. */
+export function pairedRegionOf(region: string): string | undefined {
+  const key = regionKey(region);
+  if (ONE_WAY[key]) return ONE_WAY[key];
+  for (const [a, b] of PAIRS) {
+    if (a === key) return b;
+    if (b === key) return a;
+  }
+  return undefined;
+}
+
+export function supportsCrossRegionRestore(apiVersion: string): boolean {
+  return apiVersion >= CROSS_REGION_API_VERSION;
+}
+
+/** A cross-region drill that cannot work: refused before any restore operation is called. */
+export class CrossRegionError extends AppError {
+  constructor(code: string, message: string) {
+    super(code, message, { isUserError: true });
+  }
+}
+
+/** Refuses an api-version older than the cross-region operations (2021-07-01 has none of them). */
+export function assertCrossRegionApiVersion(apiVersion: string): void {
+  if (!supportsCrossRegionRestore(apiVersion))
+    throw new CrossRegionError(
+      'CrossRegionRestoreNotInApiVersion',
+      `restoreFrom is secondaryRegion, but api-version ${apiVersion} (DATAPROTECTION_API_VERSION) has no cross-region restore operations: set DATAPROTECTION_API_VERSION to ${CROSS_REGION_API_VERSION} or later (${NEWEST_API_VERSION}), or set restoreFrom to primaryRegion`,
+    );
+}
+
+/** The regions of a cross-region restore, or a refusal naming the field and the fix. */
+export function decideCrossRegion(facts: CrossRegionFacts, target: CrossRegionTarget): CrossRegion {
+  const vault = facts.vaultId;
+  const state = facts.crossRegionRestoreState;
+  if (state?.toLowerCase() !== 'enabled')
+    throw new CrossRegionError(
+      'CrossRegionRestoreNotEnabled',
+      `restoreFrom is secondaryRegion, but vault ${vault} has cross-region restore ${state ? `"${state}"` : 'not set'} (properties.featureSettings.crossRegionRestoreSettings.state): enable Cross Region Restore on the vault (it needs geo-redundant storage), or set restoreFrom to primaryRegion`,
+    );
+  if (!facts.storageTypes.some((t) => t.toLowerCase() === 'georedundant'))
+    throw new CrossRegionError(
+      'CrossRegionRestoreNotEnabled',
+      `restoreFrom is secondaryRegion, but vault ${vault} does not keep geo-redundant storage (properties.storageSettings: ${facts.storageTypes.join(', ') || 'none'}), so no copy exists in the paired region: use a GeoRedundant vault, or set restoreFrom to primaryRegion`,
+    );
+  if (!facts.vaultLocation)
+    throw new CrossRegionError(
+      'PairedRegionUnknown',
+      `restoreFrom is secondaryRegion, but vault ${vault} does not say its location, so its paired region is unknown`,
+    );
+  const sourceRegion = regionKey(facts.vaultLocation);
+  const listed = (facts.replicatedRegions ?? []).map(regionKey).filter((r) => r && r !== sourceRegion);
+  const table = pairedRegionOf(sourceRegion);
+  const paired = listed.length ? listed : table ? [table] : [];
+  if (paired.length === 0)
+    throw new CrossRegionError(
+      'PairedRegionUnknown',
+      `restoreFrom is secondaryRegion, but vault ${vault} lists no replicatedRegions and ${sourceRegion} has no known paired region: set restoreFrom to primaryRegion`,
+    );
+  const pairedText = paired.join(', ');
+  const outside = (field: string, region: string) =>
+    new CrossRegionError(
+      'TargetNotInPairedRegion',
+      `restoreFrom is secondaryRegion, but ${field} is in ${region}, not in the vault's paired region (${pairedText}): choose a target in ${pairedText}, or set restoreFrom to primaryRegion`,
+    );
+  const given = target.restoreLocation !== undefined ? regionKey(target.restoreLocation) : undefined;
+  if (given !== undefined && !paired.includes(given)) throw outside('target.restoreLocation', given);
+  let targetRegion = given ?? paired[0]!;
+  if (target.kind === 'database') {
+    if (!facts.targetServerLocation)
+      throw new CrossRegionError(
+        'TargetNotInPairedRegion',
+        `restoreFrom is secondaryRegion, but the location of target.serverId could not be read, so it cannot be shown to be in the paired region (${pairedText}): check target.serverId`,
+      );
+    const server = regionKey(facts.targetServerLocation);
+    if (!paired.includes(server)) throw outside('target.serverId', server);
+    if (given !== undefined && given !== server) throw outside('target.restoreLocation', given);
+    targetRegion = server;
+  }
+  return { sourceRegion, targetRegion };
+}
