@@ -4,7 +4,9 @@
  * the restore POST in flight, after its 202, job monitoring, load (files), verify, the cleanup activity in
  * flight, the report upload in flight, and twice (a second kill while it resumes) — then started again. Every
  * drill ends passed with exactly one restore job, and leaves no database, login, blob, pg_restore process or
- * temporary folder behind. Prints the matrix as a table.
+ * temporary folder behind. Prints the matrix as a table. Cross-region drills (restored from the paired region's
+ * copy) are killed where a restore could start twice: reading the secondary points, the cross-region restore POST
+ * in flight, after its 202, and job monitoring (once and twice).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +18,16 @@ import type { EmulatorHandle } from '../../emulator/index';
 import { startAzurite } from '../../emulator/storage';
 import { drillFilePrefix, drillToken } from '../../src/lib/drill/names';
 import type { DrillReport } from '../../src/lib/drill/report';
-import { AZURITE_KEY, FLEX_BI, SINGLE_BI, standaloneHostEnv, TARGET_SERVER } from '../support/drill';
+import {
+  AZURITE_KEY,
+  DR_SECRET,
+  DR_SERVER,
+  FLEX_BI,
+  PAIRED_REGION_TARGET,
+  SINGLE_BI,
+  standaloneHostEnv,
+  TARGET_SERVER,
+} from '../support/drill';
 import { arm, armToken, sleep, startTestEmulator } from '../support/emulator';
 import { drillLeftovers } from '../support/leftovers';
 import { waitUntil } from '../support/wait';
@@ -37,8 +48,13 @@ beforeAll(async () => {
     archived: 0,
     extraServers: [
       { name: 'drill-pg', kind: 'flexible', resourceGroup: 'rg-test', managed: { password: 'drill-pw' } },
+      // The cross-region drills' target, in the vault's paired region.
+      ...PAIRED_REGION_TARGET.extraServers,
     ],
-    extraSecrets: { 'drill-admin': { connectionStringFor: 'drill-pg' } },
+    extraSecrets: {
+      'drill-admin': { connectionStringFor: 'drill-pg' },
+      ...PAIRED_REGION_TARGET.extraSecrets,
+    },
     config: {
       timings: {
         validate: { durationSeconds: 3, retryAfterSeconds: 1 },
@@ -129,11 +145,12 @@ async function logged(operation: string, status: number): Promise<void> {
   throw new Error(`${operation} ${status} never seen`);
 }
 
-type Kind = 'database' | 'files';
+/** crossRegion: a Single Server drill restored from the paired region's copy onto a server there. */
+type Kind = 'database' | 'files' | 'crossRegion';
 
 /** A drill's slow verification query is running on one of the servers. */
 async function verifyRunning(token: string): Promise<boolean> {
-  for (const server of ['tgt-single', 'drill-pg']) {
+  for (const server of ['tgt-single', 'drill-pg', 'tgt-single-dr']) {
     const c = new pg.Client({ ...emu.ctx.servers.get(server)!.admin, database: 'postgres' });
     await c.connect();
     try {
@@ -160,25 +177,32 @@ function pgRestorePid(token: string): number | undefined {
 
 function request(kind: Kind, key: string, extra: Record<string, unknown> = {}) {
   const base =
-    kind === 'database'
+    kind === 'crossRegion'
       ? {
           backupInstanceId: SINGLE_BI,
-          target: { kind: 'database', serverId: TARGET_SERVER, secretUri: `${KV}/tgt-admin` },
+          restoreFrom: 'secondaryRegion',
+          target: { kind: 'database', serverId: DR_SERVER, secretUri: DR_SECRET },
           verify: { tables: [{ name: 'public.orders', minRows: 1000 }] },
         }
-      : {
-          backupInstanceId: FLEX_BI,
-          target: {
-            kind: 'files',
-            containerUrl: `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
-            load: {
-              host: emu.ctx.servers.get('drill-pg')!.admin.host,
-              port: emu.ctx.servers.get('drill-pg')!.admin.port,
-              secretUri: `${KV}/drill-admin`,
+      : kind === 'database'
+        ? {
+            backupInstanceId: SINGLE_BI,
+            target: { kind: 'database', serverId: TARGET_SERVER, secretUri: `${KV}/tgt-admin` },
+            verify: { tables: [{ name: 'public.orders', minRows: 1000 }] },
+          }
+        : {
+            backupInstanceId: FLEX_BI,
+            target: {
+              kind: 'files',
+              containerUrl: `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
+              load: {
+                host: emu.ctx.servers.get('drill-pg')!.admin.host,
+                port: emu.ctx.servers.get('drill-pg')!.admin.port,
+                secretUri: `${KV}/drill-admin`,
+              },
             },
-          },
-          verify: { tables: [{ name: 'public.items', minRows: 300000 }] },
-        };
+            verify: { tables: [{ name: 'public.items', minRows: 300000 }] },
+          };
   return { ...base, idempotencyKey: key, deadline: 'PT10M', ...extra };
 }
 
@@ -247,7 +271,7 @@ const POINTS: Point[] = [
   },
   {
     name: 'job monitoring',
-    kinds: ['database', 'files'],
+    kinds: ['database', 'files', 'crossRegion'],
     arm: (host, id) =>
       Promise.resolve(() =>
         status(host, id, (s) => s.phase === 'restore' && /job/.test(s.detail ?? '')).then(() => undefined),
@@ -307,9 +331,42 @@ const POINTS: Point[] = [
       return Promise.resolve(() => hold.arrived);
     },
   },
+  // Cross-region drills: where a restore could be started twice (the trigger and the job, which lives only in
+  // the paired region's job API).
+  {
+    name: 'secondary points read',
+    kinds: ['crossRegion'],
+    arm: async () => {
+      const r = await emulator('POST', '/_emulator/faults', {
+        operation: 'FetchSecondaryRecoveryPoints_List',
+        kind: 'delay',
+        delayMs: 4000,
+        count: 1,
+      });
+      return () => fired(r.faults[0].id);
+    },
+  },
+  {
+    name: 'cross-region restore POST in flight',
+    kinds: ['crossRegion'],
+    arm: async () => {
+      const r = await emulator('POST', '/_emulator/faults', {
+        operation: 'BackupInstances_TriggerCrossRegionRestore',
+        kind: 'delay',
+        delayMs: 6000,
+        count: 1,
+      });
+      return () => fired(r.faults[0].id);
+    },
+  },
+  {
+    name: 'after the cross-region 202',
+    kinds: ['crossRegion'],
+    arm: () => Promise.resolve(() => logged('BackupInstances_TriggerCrossRegionRestore', 202)),
+  },
   {
     name: 'job monitoring, then again while resuming',
-    kinds: ['database', 'files'],
+    kinds: ['database', 'files', 'crossRegion'],
     twice: true,
     arm: (host, id) =>
       Promise.resolve(() =>
@@ -319,7 +376,9 @@ const POINTS: Point[] = [
 ];
 
 async function restoreJobs(drillId: string, report: DrillReport): Promise<number> {
-  const jobs = ((await emulator('GET', '/_emulator/jobs')).jobs as any[]).filter(
+  const all = await emulator('GET', '/_emulator/jobs');
+  // Same-region restore jobs and the paired region's cross-region ones: a restore started twice shows in either.
+  const jobs = ([...all.jobs, ...all.crossRegionJobs] as any[]).filter(
     (j) => j.properties.operation === 'Restore',
   );
   if (report.request.target.kind === 'database')
