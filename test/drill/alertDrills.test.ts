@@ -131,6 +131,8 @@ describe('a Service Health incident starts cross-region drills of the region it 
       settings: () => FAST_SETTINGS,
       plans: () => [p],
       triggers: () => triggers,
+      // A fleet plan: its instances' datasources come from the scope's listing, never read here.
+      datasourceOf: () => Promise.reject(new Error('not read for a fleet plan')),
       clientFor: () => client,
     });
     const res = await handler(post(alert, {}, 'alerts'), ctx());
