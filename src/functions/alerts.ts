@@ -6,8 +6,9 @@
  * so the same alert delivered again — a retried webhook, or once by HTTP and once by queue — starts nothing new.
  *
  * Azure Monitor retries a webhook that fails: an alert that starts nothing (no trigger for its rule, a
- * condition the trigger does not want, a plan that cannot do it) is answered 202 with why, and logged; only a
- * body that is not a common-schema alert gets a 400 naming the field.
+ * condition the trigger does not want, a plan that cannot do it, an instance that is not the single plan's
+ * own) is answered 202 with why, and logged; only a body that is not a common-schema alert gets a 400 naming
+ * the field. A failed ARM read (a single plan's datasource) is thrown: a retry may succeed.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { input } from 'durable-functions';
@@ -17,6 +18,7 @@ import {
   parseAlertTriggers,
   parseMonitorAlert,
   type AlertTrigger,
+  type IgnoredTarget,
   type ParsedAlert,
 } from '../lib/drill/alertTriggers';
 import type { NormalizedPlan } from '../lib/drill/plans';
@@ -37,6 +39,8 @@ export interface AlertDeps {
   plans: () => NormalizedPlan[];
   /** DRILL_ALERT_TRIGGERS; throws a ValidationError when the setting is invalid. */
   triggers: () => AlertTrigger[];
+  /** The datasource ARM id of a backup instance (an ARM read): is an alert's server the single plan's? */
+  datasourceOf: (backupInstanceId: string) => Promise<string>;
   now?: () => Date;
 }
 
@@ -62,6 +66,8 @@ export interface AlertOutcome {
   statusUri?: string;
   regions?: string[];
   drills?: AlertDrill[];
+  /** What the alert names that the single plan does not drill (not its instance), and why. */
+  ignored?: IgnoredTarget[];
 }
 
 /** Starts what an alert asks for (see the file comment). Never throws for the alert's content. */
@@ -90,7 +96,12 @@ export async function handleAlert(
       reason: `DRILL_ALERT_TRIGGERS is invalid: ${(err as Error).message}`,
     };
   }
-  const decision = decideAlert(alert, triggers, deps.plans());
+  const plans = deps.plans();
+  let decision = decideAlert(alert, triggers, plans);
+  if (decision.action === 'needsDatasource')
+    decision = decideAlert(alert, triggers, plans, await deps.datasourceOf(decision.backupInstanceId));
+  if (decision.action === 'needsDatasource')
+    throw new Error('decideAlert asked again for the datasource it was given'); // cannot happen
   if (decision.action === 'ignore') {
     context.log(
       JSON.stringify({ message: 'alert ignored', ...base, kind: alert.kind, reason: decision.reason }),
@@ -122,33 +133,34 @@ export async function handleAlert(
       ...(decision.run.regions ? { regions: decision.run.regions } : {}),
     };
   }
-  const drills: AlertDrill[] = [];
-  for (const request of decision.requests) {
-    const outcome = await startDrill(
-      client,
-      deps.settings(),
-      request,
-      {
-        kind: 'alert',
-        plan: decision.plan.name,
-        alertId: alert.alertId,
-        alertRule: alert.alertRule,
-        backupInstanceId: request.backupInstanceId,
-      },
-      context,
-    );
-    drills.push({
-      drillId: outcome.drillId,
+  const { request, plan, ignored } = decision;
+  if (ignored.length)
+    context.log(JSON.stringify({ message: 'alert: targets ignored', ...base, plan: plan.name, ignored }));
+  const outcome = await startDrill(
+    client,
+    deps.settings(),
+    request,
+    {
+      kind: 'alert',
+      plan: plan.name,
+      alertId: alert.alertId,
+      alertRule: alert.alertRule,
       backupInstanceId: request.backupInstanceId,
-      started: outcome.started,
-      ...(outcome.started ? {} : { reason: 'collision' in outcome ? 'nameInUse' : 'exists' }),
-    });
-  }
+    },
+    context,
+  );
+  const drill: AlertDrill = {
+    drillId: outcome.drillId,
+    backupInstanceId: request.backupInstanceId,
+    started: outcome.started,
+    ...(outcome.started ? {} : { reason: 'collision' in outcome ? 'nameInUse' : 'exists' }),
+  };
   return {
     ...base,
-    status: drills.some((d) => d.started) ? 'started' : 'alreadyStarted',
-    plan: decision.plan.name,
-    drills,
+    status: drill.started ? 'started' : 'alreadyStarted',
+    plan: plan.name,
+    drills: [drill],
+    ...(ignored.length ? { ignored } : {}),
   };
 }
 
@@ -216,6 +228,8 @@ export function appAlertDeps(context: InvocationContext): AlertDeps {
     settings: () => services.settings,
     plans: () => goodPlans(services.plans(), context),
     triggers: () => parseAlertTriggers(services.config.DRILL_ALERT_TRIGGERS),
+    datasourceOf: async (id) =>
+      (await services.dataProtection.getBackupInstance(id)).properties.dataSourceInfo.resourceID,
   };
 }
 

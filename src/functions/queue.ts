@@ -67,6 +67,7 @@ export function createDrillQueueHandler(deps: DrillQueueDeps) {
     const text = originalText(message, context);
     let request: NormalizedRequest | undefined;
     let alert: ParsedAlert | undefined;
+    let isAlert = false;
     try {
       const bytes = Buffer.byteLength(text);
       if (bytes > MAX_REQUEST_BYTES)
@@ -84,7 +85,8 @@ export function createDrillQueueHandler(deps: DrillQueueDeps) {
           { pointer: twice, message: 'is given twice: give each field once' },
         ]);
       const content = unwrapEnvelope(parsed);
-      if (isCommonAlert(content)) alert = parseMonitorAlert(content, 'queue message');
+      isAlert = isCommonAlert(content);
+      if (isAlert) alert = parseMonitorAlert(content, 'queue message');
       else request = parseDrillRequest(content, 'queue message');
     } catch (err) {
       const errors =
@@ -107,7 +109,7 @@ export function createDrillQueueHandler(deps: DrillQueueDeps) {
       }
       context.error(
         JSON.stringify({
-          message: `invalid drill request message: moved to ${inline ? 'the poison queue' : 'a poison blob'}`,
+          message: `invalid ${isAlert ? 'alert' : 'drill request'} message: moved to ${inline ? 'the poison queue' : 'a poison blob'}`,
           messageId,
           queue: POISON_QUEUE,
           errors: errors.slice(0, 20),
@@ -125,6 +127,15 @@ export function createDrillQueueHandler(deps: DrillQueueDeps) {
       // The alert's drills are named by the alert: a redelivery, or the same alert by HTTP, starts nothing new.
       const done = await handleAlert(deps.alerts(context), deps.clientFor(context), alert, context);
       context.log(JSON.stringify({ message: 'alert handled', messageId, ...done }));
+      const collided = (done.drills ?? []).filter((d) => d.reason === 'nameInUse');
+      if (collided.length)
+        // As a drill message's collision (below): the queue delivers the alert again later (then poison). Drills
+        // it started already are found by their alert-derived ids then, and not started twice.
+        throw new AppError(
+          'NameInUse',
+          `the alert's drill ${collided.map((d) => d.drillId).join(', ')} collides with a running drill's names; the message will be retried`,
+          { isRetryable: true },
+        );
       return;
     }
     if (!request) return;

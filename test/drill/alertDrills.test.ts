@@ -125,12 +125,29 @@ describe('a Service Health incident starts cross-region drills of the region it 
     expect(why.get('west-a')).toMatch(/region westeurope is not one the alert names \(eastus\)/);
     expect(why.get('east-scratch')).toMatch(/scope.exclude/);
 
+    // A resource alert naming an instance the scope excludes and one outside its resource groups: the scope
+    // lists neither as due, whatever the alert names.
+    const outside = `${RG}/rg-other/providers/Microsoft.DataProtection/backupVaults/vault-east/backupInstances/east-a`;
+    const named = await rig.activities.scopeFleet({
+      plan: p,
+      slot: new Date().toISOString(),
+      alert: {
+        alertId: 'resource-alert',
+        alertRule: 'backup failure',
+        targets: [instanceId('vault-east', 'east-scratch'), outside],
+      },
+      fleetId: alertFleetId(p.name, 'resource-alert'),
+    });
+    expect(named.due).toEqual([]);
+
     // POST /api/alerts: the fleet run starts, and its one drill restores from the secondary region.
     const client = driverClient(rig.driver);
     const handler = createAlertHttpHandler({
       settings: () => FAST_SETTINGS,
       plans: () => [p],
       triggers: () => triggers,
+      // A fleet plan: its instances' datasources come from the scope's listing, never read here.
+      datasourceOf: () => Promise.reject(new Error('not read for a fleet plan')),
       clientFor: () => client,
     });
     const res = await handler(post(alert, {}, 'alerts'), ctx());

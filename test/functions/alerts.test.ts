@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { ACTIVITIES } from '../../src/activities/names';
 import type { ScopeFleetInput } from '../../src/activities/fleet';
 import { createAlertHttpHandler, type AlertDeps } from '../../src/functions/alerts';
+import type { DrillClient, DrillInstance } from '../../src/functions/drillClient';
+import { ORCHESTRATORS } from '../../src/orchestrators/names';
 import { createDrillQueueHandler } from '../../src/functions/queue';
 import { parseAlertTriggers } from '../../src/lib/drill/alertTriggers';
 import { alertDrillId, alertFleetDrillId, alertFleetId } from '../../src/lib/drill/instanceIds';
@@ -32,8 +34,13 @@ const EAST_1 = `${VAULT}/backupInstances/pg-east-1`;
 
 const PLANS = parsePlans(
   JSON.stringify([
-    // Alerts only: its schedule is off, and its instance is replaced by the alerted one.
-    { name: 'drill-on-backup-alert', schedule: '0 0 3 1 1 *', enabled: false, request: VALID },
+    // Alerts only: its schedule is off. Its restored database is labelled (what a collision is about).
+    {
+      name: 'drill-on-backup-alert',
+      schedule: '0 0 3 1 1 *',
+      enabled: false,
+      request: { ...VALID, target: { ...VALID.target, databaseName: 'pgdrill_alertdb' } },
+    },
     {
       name: 'dr-fleet',
       schedule: '0 0 2 1 */3 *',
@@ -82,14 +89,30 @@ function rig() {
         problems: [],
       }),
   });
+  // Drills the test says are running besides the driver's own (a name collision).
+  const running: DrillInstance[] = [];
+  const client: DrillClient = {
+    startNew: (name, id, input) => s.client.startNew(name, id, input),
+    getStatus: (id) => s.client.getStatus(id),
+    raiseEvent: (id, event, data) => s.client.raiseEvent(id, event, data),
+    listActive: async () => [...(await s.client.listActive()), ...running],
+  };
+  const datasourceReads: string[] = [];
   const deps: AlertDeps = {
     settings: () => DEFAULT_SETTINGS,
     plans: () => PLANS,
     triggers: () => TRIGGERS,
+    // The plan's instance is a database of Single Server srv (what ARM would say).
+    datasourceOf: (id) => {
+      datasourceReads.push(id);
+      return Promise.resolve(
+        `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/srv/databases/db-1`,
+      );
+    },
   };
-  const http = createAlertHttpHandler({ ...deps, clientFor: s.clientFor });
+  const http = createAlertHttpHandler({ ...deps, clientFor: () => client });
   const queue = createDrillQueueHandler({
-    clientFor: s.clientFor,
+    clientFor: () => client,
     settings: () => DEFAULT_SETTINGS,
     poison,
     poisonBlob,
@@ -101,7 +124,7 @@ function rig() {
       .map((i) => i.instanceId)
       .filter((id) => !id.includes(':'))
       .sort();
-  return { ...s, http, queue, instances };
+  return { ...s, http, queue, instances, running, datasourceReads };
 }
 
 describe('POST /api/alerts and alerts on the drill queue', () => {
@@ -203,6 +226,7 @@ describe('POST /api/alerts and alerts on the drill queue', () => {
       settings: () => DEFAULT_SETTINGS,
       plans: () => PLANS,
       triggers: () => parseAlertTriggers('[{"plan":"x"}]'),
+      datasourceOf: () => Promise.reject(new Error('not read')),
       clientFor: r.clientFor,
     });
     const c = await bad(post(BACKUP, {}, 'alerts'), context().ctx);
@@ -239,6 +263,99 @@ describe('POST /api/alerts and alerts on the drill queue', () => {
     expect(q.ctx.extraOutputs.get(poison)).toBe(JSON.stringify(noCondition));
     expect(q.lines.join('\n')).toMatch(/\/data\/essentials\/monitorCondition/);
     expect(r.instances()).toEqual([]);
+  });
+
+  it('a single plan drills its own instance only: other instances are ignored with why; its server, read through ARM, is its own', async () => {
+    const r = rig();
+    const other = BI.replace('srv-db-1', 'srv-db-2');
+    const others = structuredClone(BACKUP);
+    others.data.essentials.alertTargetIDs = [other];
+    const o = context();
+    const a = await r.http(post(others, {}, 'alerts'), o.ctx);
+    expect(a.status).toBe(202);
+    expect(a.jsonBody).toMatchObject({
+      status: 'ignored',
+      reason: expect.stringMatching(/does not name plan "drill-on-backup-alert"'s backup instance/),
+    });
+    expect(o.lines.join('\n')).toMatch(/"message":"alert ignored"/);
+    expect(r.instances()).toEqual([]);
+
+    // Its own instance named beside another: its drill starts; the other is ignored, logged and answered.
+    const both = structuredClone(BACKUP);
+    both.data.essentials.alertTargetIDs = [other, BI];
+    const b = context();
+    const res = await r.http(post(both, {}, 'alerts'), b.ctx);
+    expect(res.jsonBody).toMatchObject({
+      status: 'started',
+      drills: [{ backupInstanceId: BI, started: true }],
+      ignored: [{ target: other, reason: expect.stringMatching(/not the plan's backup instance/) }],
+    });
+    expect(b.lines.join('\n')).toMatch(/"message":"alert: targets ignored"/);
+    expect(r.datasourceReads).toEqual([]);
+
+    // A server alert (another case): the instance's datasource is read, and the server is its own. (A new
+    // rig: the drill above still runs, and its database label would collide.)
+    const r2 = rig();
+    const server = structuredClone(BACKUP);
+    server.data.essentials.alertTargetIDs = [
+      `/subscriptions/${SUB}/resourceGroups/RG/providers/Microsoft.DBforPostgreSQL/servers/SRV`,
+    ];
+    const c = await r2.http(post(server, {}, 'alerts'), context().ctx);
+    expect(c.jsonBody).toMatchObject({
+      status: 'started',
+      drills: [{ backupInstanceId: BI, started: true }],
+    });
+    expect(r2.datasourceReads).toEqual([BI]);
+  });
+
+  it("a drill whose names collide with a running drill's: by queue the alert is retried (and then starts); by HTTP the answer says so", async () => {
+    const r = rig();
+    r.running.push({
+      instanceId: 'running-drill',
+      name: ORCHESTRATORS.restoreDrill,
+      runtimeStatus: 'Running',
+      input: {
+        drillId: 'running-drill',
+        request: { ...VALID, target: { ...VALID.target, databaseName: 'pgdrill_alertdb' } },
+      },
+      customStatus: null,
+      output: null,
+      createdTime: '2026-11-24T02:00:00Z',
+      lastUpdatedTime: '2026-11-24T02:00:00Z',
+    });
+    const id = alertDrillId('drill-on-backup-alert', BACKUP.data.essentials.alertId, BI);
+
+    const h = await r.http(post(BACKUP, {}, 'alerts'), context().ctx);
+    expect(h.status).toBe(202);
+    expect(h.jsonBody).toMatchObject({
+      status: 'alreadyStarted',
+      drills: [{ drillId: id, started: false, reason: 'nameInUse' }],
+    });
+
+    // The queue: thrown as retryable, so the runtime delivers the message again (not consumed, not poison).
+    const q = context({ triggerMetadata: { id: 'm-collide' } });
+    await expect(r.queue(JSON.stringify(BACKUP), q.ctx)).rejects.toMatchObject({
+      code: 'NameInUse',
+      isRetryable: true,
+    });
+    expect(q.ctx.extraOutputs.get(poison)).toBeUndefined();
+    expect(r.instances()).toEqual([]);
+
+    // The running drill ends; the redelivered alert starts its drill.
+    r.running.length = 0;
+    const again = context({ triggerMetadata: { id: 'm-collide' } });
+    await r.queue(JSON.stringify(BACKUP), again.ctx);
+    expect(again.lines.join('\n')).toMatch(/"message":"alert handled".*"status":"started"/);
+    expect(r.instances()).toEqual([id]);
+  });
+
+  it('an invalid alert on the queue is logged as an invalid alert, not a drill request', async () => {
+    const r = rig();
+    const bad = structuredClone(BACKUP);
+    delete bad.data.essentials.alertId;
+    const q = context({ triggerMetadata: { id: 'm-bad-alert' } });
+    await r.queue(JSON.stringify(bad), q.ctx);
+    expect(q.lines.join('\n')).toMatch(/invalid alert message: moved to the poison queue/);
   });
 
   it('an alert with no target the plan can drill is ignored with why', async () => {

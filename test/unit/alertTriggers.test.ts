@@ -44,7 +44,7 @@ const PLANS = parsePlans(
       schedule: '0 0 3 1 1 *',
       enabled: false,
       request: {
-        backupInstanceId: `${VAULT}/backupInstances/other`,
+        backupInstanceId: BI,
         idempotencyKey: 'fixed',
         target: { kind: 'database', serverId: SERVER, secretUri: KV },
       },
@@ -170,26 +170,100 @@ describe('what an alert starts', () => {
     expect(decideAlert(parseMonitorAlert(lower), TRIGGERS, PLANS).action).toBe('fleet');
   });
 
-  it('a backup alert starts one drill of its instance with the single plan (its request, not its instance or key)', () => {
+  it("a backup alert naming the single plan's instance starts one drill of it (the plan's request, not its key)", () => {
     const d = decideAlert(parseMonitorAlert(fixture('backup-alert.json')), TRIGGERS, PLANS);
-    expect(d.action).toBe('drills');
-    if (d.action !== 'drills') return;
-    expect(d.requests).toHaveLength(1);
-    expect(d.requests[0]!.backupInstanceId).toBe(BI);
-    expect(d.requests[0]!.idempotencyKey).toBeUndefined();
-    expect(d.requests[0]!.target).toEqual(d.plan.request.target);
+    expect(d.action).toBe('drill');
+    if (d.action !== 'drill') return;
+    expect(d.request.backupInstanceId).toBe(BI);
+    expect(d.request.idempotencyKey).toBeUndefined();
+    expect(d.request.target).toEqual(d.plan.request.target);
+    expect(d.ignored).toEqual([]);
   });
 
-  it('with a fleet plan, a resource alert limits the run to the instances it names', () => {
+  it('a single plan never drills another instance: an alert naming only others is ignored, and others named beside its own are ignored with why', () => {
+    const OTHER_VAULT = `/subscriptions/${SUB}/resourceGroups/rg2/providers/Microsoft.DataProtection/backupVaults/v2`;
+    const others = fixture('backup-alert.json');
+    // Another instance in the same vault, and one of the same name in another vault (names are not ids).
+    others.data.essentials.alertTargetIDs = [
+      `${VAULT}/backupInstances/srv-db-2`,
+      `${OTHER_VAULT}/backupInstances/srv-db-1`,
+    ];
+    expect(decideAlert(parseMonitorAlert(others), TRIGGERS, PLANS)).toEqual({
+      action: 'ignore',
+      reason: expect.stringMatching(
+        /does not name plan "db-1-on-alert"'s backup instance .*a single plan drills its own instance only/,
+      ),
+    });
+    const both = fixture('backup-alert.json');
+    both.data.essentials.alertTargetIDs = [`${VAULT}/backupInstances/srv-db-2`, BI.toUpperCase()];
+    const d = decideAlert(parseMonitorAlert(both), TRIGGERS, PLANS);
+    expect(d).toMatchObject({
+      action: 'drill',
+      request: { backupInstanceId: BI },
+      ignored: [
+        {
+          target: `${VAULT}/backupInstances/srv-db-2`,
+          reason: expect.stringMatching(/not the plan's backup instance/),
+        },
+      ],
+    });
+  });
+
+  it("a single plan's instance named by its datasource or server (any case): its datasource is read first, then it starts", () => {
+    const SINGLE = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/src`;
+    const DATASOURCE = `${SINGLE}/databases/db1`;
+    for (const named of [DATASOURCE.toUpperCase(), SINGLE.toLowerCase()]) {
+      const a = fixture('backup-alert.json');
+      a.data.essentials.alertTargetIDs = [named];
+      const alert = parseMonitorAlert(a);
+      // The instance's datasource is not in the plan: the caller reads it (ARM) and decides again.
+      expect(decideAlert(alert, TRIGGERS, PLANS)).toMatchObject({
+        action: 'needsDatasource',
+        backupInstanceId: BI,
+      });
+      expect(decideAlert(alert, TRIGGERS, PLANS, DATASOURCE)).toMatchObject({
+        action: 'drill',
+        request: { backupInstanceId: BI },
+        ignored: [],
+      });
+      // Another server's database is not the plan's.
+      expect(decideAlert(alert, TRIGGERS, PLANS, `${SINGLE}2/databases/db1`)).toMatchObject({
+        action: 'ignore',
+        reason: expect.stringMatching(/does not name plan "db-1-on-alert"'s backup instance/),
+      });
+    }
+    // A flexible server is its own datasource; a server alert naming it in another case drills the instance.
+    const flex = fixture('backup-alert.json');
+    flex.data.essentials.alertTargetIDs = [FLEX.toUpperCase()];
+    expect(decideAlert(parseMonitorAlert(flex), TRIGGERS, PLANS, FLEX).action).toBe('drill');
+  });
+
+  /** What a backup alert of the fleet plan's rule, naming these ids, decides. */
+  const fleetAlertNaming = (targets: string[]) => {
     const a = fixture('backup-alert.json');
     a.data.essentials.alertRule = 'Backup Failure (fleet)';
-    a.data.essentials.alertTargetIDs = [FLEX];
-    const d = decideAlert(parseMonitorAlert(a), TRIGGERS, PLANS);
+    a.data.essentials.alertTargetIDs = targets;
+    return decideAlert(parseMonitorAlert(a), TRIGGERS, PLANS);
+  };
+
+  it('with a fleet plan, a resource alert limits the run to the instances it names', () => {
+    const d = fleetAlertNaming([FLEX]);
     expect(d).toMatchObject({ action: 'fleet', run: { targets: [FLEX] } });
     if (d.action !== 'fleet') return;
     expect(d.run.restoreFrom).toBeUndefined();
     expect(alertSelects(d.run, { backupInstanceId: BI, datasourceId: FLEX.toUpperCase() })).toBeUndefined();
     expect(alertSelects(d.run, { backupInstanceId: BI, datasourceId: `${FLEX}-2` })).toMatch(/does not name/);
+  });
+
+  it('with a fleet plan, an alert naming an instance outside the scope starts nothing for it', () => {
+    // The run's targets only narrow the instances the scope lists (scopeFleet: outOfScope first, then
+    // alertSelects): an instance in a vault outside scope.vaults is never listed, so never drilled.
+    const OUTSIDE = `/subscriptions/${SUB}/resourceGroups/rg2/providers/Microsoft.DataProtection/backupVaults/v/backupInstances/srv-db-1`;
+    const d = fleetAlertNaming([OUTSIDE]);
+    expect(d).toMatchObject({ action: 'fleet', run: { targets: [OUTSIDE] } });
+    if (d.action !== 'fleet') return;
+    // An in-scope instance of the same name (another resource group) is not selected by it either.
+    expect(alertSelects(d.run, { backupInstanceId: BI, datasourceId: FLEX })).toMatch(/does not name/);
   });
 
   it('an unknown rule, a resolved alert, a plan that cannot do it: ignored, each with why', () => {

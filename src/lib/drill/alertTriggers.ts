@@ -8,8 +8,10 @@
  *   properties.impactedServices, a JSON string): it starts cross-region drills (restoreFrom secondaryRegion) of
  *   the fleet plan's instances whose vault is in one of them.
  * - Any other alert (an Azure Backup alert, a resource alert) names resources (essentials.alertTargetIDs, and
- *   backup instance or datasource ids in alertContext.properties): it starts a drill of each backup instance
- *   named, or (with a fleet plan) of each instance in scope whose id or datasource is named.
+ *   backup instance or datasource ids in alertContext.properties). A single plan drills its own backup instance
+ *   only, and only when the alert names it, its datasource or its server: whoever can fire an alert rule (or
+ *   post to /api/alerts) must not choose what is restored onto the plan's target. A fleet plan drills the
+ *   instances of its scope that the alert names (their id, datasource or server); nothing outside the scope.
  *
  * An alert no trigger matches, a condition the trigger does not want (Resolved, by default) or a plan that
  * cannot do what the alert asks is ignored with a reason, never an error: Azure Monitor would retry an error.
@@ -19,7 +21,7 @@ import { ValidationError } from '../errors';
 import type { AlertTrigger } from '../types/generated/alert-triggers';
 import type { MonitorAlert } from '../types/generated/monitor-alert';
 import { assertValid, schemaRef } from '../validation';
-import { parseArmId, parseBackupInstanceId, RESOURCE_TYPES, isResourceType } from '../dataprotection/armId';
+import { parseArmId, RESOURCE_TYPES, isResourceType, sameArmId } from '../dataprotection/armId';
 import type { FleetPlan, NormalizedPlan, SinglePlan } from './plans';
 import { parseDrillRequest, type NormalizedRequest } from './request';
 
@@ -60,7 +62,24 @@ export interface AlertRun {
 export type AlertDecision =
   | { action: 'ignore'; reason: string }
   | { action: 'fleet'; plan: FleetPlan; run: AlertRun }
-  | { action: 'drills'; plan: SinglePlan; requests: NormalizedRequest[] };
+  | {
+      action: 'drill';
+      plan: SinglePlan;
+      request: NormalizedRequest;
+      /** What else the alert names: not the plan's instance, so not drilled (each logged with why). */
+      ignored: IgnoredTarget[];
+    }
+  /**
+   * A single plan, an alert naming datasources or servers but not the plan's instance: whether one of them is
+   * its own needs the instance's datasource (an ARM read). Decide again with it.
+   */
+  | { action: 'needsDatasource'; plan: SinglePlan; backupInstanceId: string };
+
+/** An ARM id an alert names that its plan does not drill, and why. */
+export interface IgnoredTarget {
+  target: string;
+  reason: string;
+}
 
 /** "East US" and "eastus" are one region: ARM names have no spaces and no case. */
 export function armRegionName(region: string): string {
@@ -230,11 +249,15 @@ export function triggerFor(alert: ParsedAlert, triggers: AlertTrigger[]): AlertT
   );
 }
 
-/** What an alert starts, or why it starts nothing. */
+/**
+ * What an alert starts, or why it starts nothing. planDatasource: the datasource of the single plan's backup
+ * instance, once read (after a needsDatasource decision).
+ */
 export function decideAlert(
   alert: ParsedAlert,
   triggers: AlertTrigger[],
   plans: NormalizedPlan[],
+  planDatasource?: string,
 ): AlertDecision {
   const trigger = triggerFor(alert, triggers);
   const rule = `alert rule "${alert.alertRule}"${alert.alertRuleId ? ` (${alert.alertRuleId})` : ''}`;
@@ -276,31 +299,58 @@ export function decideAlert(
         'the alert names no backup instance or PostgreSQL server (essentials.alertTargetIDs, alertContext.properties)',
     };
   if (plan.kind === 'fleet') return { action: 'fleet', plan, run: { ...run, targets: alert.targets } };
-  const instances = alert.targets.filter((t) => {
-    try {
-      parseBackupInstanceId(t);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  if (!instances.length)
+  return singlePlanDecision(alert.targets, plan, planDatasource);
+}
+
+function isBackupInstanceId(id: string): boolean {
+  return isResourceType(parseArmId(id), RESOURCE_TYPES.backupInstance);
+}
+
+/** A single plan drills its own instance, and only when the alert names it (its id, datasource or server). */
+function singlePlanDecision(
+  targets: string[],
+  plan: SinglePlan,
+  planDatasource: string | undefined,
+): AlertDecision {
+  const own = plan.request.backupInstanceId;
+  const instance = { backupInstanceId: own, ...(planDatasource ? { datasourceId: planDatasource } : {}) };
+  const named = targets.filter((t) => namesInstance(t, instance));
+  // Only a datasource or server can still be the instance's: that takes its datasource, read through ARM.
+  if (!named.length && planDatasource === undefined && targets.some((t) => !isBackupInstanceId(t)))
+    return { action: 'needsDatasource', plan, backupInstanceId: own };
+  const ignored = targets
+    .filter((t) => !named.includes(t))
+    .map((target) => ({
+      target,
+      reason: isBackupInstanceId(target)
+        ? `not the plan's backup instance (plan "${plan.name}" drills ${own} only)`
+        : planDatasource === undefined
+          ? // The instance was named itself, so its datasource was not read to compare with this one.
+            `the plan's backup instance ${own} is named itself; its datasource was not read to compare`
+          : `not the datasource or server of the plan's backup instance (plan "${plan.name}" drills ${own} only)`,
+    }));
+  if (!named.length)
     return {
       action: 'ignore',
-      reason: `the alert names no backup instance (only ${alert.targets.join(', ')}); map it to a fleet plan to find the instances of a server`,
+      reason: `the alert does not name plan "${plan.name}"'s backup instance ${own}, its datasource or its server (it names ${targets.join(', ')}): a single plan drills its own instance only; map the alert to a fleet plan to drill the instances of a scope`,
     };
-  // The plan's request, for each instance named (its own idempotency key would make them one drill).
+  // The plan's own request without its idempotency key: the drill's id comes from the alert (instanceIds.ts).
   const { idempotencyKey: _key, ...request } = plan.request;
   return {
-    action: 'drills',
+    action: 'drill',
     plan,
-    requests: instances.map((backupInstanceId) =>
-      parseDrillRequest(
-        { ...request, backupInstanceId },
-        `plan ${plan.name}'s request for ${backupInstanceId}`,
-      ),
-    ),
+    request: parseDrillRequest(request, `plan ${plan.name}'s request`),
+    ignored,
   };
+}
+
+/** Whether an ARM id an alert names is this instance, its datasource or its datasource's server (ARM ids: no case). */
+function namesInstance(
+  target: string,
+  instance: { backupInstanceId: string; datasourceId?: string },
+): boolean {
+  const ids = [instance.backupInstanceId, instance.datasourceId, serverOf(instance.datasourceId)];
+  return ids.some((id) => id !== undefined && sameArmId(id, target));
 }
 
 /** Whether an alert's fleet run drills this instance: its vault in a region named, or it (or its source) named. */
@@ -313,12 +363,8 @@ export function alertSelects(
     if (region === undefined || !run.regions.includes(region))
       return `its vault's region ${instance.region ?? '(unknown)'} is not one the alert names (${run.regions.join(', ')})`;
   }
-  if (run.targets) {
-    const named = new Set(run.targets.map((t) => t.toLowerCase()));
-    const ids = [instance.backupInstanceId, instance.datasourceId, serverOf(instance.datasourceId)];
-    if (!ids.some((id) => id !== undefined && named.has(id.toLowerCase())))
-      return 'the alert does not name it, its datasource or its server';
-  }
+  if (run.targets && !run.targets.some((t) => namesInstance(t, instance)))
+    return 'the alert does not name it, its datasource or its server';
   return undefined;
 }
 
