@@ -4,6 +4,8 @@
  * recorded, so a poll URL rebuilt or trimmed instead of used as given does not match), and gets the recorded
  * answer, with the recorded origin in header URLs rewritten to this server's. Exchanges the az CLI made and our
  * client has no reason to make are marked optional and skipped when the next request matches a later one.
+ * A request the recording cannot have (our client makes it, the az CLI did not) is served only when the test
+ * declares it in `unrecorded`, with the answer the test gives and the reason, outside the sequence.
  * A request that matches nothing is answered 500 ReplayMismatch and kept in `mismatches`, for the test to fail on.
  */
 import { readFileSync } from 'node:fs';
@@ -41,6 +43,8 @@ export interface ReplayServer {
   served: number[];
   /** Indexes of the optional exchanges skipped. */
   skipped: number[];
+  /** Indexes (into options.unrecorded) of the declared unrecorded requests served, in order. */
+  unrecordedServed: number[];
   mismatches: string[];
   /** Required exchanges not served yet. */
   unserved(): RecordedExchange[];
@@ -55,15 +59,27 @@ function matches(ex: RecordedExchange, method: string, path: string, query: stri
   );
 }
 
+/** A request our client makes that the recording does not have, and the answer the test chooses to give it. */
+export interface UnrecordedExchange {
+  method: string;
+  path: string;
+  query: string;
+  /** Why the recording lacks it, and where the answer comes from. */
+  why: string;
+  response: { status: number; headers?: Record<string, string>; body?: unknown };
+}
+
 /**
  * `rewriteOrigin: false` leaves the recorded origin (https://management.azure.com) in the poll URLs, as they would
  * reach a client whose endpoint is elsewhere: URLs it must not call.
  */
 export async function startReplayServer(
   recording: Recording,
-  options: { rewriteOrigin?: boolean } = {},
+  options: { rewriteOrigin?: boolean; unrecorded?: UnrecordedExchange[] } = {},
 ): Promise<ReplayServer> {
   const rewrite = options.rewriteOrigin ?? true;
+  const unrecorded = options.unrecorded ?? [];
+  const unrecordedServed: number[] = [];
   const served: number[] = [];
   const skipped: number[] = [];
   const mismatches: string[] = [];
@@ -72,6 +88,18 @@ export async function startReplayServer(
     const url = new URL(req.url, origin);
     const query = url.search.replace(/^\?/, '');
     const path = decodeURIComponent(url.pathname);
+    const extra = unrecorded.findIndex(
+      (u) => u.method === req.method && u.path.toLowerCase() === path.toLowerCase() && u.query === query,
+    );
+    if (extra >= 0) {
+      unrecordedServed.push(extra);
+      const answer = unrecorded[extra]!.response;
+      return {
+        status: answer.status,
+        headers: { ...recording.commonHeaders, ...answer.headers },
+        ...(answer.body !== undefined ? { body: answer.body } : {}),
+      };
+    }
     let at = next;
     // Only optional exchanges may be passed over to reach the one this request matches.
     while (
@@ -105,6 +133,7 @@ export async function startReplayServer(
     requests: server.requests,
     served,
     skipped,
+    unrecordedServed,
     mismatches,
     unserved: () => recording.exchanges.slice(next).filter((e) => !e.optional),
     close: () => server.close(),
