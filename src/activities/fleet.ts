@@ -181,11 +181,14 @@ export function fleetActivities(deps: ActivityDeps) {
           skipped.push({ backupInstanceId: instance.backupInstanceId, reason });
           continue;
         }
-        const template = templateFor(input.plan.templates, instance);
+        const crossRegion = input.alert?.restoreFrom;
+        const template = templateFor(input.plan.templates, instance, crossRegion);
         if (template === undefined) {
           skipped.push({
             backupInstanceId: instance.backupInstanceId,
-            reason: `no template for ${instance.kind as string} in region ${instance.region ?? '(unknown)'}`,
+            reason: crossRegion
+              ? `no cross-region template for ${instance.kind as string}/region ${instance.region ?? '(unknown)'}`
+              : `no template for ${instance.kind as string} in region ${instance.region ?? '(unknown)'}`,
           });
           continue;
         }
@@ -199,9 +202,8 @@ export function fleetActivities(deps: ActivityDeps) {
         verdict: r.verdict,
         ...(r.restoreFrom ? { restoreFrom: r.restoreFrom } : {}),
       }));
-      // Coverage by instance and where its drill restores from (the alert's restoreFrom, else the template's).
-      const restoreFrom = (template: number) =>
-        input.alert?.restoreFrom ?? restoreFromOf(input.plan.templates[template]!.request);
+      // Coverage by instance and where its drill restores from (the template's: an alert's run chose by it).
+      const restoreFrom = (template: number) => restoreFromOf(input.plan.templates[template]!.request);
       // An alert's run drills every instance it selects, now: the alert is the reason, not the calendar.
       const everyDays = input.alert ? undefined : input.plan.everyDays;
       const coverage = coverageOf(

@@ -7,14 +7,17 @@
  *
  * Azure Monitor retries a webhook that fails: an alert that starts nothing (no trigger for its rule, a
  * condition the trigger does not want, a plan that cannot do it, an instance that is not the single plan's
- * own) is answered 202 with why, and logged; only a body that is not a common-schema alert gets a 400 naming
- * the field. A failed ARM read (a single plan's datasource) is thrown: a retry may succeed.
+ * own, an id or request the alert's content makes invalid) is answered 202 with why, and logged; only a body
+ * that is not a common-schema alert gets a 400 naming the field. A failed ARM read (a single plan's datasource)
+ * is thrown (a 500): a retry may succeed.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { input } from 'durable-functions';
 import { appServices } from '../app/services';
+import { ArmIdError } from '../lib/dataprotection/armId';
 import {
   decideAlert,
+  type AlertDecision,
   parseAlertTriggers,
   parseMonitorAlert,
   type AlertTrigger,
@@ -53,12 +56,34 @@ export interface AlertDrill {
   reason?: 'exists' | 'nameInUse';
 }
 
-/** What an alert did: started drills or a fleet run, found them started already, or was ignored (and why). */
+/**
+ * The decision, or why the alert's content allows none. A content error (an id or request that does not
+ * validate) is the same on every retry, so it is an ignored alert, not a 500; anything else is thrown.
+ */
+function decideOrIgnore(
+  alert: ParsedAlert,
+  triggers: AlertTrigger[],
+  plans: NormalizedPlan[],
+  planDatasource?: string,
+): AlertDecision {
+  try {
+    return decideAlert(alert, triggers, plans, planDatasource);
+  } catch (err) {
+    if (!(err instanceof ValidationError || err instanceof ArmIdError)) throw err;
+    return { action: 'ignore', reason: `the alert cannot start a drill: ${err.message}` };
+  }
+}
+
+/**
+ * What an alert did: started drills or a fleet run, found them started already (or another alert run of the
+ * plan running), started nothing because a running drill holds its names (notStarted, reason nameInUse), or was
+ * ignored (and why).
+ */
 export interface AlertOutcome {
   alertId: string;
   alertRule: string;
   monitorCondition: string;
-  status: 'started' | 'alreadyStarted' | 'ignored';
+  status: 'started' | 'alreadyStarted' | 'notStarted' | 'ignored';
   reason?: string;
   plan?: string;
   /** The fleet run the alert started (a fleet plan): its drills are started by the run. */
@@ -97,9 +122,9 @@ export async function handleAlert(
     };
   }
   const plans = deps.plans();
-  let decision = decideAlert(alert, triggers, plans);
+  let decision = decideOrIgnore(alert, triggers, plans);
   if (decision.action === 'needsDatasource')
-    decision = decideAlert(alert, triggers, plans, await deps.datasourceOf(decision.backupInstanceId));
+    decision = decideOrIgnore(alert, triggers, plans, await deps.datasourceOf(decision.backupInstanceId));
   if (decision.action === 'needsDatasource')
     throw new Error('decideAlert asked again for the datasource it was given'); // cannot happen
   if (decision.action === 'ignore') {
@@ -113,12 +138,17 @@ export async function handleAlert(
       alert: decision.run,
       now: deps.now?.() ?? new Date(),
     });
+    const why =
+      fleet.started || fleet.reason !== 'alertRunRunning'
+        ? undefined
+        : `alert run ${fleet.fleetId} of plan "${decision.plan.name}" is still running: one alert run of a plan at a time`;
     context.log(
       JSON.stringify({
         message: fleet.started ? 'alert started a fleet run' : 'alert: fleet run already started',
         ...base,
         plan: decision.plan.name,
         fleetId: fleet.fleetId,
+        ...(why ? { reason: why } : {}),
         ...(decision.run.regions ? { regions: decision.run.regions } : {}),
         ...(decision.run.targets ? { targets: decision.run.targets } : {}),
         ...(alert.trackingId ? { trackingId: alert.trackingId } : {}),
@@ -127,6 +157,7 @@ export async function handleAlert(
     return {
       ...base,
       status: fleet.started ? 'started' : 'alreadyStarted',
+      ...(why ? { reason: why } : {}),
       plan: decision.plan.name,
       fleetId: fleet.fleetId,
       statusUri: `/api/fleets/${encodeURIComponent(fleet.fleetId)}`,
@@ -157,7 +188,12 @@ export async function handleAlert(
   };
   return {
     ...base,
-    status: drill.started ? 'started' : 'alreadyStarted',
+    // A drill refused for a name clash was not started by anyone: saying alreadyStarted would hide it.
+    ...(drill.started
+      ? { status: 'started' as const }
+      : drill.reason === 'nameInUse'
+        ? { status: 'notStarted' as const, reason: 'nameInUse' }
+        : { status: 'alreadyStarted' as const }),
     plan: plan.name,
     drills: [drill],
     ...(ignored.length ? { ignored } : {}),
@@ -226,7 +262,7 @@ export function appAlertDeps(context: InvocationContext): AlertDeps {
   const services = appServices();
   return {
     settings: () => services.settings,
-    plans: () => goodPlans(services.plans(), context),
+    plans: () => goodPlans(services.plans(), context, services.config.DRILL_ALERT_TRIGGERS),
     triggers: () => parseAlertTriggers(services.config.DRILL_ALERT_TRIGGERS),
     datasourceOf: async (id) =>
       (await services.dataProtection.getBackupInstance(id)).properties.dataSourceInfo.resourceID,

@@ -11,6 +11,7 @@ import type * as df from 'durable-functions';
 import { ACTIVITIES } from '../activities/names';
 import type { FleetItem, ScopeFleetOutput } from '../activities/fleet';
 import type { AlertRun } from '../lib/drill/alertTriggers';
+import { canonicalBackupInstanceId } from '../lib/dataprotection/armId';
 import { startable, type Queued } from '../lib/drill/fleet';
 import { buildFleetReport, type FleetDrillResult, type FleetReport } from '../lib/drill/fleetReport';
 import { fleetDrillId } from '../lib/drill/instanceIds';
@@ -149,8 +150,8 @@ export function* fleetDrill(ctx: Ctx): Generator<df.Task, FleetReport, unknown> 
         request = parseDrillRequest(
           {
             ...plan.templates[item.template]!.request,
-            backupInstanceId: item.backupInstanceId,
-            ...(input.alert?.restoreFrom ? { restoreFrom: input.alert.restoreFrom } : {}),
+            // ARM listings may give the id in lowercase; the request schema wants the documented casing.
+            backupInstanceId: canonicalBackupInstanceId(item.backupInstanceId),
           },
           `templates/${item.template}/request for ${item.backupInstanceId}`,
         );

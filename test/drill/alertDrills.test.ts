@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertHttpHandler } from '../../src/functions/alerts';
 import { driverClient } from '../../src/host/driverClient';
 import { decideAlert, parseAlertTriggers, parseMonitorAlert } from '../../src/lib/drill/alertTriggers';
-import { alertFleetDrillId, alertFleetId } from '../../src/lib/drill/instanceIds';
+import { alertFleetDrillId, alertFleetId, incidentFleetId } from '../../src/lib/drill/instanceIds';
 import { parsePlans, type FleetPlan } from '../../src/lib/drill/plans';
 import type { DrillInput } from '../../src/lib/drill/request';
 import { FAST_SETTINGS, startDrillRig, type DrillRig } from '../support/drill';
@@ -84,7 +84,16 @@ function plan(): FleetPlan {
         name: 'dr-quarterly',
         schedule: '0 0 2 1 */3 *',
         scope: { resourceGroups: [`${RG}/rg-dr`], exclude: ['*-scratch'] },
-        templates: [{ kind: 'flexibleServer', request: { target: rig.filesTarget() } }],
+        templates: [
+          // Same-region drills (the schedule): a Service Health run must not use it, it targets the incident.
+          { kind: 'flexibleServer', request: { target: rig.filesTarget() } },
+          // Cross-region drills of East US vaults only: West Europe has none.
+          {
+            kind: 'flexibleServer',
+            region: 'eastus',
+            request: { restoreFrom: 'secondaryRegion', target: rig.filesTarget() },
+          },
+        ],
         coverage: { everyDays: 92 },
       },
     ]),
@@ -106,7 +115,7 @@ describe('a Service Health incident starts cross-region drills of the region it 
     const decision = decideAlert(parseMonitorAlert(alert), triggers, [p]);
     expect(decision.action).toBe('fleet');
     if (decision.action !== 'fleet') return;
-    const fleetId = alertFleetId(p.name, alert.data.essentials.alertId);
+    const fleetId = incidentFleetId(p.name, alert.data.alertContext.properties.trackingId);
     const scoped = await rig.activities.scopeFleet({
       plan: p,
       slot: new Date().toISOString(),
@@ -124,6 +133,20 @@ describe('a Service Health incident starts cross-region drills of the region it 
     const why = new Map(scoped.skipped.map((s) => [s.backupInstanceId.split('/').pop(), s.reason]));
     expect(why.get('west-a')).toMatch(/region westeurope is not one the alert names \(eastus\)/);
     expect(why.get('east-scratch')).toMatch(/scope.exclude/);
+    expect(scoped.due[0]!.template).toBe(1);
+
+    // West Europe named too: west-a has no cross-region template, so it is skipped with why (not drilled with
+    // the same-region one).
+    const both = await rig.activities.scopeFleet({
+      plan: p,
+      slot: new Date().toISOString(),
+      alert: { ...decision.run, regions: ['eastus', 'westeurope'] },
+      fleetId,
+    });
+    expect(both.due.map((d) => d.backupInstanceId.toLowerCase())).toEqual([EAST_A.toLowerCase()]);
+    expect(both.skipped.find((s) => /west-a$/i.test(s.backupInstanceId))?.reason).toBe(
+      'no cross-region template for flexibleServer/region westeurope',
+    );
 
     // A resource alert naming an instance the scope excludes and one outside its resource groups: the scope
     // lists neither as due, whatever the alert names.

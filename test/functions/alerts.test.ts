@@ -15,8 +15,9 @@ import type { DrillClient, DrillInstance } from '../../src/functions/drillClient
 import { ORCHESTRATORS } from '../../src/orchestrators/names';
 import { createDrillQueueHandler } from '../../src/functions/queue';
 import { parseAlertTriggers } from '../../src/lib/drill/alertTriggers';
-import { alertDrillId, alertFleetDrillId, alertFleetId } from '../../src/lib/drill/instanceIds';
-import { parsePlans } from '../../src/lib/drill/plans';
+import { alertDrillId, alertFleetDrillId, incidentFleetId } from '../../src/lib/drill/instanceIds';
+import { parsePlanSet, parsePlans } from '../../src/lib/drill/plans';
+import { goodPlans } from '../../src/functions/planSet';
 import type { DrillInput } from '../../src/lib/drill/request';
 import type { FleetInput } from '../../src/orchestrators/fleetDrill';
 import { DEFAULT_SETTINGS } from '../support/drill';
@@ -28,6 +29,17 @@ const fixture = (name: string): any =>
   JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'alerts', name), 'utf8'));
 const SH = fixture('service-health-incident.json');
 const BACKUP = fixture('backup-alert.json');
+const BACKUP_LOWERCASE = fixture('backup-alert-lowercase.json');
+
+/** Another event of the fixture's incident (an update, or its resolution): a new alertId, the same trackingId. */
+function incidentEvent(n: number, stage = 'Active'): any {
+  const e = structuredClone(SH);
+  e.data.essentials.alertId = e.data.essentials.alertId.replace(/.{4}$/, `${n}`.padStart(4, '0'));
+  e.data.alertContext.properties.communicationId = `1100002103456${n}`;
+  e.data.alertContext.properties.stage = stage;
+  e.data.alertContext.status = stage;
+  return e;
+}
 
 const VAULT = BI.split('/backupInstances')[0]!;
 const EAST_1 = `${VAULT}/backupInstances/pg-east-1`;
@@ -48,7 +60,10 @@ const PLANS = parsePlans(
       templates: [
         {
           kind: 'flexibleServer',
-          request: { target: { kind: 'files', containerUrl: 'https://acct.blob.core.windows.net/drills' } },
+          request: {
+            restoreFrom: 'secondaryRegion',
+            target: { kind: 'files', containerUrl: 'https://acct.blob.core.windows.net/drills' },
+          },
         },
       ],
       coverage: { everyDays: 92 },
@@ -163,7 +178,7 @@ describe('POST /api/alerts and alerts on the drill queue', () => {
   it('a Service Health incident starts a cross-region fleet run for its regions; its drills restore from the secondary region; by queue again, nothing new', async () => {
     const r = rig();
     const res = await r.http(post(SH, {}, 'alerts'), context().ctx);
-    const fleetId = alertFleetId('dr-fleet', SH.data.essentials.alertId);
+    const fleetId = incidentFleetId('dr-fleet', 'ZT4K-9QD');
     expect(res.status).toBe(202);
     expect(res.jsonBody).toMatchObject({
       status: 'started',
@@ -178,6 +193,7 @@ describe('POST /api/alerts and alerts on the drill queue', () => {
       alertRule: SH.data.essentials.alertRule,
       regions: ['eastus'],
       restoreFrom: 'secondaryRegion',
+      trackingId: 'ZT4K-9QD',
     });
     const drillId = alertFleetDrillId(fleetId, EAST_1);
     const child = await waitUntil(() => r.driver.getStatus(drillId), {
@@ -199,6 +215,49 @@ describe('POST /api/alerts and alerts on the drill queue', () => {
     await r.queue(JSON.stringify(SH), q.ctx);
     expect(q.lines.join('\n')).toMatch(/"status":"alreadyStarted".*"fleetId":"alertfleet-dr-fleet-/);
     expect(r.instances()).toEqual([fleetId, drillId].sort());
+
+    // An update of the incident, then its resolution: new alerts of one incident, nothing new.
+    const update = await r.http(post(incidentEvent(1), {}, 'alerts'), context().ctx);
+    expect(update.jsonBody).toMatchObject({ status: 'alreadyStarted', fleetId });
+    const resolved = await r.http(post(incidentEvent(2, 'Resolved'), {}, 'alerts'), context().ctx);
+    expect(resolved.jsonBody).toMatchObject({
+      status: 'ignored',
+      monitorCondition: 'Resolved',
+      reason: expect.stringMatching(/is Resolved/),
+    });
+    expect(r.instances()).toEqual([fleetId, drillId].sort());
+  });
+
+  it('while an alert run of the plan runs, another incident starts no second one (the running id, and why)', async () => {
+    const r = rig();
+    const runningId = incidentFleetId('dr-fleet', 'AB1C-2DE');
+    r.running.push({
+      instanceId: runningId,
+      name: ORCHESTRATORS.fleetDrill,
+      runtimeStatus: 'Running',
+      input: { fleetId: runningId, plan: { name: 'dr-fleet' }, alert: { alertId: 'x', alertRule: 'y' } },
+      customStatus: null,
+      output: null,
+      createdTime: '2026-11-24T08:00:00Z',
+      lastUpdatedTime: '2026-11-24T08:00:00Z',
+    });
+    const res = await r.http(post(SH, {}, 'alerts'), context().ctx);
+    expect(res.status).toBe(202);
+    expect(res.jsonBody).toMatchObject({
+      status: 'alreadyStarted',
+      fleetId: runningId,
+      reason: expect.stringMatching(/is still running: one alert run of a plan at a time/),
+    });
+    expect(r.instances()).toEqual([]);
+  });
+
+  it('Maintenance and other non-incident Service Health events start nothing by default', async () => {
+    const r = rig();
+    const m = incidentEvent(3);
+    m.data.alertContext.properties.incidentType = 'Maintenance';
+    const res = await r.http(post(m, {}, 'alerts'), context().ctx);
+    expect(res.jsonBody).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/Maintenance/) });
+    expect(r.instances()).toEqual([]);
   });
 
   it('an unknown rule and a resolved alert are logged and ignored (202, and why); nothing starts', async () => {
@@ -328,7 +387,8 @@ describe('POST /api/alerts and alerts on the drill queue', () => {
     const h = await r.http(post(BACKUP, {}, 'alerts'), context().ctx);
     expect(h.status).toBe(202);
     expect(h.jsonBody).toMatchObject({
-      status: 'alreadyStarted',
+      status: 'notStarted',
+      reason: 'nameInUse',
       drills: [{ drillId: id, started: false, reason: 'nameInUse' }],
     });
 
@@ -369,5 +429,75 @@ describe('POST /api/alerts and alerts on the drill queue', () => {
       status: 'ignored',
       reason: expect.stringMatching(/names no backup instance/),
     });
+  });
+
+  it('a lowercase backup instance id (as real alertTargetIDs give it) starts the drill with the id in its documented casing', async () => {
+    const r = rig();
+    const res = await r.http(post(BACKUP_LOWERCASE, {}, 'alerts'), context().ctx);
+    expect(res.status).toBe(202);
+    const id = alertDrillId('drill-on-backup-alert', BACKUP_LOWERCASE.data.essentials.alertId, BI);
+    expect(res.jsonBody).toMatchObject({
+      status: 'started',
+      drills: [{ drillId: id, backupInstanceId: BI, started: true }],
+    });
+    expect((r.driver.getStatus(id)!.input as DrillInput).request.backupInstanceId).toBe(BI);
+  });
+
+  it('an alert whose content makes no valid request is a 202 ignored with why (logged), never a 500', async () => {
+    const r = rig();
+    // A plan whose request cannot be built (here: its target lost), as an alert's content could make it.
+    const broken = PLANS.map((p) =>
+      p.kind === 'single' ? { ...p, request: { ...p.request, target: undefined as never } } : p,
+    );
+    const handler = createAlertHttpHandler({
+      settings: () => DEFAULT_SETTINGS,
+      plans: () => broken,
+      triggers: () => TRIGGERS,
+      datasourceOf: () => Promise.reject(new Error('not read')),
+      clientFor: r.clientFor,
+    });
+    const c = context();
+    const res = await handler(post(BACKUP_LOWERCASE, {}, 'alerts'), c.ctx);
+    expect(res.status).toBe(202);
+    expect(res.jsonBody).toMatchObject({
+      status: 'ignored',
+      reason: expect.stringMatching(/the alert cannot start a drill: [\s\S]*\/target: is required/),
+    });
+    expect(c.lines.join('\n')).toMatch(/"message":"alert ignored"/);
+    expect(r.instances()).toEqual([]);
+  });
+
+  it('a plan of a Service Health trigger without a cross-region template is logged as a plan problem', () => {
+    const set = parsePlanSet(
+      JSON.stringify([
+        {
+          name: 'same-region-fleet',
+          schedule: '0 0 2 1 */3 *',
+          scope: { vaults: [VAULT] },
+          templates: [
+            {
+              kind: 'flexibleServer',
+              request: {
+                target: { kind: 'files', containerUrl: 'https://acct.blob.core.windows.net/drills' },
+              },
+            },
+          ],
+        },
+      ]),
+    );
+    const c = context();
+    const plans = goodPlans(
+      set,
+      c.ctx,
+      JSON.stringify([
+        { alertRule: SH.data.essentials.alertRule, plan: 'same-region-fleet', incidentTypes: ['Incident'] },
+      ]),
+    );
+    expect(plans.map((p) => p.name)).toEqual(['same-region-fleet']);
+    expect(c.lines.join('\n')).toMatch(/a plan of a Service Health trigger has no cross-region template/);
+    // A trigger without incidentTypes is not known to be a Service Health one: nothing logged.
+    const ok = context();
+    goodPlans(set, ok.ctx, JSON.stringify([{ alertRule: 'backup failure', plan: 'same-region-fleet' }]));
+    expect(ok.lines.join('\n')).not.toMatch(/cross-region/);
   });
 });

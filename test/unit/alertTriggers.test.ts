@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  isRelevantService,
   alertSelects,
   armRegionName,
   decideAlert,
@@ -16,15 +17,17 @@ import {
   parseMonitorAlert,
 } from '../../src/lib/drill/alertTriggers';
 import { buildDashboard, regressionOf } from '../../src/lib/drill/dashboard';
-import { coverageOf } from '../../src/lib/drill/fleet';
+import { coverageOf, templateFor } from '../../src/lib/drill/fleet';
 import {
   alertDrillId,
   alertFleetDrillId,
   alertFleetId,
   drillInstanceId,
   validInstanceId,
+  incidentFleetId,
 } from '../../src/lib/drill/instanceIds';
-import { parsePlans } from '../../src/lib/drill/plans';
+import { parsePlans, type FleetPlan } from '../../src/lib/drill/plans';
+import { canonicalBackupInstanceId } from '../../src/lib/dataprotection/armId';
 import { ValidationError } from '../../src/lib/errors';
 
 const fixture = (name: string): any =>
@@ -102,9 +105,26 @@ describe('reading an alert', () => {
     const two = fixture('service-health-incident.json');
     two.data.alertContext.properties.region = 'East US, West Europe';
     two.data.alertContext.properties.impactedServices = JSON.stringify([
-      { ServiceName: 'x', ImpactedRegions: [{ RegionName: 'West US 2' }, { RegionName: 'East US' }] },
+      {
+        ServiceName: 'Azure Database for PostgreSQL',
+        ImpactedRegions: [{ RegionName: 'West US 2' }, { RegionName: 'East US' }],
+      },
+      { ServiceName: 'Backup', ImpactedRegions: [{ RegionName: 'West Europe' }] },
+      // Another service's regions say nothing about our backups.
+      { ServiceName: 'Virtual Machines', ImpactedRegions: [{ RegionName: 'North Europe' }] },
     ]);
     expect(parseMonitorAlert(two).regions).toEqual(['eastus', 'westeurope', 'westus2']);
+    // properties.region (every region of the incident) only when impactedServices is absent.
+    delete two.data.alertContext.properties.impactedServices;
+    expect(parseMonitorAlert(two).regions).toEqual(['eastus', 'westeurope']);
+    const vmOnly = fixture('service-health-incident.json');
+    vmOnly.data.alertContext.properties.impactedServices = JSON.stringify([
+      { ServiceName: 'Virtual Machines', ImpactedRegions: [{ RegionName: 'East US' }] },
+    ]);
+    expect(parseMonitorAlert(vmOnly).regions).toEqual([]);
+    expect(isRelevantService('Azure Database for PostgreSQL flexible servers')).toBe(true);
+    expect(isRelevantService('Azure Backup')).toBe(true);
+    expect(isRelevantService('Azure Database for MySQL')).toBe(false);
     expect(armRegionName(' West  Europe ')).toBe('westeurope');
   });
 
@@ -416,5 +436,111 @@ describe('coverage, same-region and cross-region apart', () => {
     const history = [rto(2400, 4, 'secondaryRegion'), rto(600, 3), rto(600, 2), rto(600, 1)];
     expect(regressionOf(history)).toBeUndefined();
     expect(regressionOf([rto(2400, 4), ...history.slice(1)])).toMatchObject({ rtoSeconds: 2400 });
+  });
+});
+
+describe('a Service Health incident across its updates', () => {
+  /** An update of the fixture's incident, as the service sends one: a new event, the same trackingId. */
+  function update(n: number, stage = 'Active'): any {
+    const u = fixture('service-health-incident.json');
+    u.data.essentials.alertId = u.data.essentials.alertId.replace(/.{4}$/, `${n}`.padStart(4, '0'));
+    u.data.alertContext.properties.communicationId = `1100002103456${n}`;
+    u.data.alertContext.properties.stage = stage;
+    u.data.alertContext.status = stage;
+    return u;
+  }
+
+  it('its updates name the same run (its trackingId); its resolution is Resolved; only Incident counts by default', () => {
+    const first = decideAlert(parseMonitorAlert(update(1)), TRIGGERS, PLANS);
+    const second = decideAlert(parseMonitorAlert(update(2)), TRIGGERS, PLANS);
+    expect(first).toMatchObject({ action: 'fleet', run: { trackingId: 'ZT4K-9QD' } });
+    expect(second).toMatchObject({ action: 'fleet', run: { trackingId: 'ZT4K-9QD' } });
+    expect(incidentFleetId('dr-quarterly', 'ZT4K-9QD')).toBe(incidentFleetId('dr-quarterly', 'zt4k-9qd'));
+    expect(incidentFleetId('dr-quarterly', 'ZT4K-9QD')).not.toBe(incidentFleetId('dr-quarterly', 'AB1C-2DE'));
+    expect(validInstanceId(incidentFleetId('dr-quarterly', 'ZT4K-9QD'))).toBe(true);
+
+    const resolved = parseMonitorAlert(update(3, 'Resolved'));
+    expect(resolved.monitorCondition).toBe('Resolved');
+    expect(decideAlert(resolved, TRIGGERS, PLANS)).toMatchObject({
+      action: 'ignore',
+      reason: expect.stringMatching(/is Resolved/),
+    });
+    // alertContext.status alone says so too.
+    const byStatus = update(4);
+    byStatus.data.alertContext.status = 'Resolved';
+    delete byStatus.data.alertContext.properties.stage;
+    expect(parseMonitorAlert(byStatus).monitorCondition).toBe('Resolved');
+
+    const maintenance = update(5);
+    maintenance.data.alertContext.properties.incidentType = 'Maintenance';
+    const m = parseMonitorAlert(maintenance);
+    expect(decideAlert(m, TRIGGERS, PLANS)).toMatchObject({
+      action: 'ignore',
+      reason: expect.stringMatching(/is Maintenance; .* on Incident \(incidentTypes\)/),
+    });
+    const optIn = parseAlertTriggers(
+      JSON.stringify([
+        { alertRule: m.alertRule, plan: 'dr-quarterly', incidentTypes: ['Incident', 'Maintenance'] },
+      ]),
+    );
+    expect(decideAlert(m, optIn, PLANS).action).toBe('fleet');
+    expect(
+      errorsOf(() =>
+        parseAlertTriggers(JSON.stringify([{ alertRule: 'r', plan: 'p', incidentTypes: ['Outage'] }])),
+      )[0]!.pointer,
+    ).toBe('/0/incidentTypes/0');
+  });
+
+  it('a fleet plan without a cross-region template starts nothing on a Service Health alert', () => {
+    // The fleet plan with its template made same-region (restoreFrom primaryRegion).
+    const fleet = PLANS[1] as FleetPlan;
+    const sameRegion: FleetPlan[] = [
+      {
+        ...fleet,
+        templates: fleet.templates.map((t) => ({
+          ...t,
+          request: { ...t.request, restoreFrom: 'primaryRegion' as const },
+        })),
+      },
+    ];
+    expect(decideAlert(parseMonitorAlert(update(6)), TRIGGERS, sameRegion)).toMatchObject({
+      action: 'ignore',
+      reason: expect.stringMatching(/no cross-region template/),
+    });
+  });
+
+  it('a template is chosen for a Service Health run only when it restores from the secondary region', () => {
+    const templates = (PLANS[1] as FleetPlan).templates;
+    const same = {
+      ...templates[0]!,
+      request: { ...templates[0]!.request, restoreFrom: 'primaryRegion' as const },
+    };
+    const instance = {
+      backupInstanceId: BI,
+      name: 'srv-db-1',
+      vaultId: VAULT,
+      region: 'eastus',
+      kind: 'flexibleServer' as const,
+      datasourceId: FLEX,
+      tags: {},
+    };
+    expect(templateFor([same, templates[0]!], instance, 'secondaryRegion')).toBe(1);
+    expect(templateFor([same], instance, 'secondaryRegion')).toBeUndefined();
+    expect(templateFor([same], instance)).toBe(0);
+  });
+});
+
+describe('backup instance ids in any casing', () => {
+  it('a lowercase id is rebuilt in its documented casing, names kept', () => {
+    expect(canonicalBackupInstanceId(BI.toLowerCase())).toBe(BI);
+    const mixed = `/SUBSCRIPTIONS/${SUB}/resourcegroups/RG-X/providers/microsoft.dataprotection/backupvaults/V-1/backupinstances/Srv-DB`;
+    expect(canonicalBackupInstanceId(mixed)).toBe(
+      `/subscriptions/${SUB}/resourceGroups/RG-X/providers/Microsoft.DataProtection/backupVaults/V-1/backupInstances/Srv-DB`,
+    );
+    // A plan's lowercased instance id still makes a valid request.
+    const a = parseMonitorAlert(fixture('backup-alert-lowercase.json'));
+    expect(a.targets).toEqual([BI.toLowerCase()]);
+    const d = decideAlert(a, TRIGGERS, PLANS);
+    expect(d).toMatchObject({ action: 'drill', request: { backupInstanceId: BI } });
   });
 });

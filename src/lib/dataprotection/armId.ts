@@ -152,3 +152,13 @@ export function lastSegment(value: string): string {
   const parts = value.replace(/\/+$/, '').split('/');
   return parts[parts.length - 1] ?? value;
 }
+
+/**
+ * A backup instance id in the casing ARM documents, rebuilt from its parts. Alerts (alertTargetIDs) and some
+ * ARM listings give ids in lowercase; the drill request schema checks the documented casing, and ids compare
+ * case-insensitively anyway, so the names are kept and only the fixed segments are rewritten.
+ */
+export function canonicalBackupInstanceId(id: unknown, what = 'backup instance id'): string {
+  const ref = parseBackupInstanceId(id, what);
+  return `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.DataProtection/backupVaults/${ref.vaultName}/backupInstances/${ref.backupInstanceName}`;
+}

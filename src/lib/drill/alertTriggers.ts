@@ -3,10 +3,13 @@
  * an Azure Monitor alert in the common alert schema (schemas/monitor-alert.schema.json) read down to what
  * decides a drill, and the decision: which plan the alert starts and for what, or why it is ignored.
  *
- * - A Service Health alert (monitoringService or alertContext.eventSource ServiceHealth) names regions
- *   (alertContext.properties.region, "East US, West Europe", and the ImpactedRegions of
- *   properties.impactedServices, a JSON string): it starts cross-region drills (restoreFrom secondaryRegion) of
- *   the fleet plan's instances whose vault is in one of them.
+ * - A Service Health alert (monitoringService or alertContext.eventSource ServiceHealth) names regions: the
+ *   ImpactedRegions of properties.impactedServices (a JSON string) of the services a drill is about (Azure
+ *   Database for PostgreSQL, any variant, and Azure Backup); alertContext.properties.region only when
+ *   impactedServices is absent. It starts cross-region drills of the fleet plan's instances whose vault is in
+ *   one of them, with the plan's cross-region templates only. It is an activity-log alert: every update of an
+ *   incident is a new alert (new alertId, always Fired), so its run is named by the incident's trackingId, its
+ *   stage Resolved counts as Resolved, and only incidentType Incident counts unless the trigger says otherwise.
  * - Any other alert (an Azure Backup alert, a resource alert) names resources (essentials.alertTargetIDs, and
  *   backup instance or datasource ids in alertContext.properties). A single plan drills its own backup instance
  *   only, and only when the alert names it, its datasource or its server: whoever can fire an alert rule (or
@@ -21,7 +24,13 @@ import { ValidationError } from '../errors';
 import type { AlertTrigger } from '../types/generated/alert-triggers';
 import type { MonitorAlert } from '../types/generated/monitor-alert';
 import { assertValid, schemaRef } from '../validation';
-import { parseArmId, RESOURCE_TYPES, isResourceType, sameArmId } from '../dataprotection/armId';
+import {
+  canonicalBackupInstanceId,
+  parseArmId,
+  RESOURCE_TYPES,
+  isResourceType,
+  sameArmId,
+} from '../dataprotection/armId';
 import type { FleetPlan, NormalizedPlan, SinglePlan } from './plans';
 import { parseDrillRequest, type NormalizedRequest } from './request';
 
@@ -42,9 +51,11 @@ export interface ParsedAlert {
   regions: string[];
   /** The ARM ids a resource alert names that a drill can start from: backup instances and PostgreSQL datasources. */
   targets: string[];
-  /** Service Health: the incident's title and tracking id, for logs. */
+  /** Service Health: the incident's title and tracking id (one per incident, across its updates). */
   title?: string;
   trackingId?: string;
+  /** Service Health: properties.incidentType (Incident, Maintenance, Informational, ActionRequired, Security). */
+  incidentType?: string;
 }
 
 /** What an alert's fleet run is limited to, and how its drills restore (FleetInput.alert). */
@@ -55,8 +66,13 @@ export interface AlertRun {
   regions?: string[];
   /** Only instances whose id or datasource (or its server) is one of these ARM ids. */
   targets?: string[];
-  /** Every drill restores from here, whatever the template says (Service Health: secondaryRegion). */
+  /**
+   * Service Health: only templates that restore from here are used (an instance without one is skipped): a
+   * template written for same-region drills targets the region the incident is about.
+   */
   restoreFrom?: 'secondaryRegion';
+  /** Service Health: the incident's trackingId. The run is named by it, so the incident's updates start nothing. */
+  trackingId?: string;
 }
 
 export type AlertDecision =
@@ -147,17 +163,32 @@ function eventSource(context: Record<string, unknown> | undefined): string {
   return typeof source === 'string' ? source.toLowerCase() : '';
 }
 
-/** The regions of properties.impactedServices: a JSON string (or array) of {ServiceName, ImpactedRegions}. */
-function impactedRegions(value: unknown): string[] {
+/**
+ * Whether a Service Health service name is one a drill is about: Azure Database for PostgreSQL (its variants:
+ * "... flexible servers", "... - Single Server") or Azure Backup ("Backup"). An incident of another service
+ * (Virtual Machines in the same region) says nothing about our backups.
+ */
+export function isRelevantService(name: string): boolean {
+  const n = name.trim().toLowerCase();
+  return n.startsWith('azure database for postgresql') || n === 'backup' || n === 'azure backup';
+}
+
+/**
+ * The regions of properties.impactedServices (a JSON string, or array, of {ServiceName, ImpactedRegions}) of
+ * the services a drill is about; undefined when there is no list to read (then properties.region is used).
+ */
+function impactedRegions(value: unknown): string[] | undefined {
   let services: unknown = value;
   if (typeof value === 'string')
     try {
       services = JSON.parse(value);
     } catch {
-      return [];
+      return undefined;
     }
-  if (!Array.isArray(services)) return [];
+  if (!Array.isArray(services)) return undefined;
   return services.flatMap((s) => {
+    const service = prop(record(s), 'ServiceName');
+    if (typeof service !== 'string' || !isRelevantService(service)) return [];
     const regions = prop(record(s), 'ImpactedRegions');
     return Array.isArray(regions)
       ? regions.flatMap((r) => {
@@ -193,18 +224,11 @@ export function parseMonitorAlert(message: unknown, what = 'alert'): ParsedAlert
   const serviceHealth =
     e.monitoringService.toLowerCase() === 'servicehealth' || eventSource(context) === 'servicehealth';
   const regionText = prop(properties, 'region');
-  const regions = serviceHealth
-    ? [
-        ...new Set(
-          [
-            ...(typeof regionText === 'string' ? regionText.split(',') : []),
-            ...impactedRegions(prop(properties, 'impactedServices')),
-          ]
-            .map(armRegionName)
-            .filter(Boolean),
-        ),
-      ].sort()
-    : [];
+  // properties.region lists every region of the incident, whatever the service: only a fallback.
+  const namedRegions =
+    impactedRegions(prop(properties, 'impactedServices')) ??
+    (typeof regionText === 'string' ? regionText.split(',') : []);
+  const regions = serviceHealth ? [...new Set(namedRegions.map(armRegionName).filter(Boolean))].sort() : [];
   // Resource alerts: what essentials targets, and the ids a backup alert's context names.
   const named = [
     ...e.alertTargetIDs,
@@ -224,17 +248,22 @@ export function parseMonitorAlert(message: unknown, what = 'alert'): ParsedAlert
       ];
   const title = prop(properties, 'title');
   const trackingId = prop(properties, 'trackingId');
+  const incidentType = prop(properties, 'incidentType');
+  // A Service Health alert is always Fired; its resolution is an event of its own, stage (or status) Resolved.
+  const stage = prop(properties, 'stage') ?? prop(context, 'status');
+  const resolved = serviceHealth && typeof stage === 'string' && stage.toLowerCase() === 'resolved';
   return {
     alertId: e.alertId,
     alertRule: e.alertRule,
     ...(e.alertRuleID ? { alertRuleId: e.alertRuleID } : {}),
-    monitorCondition: e.monitorCondition,
+    monitorCondition: resolved ? 'Resolved' : e.monitorCondition,
     monitoringService: e.monitoringService,
     kind: serviceHealth ? 'serviceHealth' : 'resource',
     regions,
     targets,
     ...(typeof title === 'string' ? { title } : {}),
     ...(typeof trackingId === 'string' ? { trackingId } : {}),
+    ...(serviceHealth && typeof incidentType === 'string' ? { incidentType } : {}),
   };
 }
 
@@ -285,12 +314,33 @@ export function decideAlert(
         action: 'ignore',
         reason: `a Service Health alert starts cross-region drills of a fleet plan's scope; plan "${plan.name}" is a single plan`,
       };
+    const types = trigger.incidentTypes ?? ['Incident'];
+    if (!types.some((t) => t.toLowerCase() === alert.incidentType?.toLowerCase()))
+      return {
+        action: 'ignore',
+        reason: `the Service Health event is ${alert.incidentType ?? '(no incidentType)'}; the trigger of ${rule} starts drills on ${types.join(' or ')} (incidentTypes)`,
+      };
     if (!alert.regions.length)
       return {
         action: 'ignore',
-        reason: 'the Service Health alert names no region (alertContext.properties.region, impactedServices)',
+        reason:
+          'the Service Health alert names no region of Azure Database for PostgreSQL or Azure Backup (alertContext.properties.impactedServices, else region)',
       };
-    return { action: 'fleet', plan, run: { ...run, regions: alert.regions, restoreFrom: 'secondaryRegion' } };
+    if (!hasCrossRegionTemplate(plan))
+      return {
+        action: 'ignore',
+        reason: `plan "${plan.name}" has no cross-region template (request restoreFrom "secondaryRegion"): a Service Health alert drills with those only`,
+      };
+    return {
+      action: 'fleet',
+      plan,
+      run: {
+        ...run,
+        regions: alert.regions,
+        restoreFrom: 'secondaryRegion',
+        ...(alert.trackingId ? { trackingId: alert.trackingId } : {}),
+      },
+    };
   }
   if (!alert.targets.length)
     return {
@@ -300,6 +350,11 @@ export function decideAlert(
     };
   if (plan.kind === 'fleet') return { action: 'fleet', plan, run: { ...run, targets: alert.targets } };
   return singlePlanDecision(alert.targets, plan, planDatasource);
+}
+
+/** Whether a fleet plan has a template a Service Health run can use: one restoring from the secondary region. */
+export function hasCrossRegionTemplate(plan: FleetPlan): boolean {
+  return plan.templates.some((t) => t.request.restoreFrom === 'secondaryRegion');
 }
 
 function isBackupInstanceId(id: string): boolean {
@@ -339,7 +394,13 @@ function singlePlanDecision(
   return {
     action: 'drill',
     plan,
-    request: parseDrillRequest(request, `plan ${plan.name}'s request`),
+    request: parseDrillRequest(
+      {
+        ...request,
+        backupInstanceId: canonicalBackupInstanceId(own, `plan ${plan.name}'s backupInstanceId`),
+      },
+      `plan ${plan.name}'s request`,
+    ),
     ignored,
   };
 }

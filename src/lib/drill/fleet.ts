@@ -64,11 +64,19 @@ export function outOfScope(scope: FleetScope, instance: FleetInstance): string |
 
 const normRegion = (r: string) => r.replace(/\s+/g, '').toLowerCase();
 
-/** The first template for the instance's kind and its vault's region, by index. */
-export function templateFor(templates: FleetTemplate[], instance: FleetInstance): number | undefined {
+/**
+ * The first template for the instance's kind and its vault's region, by index. restoreFrom: only templates
+ * that restore from there (a Service Health run: a same-region template would restore into the incident).
+ */
+export function templateFor(
+  templates: FleetTemplate[],
+  instance: FleetInstance,
+  restoreFrom?: 'secondaryRegion',
+): number | undefined {
   const i = templates.findIndex(
     (t) =>
       t.kind === instance.kind &&
+      (restoreFrom === undefined || t.request.restoreFrom === restoreFrom) &&
       (!t.region || (instance.region !== undefined && normRegion(t.region) === normRegion(instance.region))),
   );
   return i < 0 ? undefined : i;

@@ -14,7 +14,9 @@
  *   alert-{plan}-{hash}             the drill an alert (DRILL_ALERT_TRIGGERS) starts of one instance with a
  *                                   single plan: hash of (alert id, instance), so a retried webhook, or the same
  *                                   alert by HTTP and by queue, finds the drill it already started
- *   alertfleet-{plan}-{hash}        the fleet run an alert starts with a fleet plan: hash of the alert id
+ *   alertfleet-{plan}-{hash}        the fleet run an alert starts with a fleet plan: hash of the alert id, or
+ *                                   of a Service Health incident's trackingId (each update of an incident is
+ *                                   a new alert: the incident, not the update, is what runs once)
  *   {alertFleetId}.{hash}           its drills: hash of the instance (not its place, which depends on the order)
  *
  * Pure.
@@ -75,6 +77,11 @@ export function alertDrillId(plan: string, alertId: string, backupInstanceId: st
 /** The fleet run an alert starts with a fleet plan. */
 export function alertFleetId(plan: string, alertId: string): string {
   return `alertfleet-${plan}-${hash(alertId, 24)}`;
+}
+
+/** The fleet run of a Service Health incident (its trackingId), whichever of its updates arrives. */
+export function incidentFleetId(plan: string, trackingId: string): string {
+  return alertFleetId(plan, `service-health-incident\n${trackingId.toLowerCase()}`);
 }
 
 /** A drill of an alert's fleet run: named by its instance, so the same alert names the same drill. */

@@ -21,9 +21,18 @@ export interface AlertTrigger {
    */
   plan: string;
   /**
-   * The monitor conditions (essentials.monitorCondition) that start drills; other conditions are ignored. Default: Fired only.
+   * The monitor conditions (essentials.monitorCondition) that start drills; other conditions are ignored. Default: Fired only. A Service Health alert is always Fired: its condition is Resolved when alertContext.properties.stage (or alertContext.status) is Resolved.
    *
    * @minItems 1
    */
   conditions?: ['Fired' | 'Resolved', ...('Fired' | 'Resolved')[]];
+  /**
+   * Service Health alerts only: the event types (alertContext.properties.incidentType) that start drills; others are ignored. Absent: Incident only (no schema default, so that its presence marks a Service Health trigger) (planned maintenance and advisories are no disaster). Setting it also marks the trigger as a Service Health trigger: its plan is checked for a cross-region template when plans are loaded.
+   *
+   * @minItems 1
+   */
+  incidentTypes?: [
+    'Incident' | 'Maintenance' | 'Informational' | 'ActionRequired' | 'Security',
+    ...('Incident' | 'Maintenance' | 'Informational' | 'ActionRequired' | 'Security')[],
+  ];
 }
