@@ -572,17 +572,26 @@ function fetchJobs(ctx: EmulatorContext, match: Match, req: ArmRequest, apiVersi
           `The cross-region restore job '${body.jobId}' was not found for vault '${source.vault.name}'.`,
         );
   }
-  if (req.url.searchParams.get('$filter'))
-    return cloudError(
-      400,
-      'BMSUserErrorInvalidFilter',
-      'The emulator does not support $filter on fetchCrossRegionRestoreJobs.',
-    );
+  // The swagger documents $filter only as "OData filter options"; the emulator accepts the one clause the
+  // client sends (startTime ge '<time>', as the Azure Backup jobs lists take it) and refuses anything else.
+  const filter = parseJobsFilter(req.url.searchParams.get('$filter'));
+  if ('error' in filter) return cloudError(400, 'BMSUserErrorInvalidFilter', filter.error);
   const jobs = [...ctx.crossRegion.jobs.values()]
     .filter((j) => j.vault === source.vault)
+    .filter((j) => !filter.since || j.startTime.getTime() >= filter.since.getTime())
     .sort((a, b) => b.startTime.getTime() - a.startTime.getTime())
     .map((j) => renderCrossRegionJob(j, ctx.config.subscriptionId, now));
   return { status: 200, body: page(req, jobs, ctx.config.jobsPageSize) };
+}
+
+/** fetchCrossRegionRestoreJobs' $filter: empty, or startTime ge '<time>'. */
+export function parseJobsFilter(filter: string | null): { since?: Date } | { error: string } {
+  if (!filter || !filter.trim()) return {};
+  const m = /^\s*startTime\s+ge\s+'([^']+)'\s*$/i.exec(filter);
+  if (!m) return { error: `Invalid $filter "${filter.trim()}": expected startTime ge '<time>'.` };
+  const since = new Date(m[1]!);
+  if (Number.isNaN(since.getTime())) return { error: `Invalid time '${m[1]}' in $filter.` };
+  return { since };
 }
 
 /**

@@ -15,10 +15,15 @@ import {
   errorDataFromJobErrorDetails,
   failureFromErrorData,
 } from '../lib/dataprotection/errors';
-import { toFailure, type FailureInfo } from '../lib/errors';
+import { AppError, toFailure, type FailureInfo } from '../lib/errors';
 import type { PollState } from '../lib/dataprotection/pollState';
 import { parseJobDurationSeconds } from '../lib/drill/durations';
-import { newestPointTime, selectRecoveryPoint, type PointSummary } from '../lib/drill/selection';
+import {
+  newestPointTime,
+  noReplicatedPoint,
+  selectRecoveryPoint,
+  type PointSummary,
+} from '../lib/drill/selection';
 import type { BackupJobResource, RecoveryPointResource } from '../lib/types/generated/dataprotection';
 import type {
   EndedJobsInput,
@@ -132,7 +137,11 @@ export function dataProtectionActivities(deps: ActivityDeps) {
   /**
    * The job id of this drill's restore, if Azure has one (nothing older than the drill). A cross-region
    * restore's job is only in the paired region's cross-region job list, whose order is not documented: it is
-   * read to the end; the vault's own list is newest first and stops at the drill's start.
+   * asked for jobs since the drill's start ($filter, checked here again since a service may ignore it) and read
+   * to its end, a bounded number of pages; the vault's own list is newest first and stops at the drill's start.
+   * `unrecognised` is a cross-region restore job of the same backup instance and recovery point, started since
+   * the drill began, whose destination does not show it is this drill's (it may be): posting another restore
+   * could then start a second one.
    */
   async function findOurRestore(
     input: Pick<
@@ -141,10 +150,13 @@ export function dataProtectionActivities(deps: ActivityDeps) {
     > & {
       recoveryPointId: string;
     },
-  ): Promise<string | undefined> {
+  ): Promise<{ jobId?: string; unrecognised?: string }> {
     const since = Date.parse(input.notBefore) - 60_000;
     const cr = input.crossRegion;
-    const jobs = cr ? dp.listCrossRegionRestoreJobs(input.vaultId, cr) : dp.listJobs(input.vaultId);
+    const jobs = cr
+      ? dp.listCrossRegionRestoreJobs(input.vaultId, cr, new Date(since))
+      : dp.listJobs(input.vaultId);
+    let unrecognised: string | undefined;
     for await (const job of jobs) {
       const p = job.properties;
       if (Date.parse(p.startTime) < since) {
@@ -155,9 +167,11 @@ export function dataProtectionActivities(deps: ActivityDeps) {
       if (!p.backupInstanceId || !sameArmId(p.backupInstanceId, input.backupInstanceId)) continue;
       const point = p.extendedInfo?.sourceRecoverPoint?.recoveryPointID;
       if (point && !sameName(point, input.recoveryPointId)) continue;
-      if (isOurDestination(p.extendedInfo, input.destination)) return lastSegment(job.name);
+      if (isOurDestination(p.extendedInfo, input.destination)) return { jobId: lastSegment(job.name) };
+      if (cr && p.operationCategory?.toLowerCase() === 'crossregionrestore')
+        unrecognised ??= lastSegment(job.name);
     }
-    return undefined;
+    return unrecognised ? { unrecognised } : {};
   }
 
   return {
@@ -214,17 +228,23 @@ export function dataProtectionActivities(deps: ActivityDeps) {
           : dp.listRecoveryPoints(input.backupInstanceId, filter),
       );
       const selection = selectRecoveryPoint(points, input.policy, drillStart, input.seed);
-      if (!cr || !selection.ok) return selection;
-      // The primary's newest point gives the replication lag; a primary that cannot be read (the outage a
-      // cross-region drill rehearses) leaves it out rather than failing the drill.
+      if (!cr || (!selection.ok && points.length > 0)) return selection;
+      // The primary's newest point gives the replication lag (and, when the paired region has no point yet, the
+      // time the refusal names); a primary that cannot be read (the outage a cross-region drill rehearses)
+      // leaves it out rather than failing the drill.
       const primary = await summaries(dp.listRecoveryPoints(input.backupInstanceId)).catch((err: unknown) => {
         deps.log?.('primary recovery points could not be read: replication lag not measured', {
           error: toFailure(err).message,
         });
         return [];
       });
-      const newestSecondaryTime = newestPointTime(points);
-      const newestPrimaryTime = newestPointTime(primary);
+      if (!selection.ok) return noReplicatedPoint(newestPointTime(primary));
+      // Points newer than the drill's start (a backup taken while the drill ran) are left out of both figures,
+      // so that the regional RPO (drill start minus newest secondary) is never negative.
+      const upToStart = (list: PointSummary[]) =>
+        list.filter((p) => Date.parse(p.time) <= drillStart.getTime());
+      const newestSecondaryTime = newestPointTime(upToStart(points));
+      const newestPrimaryTime = newestPointTime(upToStart(primary));
       return {
         ...selection,
         regional: {
@@ -249,7 +269,10 @@ export function dataProtectionActivities(deps: ActivityDeps) {
       if (earlier) {
         // A retry: look for a restore job of this backup instance, recovery point and destination (which
         // carries this drill's id) started since the drill began.
-        const found = await findOurRestore({ ...input, recoveryPointId: input.body.recoveryPointId });
+        const { jobId: found, unrecognised } = await findOurRestore({
+          ...input,
+          recoveryPointId: input.body.recoveryPointId,
+        });
         if (found) {
           deps.log?.('restore already started by an earlier attempt: reusing its job', {
             drillId: input.drillId,
@@ -266,7 +289,7 @@ export function dataProtectionActivities(deps: ActivityDeps) {
             reused: true,
           };
         }
-        // None visible. If an earlier attempt posted recently and Azure may still accept it, wait it out (on
+        // None recognised. If an earlier attempt posted recently and Azure may still accept it, wait it out (on
         // a durable timer, in the orchestrator) instead of posting a second one.
         const pending = await pendingAttempt(input.drillId, earlier);
         if (pending) {
@@ -276,6 +299,19 @@ export function dataProtectionActivities(deps: ActivityDeps) {
           });
           return pending;
         }
+        // Past the settle window, a cross-region restore job that may be this drill's but whose destination
+        // still does not say so (a running job may not report it yet, hence the wait above): another POST could
+        // start a second restore in the paired region, so the drill stops and names the job.
+        if (unrecognised)
+          throw new AppError(
+            'RestoreNotConfirmed',
+            `an earlier restore attempt may have started cross-region restore job ${unrecognised} (same backup instance and recovery point, started since the drill began), but its destination does not show it is this drill's, so no second restore is posted: check job ${unrecognised} in Backup center > Jobs (cross-region restore jobs of the paired region) and clean up what it restored by hand`,
+            {
+              recommendedActions: [
+                `Open cross-region restore job ${unrecognised} in Backup center > Jobs (paired region): if it is this drill's, clean up what it restored by hand; then run the drill again.`,
+              ],
+            },
+          );
       }
       const at = now();
       await deps.reports.recordRestoreAttempt(input.drillId, { at, definite: false });
@@ -316,7 +352,13 @@ export function dataProtectionActivities(deps: ActivityDeps) {
       const starts = input.jobs.map((j) => Date.parse(j.startTime ?? ''));
       const oldest = cr || starts.some((t) => Number.isNaN(t)) ? 0 : Math.min(...starts);
       const seen = new Map<string, JobSummary>();
-      const jobs = cr ? dp.listCrossRegionRestoreJobs(input.vaultId, cr) : dp.listJobs(input.vaultId);
+      // The cross-region list is asked only for jobs since the oldest watched one started (when every start is
+      // known); the pages read are capped in the client.
+      const crSince =
+        cr && !starts.some((t) => Number.isNaN(t)) ? new Date(Math.min(...starts) - 60_000) : undefined;
+      const jobs = cr
+        ? dp.listCrossRegionRestoreJobs(input.vaultId, cr, crSince)
+        : dp.listJobs(input.vaultId);
       for await (const job of jobs) {
         if (seen.size === want.size) break;
         if (oldest > 0 && Date.parse(job.properties.startTime) < oldest - 60_000) break;
@@ -340,7 +382,7 @@ export function dataProtectionActivities(deps: ActivityDeps) {
 
     /** This drill's restore job, if Azure knows one (after a failure, before cleanup). */
     findRestoreJob: async (input: FindRestoreJobInput): Promise<FoundRestoreJob> => {
-      const jobId = await findOurRestore(input);
+      const { jobId } = await findOurRestore(input);
       if (jobId)
         return {
           job: await jobSummary({

@@ -118,9 +118,9 @@ const EXACT: Record<string, string> = {
   CrossRegionRestoreNotEnabled:
     'Enable Cross Region Restore on the backup vault (Properties > Cross Region Restore; it needs geo-redundant storage and cannot be turned off again), or set restoreFrom to primaryRegion.',
   TargetNotInPairedRegion:
-    "Choose a target in the vault's paired region (target.serverId for a database, target.restoreLocation for files), or set restoreFrom to primaryRegion.",
+    "Choose a target in the vault's paired region (target.serverId for a database; for files, a container there and target.restoreLocation naming that region, which the drill cannot read from the container URL), or set restoreFrom to primaryRegion.",
   PairedRegionUnknown:
-    'The vault names no paired region (properties.replicatedRegions): check that it is geo-redundant with Cross Region Restore enabled, or set restoreFrom to primaryRegion.',
+    "The vault's paired region is unknown (no location, no properties.replicatedRegions, and no known Azure region pair): check that the vault is geo-redundant with Cross Region Restore enabled and names its location, or set restoreFrom to primaryRegion.",
   CrossRegionRestoreNotInApiVersion:
     'Set DATAPROTECTION_API_VERSION to 2023-11-01 or later (2026-06-01): older api-versions have no cross-region restore operations.',
   // ARM and the network

@@ -106,10 +106,14 @@ function* restoreAndVerify(
       vaultId: bi.vaultId,
       ...(target.kind === 'database' ? { targetServerId: target.serverId } : {}),
     });
-    const regions = decideCrossRegion(facts, {
-      kind: target.kind,
-      ...(target.restoreLocation ? { restoreLocation: target.restoreLocation } : {}),
-    });
+    const regions = decideCrossRegion(
+      facts,
+      {
+        kind: target.kind,
+        ...(target.restoreLocation ? { restoreLocation: target.restoreLocation } : {}),
+      },
+      { alert: input.trigger.kind === 'alert' },
+    );
     record.crossRegion = { sourceRegion: regions.sourceRegion, restoreRegion: regions.targetRegion };
     return { instance: bi, crossRegion: regions };
   });
@@ -158,8 +162,10 @@ function* restoreAndVerify(
     return planRestore({
       drillId,
       request,
-      // A cross-region restore is restored in the paired region (restoreTargetInfo.restoreLocation).
-      instance: crossRegion ? { ...instance, location: crossRegion.targetRegion } : instance,
+      instance,
+      // A cross-region restore is restored in the paired region (restoreTargetInfo.restoreLocation), named as
+      // the location-scoped URL names it.
+      ...(crossRegion ? { restoreRegion: crossRegion.targetRegion } : {}),
       recoveryPointId: selection.point.id,
       dataStore: selection.dataStore,
       ...(input.settings.apiVersion ? { apiVersion: input.settings.apiVersion } : {}),

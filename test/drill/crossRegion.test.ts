@@ -158,7 +158,8 @@ describe('cross-region drills', () => {
     const { report } = await rig.run({
       backupInstanceId: FLEX_BI,
       restoreFrom: 'secondaryRegion',
-      target: rig.filesTarget(),
+      // A files target states its region: the container URL does not show it ("East US": sent as eastus).
+      target: { ...rig.filesTarget(), restoreLocation: 'East US' },
       verify: { tables: [{ name: 'public.items', minRows: 1, database: 'inventory' }] },
       deadline: 'PT10M',
     });

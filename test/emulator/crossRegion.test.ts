@@ -380,6 +380,21 @@ describe('emulator cross-region restore', () => {
     });
     expect(list.status).toBe(200);
     expect(list.body.value.map((j: any) => j.name)).toContain(jobId);
+    // The client's $filter (startTime ge '<time>') is accepted and applied; another clause is refused.
+    const filtered = (since: string) =>
+      arm(
+        emu,
+        token,
+        'POST',
+        at(SECONDARY, 'fetchCrossRegionRestoreJobs', `${q}&$filter=${encodeURIComponent(since)}`),
+        { sourceBackupVaultId: V, sourceRegion: PRIMARY },
+      );
+    const recent = await filtered(`startTime ge '${new Date(Date.now() - 3_600_000).toISOString()}'`);
+    expect(recent.status).toBe(200);
+    expect(recent.body.value.map((j: any) => j.name)).toContain(jobId);
+    const future = await filtered(`startTime ge '${new Date(Date.now() + 3_600_000).toISOString()}'`);
+    expect(future.body.value.map((j: any) => j.name)).not.toContain(jobId);
+    expect((await filtered(`status eq 'Completed'`)).status).toBe(400);
     // The operation lives at the secondary location only.
     const opId = aao.pathname.split('/').pop()!;
     expect(

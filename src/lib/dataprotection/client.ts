@@ -83,6 +83,8 @@ interface RawResponse {
 }
 
 const MAX_PAGES = 10_000;
+/** Pages of a cross-region restore job list read at most: the list is filtered to the drill's time, so it is short. */
+export const CRR_JOB_MAX_PAGES = 20;
 
 /**
  * The OData $filter the service expects for recovery points, as az CLI sends it:
@@ -307,10 +309,17 @@ export class DataProtectionClient {
     return this.parse<BackupJobResource>(res, 'BackupJobResource', 'cross-region restore job');
   }
 
-  /** The vault's cross-region restore jobs (FetchCrossRegionRestoreJobs_List), every page. */
+  /**
+   * The vault's cross-region restore jobs (FetchCrossRegionRestoreJobs_List), started at or after `since`, at
+   * most CRR_JOB_MAX_PAGES pages. The swagger documents $filter only as "OData filter options"; the clause sent
+   * is the one the Azure Backup job lists take (startTime ge '<time>'). A service may ignore it, so callers
+   * filter by start time themselves too; a list longer than the cap throws rather than being read silently
+   * in part (a job missed there could be posted twice).
+   */
   async *listCrossRegionRestoreJobs(
     vaultId: string,
     regions: CrossRegion,
+    since?: Date,
   ): AsyncGenerator<BackupJobResource> {
     const vault = parseBackupVaultId(vaultId);
     const body = this.crossRegionBody<CrossRegionRestoreJobsRequest>(
@@ -318,11 +327,13 @@ export class DataProtectionClient {
       { sourceBackupVaultId: vault.id, sourceRegion: regions.sourceRegion },
       'cross-region restore jobs request',
     );
+    const query: Record<string, string> = since ? { $filter: `startTime ge '${since.toISOString()}'` } : {};
     yield* this.pages<BackupJobResource>(
-      this.url(`${this.secondaryScope(vault.id, regions)}/fetchCrossRegionRestoreJobs`),
+      this.url(`${this.secondaryScope(vault.id, regions)}/fetchCrossRegionRestoreJobs`, query),
       'BackupJobResourceList',
       'cross-region restore job list',
       body,
+      CRR_JOB_MAX_PAGES,
     );
   }
 
@@ -494,6 +505,7 @@ export class DataProtectionClient {
     listDef: string,
     what: string,
     body?: unknown,
+    maxPages: number = MAX_PAGES,
   ): AsyncGenerator<T> {
     const seen = new Set<string>();
     let url: string | undefined = firstUrl;
@@ -504,8 +516,8 @@ export class DataProtectionClient {
           headers: { get: () => undefined },
           body: null,
         });
-      if (seen.size >= MAX_PAGES)
-        throw this.protocolError(`${what}: more than ${MAX_PAGES} pages; stopping`, {
+      if (seen.size >= maxPages)
+        throw this.protocolError(`${what}: more than ${maxPages} pages; stopping`, {
           status: 200,
           headers: { get: () => undefined },
           body: null,

@@ -95,8 +95,8 @@ export function supportsCrossRegionRestore(apiVersion: string): boolean {
 
 /** A cross-region drill that cannot work: refused before any restore operation is called. */
 export class CrossRegionError extends AppError {
-  constructor(code: string, message: string) {
-    super(code, message, { isUserError: true });
+  constructor(code: string, message: string, recommendedActions?: string[]) {
+    super(code, message, { isUserError: true, ...(recommendedActions ? { recommendedActions } : {}) });
   }
 }
 
@@ -109,53 +109,92 @@ export function assertCrossRegionApiVersion(apiVersion: string): void {
     );
 }
 
-/** The regions of a cross-region restore, or a refusal naming the field and the fix. */
-export function decideCrossRegion(facts: CrossRegionFacts, target: CrossRegionTarget): CrossRegion {
+/** How the drill was started, for the fix a refusal names. */
+export interface CrossRegionOrigin {
+  /**
+   * Started by an Azure Monitor alert (trigger kind alert): the drill exists to rehearse the other region, so
+   * "set restoreFrom to primaryRegion" is no fix; the plan's cross-region template is.
+   */
+  alert?: boolean;
+}
+
+/**
+ * The regions of a cross-region restore, or a refusal naming the field and the fix. A files target must state
+ * target.restoreLocation: the drill cannot see a container's region from its URL, so the operator's statement
+ * is all there is to check (a default to the paired region would let a container in the primary region pass).
+ */
+export function decideCrossRegion(
+  facts: CrossRegionFacts,
+  target: CrossRegionTarget,
+  origin: CrossRegionOrigin = {},
+): CrossRegion {
   const vault = facts.vaultId;
   const state = facts.crossRegionRestoreState;
+  // The last resort of every fix: a person can drop restoreFrom; an alert's drill follows its plan's template.
+  const orElse = origin.alert
+    ? "or, since an alert started this drill, put the target of the plan's cross-region template in the vault's paired region"
+    : 'or set restoreFrom to primaryRegion';
+  const refuse = (code: string, message: string, fix: string) =>
+    new CrossRegionError(code, message, origin.alert ? [fix] : undefined);
   if (state?.toLowerCase() !== 'enabled')
-    throw new CrossRegionError(
+    throw refuse(
       'CrossRegionRestoreNotEnabled',
-      `restoreFrom is secondaryRegion, but vault ${vault} has cross-region restore ${state ? `"${state}"` : 'not set'} (properties.featureSettings.crossRegionRestoreSettings.state): enable Cross Region Restore on the vault (it needs geo-redundant storage), or set restoreFrom to primaryRegion`,
+      `restoreFrom is secondaryRegion, but vault ${vault} has cross-region restore ${state ? `"${state}"` : 'not set'} (properties.featureSettings.crossRegionRestoreSettings.state): enable Cross Region Restore on the vault (it needs geo-redundant storage), ${orElse}`,
+      "Enable Cross Region Restore on the backup vault (it needs geo-redundant storage), or take the vault out of the alert plan's cross-region template.",
     );
   if (!facts.storageTypes.some((t) => t.toLowerCase() === 'georedundant'))
-    throw new CrossRegionError(
+    throw refuse(
       'CrossRegionRestoreNotEnabled',
-      `restoreFrom is secondaryRegion, but vault ${vault} does not keep geo-redundant storage (properties.storageSettings: ${facts.storageTypes.join(', ') || 'none'}), so no copy exists in the paired region: use a GeoRedundant vault, or set restoreFrom to primaryRegion`,
+      `restoreFrom is secondaryRegion, but vault ${vault} does not keep geo-redundant storage (properties.storageSettings: ${facts.storageTypes.join(', ') || 'none'}), so no copy exists in the paired region: use a GeoRedundant vault, ${orElse}`,
+      "Use a GeoRedundant vault with Cross Region Restore enabled, or take the vault out of the alert plan's cross-region template.",
     );
+  const unknownFix =
+    "Check that the vault is geo-redundant with Cross Region Restore enabled and that its region has a paired region (properties.replicatedRegions, or Azure's region pairs).";
   if (!facts.vaultLocation)
-    throw new CrossRegionError(
+    throw refuse(
       'PairedRegionUnknown',
-      `restoreFrom is secondaryRegion, but vault ${vault} does not say its location, so its paired region is unknown`,
+      `restoreFrom is secondaryRegion, but vault ${vault} does not say its location, so its paired region is unknown: check the vault (GET it: location), ${orElse}`,
+      unknownFix,
     );
   const sourceRegion = regionKey(facts.vaultLocation);
   const listed = (facts.replicatedRegions ?? []).map(regionKey).filter((r) => r && r !== sourceRegion);
   const table = pairedRegionOf(sourceRegion);
   const paired = listed.length ? listed : table ? [table] : [];
   if (paired.length === 0)
-    throw new CrossRegionError(
+    throw refuse(
       'PairedRegionUnknown',
-      `restoreFrom is secondaryRegion, but vault ${vault} lists no replicatedRegions and ${sourceRegion} has no known paired region: set restoreFrom to primaryRegion`,
+      `restoreFrom is secondaryRegion, but vault ${vault} lists no replicatedRegions and ${sourceRegion} has no known paired region: check that the vault is geo-redundant with Cross Region Restore enabled, ${orElse}`,
+      unknownFix,
     );
   const pairedText = paired.join(', ');
+  const targetFix = `Choose a target in the vault's paired region (${pairedText}): target.serverId for a database, target.restoreLocation (stated explicitly) for files${origin.alert ? ", in the alert plan's cross-region template" : ''}.`;
   const outside = (field: string, region: string) =>
-    new CrossRegionError(
+    refuse(
       'TargetNotInPairedRegion',
-      `restoreFrom is secondaryRegion, but ${field} is in ${region}, not in the vault's paired region (${pairedText}): choose a target in ${pairedText}, or set restoreFrom to primaryRegion`,
+      `restoreFrom is secondaryRegion, but ${field} is in ${region}, not in the vault's paired region (${pairedText}): choose a target in ${pairedText}, ${orElse}`,
+      targetFix,
     );
   const given = target.restoreLocation !== undefined ? regionKey(target.restoreLocation) : undefined;
   if (given !== undefined && !paired.includes(given)) throw outside('target.restoreLocation', given);
-  let targetRegion = given ?? paired[0]!;
-  if (target.kind === 'database') {
-    if (!facts.targetServerLocation)
-      throw new CrossRegionError(
+  if (target.kind === 'files') {
+    // A container's region cannot be read from its URL: restoreLocation is the operator's statement that the
+    // container is in the paired region, and without it nothing shows the restore leaves the primary region.
+    if (given === undefined)
+      throw refuse(
         'TargetNotInPairedRegion',
-        `restoreFrom is secondaryRegion, but the location of target.serverId could not be read, so it cannot be shown to be in the paired region (${pairedText}): check target.serverId`,
+        `restoreFrom is secondaryRegion, but /target/restoreLocation is not given, and the region of a files target's container cannot be seen from its URL: set target.restoreLocation to the paired region the container is in (${pairedText}) and use a container there, ${orElse}`,
+        targetFix,
       );
-    const server = regionKey(facts.targetServerLocation);
-    if (!paired.includes(server)) throw outside('target.serverId', server);
-    if (given !== undefined && given !== server) throw outside('target.restoreLocation', given);
-    targetRegion = server;
+    return { sourceRegion, targetRegion: given };
   }
-  return { sourceRegion, targetRegion };
+  if (!facts.targetServerLocation)
+    throw refuse(
+      'TargetNotInPairedRegion',
+      `restoreFrom is secondaryRegion, but the location of target.serverId could not be read, so it cannot be shown to be in the paired region (${pairedText}): check target.serverId`,
+      targetFix,
+    );
+  const server = regionKey(facts.targetServerLocation);
+  if (!paired.includes(server)) throw outside('target.serverId', server);
+  if (given !== undefined && given !== server) throw outside('target.restoreLocation', given);
+  return { sourceRegion, targetRegion: server };
 }

@@ -149,19 +149,22 @@ export function rtoOf(
 }
 
 /**
- * A cross-region drill's regions with what they cost: the replication lag (newest primary point minus the chosen
- * secondary one) and the regional RPO (drill start minus the newest secondary point), each when its times are known.
+ * A cross-region drill's regions with what they cost, each when its times are known: the replication lag (newest
+ * primary point minus newest secondary point: how far the paired region's copy trails, whatever point the
+ * policy restored) and the regional RPO (drill start minus the newest secondary point). The chosen point's own
+ * age is rpoSeconds. The newest times are of points at or before the drill start (selectRecoveryPoint leaves
+ * later ones out); both figures are floored at 0 all the same, since a negative lag or RPO means nothing.
  */
 export function crossRegionOf(
   record: Pick<DrillRecord, 'startedAt' | 'crossRegion'>,
 ): CrossRegionRecord | undefined {
   const cr = record.crossRegion;
   if (!cr) return undefined;
-  const seconds = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
+  const seconds = (from: string, to: string) => Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000);
   return {
     ...cr,
-    ...(cr.newestPrimaryPointTime && cr.recoveryPointTime
-      ? { replicationLagSeconds: seconds(cr.recoveryPointTime, cr.newestPrimaryPointTime) }
+    ...(cr.newestPrimaryPointTime && cr.newestSecondaryPointTime
+      ? { replicationLagSeconds: seconds(cr.newestSecondaryPointTime, cr.newestPrimaryPointTime) }
       : {}),
     ...(cr.newestSecondaryPointTime
       ? { regionalRpoSeconds: seconds(cr.newestSecondaryPointTime, record.startedAt) }

@@ -308,7 +308,7 @@ function crossRegionSection(r: DrillReport): string {
     [
       'Replication lag',
       cr.replicationLagSeconds !== undefined
-        ? `${dur(cr.replicationLagSeconds)} <span class="note">(newest primary point minus the secondary point restored)</span>`
+        ? `${dur(cr.replicationLagSeconds)} <span class="note">(newest primary point minus newest secondary point: how far the paired region's copy trails; the restored point's age is the RPO above)</span>`
         : '–',
     ],
     [

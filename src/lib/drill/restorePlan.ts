@@ -36,6 +36,12 @@ export interface RestorePlanInput {
    * then (with sourceResourceId), so their replay decides the same.
    */
   apiVersion?: string;
+  /**
+   * A cross-region drill's paired region, as an ARM name (e.g. northeurope, as in the operation's URL): sent as
+   * restoreLocation in place of target.restoreLocation as typed ("North Europe"). Absent for same-region
+   * drills, whose body stays as it was (their replay decides the same).
+   */
+  restoreRegion?: string;
 }
 
 export interface RestorePlan {
@@ -59,7 +65,7 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
   const target = input.request.target;
   // The source kind is checked first: Flexible Server backups restore as files only.
   datasourceKindOf(instance.datasourceId);
-  const restoreLocation = target.restoreLocation ?? instance.location;
+  const restoreLocation = input.restoreRegion ?? target.restoreLocation ?? instance.location;
   const common = {
     apiVersion: input.apiVersion ?? FULL_REQUEST_API_VERSION,
     sourceDatasourceId: instance.datasourceId,

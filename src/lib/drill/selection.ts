@@ -82,6 +82,18 @@ export function selectRecoveryPoint(
   return { ok: true, point, dataStore, candidates: pool.length };
 }
 
+/**
+ * A cross-region drill whose paired region lists no recovery point: the backup instance may well have points,
+ * they are just not replicated yet (replication trails by hours; archive-tier points never replicate).
+ */
+export function noReplicatedPoint(newestPrimaryTime?: string): Selection {
+  return {
+    ok: false,
+    code: 'NoRecoveryPoint',
+    message: `no recovery point has been replicated to the paired region yet${newestPrimaryTime ? ` (the newest point in the vault's own region is from ${newestPrimaryTime})` : ''}: replication to the paired region trails the primary by hours, and archive-tier points are never replicated; run the drill again later, or restore from primaryRegion`,
+  };
+}
+
 /** The time of the newest point, if any (ISO 8601). */
 export function newestPointTime(points: readonly PointSummary[]): string | undefined {
   let newest: PointSummary | undefined;

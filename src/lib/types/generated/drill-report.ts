@@ -174,19 +174,19 @@ export interface CrossRegionRecord {
    */
   recoveryPointTime?: string;
   /**
-   * The newest recovery point replicated to the paired region.
+   * The newest recovery point replicated to the paired region, of those at or before the drill's start.
    */
   newestSecondaryPointTime?: string;
   /**
-   * The newest recovery point in the vault's own region (absent when it could not be read).
+   * The newest recovery point in the vault's own region, of those at or before the drill's start (absent when the list could not be read).
    */
   newestPrimaryPointTime?: string;
   /**
-   * Newest primary point time minus the chosen secondary point's time: how far the restored copy trails the primary.
+   * Newest primary point time minus newest secondary point time (both at or before the drill's start; never negative): how far the paired region's copy trails the primary, whichever point was restored. The restored point's own age is rpoSeconds.
    */
   replicationLagSeconds?: number;
   /**
-   * Drill start minus the newest secondary point's time: the data a regional disaster at the drill's start would have lost.
+   * Drill start minus the newest secondary point's time (never negative): the data a regional disaster at the drill's start would have lost.
    */
   regionalRpoSeconds?: number;
 }
