@@ -453,15 +453,10 @@ describe('standalone host end to end', () => {
 
   it('alerts: a backup alert posted to /api/alerts starts one drill of its instance (trigger alert in the report); the same alert on the queue starts nothing new; an unknown rule is ignored', async () => {
     const { queue } = await freshQueues();
-    const { backupInstanceId: _own, ...request } = dbRequest();
     const plans = [
-      // Alerts only: never due while the test runs, and its schedule is off anyway.
-      {
-        name: 'on-backup-alert',
-        schedule: '0 0 0 1 1 *',
-        enabled: false,
-        request: { ...request, backupInstanceId: FLEX_BI },
-      },
+      // Alerts only: never due while the test runs, and its schedule is off anyway. A single plan answers an
+      // alert only for its own backup instance, which the alert names.
+      { name: 'on-backup-alert', schedule: '0 0 0 1 1 *', enabled: false, request: dbRequest() },
     ];
     const alert = JSON.parse(
       readFileSync(join(__dirname, '..', 'fixtures', 'alerts', 'backup-alert.json'), 'utf8'),
