@@ -66,11 +66,17 @@ const PAIRS: readonly (readonly [string, string])[] = [
   ['southafricanorth', 'southafricawest'],
   ['uaenorth', 'uaecentral'],
   ['eastus2euap', 'centraluseuap'],
+  ['jioindiawest', 'jioindiacentral'],
+  ['chinanorth', 'chinaeast'],
+  ['chinanorth2', 'chinaeast2'],
+  ['usgovvirginia', 'usgovtexas'],
 ];
 const ONE_WAY: Readonly<Record<string, string>> = {
   westus3: 'eastus',
   brazilsouth: 'southcentralus',
   westindia: 'southindia',
+  brazilsoutheast: 'brazilsouth',
+  usgovarizona: 'usgovtexas',
 };
 
 /** ARM writes a region "East US" as often as "eastus": compare them without case or spaces. */
