@@ -13,7 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { loadConfigFile } from '../emulator/config';
@@ -28,6 +28,8 @@ const root = resolve(__dirname, '..', '..');
 const stateDir = join(root, '.tmp', 'demo');
 /** Local copies of each drill's report page and JSON. */
 const reportsDir = join(root, '.tmp', 'reports');
+/** Everything a failure needs to be understood (stacks, the emulator's log lines); the terminal gets one line. */
+const demoLog = join(stateDir, 'demo.log');
 const json = process.argv.includes('--json');
 const keep = process.argv.includes('--keep');
 const AZURITE_KEY =
@@ -36,6 +38,26 @@ const AZURITE_KEY =
 function say(line: string): void {
   // Progress and human output go to stderr when --json keeps stdout for the reports.
   (json ? process.stderr : process.stdout).write(line + '\n');
+}
+
+function logDetail(text: string): void {
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    appendFileSync(demoLog, `${new Date().toISOString()} ${text}\n`);
+  } catch {
+    // The log is a convenience: a full disk must not hide the one line on stderr.
+  }
+}
+
+/**
+ * What a failed demo prints: one line (what failed, with its fix when the error says one) and where the
+ * details are; the stack and the whole message go to the log.
+ */
+function reportFailure(err: unknown): void {
+  const message = err instanceof Error ? err.message : JSON.stringify(err);
+  logDetail(`demo failed: ${err instanceof Error ? (err.stack ?? message) : message}`);
+  const first = message.split('\n').find((l) => l.trim()) ?? 'unknown error';
+  process.stderr.write(`demo failed: ${first.trim()} (details: ${demoLog})\n`);
 }
 
 function portFree(port: number): Promise<boolean> {
@@ -63,6 +85,9 @@ async function main(): Promise<number> {
   if (reexecWithCa()) return -1;
   const t0 = Date.now();
   mkdirSync(stateDir, { recursive: true });
+  writeFileSync(demoLog, '');
+  // The PostgreSQL binaries first: without them nothing else is worth starting.
+  findPgTools(undefined, true);
   // Clusters are registered as they start, so that even a crash of this run is cleaned by the next one.
   const registry = join(stateDir, 'clusters');
   ownClusters(registry);
@@ -82,8 +107,7 @@ async function main(): Promise<number> {
     })());
   // Ctrl-C, SIGTERM, a closed stdout (npm start -- --json | head) or a crash: stop everything first.
   const shutdown = (code: number, why?: unknown): void => {
-    if (why)
-      process.stderr.write(`demo stopping: ${why instanceof Error ? why.message : JSON.stringify(why)}\n`);
+    if (why) reportFailure(why);
     void stopAll().finally(() => process.exit(code));
   };
   process.on('SIGINT', () => shutdown(130));
@@ -99,7 +123,7 @@ async function main(): Promise<number> {
     config.storage = { ...config.storage, managedAzurite: false, blobEndpoint: azurite.blobEndpoint };
     const emu: EmulatorHandle = await startEmulator(config, {
       caDir: join(root, '.tmp', 'emulator', 'ca'),
-      log: () => undefined,
+      log: (message, fields) => logDetail(`emulator: ${message} ${JSON.stringify(fields ?? {})}`),
     });
     cleanups.push(() => emu.stop());
     const cs =
@@ -333,7 +357,7 @@ main().then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    process.stderr.write(`demo failed: ${(err as Error).stack ?? String(err)}\n`);
+    reportFailure(err);
     process.exit(1);
   },
 );

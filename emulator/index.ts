@@ -35,6 +35,7 @@ import {
   type ManagedCluster,
   type PgEndpoint,
 } from './postgres';
+import { checkPortsFree, type PortSources } from './ports';
 import { startVaultProxy } from './proxy';
 import { BlobStore, startAzurite, type AzuriteProcess } from './storage';
 import { issueServerCert, loadOrCreateCa } from './tls';
@@ -45,6 +46,8 @@ export interface StartOptions {
   caDir?: string;
   /** Log lines (default: JSON lines on stderr). */
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Where the fixed ports were given (a flag, the configuration), for the message when one is taken. */
+  portSources?: PortSources;
 }
 
 export interface EmulatorHandle {
@@ -103,6 +106,8 @@ export async function startEmulator(
     cleanups.length = 0;
   };
   try {
+    // Before any cluster starts: a port taken is one line at once, not a failure after the backups.
+    await checkPortsFree(config, options.portSources);
     const ca = loadOrCreateCa(options.caDir ?? join(config.stateDir, 'ca'));
     const tools = findPgTools(
       config.postgres.binDir,

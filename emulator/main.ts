@@ -27,13 +27,32 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const ports: Record<'--port' | '--proxy-port', number | undefined> = {
+    '--port': undefined,
+    '--proxy-port': undefined,
+  };
+  for (const flag of ['--port', '--proxy-port'] as const) {
+    const value = arg(flag);
+    if (value === undefined) continue;
+    if (!/^\d+$/.test(value) || Number(value) > 65535) {
+      process.stderr.write(
+        `error: ${flag} must be a port number from 0 to 65535 (0 picks any), not "${value}"\n\n${USAGE}\n`,
+      );
+      process.exitCode = 2;
+      return;
+    }
+    ports[flag] = Number(value);
+  }
   const config = loadConfigFile(file);
-  const port = arg('--port');
-  const proxyPort = arg('--proxy-port');
-  if (port) config.port = Number(port);
-  if (proxyPort) config.proxyPort = Number(proxyPort);
+  if (ports['--port'] !== undefined) config.port = ports['--port'];
+  if (ports['--proxy-port'] !== undefined) config.proxyPort = ports['--proxy-port'];
   const started = Date.now();
-  const emu = await startEmulator(config);
+  const emu = await startEmulator(config, {
+    portSources: {
+      port: ports['--port'] !== undefined ? '--port' : `"port" in ${file}`,
+      proxyPort: ports['--proxy-port'] !== undefined ? '--proxy-port' : `"proxyPort" in ${file}`,
+    },
+  });
   process.stdout.write(
     JSON.stringify({
       ready: true,

@@ -49,7 +49,9 @@ function onPath(name: string, pathEnv: string): string | undefined {
 
 /** Debian/Ubuntu keep each major version under /usr/lib/postgresql/<major>/bin; take the newest. */
 function debianBinDirs(): string[] {
-  const root = '/usr/lib/postgresql';
+  // PGDRILL_POSTGRES_ROOT: another layout's root, or an empty directory to rehearse a machine without PostgreSQL
+  // (scripts/ensure-postgres.mjs searches the same places).
+  const root = process.env.PGDRILL_POSTGRES_ROOT || '/usr/lib/postgresql';
   if (!existsSync(root)) return [];
   return readdirSync(root)
     .filter((d) => /^\d+$/.test(d))

@@ -10,7 +10,7 @@ import { appServices, setAppLog, storageConnectionString, type AppServices } fro
 import { functionDefinitions } from '../functions';
 import { settingText } from '../lib/config';
 import { blobService } from '../lib/storage/blobs';
-import { AppError, ConfigError, ValidationError } from '../lib/errors';
+import { ConfigError, ValidationError } from '../lib/errors';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RealClock } from './clock';
@@ -20,6 +20,7 @@ import { queueTriggerSettings } from './hostJson';
 import { StandaloneHost } from './server';
 import { HubLease } from './hubLease';
 import { TableInstanceStore } from './store';
+import { checkPortFree, checkStorageReachable, startErrorLine, storageEndpoints } from './startChecks';
 
 export interface RunningHost {
   url: string;
@@ -78,6 +79,10 @@ export async function startStandaloneHost(
       'set AzureWebJobsStorage (a connection string, or UseDevelopmentStorage=true for Azurite) or AzureWebJobsStorage__tableServiceUri: the host keeps orchestration state there',
     );
   }
+  // Before anything is read or held: a taken port or unreachable storage is one line with its fix, at once.
+  const port = options.port ?? config.DRILL_HOST_PORT;
+  await checkPortFree(port);
+  await checkStorageReachable(storageEndpoints(config, cs));
   const orchestrators: Record<string, df.OrchestrationHandler> = {};
   for (const d of functionDefinitions) if (d.kind === 'orchestration') orchestrators[d.name] = d.handler;
   const blobs = blobService({
@@ -112,7 +117,7 @@ export async function startStandaloneHost(
   const host = new StandaloneHost({
     definitions: functionDefinitions,
     driver,
-    port: options.port ?? config.DRILL_HOST_PORT,
+    port,
     ...(config.DRILL_FUNCTION_KEY ? { functionKey: config.DRILL_FUNCTION_KEY } : {}),
     ...(config.DRILL_SYSTEM_KEY ? { systemKey: config.DRILL_SYSTEM_KEY } : {}),
     taskHub: hub,
@@ -170,8 +175,8 @@ if (require.main === module) {
       process.on('SIGINT', () => stop('SIGINT'));
     },
     (err: unknown) => {
-      const fix = err instanceof AppError ? err.recommendedActions.map((a) => `fix: ${a}\n`).join('') : '';
-      process.stderr.write(`error: ${(err as Error).message}\n${fix}`);
+      // One line with the cause and its fix; the stack only with --verbose.
+      process.stderr.write(startErrorLine(err, { debug: process.argv.includes('--verbose') }) + '\n');
       process.exit(1);
     },
   );

@@ -89,6 +89,9 @@ const EXACT: Record<string, string> = {
   ServerNotAllowed: 'Put the server in the secret (Server=…), or add it to DRILL_ALLOWED_SERVERS.',
   SecretValueInUnsupportedFormat:
     'Store the secret as a connection string: Server=…;Port=5432;Database=postgres;User Id=…;Password=…;Ssl Mode=Require;',
+  HostPortInUse: 'Set DRILL_HOST_PORT to a free port (0 picks any), or stop what listens on the port named.',
+  HostStorageUnreachable:
+    'Start Azurite (npx azurite --silent --skipApiVersionCheck --location .tmp/azurite), or point AzureWebJobsStorage (or AzureWebJobsStorage__*ServiceUri) at a reachable storage account.',
   TaskHubInUse:
     'Stop the other host first, or give this one a task hub of its own with DURABLE_TASK_HUB_NAME.',
   NoOrchestrationClient:

@@ -19,12 +19,9 @@ export const STORAGE_OPTIONS: StoragePipelineOptions = {
   retryOptions: { tryTimeoutInMs: 60_000, maxTries: 4, retryDelayInMs: 1_000, maxRetryDelayInMs: 15_000 },
 };
 
-function parseConnectionString(cs: string): {
-  accountName?: string;
-  accountKey?: string;
-  blobEndpoint?: string;
-} {
-  const kv = new Map(
+/** A storage connection string's fields, by lower-case name. */
+export function connectionStringFields(cs: string): Map<string, string> {
+  return new Map(
     cs
       .split(';')
       .filter(Boolean)
@@ -33,6 +30,14 @@ function parseConnectionString(cs: string): {
         return [p.slice(0, i).trim().toLowerCase(), p.slice(i + 1).trim()] as const;
       }),
   );
+}
+
+function parseConnectionString(cs: string): {
+  accountName?: string;
+  accountKey?: string;
+  blobEndpoint?: string;
+} {
+  const kv = connectionStringFields(cs);
   return {
     accountName: kv.get('accountname'),
     accountKey: kv.get('accountkey'),
