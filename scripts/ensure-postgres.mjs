@@ -4,8 +4,9 @@
 // (apt-get, non-interactive) if it runs as root with apt-get; otherwise it stops at once with one line giving the
 // command to run, and exit code 1: never a stack trace after minutes of setup.
 //
-// Where it looks (the emulator's findPgTools looks in the same places): PG_BIN_DIR, every
-// <PGDRILL_POSTGRES_ROOT or /usr/lib/postgresql>/<major>/bin, then PATH.
+// Where it looks: for initdb and pg_ctl where the emulator's findPgTools looks (PG_BIN_DIR, every
+// <PGDRILL_POSTGRES_ROOT or /usr/lib/postgresql>/<major>/bin, then PATH); for pg_dump and pg_restore in PG_BIN_DIR
+// and on PATH, where the app looks (Debian's postgresql-client puts them on PATH).
 // PGDRILL_ASSUME_NOT_ROOT=1 makes a root process behave as a user's (for the test of that path).
 // No dependencies: it runs before `npm ci` in .ci/run.
 import { spawnSync } from 'node:child_process';
@@ -57,10 +58,16 @@ export function searchDirs(env) {
   return [env.PG_BIN_DIR, ...majors.map((m) => join(root, m, 'bin'))].filter((d) => !!d);
 }
 
-/** Which of the tools none of the directories nor PATH holds. */
+/**
+ * Which tools are missing. The server's (initdb, pg_ctl) may be in any searched directory, as the emulator looks;
+ * the client's (pg_dump, pg_restore) must be in PG_BIN_DIR or on PATH, where the app looks for pg_restore.
+ */
 export function missingTools(env) {
-  const dirs = [...searchDirs(env), ...(env.PATH ?? '').split(delimiter).filter((d) => !!d)];
-  return [...SERVER_TOOLS, ...CLIENT_TOOLS].filter((t) => !dirs.some((d) => isExecutable(join(d, t))));
+  const path = (env.PATH ?? '').split(delimiter).filter((d) => !!d);
+  const serverDirs = [...searchDirs(env), ...path];
+  const clientDirs = [env.PG_BIN_DIR, ...path].filter((d) => !!d);
+  const missing = (tools, dirs) => tools.filter((t) => !dirs.some((d) => isExecutable(join(d, t))));
+  return [...missing(SERVER_TOOLS, serverDirs), ...missing(CLIENT_TOOLS, clientDirs)];
 }
 
 function onPath(name, env) {

@@ -52,7 +52,7 @@ describe('ensure-postgres decision', () => {
     expect(d.action === 'stop' && d.message).toContain('PG_BIN_DIR');
   });
 
-  it('finds the tools in PG_BIN_DIR, under the search root (newest major first) or on PATH', () => {
+  it('finds the server tools in PG_BIN_DIR, under the search root (newest major first) or on PATH, the client tools in PG_BIN_DIR or on PATH', () => {
     const base = mkdtempSync(join(tmpdir(), 'pgdrill-ensure-'));
     const tool = (dir: string, name: string): void => {
       mkdirSync(dir, { recursive: true });
@@ -67,6 +67,9 @@ describe('ensure-postgres decision', () => {
     const env = { PGDRILL_POSTGRES_ROOT: pgRoot, PG_BIN_DIR: join(base, 'own'), PATH: join(base, 'path') };
     expect(searchDirs(env)).toEqual([join(base, 'own'), join(pgRoot, '16', 'bin'), join(pgRoot, '9', 'bin')]);
     expect(missingTools(env)).toEqual([]);
+    expect(missingTools({ ...env, PATH: '' })).toEqual(['pg_restore']);
+    // The client's tools under the search root alone are not enough: the app looks on PATH (or PG_BIN_DIR).
+    tool(join(pgRoot, '16', 'bin'), 'pg_restore');
     expect(missingTools({ ...env, PATH: '' })).toEqual(['pg_restore']);
     expect(missingTools({ PGDRILL_POSTGRES_ROOT: join(base, 'none'), PATH: '' })).toEqual([
       'initdb',
