@@ -607,7 +607,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const conn = cmd.net
     ? resolveConnection({ url: str(args, 'url'), key: str(args, 'key') }, process.env, cmd.usage)
-    : { base: '', timeoutMs: 0 };
+    : { base: '', timeoutMs: 0 }; // serve, demo, evidence verify: they never call the app
   return cmd.handler({
     args,
     json: args.values.json === true,
