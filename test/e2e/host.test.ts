@@ -349,8 +349,8 @@ describe('standalone host end to end', () => {
           .map((l) => JSON.parse(l).drillId),
       ).toEqual(['drill-e2e-cli-target']);
       const bad = await cli(['history', '--since', 'yesterday', '--url', host.url, '--key', KEY]);
-      expect(bad.code).toBe(1);
-      expect(bad.stderr).toContain('since: give an ISO 8601 date');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('pgdrill: --since yesterday: give an ISO 8601 date');
       // An evidence bundle of both drills verifies; one changed byte in a kept report does not.
       const bundleDir = mkdtempSync(join(tmpdir(), 'pgdrill-bundle-'));
       try {

@@ -34,6 +34,8 @@ interface ChainHead {
 
 export interface ReportRow {
   drillId: string;
+  /** The request's label, when it had one. */
+  label?: string;
   verdict: string;
   startedAt: string;
   endedAt: string;
@@ -273,6 +275,7 @@ export class ReportStore {
       ...(report.trigger?.alertId ? { alertId: report.trigger.alertId } : {}),
       ...(report.request.restoreFrom ? { restoreFrom: report.request.restoreFrom } : {}),
       drillId: report.drillId,
+      ...(report.label ? { label: report.label } : {}),
       verdict: report.verdict,
       startedAt: report.startedAt,
       endedAt: report.endedAt,
