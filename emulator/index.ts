@@ -30,6 +30,7 @@ import {
   formatConnectionString,
   quoteIdent,
   serverMajorVersion,
+  quoteLiteral,
   startManagedCluster,
   withClient,
   type ManagedCluster,
@@ -81,10 +82,6 @@ function close(server: Server | HttpServer): Promise<void> {
   });
 }
 
-function literal(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
 function stderrLog(message: string, fields: Record<string, unknown> = {}): void {
   process.stderr.write(
     JSON.stringify({ ...fields, time: new Date().toISOString(), source: 'emulator', message }) + '\n',
@@ -102,6 +99,14 @@ export async function startEmulator(
       await c().catch((err: unknown) => log('cleanup failed', { error: String(err) }));
     cleanups.length = 0;
   };
+  // Where start-up time goes, logged with the ready line (bench/emulatorStartup.bench.ts reads it).
+  const phasesMs: Record<string, number> = {};
+  let phaseStart = Date.now();
+  const phaseDone = (name: string): void => {
+    const now = Date.now();
+    phasesMs[name] = now - phaseStart;
+    phaseStart = now;
+  };
   try {
     const ca = loadOrCreateCa(options.caDir ?? join(config.stateDir, 'ca'));
     const tools = findPgTools(
@@ -114,7 +119,11 @@ export async function startEmulator(
       ? startAzurite(config.storage.accountName)
       : Promise.resolve(undefined);
     const clusterPromises = config.servers.map((s) =>
-      s.managed ? startManagedCluster(tools, s.managed.password) : Promise.resolve(undefined),
+      s.managed
+        ? startManagedCluster(tools, s.managed.password, {
+            templateCacheDir: join(config.stateDir, 'pg-templates'),
+          })
+        : Promise.resolve(undefined),
     );
     const settled = await Promise.allSettled([azuritePromise, ...clusterPromises]);
     for (const r of settled) {
@@ -125,6 +134,7 @@ export async function startEmulator(
     }
     const failure = settled.find((r) => r.status === 'rejected');
     if (failure?.status === 'rejected') throw failure.reason;
+    phaseDone('azuriteAndClusters');
     const azurite = (settled[0] as PromiseFulfilledResult<AzuriteProcess | undefined>).value;
     const blobEndpoint = azurite?.blobEndpoint ?? config.storage.blobEndpoint!;
     const blobs = new BlobStore(blobEndpoint, config.storage.accountName, config.storage.accountKey);
@@ -146,7 +156,7 @@ export async function startEmulator(
           await withClient(admin, 'postgres', async (c) => {
             const role = `${admin.user}@${s.name}`;
             await c.query(
-              `CREATE ROLE ${quoteIdent(role)} LOGIN SUPERUSER PASSWORD ${literal(admin.password)}`,
+              `CREATE ROLE ${quoteIdent(role)} LOGIN SUPERUSER PASSWORD ${quoteLiteral(admin.password)}`,
             );
           });
         }
@@ -161,6 +171,7 @@ export async function startEmulator(
       }),
     );
 
+    phaseDone('containersAndServers');
     const secrets = new Map<string, Map<string, string>>();
     for (const kv of config.keyVaults) {
       const m = new Map<string, string>();
@@ -267,6 +278,7 @@ export async function startEmulator(
       }),
     );
 
+    phaseDone('seeding');
     const identityHeader = randomBytes(24).toString('hex');
     const api = new ArmApi(ctx, identityHeader);
     const armCert = issueServerCert(ca);
@@ -294,7 +306,8 @@ export async function startEmulator(
     const keyVaultUrls = Object.fromEntries(
       [...secrets.keys()].map((n) => [n, `https://${n}.vault.azure.net`]),
     );
-    log('emulator ready', { arm, vaults: config.vaults.map((v) => v.name) });
+    phaseDone('listen');
+    log('emulator ready', { arm, vaults: config.vaults.map((v) => v.name), phasesMs });
     return {
       arm,
       identityEndpoint,
