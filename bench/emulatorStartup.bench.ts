@@ -48,11 +48,28 @@ async function timeToReady(config: string): Promise<Start> {
   });
   process.kill(-child.pid!, 'SIGTERM');
   await exited;
+  await groupGone(child.pid!);
   const ready = stderr
     .split('\n')
     .filter((l) => l.includes('"emulator ready"'))
     .map((l) => JSON.parse(l) as { phasesMs: Record<string, number> })[0];
   return { readyMs, phasesMs: ready?.phasesMs ?? {} };
+}
+
+/**
+ * npm exits before the emulator has stopped its clusters: wait until every process of the group is gone, so
+ * no run overlaps the next one's start (and none is left behind).
+ */
+async function groupGone(pgid: number): Promise<void> {
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the emulator (process group ${pgid}) did not stop within 2 minutes of SIGTERM`);
 }
 
 /** One `yes > /dev/null` per core while `fn` runs. */
