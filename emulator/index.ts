@@ -38,7 +38,7 @@ import {
 } from './postgres';
 import { startVaultProxy } from './proxy';
 import { BlobStore, startAzurite, type AzuriteProcess } from './storage';
-import { issueServerCert, loadOrCreateCa } from './tls';
+import { issueServerCertAsync, loadOrCreateCa } from './tls';
 import { TokenStore } from './tokens';
 
 export interface StartOptions {
@@ -125,6 +125,13 @@ export async function startEmulator(
           })
         : Promise.resolve(undefined),
     );
+    // The server keys are made off the main thread meanwhile (RSA key generation costs seconds on a busy machine).
+    const kvHosts = [
+      '*.vault.azure.net',
+      ...config.keyVaults.map((kv) => `${kv.name.toLowerCase()}.vault.azure.net`),
+    ];
+    const certs = Promise.all([issueServerCertAsync(ca), issueServerCertAsync(ca, kvHosts)]);
+    certs.catch(() => undefined); // awaited below; a failure before then must not be an unhandled rejection
     const settled = await Promise.allSettled([azuritePromise, ...clusterPromises]);
     for (const r of settled) {
       if (r.status === 'fulfilled' && r.value) {
@@ -281,13 +288,11 @@ export async function startEmulator(
     phaseDone('seeding');
     const identityHeader = randomBytes(24).toString('hex');
     const api = new ArmApi(ctx, identityHeader);
-    const armCert = issueServerCert(ca);
+    const [armCert, kvCert] = await certs;
     const armServer = createHttpsServer({ cert: armCert.certPem, key: armCert.keyPem }, api.handle);
     const armPort = await listen(armServer, config.host, config.port);
     cleanups.push(() => close(armServer));
 
-    const kvHosts = ['*.vault.azure.net', ...[...secrets.keys()].map((n) => `${n}.vault.azure.net`)];
-    const kvCert = issueServerCert(ca, kvHosts);
     const kvServer = createHttpsServer(
       { cert: kvCert.certPem, key: kvCert.keyPem },
       keyVaultHandler(ctx, () => ctx.nextSeq()),
