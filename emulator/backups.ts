@@ -13,7 +13,7 @@ import {
   type JobRuntime,
   type RecoveryPointRuntime,
 } from './model';
-import { dumpDatabase, quoteIdent, withClient } from './postgres';
+import { dumpDatabase, holdSnapshot, quoteIdent, withClient, type HeldSnapshot } from './postgres';
 import { tempDir } from './storage';
 
 const DAY = 24 * 3600 * 1000;
@@ -42,6 +42,8 @@ export interface BackupOptions {
   time?: Date;
   /** Keep the point in the archive tier only. */
   archived?: boolean;
+  /** Dump these snapshots (by database) instead of the databases as they are now; released when done. */
+  snapshots?: Map<string, HeldSnapshot>;
 }
 
 export async function takeBackup(
@@ -57,7 +59,7 @@ export async function takeBackup(
     const blobs: RecoveryPointRuntime['blobs'] = [];
     for (const database of bi.databases) {
       const file = join(tmp.path, `${database}.dump`);
-      await dumpDatabase(ctx.tools, bi.server.admin, database, file);
+      await dumpDatabase(ctx.tools, bi.server.admin, database, file, options.snapshots?.get(database)?.id);
       const blob = `${bi.vault.name}/${bi.name}/${id}/${database}.dump`;
       const bytes = await ctx.blobs.upload(ctx.config.storage.vaultContainer, blob, file, {
         database,
@@ -109,6 +111,7 @@ export async function takeBackup(
     return point;
   } finally {
     tmp.remove();
+    await Promise.all([...(options.snapshots?.values() ?? [])].map((s) => s.release()));
   }
 }
 
@@ -119,14 +122,34 @@ export async function seedBackupInstance(ctx: EmulatorContext, bi: BackupInstanc
   if (!seed) return;
   if (seed.sql) for (const db of bi.databases) await runSql(bi, db, seed.sql);
   const now = Date.now();
-  for (let i = 0; i < seed.backups; i++) {
-    const time = new Date(now - (seed.backups - 1 - i) * seed.intervalHours * 3600 * 1000);
-    if (seed.changeSql) {
-      const sql = seed.changeSql
-        .replaceAll('{{backupTime}}', time.toISOString())
-        .replaceAll('{{backupIndex}}', String(i));
-      for (const db of bi.databases) await runSql(bi, db, sql);
+  // Each point's change runs, then its snapshot is held and dumped in the background while the next change
+  // runs: the dumps of a week run at once (start-up time), and each still holds exactly its own day's data.
+  const backups: Promise<unknown>[] = [];
+  let failure: { error: unknown } | undefined;
+  try {
+    for (let i = 0; i < seed.backups; i++) {
+      const time = new Date(now - (seed.backups - 1 - i) * seed.intervalHours * 3600 * 1000);
+      if (seed.changeSql) {
+        const sql = seed.changeSql
+          .replaceAll('{{backupTime}}', time.toISOString())
+          .replaceAll('{{backupIndex}}', String(i));
+        for (const db of bi.databases) await runSql(bi, db, sql);
+      }
+      const snapshots = new Map<string, HeldSnapshot>();
+      try {
+        for (const db of bi.databases) snapshots.set(db, await holdSnapshot(bi.server.admin, db));
+      } catch (err) {
+        await Promise.all([...snapshots.values()].map((s) => s.release()));
+        throw err;
+      }
+      backups.push(takeBackup(ctx, bi, { time, archived: i < seed.archived, snapshots }));
     }
-    await takeBackup(ctx, bi, { time, archived: i < seed.archived });
+  } catch (error) {
+    failure = { error };
   }
+  // Never leave a dump running (or a failure unreported) behind a failed change.
+  const settled = await Promise.allSettled(backups);
+  if (failure) throw failure.error;
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed?.status === 'rejected') throw failed.reason;
 }

@@ -30,6 +30,7 @@ import {
   formatConnectionString,
   quoteIdent,
   serverMajorVersion,
+  quoteLiteral,
   startManagedCluster,
   withClient,
   type ManagedCluster,
@@ -38,7 +39,7 @@ import {
 import { checkPortsFree, type PortSources } from './ports';
 import { startVaultProxy } from './proxy';
 import { BlobStore, startAzurite, type AzuriteProcess } from './storage';
-import { issueServerCert, loadOrCreateCa } from './tls';
+import { issueServerCertAsync, loadOrCreateCa } from './tls';
 import { TokenStore } from './tokens';
 
 export interface StartOptions {
@@ -84,10 +85,6 @@ function close(server: Server | HttpServer): Promise<void> {
   });
 }
 
-function literal(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
 function stderrLog(message: string, fields: Record<string, unknown> = {}): void {
   process.stderr.write(
     JSON.stringify({ ...fields, time: new Date().toISOString(), source: 'emulator', message }) + '\n',
@@ -105,6 +102,14 @@ export async function startEmulator(
       await c().catch((err: unknown) => log('cleanup failed', { error: String(err) }));
     cleanups.length = 0;
   };
+  // Where start-up time goes, logged with the ready line (bench/emulatorStartup.bench.ts reads it).
+  const phasesMs: Record<string, number> = {};
+  let phaseStart = Date.now();
+  const phaseDone = (name: string): void => {
+    const now = Date.now();
+    phasesMs[name] = now - phaseStart;
+    phaseStart = now;
+  };
   try {
     // Before any cluster starts: a port taken is one line at once, not a failure after the backups.
     await checkPortsFree(config, options.portSources);
@@ -119,8 +124,19 @@ export async function startEmulator(
       ? startAzurite(config.storage.accountName)
       : Promise.resolve(undefined);
     const clusterPromises = config.servers.map((s) =>
-      s.managed ? startManagedCluster(tools, s.managed.password) : Promise.resolve(undefined),
+      s.managed
+        ? startManagedCluster(tools, s.managed.password, {
+            templateCacheDir: join(config.stateDir, 'pg-templates'),
+          })
+        : Promise.resolve(undefined),
     );
+    // The server keys are made off the main thread meanwhile (RSA key generation costs seconds on a busy machine).
+    const kvHosts = [
+      '*.vault.azure.net',
+      ...config.keyVaults.map((kv) => `${kv.name.toLowerCase()}.vault.azure.net`),
+    ];
+    const certs = Promise.all([issueServerCertAsync(ca), issueServerCertAsync(ca, kvHosts)]);
+    certs.catch(() => undefined); // awaited below; a failure before then must not be an unhandled rejection
     const settled = await Promise.allSettled([azuritePromise, ...clusterPromises]);
     for (const r of settled) {
       if (r.status === 'fulfilled' && r.value) {
@@ -130,6 +146,7 @@ export async function startEmulator(
     }
     const failure = settled.find((r) => r.status === 'rejected');
     if (failure?.status === 'rejected') throw failure.reason;
+    phaseDone('azuriteAndClusters');
     const azurite = (settled[0] as PromiseFulfilledResult<AzuriteProcess | undefined>).value;
     const blobEndpoint = azurite?.blobEndpoint ?? config.storage.blobEndpoint!;
     const blobs = new BlobStore(blobEndpoint, config.storage.accountName, config.storage.accountKey);
@@ -151,7 +168,7 @@ export async function startEmulator(
           await withClient(admin, 'postgres', async (c) => {
             const role = `${admin.user}@${s.name}`;
             await c.query(
-              `CREATE ROLE ${quoteIdent(role)} LOGIN SUPERUSER PASSWORD ${literal(admin.password)}`,
+              `CREATE ROLE ${quoteIdent(role)} LOGIN SUPERUSER PASSWORD ${quoteLiteral(admin.password)}`,
             );
           });
         }
@@ -166,6 +183,7 @@ export async function startEmulator(
       }),
     );
 
+    phaseDone('containersAndServers');
     const secrets = new Map<string, Map<string, string>>();
     for (const kv of config.keyVaults) {
       const m = new Map<string, string>();
@@ -272,15 +290,14 @@ export async function startEmulator(
       }),
     );
 
+    phaseDone('seeding');
     const identityHeader = randomBytes(24).toString('hex');
     const api = new ArmApi(ctx, identityHeader);
-    const armCert = issueServerCert(ca);
+    const [armCert, kvCert] = await certs;
     const armServer = createHttpsServer({ cert: armCert.certPem, key: armCert.keyPem }, api.handle);
     const armPort = await listen(armServer, config.host, config.port);
     cleanups.push(() => close(armServer));
 
-    const kvHosts = ['*.vault.azure.net', ...[...secrets.keys()].map((n) => `${n}.vault.azure.net`)];
-    const kvCert = issueServerCert(ca, kvHosts);
     const kvServer = createHttpsServer(
       { cert: kvCert.certPem, key: kvCert.keyPem },
       keyVaultHandler(ctx, () => ctx.nextSeq()),
@@ -299,7 +316,8 @@ export async function startEmulator(
     const keyVaultUrls = Object.fromEntries(
       [...secrets.keys()].map((n) => [n, `https://${n}.vault.azure.net`]),
     );
-    log('emulator ready', { arm, vaults: config.vaults.map((v) => v.name) });
+    phaseDone('listen');
+    log('emulator ready', { arm, vaults: config.vaults.map((v) => v.name), phasesMs });
     return {
       arm,
       identityEndpoint,

@@ -4,14 +4,17 @@
  * format Azure Backup reads from Key Vault, and pg_dump / pg_restore.
  */
 import { execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   accessSync,
   chmodSync,
   chownSync,
   constants,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -123,55 +126,168 @@ async function postgresIds(): Promise<{ uid: number; gid: number }> {
   return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
 }
 
-/** Starts a new local cluster in a temporary directory on a free port; superuser postgres with `password`. */
-export async function startManagedCluster(tools: PgTools, password: string): Promise<ManagedCluster> {
-  if (!tools.serverBinDir)
-    throw new PgToolsError('initdb/pg_ctl not found: managed clusters need the PostgreSQL server binaries');
-  const asRoot = process.getuid?.() === 0;
-  const dir = mkdtempSync(join(tmpdir(), 'pgdrill-pg-'));
-  const dataDir = join(dir, 'data');
-  const pwFile = join(dir, 'pw');
-  writeFileSync(pwFile, password + '\n', { mode: 0o600 });
-  let ids: { uid: number; gid: number } | undefined;
-  if (asRoot) {
-    try {
-      ids = await postgresIds();
-    } catch {
-      throw new PgToolsError(
-        'running as root, but there is no "postgres" user to run the PostgreSQL server as (the server refuses root)',
-      );
-    }
-    chownSync(dir, ids.uid, ids.gid);
-    chownSync(pwFile, ids.uid, ids.gid);
-  }
-  chmodSync(dir, 0o700);
-  const run = async (bin: string, args: string[]): Promise<void> => {
+/** Runs a server binary (initdb, pg_ctl) as the postgres user when we are root (the server refuses root). */
+type ServerRun = (bin: string, args: string[]) => Promise<string>;
+
+function serverRunner(tools: PgTools, asRoot: boolean): ServerRun {
+  return async (bin, args) => {
     const [cmd, argv] = asRoot
       ? ['runuser', ['-u', 'postgres', '--', join(tools.serverBinDir!, bin), ...args]]
       : [join(tools.serverBinDir!, bin), args];
     try {
-      await execFileAsync(cmd, argv, { env: { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' } });
+      const { stdout } = await execFileAsync(cmd, argv, {
+        env: { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' },
+        timeout: 120_000,
+      });
+      return stdout;
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new PgToolsError(`${bin} failed: ${e.stderr?.trim() || e.message}`);
     }
   };
-  await run('initdb', [
-    '-D',
-    dataDir,
-    '-U',
-    'postgres',
-    '--auth-local=trust',
-    '--auth-host=scram-sha-256',
-    `--pwfile=${pwFile}`,
-    '-E',
-    'UTF8',
-    '--no-sync',
-  ]);
-  rmSync(pwFile);
+}
+
+/** A temporary directory for one cluster, owned by the user the server runs as, mode 0700. */
+async function clusterDir(
+  asRoot: boolean,
+  prefix: string,
+): Promise<{ dir: string; ids?: { uid: number; gid: number } }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let ids: { uid: number; gid: number } | undefined;
+  if (asRoot) {
+    try {
+      ids = await postgresIds();
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+      throw new PgToolsError(
+        'running as root, but there is no "postgres" user to run the PostgreSQL server as (the server refuses root)',
+      );
+    }
+    chownSync(dir, ids.uid, ids.gid);
+  }
+  chmodSync(dir, 0o700);
+  return { dir, ...(ids ? { ids } : {}) };
+}
+
+/** initdb of a new data directory whose superuser postgres has `password` (local socket: trust). */
+async function initDataDir(
+  run: ServerRun,
+  dir: string,
+  ids: { uid: number; gid: number } | undefined,
+  password: string,
+): Promise<string> {
+  const dataDir = join(dir, 'data');
+  const pwFile = join(dir, 'pw');
+  writeFileSync(pwFile, password + '\n', { mode: 0o600 });
+  if (ids) chownSync(pwFile, ids.uid, ids.gid);
+  try {
+    await run('initdb', ['-D', dataDir, ...INITDB_ARGS, `--pwfile=${pwFile}`]);
+  } finally {
+    rmSync(pwFile, { force: true });
+  }
+  return dataDir;
+}
+
+const INITDB_ARGS = [
+  '-U',
+  'postgres',
+  '--auth-local=trust',
+  '--auth-host=scram-sha-256',
+  '-E',
+  'UTF8',
+  '--no-sync',
+];
+
+/** Template data directories being made by this process, by cache path (six clusters starting at once share one). */
+const templatesInFlight = new Map<string, Promise<string>>();
+
+/**
+ * initdb costs about a second of CPU per cluster (more on a busy machine) and gives the same files every time,
+ * so the first cluster's initdb is kept as a template under `cacheDir` (keyed by the initdb version, its
+ * arguments and the user, so a PostgreSQL upgrade makes a new one) and later clusters copy it. Its superuser
+ * password is random and thrown away: each cluster sets its own after it starts. Made in a temporary directory
+ * and renamed into place, so concurrent processes never see half a template.
+ */
+async function templateDataDir(
+  tools: PgTools,
+  run: ServerRun,
+  asRoot: boolean,
+  cacheDir: string,
+): Promise<string> {
+  const version = (await run('initdb', ['--version'])).trim();
+  const key = createHash('sha256')
+    .update(JSON.stringify([version, tools.serverBinDir, INITDB_ARGS, process.getuid?.()]))
+    .digest('hex')
+    .slice(0, 16);
+  const final = join(cacheDir, key);
+  const existing = templatesInFlight.get(final);
+  if (existing) return existing;
+  const made = (async () => {
+    if (existsSync(join(final, 'data', 'PG_VERSION'))) return join(final, 'data');
+    const { dir, ids } = await clusterDir(asRoot, 'pgdrill-pg-template-');
+    try {
+      await initDataDir(run, dir, ids, randomBytes(24).toString('hex'));
+      mkdirSync(cacheDir, { recursive: true });
+      const partial = mkdtempSync(join(cacheDir, `${key}.partial-`));
+      await copyDataDir(join(dir, 'data'), join(partial, 'data'));
+      try {
+        renameSync(partial, final);
+      } catch {
+        rmSync(partial, { recursive: true, force: true }); // another process was faster: its template is the same
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return join(final, 'data');
+  })();
+  templatesInFlight.set(final, made);
+  made.catch(() => templatesInFlight.delete(final));
+  return made;
+}
+
+/** cp -a keeps the owner (postgres, when we are root) and the 0700 mode the server insists on. */
+async function copyDataDir(from: string, to: string): Promise<void> {
+  try {
+    await execFileAsync('cp', ['-a', from, to], { timeout: 120_000 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new PgToolsError(`copying the data directory template failed: ${e.stderr?.trim() || e.message}`);
+  }
+}
+
+export interface ClusterOptions {
+  /**
+   * Where to keep the initdb template (see templateDataDir). Unset: a fresh initdb for this cluster, as
+   * before the cache existed.
+   */
+  templateCacheDir?: string;
+}
+
+/** Starts a new local cluster in a temporary directory on a free port; superuser postgres with `password`. */
+export async function startManagedCluster(
+  tools: PgTools,
+  password: string,
+  options: ClusterOptions = {},
+): Promise<ManagedCluster> {
+  if (!tools.serverBinDir)
+    throw new PgToolsError('initdb/pg_ctl not found: managed clusters need the PostgreSQL server binaries');
+  const asRoot = process.getuid?.() === 0;
+  const run = serverRunner(tools, asRoot);
+  const template = options.templateCacheDir
+    ? await templateDataDir(tools, run, asRoot, options.templateCacheDir)
+    : undefined;
+  const { dir, ids } = await clusterDir(asRoot, 'pgdrill-pg-');
+  const dataDir = join(dir, 'data');
+  try {
+    if (template) await copyDataDir(template, dataDir);
+    else await initDataDir(run, dir, ids, password);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   let port = 0;
-  const pgStart = (): Promise<void> =>
-    run('pg_ctl', [
+  const pgStart = async (): Promise<void> => {
+    await run('pg_ctl', [
       '-D',
       dataDir,
       '-o',
@@ -183,6 +299,7 @@ export async function startManagedCluster(tools: PgTools, password: string): Pro
       '30',
       'start',
     ]);
+  };
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
     try {
@@ -194,7 +311,7 @@ export async function startManagedCluster(tools: PgTools, password: string): Pro
   }
   registerCluster(dataDir);
   let stopped = false;
-  return {
+  const cluster: ManagedCluster = {
     host: '127.0.0.1',
     port,
     user: 'postgres',
@@ -211,6 +328,15 @@ export async function startManagedCluster(tools: PgTools, password: string): Pro
     },
     start: pgStart,
   };
+  // The template's superuser password is a throw-away: set this cluster's over the local socket (trust).
+  if (template)
+    await withClient({ host: dir, port, user: 'postgres', password: '' }, 'postgres', (c) =>
+      c.query(`ALTER ROLE postgres PASSWORD ${quoteLiteral(password)}`),
+    ).catch(async (err: unknown) => {
+      await cluster.stop();
+      throw err;
+    });
+  return cluster;
 }
 
 /**
@@ -321,6 +447,14 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function connectionArgs(e: PgEndpoint, database: string): string[] {
+  return ['-h', e.host, '-p', String(e.port), '-U', e.user, '-d', database];
+}
+
 function pgEnv(e: PgEndpoint): NodeJS.ProcessEnv {
   return { ...process.env, PGPASSWORD: e.password, PGCONNECT_TIMEOUT: '10' };
 }
@@ -339,11 +473,50 @@ function runTool(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
   });
 }
 
-/** pg_dump -Fc of one database to `file`. */
-export function dumpDatabase(tools: PgTools, e: PgEndpoint, database: string, file: string): Promise<void> {
+/**
+ * A transaction kept open so that pg_dump --snapshot can dump the database exactly as it was when the snapshot
+ * was taken, while later changes go on (seeding takes a week of backups this way in parallel). It holds ACCESS
+ * SHARE locks on every table too, as pg_dump itself would, so DDL committed after the snapshot waits for the
+ * dump instead of changing a table under it. DML is not blocked.
+ */
+export interface HeldSnapshot {
+  id: string;
+  release(): Promise<void>;
+}
+
+export async function holdSnapshot(e: PgEndpoint, database: string): Promise<HeldSnapshot> {
+  const client = new pg.Client({ ...e, database, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const snap = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+    const tables = await client.query<{ name: string }>(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
+    );
+    if (tables.rows.length)
+      await client.query(`LOCK TABLE ${tables.rows.map((t) => t.name).join(', ')} IN ACCESS SHARE MODE`);
+    return {
+      id: snap.rows[0]!.id,
+      release: () => client.end().catch(() => undefined),
+    };
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** pg_dump -Fc of one database to `file` (of a held snapshot when one is given). */
+export function dumpDatabase(
+  tools: PgTools,
+  e: PgEndpoint,
+  database: string,
+  file: string,
+  snapshot?: string,
+): Promise<void> {
   return runTool(
     tools.pgDump,
-    ['-Fc', '-h', e.host, '-p', String(e.port), '-U', e.user, '-d', database, '-f', file],
+    ['-Fc', ...(snapshot ? [`--snapshot=${snapshot}`] : []), ...connectionArgs(e, database), '-f', file],
     pgEnv(e),
   );
 }
@@ -357,20 +530,7 @@ export function restoreDatabase(
 ): Promise<void> {
   return runTool(
     tools.pgRestore,
-    [
-      '--exit-on-error',
-      '--no-owner',
-      '--no-privileges',
-      '-h',
-      e.host,
-      '-p',
-      String(e.port),
-      '-U',
-      e.user,
-      '-d',
-      database,
-      file,
-    ],
+    ['--exit-on-error', '--no-owner', '--no-privileges', ...connectionArgs(e, database), file],
     pgEnv(e),
   );
 }

@@ -4,7 +4,8 @@
  * NODE_EXTRA_CA_CERTS (read by Node at start), never through a code path production lacks.
  * Keys come from Node's crypto (fast); node-forge only assembles and signs the X.509 certificates.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -21,16 +22,28 @@ export interface ServerCert {
   keyPem: string;
 }
 
-function rsaKeyPair(): {
+interface KeyPair {
   publicKey: forge.pki.PublicKey;
   privateKey: forge.pki.PrivateKey;
   privateKeyPem: string;
-} {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
+}
+
+const RSA_OPTIONS = {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+} as const;
+
+function rsaKeyPair(): KeyPair {
+  return forgeKeys(generateKeyPairSync('rsa', RSA_OPTIONS));
+}
+
+/** Off the main thread (libuv's pool): the emulator makes its server keys while its clusters start. */
+async function rsaKeyPairAsync(): Promise<KeyPair> {
+  return forgeKeys(await promisify(generateKeyPair)('rsa', RSA_OPTIONS));
+}
+
+function forgeKeys({ publicKey, privateKey }: { publicKey: string; privateKey: string }): KeyPair {
   return {
     publicKey: forge.pki.publicKeyFromPem(publicKey),
     privateKey: forge.pki.privateKeyFromPem(privateKey),
@@ -120,9 +133,17 @@ function createCa(dir: string): LocalCa {
 
 /** A server certificate for 127.0.0.1, ::1 and localhost (plus `extraHosts`), signed by the CA. */
 export function issueServerCert(ca: LocalCa, extraHosts: string[] = []): ServerCert {
+  return signServerCert(ca, rsaKeyPair(), extraHosts);
+}
+
+/** issueServerCert with the key made off the main thread. */
+export async function issueServerCertAsync(ca: LocalCa, extraHosts: string[] = []): Promise<ServerCert> {
+  return signServerCert(ca, await rsaKeyPairAsync(), extraHosts);
+}
+
+function signServerCert(ca: LocalCa, keys: KeyPair, extraHosts: string[]): ServerCert {
   const caCert = forge.pki.certificateFromPem(ca.caCertPem);
   const caKey = forge.pki.privateKeyFromPem(ca.caKeyPem);
-  const keys = rsaKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();

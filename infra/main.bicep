@@ -44,6 +44,9 @@ param drillPlans string = '[]'
 @description('NCRONTAB of the timer that looks for due plans.')
 param drillTimerSchedule string = '0 */5 * * * *'
 
+@description('NCRONTAB of the sweeper that retries failed cleanups (the timer cannot be indexed without it).')
+param drillSweepSchedule string = '0 15 * * * *'
+
 @description('Backup job poll interval: first and longest, in seconds.')
 param jobPollInitialSeconds string = '10'
 param jobPollMaxSeconds string = '120'
@@ -119,6 +122,7 @@ module function 'app/function.bicep' = {
     dataProtectionApiVersion: dataProtectionApiVersion
     drillPlans: drillPlans
     drillTimerSchedule: drillTimerSchedule
+    drillSweepSchedule: drillSweepSchedule
     jobPollInitialSeconds: jobPollInitialSeconds
     jobPollMaxSeconds: jobPollMaxSeconds
     drillAlerts: drillAlerts

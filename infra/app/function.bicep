@@ -19,6 +19,7 @@ param reportsContainer string
 param dataProtectionApiVersion string
 param drillPlans string
 param drillTimerSchedule string
+param drillSweepSchedule string
 param jobPollInitialSeconds string
 param jobPollMaxSeconds string
 param drillAlerts string
@@ -73,6 +74,7 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'DRILL_REPORTS_CONTAINER', value: reportsContainer }
         { name: 'DRILL_PLANS', value: drillPlans }
         { name: 'DRILL_TIMER_SCHEDULE', value: drillTimerSchedule }
+        { name: 'DRILL_SWEEP_SCHEDULE', value: drillSweepSchedule }
         { name: 'DRILL_JOB_POLL_INITIAL_SECONDS', value: jobPollInitialSeconds }
         { name: 'DRILL_JOB_POLL_MAX_SECONDS', value: jobPollMaxSeconds }
         { name: 'DRILL_ALERTS', value: drillAlerts }

@@ -1,4 +1,7 @@
 /** The emulator's PostgreSQL helpers: tool discovery, connection strings, managed clusters. */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   credentialsFromSecret,
@@ -8,6 +11,7 @@ import {
   parseConnectionString,
   serverMajorVersion,
   startManagedCluster,
+  type ManagedCluster,
 } from '../../emulator/postgres';
 
 describe('emulator PostgreSQL helpers', () => {
@@ -62,4 +66,32 @@ describe('emulator PostgreSQL helpers', () => {
     }
     await expect(serverMajorVersion(cluster)).rejects.toThrow();
   }, 60_000);
+
+  it('clusters started from the cached initdb template each have their own password; one template is made', async () => {
+    const tools = findPgTools();
+    const cache = mkdtempSync(join(tmpdir(), 'pgdrill-template-test-'));
+    const started = await Promise.allSettled(
+      ['pw-one', "pw-'two"].map((pw) => startManagedCluster(tools, pw, { templateCacheDir: cache })),
+    );
+    const clusters = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    try {
+      expect(started.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+      const [one, two] = clusters as [ManagedCluster, ManagedCluster];
+      expect(one.dataDir).not.toBe(two.dataDir);
+      expect(await serverMajorVersion(one)).toBeGreaterThanOrEqual(13);
+      expect(await serverMajorVersion(two)).toBeGreaterThanOrEqual(13);
+      // The template's throw-away password is gone: only each cluster's own works.
+      await expect(serverMajorVersion({ ...one, password: two.password })).rejects.toMatchObject({
+        code: '28P01',
+      });
+      expect(readdirSync(cache)).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/)]);
+      const third = await startManagedCluster(tools, 'pw-three', { templateCacheDir: cache });
+      clusters.push(third);
+      expect(await serverMajorVersion(third)).toBeGreaterThanOrEqual(13);
+      expect(readdirSync(cache)).toHaveLength(1);
+    } finally {
+      await Promise.all(clusters.map((c) => c.stop()));
+      rmSync(cache, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

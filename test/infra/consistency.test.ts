@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import configSchema from '../../schemas/config.schema.json';
+import { bicepAppSettings } from '../support/bindingSettings';
 
 const infra = join(__dirname, '..', '..', 'infra');
 const bicep = (file: string) => readFileSync(join(infra, file), 'utf8');
@@ -27,9 +28,7 @@ const PLATFORM = new Set([
 ]);
 
 function appSettingNames(): string[] {
-  const text = bicep('app/function.bicep');
-  const block = /appSettings:\s*\[([\s\S]*?)\n\s*\]/.exec(text)?.[1] ?? '';
-  return [...block.matchAll(/name:\s*'([^']+)'/g)].map((m) => m[1]!);
+  return bicepAppSettings(bicep('app/function.bicep')).map((s) => s.name);
 }
 
 const properties = configSchema.properties as Record<string, { 'x-deployment'?: string }>;
