@@ -14,7 +14,7 @@ import {
 } from '../lib/dataprotection/crossRegion';
 import { failureFromErrorData } from '../lib/dataprotection/errors';
 import type { PollState } from '../lib/dataprotection/pollState';
-import { withDeadline } from '../lib/deadline';
+import { DeadlineExceededError, withDeadline } from '../lib/deadline';
 import {
   blobDataRoleAssignments,
   BLOB_DATA_ROLES,
@@ -116,10 +116,27 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
       try {
         outcome = await withDeadline(deadline, fn);
       } catch (err) {
-        outcome = failedBy(err);
+        // The deadline here is the check's, not a drill's: say so, rather than "raise the drill's deadline".
+        outcome =
+          err instanceof DeadlineExceededError
+            ? fail(
+                `no answer within ${Math.round((deadline.getTime() - started) / 1000)} s (the check's time limit)`,
+                'Check the network path to the service this check calls (Azure Resource Manager, Key Vault, storage or the PostgreSQL server), then run the doctor again.',
+                'CheckTimedOut',
+              )
+            : failedBy(err);
       }
     }
-    checks.push({ id, title, ...outcome, durationMs: Date.now() - started });
+    // One line each: services' messages (Key Vault's) carry line breaks.
+    const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+    checks.push({
+      id,
+      title,
+      ...outcome,
+      evidence: oneLine(outcome.evidence),
+      ...(outcome.fix ? { fix: oneLine(outcome.fix) } : {}),
+      durationMs: Date.now() - started,
+    });
   }
 
   // 1. The app's identity may call every Data Protection action the drill calls.

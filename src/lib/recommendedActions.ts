@@ -61,6 +61,8 @@ const EXACT: Record<string, string> = {
   DrillServerTooOld: "Use a drill server whose PostgreSQL major version is at least the source's.",
   PgRestoreTooOld:
     'Install PostgreSQL client tools at least as new as the source server, or set PG_BIN_DIR to them.',
+  CheckTimedOut:
+    'Check the network path to the service the check calls (Azure Resource Manager, Key Vault, storage or the PostgreSQL server), then run the doctor again.',
   MissingDataProtectionActions:
     'Assign the app\'s managed identity the custom role "pg-restore-drill operator" (or Backup Operator) on the vault or its resource group (infra/README.md, "Roles").',
   BackupInstanceNotProtected:
