@@ -31,8 +31,6 @@ const byId = (r: DoctorResult, id: string) => r.checks.find((c) => c.id === id)!
 const statuses = (r: DoctorResult) => Object.fromEntries(r.checks.map((c) => [c.id, c.status]));
 
 function filesRequest(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const resources = rig.emu.ctx;
-  void resources;
   return {
     backupInstanceId: FLEX_BI,
     target: { ...rig.filesTarget(), containerArmId: containerArmIdOf(rig) },
@@ -194,7 +192,7 @@ describe('pre-flight doctor', () => {
     expect(s.evidence).toContain('target.containerArmId');
   });
 
-  it('fails a missing container and a pg_restore older than the source', async () => {
+  it('fails a missing container and a pg_restore that cannot run', async () => {
     const missing = filesRequest();
     (missing.target as Record<string, unknown>).containerUrl = `${rig.emu.blobEndpoint}/no-such-container`;
     const r = await doctor(missing);
@@ -206,5 +204,31 @@ describe('pre-flight doctor', () => {
     );
     expect(byId(old, 'pg-restore-version').status).toBe('failed');
     expect(byId(old, 'pg-restore-version').code).toBe('PgRestoreNotFound');
+  });
+  it('cross-region: a target outside the paired region fails the prerequisites; a revoked cross-region action is named', async () => {
+    const r = await doctor(singleDatabaseRequest({ restoreFrom: 'secondaryRegion' }));
+    expect(r.restoreFrom).toBe('secondaryRegion');
+    const c = byId(r, 'cross-region');
+    expect(c.status).toBe('failed');
+    expect(c.code).toBe('TargetNotInPairedRegion');
+    expect(byId(r, 'recovery-point').status).toBe('skipped');
+    expect(byId(r, 'recovery-point').evidence).toContain('cross-region');
+    await admin('POST', '/_emulator/permissions', {
+      revoke: 'Microsoft.DataProtection/locations/fetchSecondaryRecoveryPoints/action',
+    });
+    try {
+      const p = byId(
+        await doctor(singleDatabaseRequest({ restoreFrom: 'secondaryRegion' })),
+        'identity-permissions',
+      );
+      expect(p.status).toBe('failed');
+      expect(p.evidence).toContain(
+        'Microsoft.DataProtection/subscriptions/resourceGroups/providers/locations/fetchSecondaryRecoveryPoints/action',
+      );
+      // A same-region drill does not need it.
+      expect(byId(await doctor(singleDatabaseRequest()), 'identity-permissions').status).toBe('passed');
+    } finally {
+      await admin('DELETE', '/_emulator/permissions');
+    }
   });
 });
