@@ -24,7 +24,13 @@ import {
 } from '../lib/doctor/permissions';
 import type { CheckStatus, DoctorCheck, DoctorResult } from '../lib/doctor/types';
 import { drillInstanceId } from '../lib/drill/instanceIds';
-import { DB_PREFIX, drillDatabaseName, drillFilePrefix, FILE_PREFIX } from '../lib/drill/names';
+import {
+  DB_PREFIX,
+  drillDatabaseName,
+  drillFilePrefix,
+  FILE_PREFIX,
+  isRestoredFileOf,
+} from '../lib/drill/names';
 import { restoreFromOf, type NormalizedRequest } from '../lib/drill/request';
 import { planRestore } from '../lib/drill/restorePlan';
 import type { SelectOutput } from './contracts';
@@ -407,7 +413,8 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
         const names = await withConnection(facts.login!, 'postgres', async (c) =>
           (
             await c.query<{ datname: string }>(
-              'SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY 1',
+              // left() rather than starts_with(), which PostgreSQL 10 (Single Server) lacks.
+              'SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1 ORDER BY 1',
               [`${label}_`],
             )
           ).rows.map((r) => r.datname),
@@ -429,7 +436,7 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
       let taken = false;
       for await (const blob of container.listBlobsFlat({ prefix: `${label}-` })) {
         count++;
-        if (exact && blob.name.startsWith(exact)) taken = true;
+        if (exact && isRestoredFileOf(blob.name, exact)) taken = true;
         if (count >= 1000) break;
       }
       if (taken)
@@ -439,7 +446,7 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
           'FilePrefixInUse',
         );
       return pass(
-        `${exact ? `prefix ${exact} is free` : `the drill writes under ${label}-{drill token}; no drill id yet (no idempotencyKey), so only the pattern is checked`}; ${count} blob(s) under ${label}- exist`,
+        `${exact ? `prefix ${exact} is free` : `the drill writes under ${label}-{drill token}; no drill id yet (no idempotencyKey), so only the pattern is checked`}; ${count} blob(s) under ${label}- exist${target.load ? "; the scratch databases of the load are named after the dumps' databases, known only once restored" : ''}`,
       );
     },
   );
