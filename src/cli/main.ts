@@ -10,10 +10,12 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { renderDashboardHtml, type Dashboard } from '../lib/drill/dashboard';
+import type { DoctorResult } from '../lib/doctor/types';
 import type { FleetReport } from '../lib/drill/fleetReport';
 import { HistoryQueryError, parseHistoryQuery } from '../lib/drill/history';
 import { dur } from '../lib/drill/report';
 import { closest, count, parseCommand, seconds, str, UsageError, type Options, type Parsed } from './args';
+import { formatDoctor } from './doctor';
 import { exportEvidence, verifyEvidence } from './evidence';
 import { followDrill, type DrillProgress, type FollowEnd } from './follow';
 import { formatReport, progressLine } from './format';
@@ -81,6 +83,15 @@ async function run(c: Ctx): Promise<number> {
   });
   if (end.kind === 'completed') out(c.json ? JSON.stringify(end.report) : formatReport(end.report));
   return ended(end, id, timeout);
+}
+
+async function doctor(c: Ctx): Promise<number> {
+  const text = readRequestFile(c.args.positionals[0]!);
+  const res = await c.api('POST', '/api/drills/preflight', text);
+  if (res.status !== 200) throw failure(res, 'the doctor did not run');
+  const result = res.body as unknown as DoctorResult;
+  out(c.json ? JSON.stringify(result) : formatDoctor(result));
+  return result.ok ? 0 : 1;
 }
 
 async function watch(c: Ctx): Promise<number> {
@@ -375,7 +386,18 @@ const COMMANDS: readonly Command[] = [
     net: true,
     handler: run,
   },
-  // doctor <request.json>: the pre-flight checks (src/cli/doctor.ts) are one more entry here, shaped like run's.
+  {
+    name: 'doctor',
+    usage: 'pgdrill doctor <request.json> [--json] [--url <url>] [--key <key>]',
+    summary: 'check every precondition of a drill without restoring; exit 0 only if none failed',
+    about:
+      'The pre-flight doctor (POST /api/drills/preflight): permissions, backup instance, recovery point,\nvalidation, secret, server, names, container, pg_restore, cross-region; nothing is restored. One line per\ncheck (PASS/FAIL/SKIP) with the fix under each failure; with --json the result as one JSON line.',
+    options: { ...JSON_OPT, ...NET_OPTS },
+    positionals: ['request.json'],
+    required: 1,
+    net: true,
+    handler: doctor,
+  },
   {
     name: 'watch',
     usage: 'pgdrill watch <id> [--interval <seconds>] [--json] [--url <url>] [--key <key>]',

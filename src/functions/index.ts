@@ -13,6 +13,7 @@ import { dashboardFunction } from './dashboard';
 import { activityDefinitions, orchestrationDefinitions } from './durable';
 import { coverageFunction, fleetStatusFunction, startFleetFunction } from './fleets';
 import { healthFunction } from './health';
+import { preflightFunction } from './preflight';
 import { drillQueueFunction } from './queue';
 import { sweeperFunction } from './sweeper';
 import { drillTimerFunction } from './timer';
@@ -20,6 +21,7 @@ import { drillTimerFunction } from './timer';
 export const functionDefinitions: readonly FunctionDefinition[] = [
   healthFunction,
   startDrillFunction,
+  preflightFunction,
   listDrillsFunction,
   drillStatusFunction,
   cancelDrillFunction,

@@ -24,6 +24,8 @@ import type {
   CrossRegionRestoreJobsRequest,
   CrossRegionRestoreRequest,
   FetchSecondaryRecoveryPointsRequest,
+  Permission,
+  RoleAssignment,
   TrackedResource,
   RecoveryPointResource,
   RestoreRequest,
@@ -110,6 +112,9 @@ export function recoveryPointFilter(filter: RecoveryPointFilter): string | undef
  */
 export const DBFORPOSTGRESQL_API_VERSIONS = { servers: '2017-12-01', flexibleServers: '2022-12-01' } as const;
 
+/** The api-version of the Microsoft.Authorization reads (permissions, role assignments). */
+export const AUTHORIZATION_API_VERSION = '2022-04-01';
+
 export class DataProtectionClient {
   readonly endpoint: string;
   readonly audience: string;
@@ -172,6 +177,36 @@ export class DataProtectionClient {
         : DBFORPOSTGRESQL_API_VERSIONS.servers;
     const res = await this.send('GET', this.url(parsed.id, {}, apiVersion));
     return this.parse<TrackedResource>(res, 'TrackedResource', 'server');
+  }
+
+  /**
+   * The caller's effective actions at a scope (Microsoft.Authorization Permissions - List For Resource), every
+   * page: what the pre-flight doctor compares with the actions a drill calls.
+   */
+  async *listPermissions(scope: string): AsyncGenerator<Permission> {
+    const id = parseArmId(scope, 'scope').id;
+    yield* this.pages<Permission>(
+      this.url(`${id}/providers/Microsoft.Authorization/permissions`, {}, AUTHORIZATION_API_VERSION),
+      'PermissionListResult',
+      'permission list',
+    );
+  }
+
+  /**
+   * Role assignments that apply at a scope, at it or above ($filter=atScope(); Role Assignments - List For
+   * Scope), every page.
+   */
+  async *listRoleAssignments(scope: string): AsyncGenerator<RoleAssignment> {
+    const id = parseArmId(scope, 'scope').id;
+    yield* this.pages<RoleAssignment>(
+      this.url(
+        `${id}/providers/Microsoft.Authorization/roleAssignments`,
+        { $filter: 'atScope()' },
+        AUTHORIZATION_API_VERSION,
+      ),
+      'RoleAssignmentListResult',
+      'role assignment list',
+    );
   }
 
   async *listBackupInstances(vaultId: string): AsyncGenerator<BackupInstanceResource> {

@@ -355,6 +355,7 @@ export interface BackupInstanceResource {
       errorDetails?: UserFacingError;
     };
     currentProtectionState?: string;
+    protectionErrorDetails?: UserFacingError;
     provisioningState?: string;
   };
 }
@@ -380,6 +381,57 @@ export interface TrackedResource {
   tags?: {
     [k: string]: string;
   } | null;
+  /**
+   * The resource's own properties; for a PostgreSQL server, version (its major version, e.g. "11" or "16").
+   */
+  properties?: {
+    version?: string | null;
+  } | null;
+}
+/**
+ * Microsoft.Authorization Permissions - List For Resource (api-version 2022-04-01): the caller's effective actions at a scope.
+ *
+ * This interface was referenced by `DataProtectionContract`'s JSON-Schema
+ * via the `definition` "PermissionListResult".
+ */
+export interface PermissionListResult {
+  value: Permission[];
+  nextLink?: string | null;
+}
+/**
+ * This interface was referenced by `DataProtectionContract`'s JSON-Schema
+ * via the `definition` "Permission".
+ */
+export interface Permission {
+  actions?: string[];
+  notActions?: string[];
+  dataActions?: string[];
+  notDataActions?: string[];
+}
+/**
+ * Microsoft.Authorization Role Assignments - List For Scope (api-version 2022-04-01).
+ *
+ * This interface was referenced by `DataProtectionContract`'s JSON-Schema
+ * via the `definition` "RoleAssignmentListResult".
+ */
+export interface RoleAssignmentListResult {
+  value: RoleAssignment[];
+  nextLink?: string | null;
+}
+/**
+ * This interface was referenced by `DataProtectionContract`'s JSON-Schema
+ * via the `definition` "RoleAssignment".
+ */
+export interface RoleAssignment {
+  id?: string;
+  name?: string;
+  type?: string;
+  properties: {
+    scope?: string;
+    roleDefinitionId: string;
+    principalId: string;
+    principalType?: string;
+  };
 }
 /**
  * This interface was referenced by `DataProtectionContract`'s JSON-Schema
