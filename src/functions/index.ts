@@ -13,6 +13,7 @@ import { dashboardFunction } from './dashboard';
 import { activityDefinitions, orchestrationDefinitions } from './durable';
 import { coverageFunction, fleetStatusFunction, startFleetFunction } from './fleets';
 import { healthFunction } from './health';
+import { planDoctorFunction } from './planDoctor';
 import { drillQueueFunction } from './queue';
 import { sweeperFunction } from './sweeper';
 import { drillTimerFunction } from './timer';
@@ -28,6 +29,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   startFleetFunction,
   fleetStatusFunction,
   coverageFunction,
+  planDoctorFunction,
   alertFunction,
   dashboardFunction,
   drillQueueFunction,
