@@ -10,6 +10,8 @@ import { crossRegionAdmin, renderCrossRegionJob } from './crossRegion';
 import { cloudError, type Reply } from './http';
 import { renderJob, renderRecoveryPoint, type BackupInstanceRuntime } from './model';
 import { vaultGeoSettings } from './regions';
+import { containerArmId, storageAccountId } from './authorization';
+import { createDatabase } from './postgres';
 
 export interface AdminRequest {
   method: string;
@@ -64,6 +66,9 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
       ctx.sinks.clear();
       ctx.faults.clear();
       ctx.revoked.clear();
+      ctx.vaultBlobRoleRemoved.clear();
+      ctx.forbiddenSecrets.clear();
+      for (const v of ctx.vaults.values()) for (const bi of v.instances.values()) delete bi.protection;
       ctx.operations.clear();
       for (const [id, j] of ctx.jobs)
         if (j.operation === 'Restore' && j.status !== 'InProgress') ctx.jobs.delete(id);
@@ -132,6 +137,8 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
         return { status: 201, body: { revoked: [...ctx.revoked] } };
       }
     }
+    const preflight = await preflightSwitch(ctx, req.method, path, json);
+    if (preflight) return preflight;
     if (req.method === 'POST' && path === '/_emulator/tokens/expire') {
       ctx.tokens.expireAll();
       return { status: 200, body: { expired: true } };
@@ -140,6 +147,82 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
     return cloudError(400, 'BadRequest', (err as Error).message);
   }
   return cloudError(404, 'NotFound', `No admin route ${req.method} ${path}. See emulator/README.md.`);
+}
+
+/**
+ * Switches that produce the failures the pre-flight doctor checks for (emulator/README.md): a vault identity
+ * without its blob data role, a Key Vault secret the app may not read, a stopped or failing protection, a
+ * server whose port is closed (a managed cluster halted), a database that already exists on a server.
+ */
+async function preflightSwitch(
+  ctx: EmulatorContext,
+  method: string,
+  path: string,
+  json: () => unknown,
+): Promise<Reply | undefined> {
+  if (method !== 'POST') return undefined;
+  if (path === '/_emulator/vaultBlobRole') {
+    const input = json() as { vault?: unknown; assigned?: unknown };
+    const vault = [...ctx.vaults.values()].find(
+      (v) =>
+        typeof input.vault === 'string' &&
+        [v.name.toLowerCase(), v.armId.toLowerCase()].includes(input.vault.toLowerCase()),
+    );
+    if (!vault) throw new Error(`/vault: one of ${[...ctx.vaults.values()].map((v) => v.name).join(', ')}`);
+    if (typeof input.assigned !== 'boolean') throw new Error('/assigned: true or false');
+    if (input.assigned) ctx.vaultBlobRoleRemoved.delete(vault.name.toLowerCase());
+    else ctx.vaultBlobRoleRemoved.add(vault.name.toLowerCase());
+    return { status: 200, body: { vault: vault.name, assigned: input.assigned } };
+  }
+  if (path === '/_emulator/keyvault/forbid') {
+    const input = json() as { secretUri?: unknown; forbidden?: unknown };
+    const m =
+      typeof input.secretUri === 'string'
+        ? /^https:\/\/([a-z0-9-]+)\.vault\.azure\.net\/secrets\/([0-9A-Za-z-]+)/i.exec(input.secretUri)
+        : null;
+    if (!m)
+      throw new Error('/secretUri: a secret URI such as https://{vault}.vault.azure.net/secrets/{name}');
+    const key = `${m[1]!.toLowerCase()}/${m[2]!.toLowerCase()}`;
+    if (input.forbidden === false) ctx.forbiddenSecrets.delete(key);
+    else ctx.forbiddenSecrets.add(key);
+    return { status: 200, body: { forbidden: [...ctx.forbiddenSecrets] } };
+  }
+  if (path === '/_emulator/protection') {
+    const input = json() as { backupInstanceId?: string; state?: unknown };
+    const bi = findBackupInstance(ctx, input.backupInstanceId);
+    if (!bi)
+      throw new Error(
+        `/backupInstanceId: "${input.backupInstanceId}" is not a backup instance of this emulator`,
+      );
+    if (input.state === 'ProtectionConfigured') delete bi.protection;
+    else if (input.state === 'ProtectionStopped' || input.state === 'ProtectionError')
+      bi.protection = input.state;
+    else throw new Error('/state: ProtectionConfigured, ProtectionStopped or ProtectionError');
+    return { status: 200, body: { backupInstanceId: bi.armId, state: input.state } };
+  }
+  const server = /^\/_emulator\/servers\/([^/]+)\/(halt|start|databases)$/.exec(path);
+  if (server) {
+    const s = [...ctx.servers.values()].find((x) => x.config.name.toLowerCase() === server[1]!.toLowerCase());
+    if (!s)
+      throw new Error(
+        `no server ${server[1]}: one of ${[...ctx.servers.values()].map((x) => x.config.name).join(', ')}`,
+      );
+    if (server[2] === 'databases') {
+      const input = json() as { name?: unknown };
+      if (typeof input.name !== 'string' || !/^[a-z0-9_]{1,63}$/.test(input.name))
+        throw new Error('/name: a database name of lower-case letters, digits and _');
+      await createDatabase(s.admin, input.name);
+      return { status: 201, body: { server: s.config.name, database: input.name } };
+    }
+    if (!s.cluster)
+      throw new Error(`server ${s.config.name} is not managed by the emulator: it cannot be halted`);
+    await (server[2] === 'halt' ? s.cluster.halt() : s.cluster.start());
+    return {
+      status: 200,
+      body: { server: s.config.name, running: server[2] === 'start', port: s.admin.port },
+    };
+  }
+  return undefined;
 }
 
 function findBackupInstance(ctx: EmulatorContext, id: string | undefined): BackupInstanceRuntime | undefined {
@@ -188,9 +271,11 @@ export function resources(ctx: EmulatorContext): Record<string, unknown> {
     storage: {
       blobEndpoint: ctx.blobs.blobEndpoint,
       vaultContainer: ctx.config.storage.vaultContainer,
+      accountId: storageAccountId(ctx),
       containers: ctx.config.storage.containers.map((c) => ({
         name: c,
         url: `${ctx.blobs.blobEndpoint.replace(/\/+$/, '')}/${c}`,
+        armId: containerArmId(ctx, c),
       })),
     },
     keyVaults: [...ctx.secrets.entries()].map(([name, secrets]) => ({

@@ -7,6 +7,7 @@
 import { sinkRoute } from './sinks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { adminRoute } from './admin';
+import { authorizationRoute } from './authorization';
 import { recordRequest, type EmulatorContext, type RequestLogEntry } from './context';
 import { cloudError, readBody, send, type Reply } from './http';
 import { identityToken } from './identity';
@@ -128,6 +129,14 @@ export class ArmApi {
         'MissingApiVersionParameter',
         'The api-version query parameter (?api-version=) is required for all requests.',
       );
+    }
+    // Microsoft.Authorization reads (permissions, role assignments): another provider on ARM's origin.
+    const authz = authorizationRoute(this.ctx, req.method, req.url);
+    if (authz) {
+      entry.operation = /permissions\/?$/i.test(path)
+        ? 'Permissions_ListForResource'
+        : 'RoleAssignments_ListForScope';
+      return authz;
     }
     const match = matchRoute(req.method, path);
     if (!match) {

@@ -80,6 +80,10 @@ export interface EmulatorContext {
   throttle: ArmThrottle;
   /** RBAC actions taken away from the drill's identity (POST /_emulator/permissions/revoke): ARM answers 403. */
   revoked: Set<string>;
+  /** Vaults (lower-case names) whose identity lost its blob data role (POST /_emulator/vaultBlobRole). */
+  vaultBlobRoleRemoved: Set<string>;
+  /** Key Vault secrets ("vault/name", lower case) the app may not read: 403 (POST /_emulator/keyvault/forbid). */
+  forbiddenSecrets: Set<string>;
   tokens: TokenStore;
   /** What the webhook, Event Grid and Application Insights sinks received (emulator/sinks.ts). */
   sinks: SinkBook;

@@ -200,6 +200,8 @@ export async function startEmulator(
       faults: new FaultBook(config.faults),
       throttle: new ArmThrottle(config.throttling),
       revoked: new Set(),
+      vaultBlobRoleRemoved: new Set(),
+      forbiddenSecrets: new Set(),
       tokens: new TokenStore(config.tokenLifetimeSeconds),
       sinks: new SinkBook(),
       requests: [],

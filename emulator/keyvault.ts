@@ -95,6 +95,18 @@ function answer(ctx: EmulatorContext, req: IncomingMessage, host: string, url: U
       `${req.method} ${url.pathname} is not supported by the emulator (secrets can be read only).`,
     );
   const name = decodeURIComponent(m[1]!);
+  // A secret the app's identity may not read (POST /_emulator/keyvault/forbid): Key Vault's RBAC refusal.
+  if (ctx.forbiddenSecrets.has(`${vault}/${name.toLowerCase()}`))
+    return {
+      status: 403,
+      body: {
+        error: {
+          code: 'Forbidden',
+          message: `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: oid=5f0c2a8e-7d1b-4c3e-9a6f-1e2d3c4b5a69\r\nAction: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'\r\nResource: '/secrets/${name.toLowerCase()}'\r\nAssignment: (not found)\r\nDecisionReason: 'DeniedWithNoValidRBAC'\r\nVault: ${vault};location=${ctx.config.location}\r\n`,
+          innererror: { code: 'ForbiddenByRbac' },
+        },
+      },
+    };
   const value = secrets.get(name);
   const version = secretVersion(vault, name);
   if (value === undefined || (m[2] && m[2] !== version)) {

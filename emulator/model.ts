@@ -51,6 +51,8 @@ export interface BackupInstanceRuntime {
   /** Shared with the original when this instance is one of its copies (config "copies"). */
   points: RecoveryPointRuntime[];
   copyOf?: BackupInstanceRuntime;
+  /** Set through POST /_emulator/protection: a stopped or failing protection (absent: ProtectionConfigured). */
+  protection?: 'ProtectionStopped' | 'ProtectionError';
 }
 
 export interface VaultRuntime {
@@ -205,6 +207,31 @@ export function renderServer(s: ServerRuntime): Record<string, unknown> {
   };
 }
 
+/** protectionStatus and currentProtectionState (and the error of a failing protection), as the swagger has them. */
+function protectionProperties(bi: BackupInstanceRuntime): Record<string, unknown> {
+  if (bi.protection === 'ProtectionStopped')
+    return { protectionStatus: { status: 'ProtectionStopped' }, currentProtectionState: 'ProtectionStopped' };
+  if (bi.protection === 'ProtectionError') {
+    const error = {
+      code: 'UserErrorMSIMissingPermissions',
+      message:
+        "The Backup vault's managed identity does not have the permissions it needs on the PostgreSQL server.",
+      recommendedAction: ["Assign the Backup vault's managed identity the Reader role on the server."],
+      isRetryable: false,
+      isUserError: true,
+    };
+    return {
+      protectionStatus: { status: 'ProtectionConfigured' },
+      currentProtectionState: 'ProtectionError',
+      protectionErrorDetails: error,
+    };
+  }
+  return {
+    protectionStatus: { status: 'ProtectionConfigured' },
+    currentProtectionState: 'ProtectionConfigured',
+  };
+}
+
 export function renderBackupInstance(bi: BackupInstanceRuntime): Record<string, unknown> {
   const s = bi.server;
   const single = bi.kind === 'single';
@@ -239,8 +266,7 @@ export function renderBackupInstance(bi: BackupInstanceRuntime): Record<string, 
         datasourceType: dsType,
       },
       policyInfo: { policyId: `${bi.vault.armId}/backupPolicies/pgdrill-weekly`, policyVersion: '1.0' },
-      protectionStatus: { status: 'ProtectionConfigured' },
-      currentProtectionState: 'ProtectionConfigured',
+      ...protectionProperties(bi),
       provisioningState: 'Succeeded',
     },
   };

@@ -315,6 +315,11 @@ export async function serverMajorVersion(endpoint: PgEndpoint): Promise<number> 
   });
 }
 
+/** Creates an empty database (admin switch: a name already taken on a server). */
+export async function createDatabase(endpoint: PgEndpoint, name: string): Promise<void> {
+  await withClient(endpoint, 'postgres', (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
+}
+
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }

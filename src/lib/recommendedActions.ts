@@ -61,6 +61,23 @@ const EXACT: Record<string, string> = {
   DrillServerTooOld: "Use a drill server whose PostgreSQL major version is at least the source's.",
   PgRestoreTooOld:
     'Install PostgreSQL client tools at least as new as the source server, or set PG_BIN_DIR to them.',
+  MissingDataProtectionActions:
+    'Assign the app\'s managed identity the custom role "pg-restore-drill operator" (or Backup Operator) on the vault or its resource group (infra/README.md, "Roles").',
+  BackupInstanceNotProtected:
+    'Fix the backup instance in Backup center (resume protection, fix the errors shown, or configure backup again) before drilling it.',
+  ValidationFailed: "Read the validation's message and fix the restore request or the target it names.",
+  MissingServerPrivileges:
+    "Give the secret's login CREATEDB and CREATEROLE (on Azure: membership of azure_pg_admin): a drill creates databases and a drill-scoped verification login.",
+  LoginUnknown: 'Check the login in the Key Vault secret: the server has no role of that name.',
+  FilePrefixInUse:
+    "Delete the blobs under the drill's prefix if they are leftovers (the sweeper removes them past their TTL), or use another idempotencyKey.",
+  ContainerNotFound: 'Create the restore container, or fix target.containerUrl.',
+  VaultIdentityMissing:
+    "Enable the backup vault's system-assigned managed identity, then grant it Storage Blob Data Contributor on the restore container or its storage account.",
+  VaultBlobRoleMissing:
+    "Assign the backup vault's identity Storage Blob Data Contributor on the restore container or its storage account (infra/README.md).",
+  SourceVersionUnknown:
+    "Check the source server resource: its properties.version is what pg_restore's version is compared with.",
   PgRestoreNotFound:
     'Install the PostgreSQL client tools (pg_restore) on the function host, or set PG_BIN_DIR to their directory.',
   NotACustomFormatDump:

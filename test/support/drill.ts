@@ -123,6 +123,8 @@ export interface DrillRig {
   storagePrefix: string;
   /** The real activities, typed. */
   activities: Activities;
+  /** What the activities were built from (the pre-flight doctor runs on the same). */
+  deps: ActivityDeps;
   /** The same activities as the driver calls them. */
   handlers: Record<ActivityName, ActivityHandler>;
   logs: string[];
@@ -250,6 +252,7 @@ export async function startDrillRig(
     reports,
     storagePrefix: `rig${id}`,
     activities,
+    deps,
     handlers,
     logs,
     containerUrl: `${emu.blobEndpoint}/${emu.ctx.config.storage.containers[0]}`,
