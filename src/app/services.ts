@@ -12,6 +12,7 @@ import {
   createActivities,
   type Activities,
   type ActivityHandler,
+  type ActivityDeps,
   type ActivityName,
   type OrchestrationClient,
 } from '../activities';
@@ -62,6 +63,8 @@ export interface AppServices {
   settings: DrillSettings;
   /** The typed activities (the sweeper calls cleanupDrill directly). */
   activities: Activities;
+  /** What the activities were built from (the pre-flight doctor runs on the same). */
+  activityDeps: ActivityDeps;
   /**
    * Durable Functions' client for the job watcher's activities where the runtime binds none per invocation:
    * the standalone host sets its driver's here.
@@ -132,7 +135,7 @@ export function buildServices(config: AppConfig, log?: AppLog): AppServices {
   const secrets = keyVaultSecretReader(credential);
   // A bad DRILL_ALERTS fails here, by field, like any other bad setting.
   const alertConfig = parseAlertConfig(config.DRILL_ALERTS);
-  const activities = createActivities({
+  const activityDeps: ActivityDeps = {
     orchestrations,
     dataProtection,
     secrets,
@@ -167,7 +170,9 @@ export function buildServices(config: AppConfig, log?: AppLog): AppServices {
       .map((s) => s.trim())
       .filter(Boolean),
     ...(log ? { log } : {}),
-  });
+  };
+  const activities = createActivities(activityDeps);
+
   let plans: PlanSet | undefined;
   return {
     config,
@@ -176,6 +181,7 @@ export function buildServices(config: AppConfig, log?: AppLog): AppServices {
     reports,
     settings: drillSettings(config),
     activities,
+    activityDeps,
     orchestrations,
     handlers: activityHandlers(activities, log),
     plans: () => (plans ??= parsePlanSet(config.DRILL_PLANS)),

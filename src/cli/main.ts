@@ -11,6 +11,7 @@ import { buildManifest, verifyBundle, type BundleManifest } from '../lib/drill/e
 import type { FleetReport } from '../lib/drill/fleetReport';
 import { dur, type DrillReport } from '../lib/drill/report';
 import { renderReportHtml } from '../lib/drill/reportPage';
+import { doctorCommand } from './doctor';
 import { formatReport, progressLine } from './format';
 
 const HELP: Record<string, string> = {
@@ -18,6 +19,7 @@ const HELP: Record<string, string> = {
 
 Commands:
   run <request.json>   start a drill and follow it; exit 0 only if it passed
+  doctor <request.json>  check every precondition of a drill without restoring; exit 0 only if none failed
   status <id>          a drill's status and phase
   list                 running and finished drills
   history              finished drills, newest first (filters: --instance --plan --verdict --since --until)
@@ -35,6 +37,8 @@ Commands:
 Options (every command): --url <host URL> (PGDRILL_URL, default http://127.0.0.1:7071),
   --key <function key> (PGDRILL_KEY or DRILL_FUNCTION_KEY), --json, --help`,
   run: 'pgdrill run <request.json> [--timeout <seconds>] [--json]\n  Starts the drill described by the file (schemas/drill-request.schema.json) and follows it.',
+  doctor:
+    'pgdrill doctor <request.json> [--json]\n  The pre-flight doctor (POST /api/drills/preflight): permissions, backup instance, recovery point,\n  validation, secret, server, names, container, pg_restore, cross-region; nothing is restored. One line per\n  check (PASS/FAIL/SKIP) with the fix under each failure; exit 0 when none failed, 1 when one did.',
   status: 'pgdrill status <id> [--json]',
   list: 'pgdrill list [--json]',
   report: 'pgdrill report <id> [--json]',
@@ -506,6 +510,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const id = args.positional[0];
   switch (args.command) {
+    case 'doctor':
+      return doctorCommand(args.positional[0], json, {
+        api: (method, path, body) => api(args, method, path, body),
+        usage: (message) => new UsageError(message),
+        out: (text) => process.stdout.write(text + '\n'),
+      });
     case 'run':
       return run(args);
     case 'status': {

@@ -9,7 +9,7 @@ import { input } from 'durable-functions';
 import { appServices } from '../app/services';
 import { HistoryQueryError, nextPageLink, parseHistoryQuery } from '../lib/drill/history';
 import { childInstanceId, validInstanceId } from '../lib/drill/instanceIds';
-import { MAX_REQUEST_BYTES, parseDrillRequest } from '../lib/drill/request';
+import { MAX_REQUEST_BYTES, parseDrillRequest, type NormalizedRequest } from '../lib/drill/request';
 import { duplicateKey, jsonNesting, MAX_NESTING } from '../lib/json';
 import type { DrillReport } from '../lib/drill/report';
 import { PAGE_HEADERS, renderReportHtml } from '../lib/drill/reportPage';
@@ -55,51 +55,58 @@ function badId(id: string): HttpResponseInit {
   );
 }
 
+/**
+ * A drill request from an HTTP body (POST /api/drills, POST /api/drills/preflight): the size limit, the JSON, each
+ * key once, the schema (defaults filled in); a bad body is the 4xx answer naming the field.
+ */
+export async function readDrillRequest(
+  request: HttpRequest,
+): Promise<{ request: NormalizedRequest } | { problem: HttpResponseInit }> {
+  const bad = (status: number, code: string, message: string, extra?: Record<string, unknown>) => ({
+    problem: problem(status, code, message, extra),
+  });
+  const length = Number(request.headers.get('content-length') ?? '0');
+  if (length > MAX_REQUEST_BYTES)
+    return bad(413, 'RequestTooLarge', `the body is ${length} bytes; the limit is ${MAX_REQUEST_BYTES}`);
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_REQUEST_BYTES)
+    return bad(413, 'RequestTooLarge', `the body is larger than ${MAX_REQUEST_BYTES} bytes`);
+  // Nesting is counted before parsing: a deeply nested body would only exhaust the stack.
+  if (jsonNesting(text) > MAX_NESTING)
+    return bad(
+      400,
+      'InvalidJson',
+      `the body nests deeper than ${MAX_NESTING} levels; a drill request does not`,
+    );
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    return bad(400, 'InvalidJson', `the body is not JSON: ${(err as Error).message}`);
+  }
+  const twice = duplicateKey(text);
+  if (twice !== undefined)
+    return bad(400, 'InvalidDrillRequest', 'the drill request is invalid; see errors (JSON pointers)', {
+      errors: [{ pointer: twice, message: 'is given twice: give each field once' }],
+    });
+  try {
+    return { request: parseDrillRequest(body) };
+  } catch (err) {
+    if (err instanceof ValidationError)
+      return bad(400, 'InvalidDrillRequest', 'the drill request is invalid; see errors (JSON pointers)', {
+        errors: err.errors,
+      });
+    throw err;
+  }
+}
+
 export function createDrillHttpHandlers(deps: DrillHttpDeps) {
   const newId = deps.newId ?? (() => randomUUID());
 
   async function start(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const length = Number(request.headers.get('content-length') ?? '0');
-    if (length > MAX_REQUEST_BYTES)
-      return problem(
-        413,
-        'RequestTooLarge',
-        `the body is ${length} bytes; the limit is ${MAX_REQUEST_BYTES}`,
-      );
-    const text = await request.text();
-    if (Buffer.byteLength(text) > MAX_REQUEST_BYTES)
-      return problem(413, 'RequestTooLarge', `the body is larger than ${MAX_REQUEST_BYTES} bytes`);
-    // Nesting is counted before parsing: a deeply nested body would only exhaust the stack.
-    if (jsonNesting(text) > MAX_NESTING)
-      return problem(
-        400,
-        'InvalidJson',
-        `the body nests deeper than ${MAX_NESTING} levels; a drill request does not`,
-      );
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (err) {
-      return problem(400, 'InvalidJson', `the body is not JSON: ${(err as Error).message}`);
-    }
-    const twice = duplicateKey(text);
-    if (twice !== undefined)
-      return problem(400, 'InvalidDrillRequest', 'the drill request is invalid; see errors (JSON pointers)', {
-        errors: [{ pointer: twice, message: 'is given twice: give each field once' }],
-      });
-    let parsed;
-    try {
-      parsed = parseDrillRequest(body);
-    } catch (err) {
-      if (err instanceof ValidationError)
-        return problem(
-          400,
-          'InvalidDrillRequest',
-          'the drill request is invalid; see errors (JSON pointers)',
-          { errors: err.errors },
-        );
-      throw err;
-    }
+    const read = await readDrillRequest(request);
+    if ('problem' in read) return read.problem;
+    const parsed = read.request;
     const client = deps.clientFor(context);
     const outcome = await startDrill(client, deps.settings(), parsed, { kind: 'http', newId }, context);
     const drillId = outcome.drillId;

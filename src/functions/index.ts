@@ -14,6 +14,7 @@ import { activityDefinitions, orchestrationDefinitions } from './durable';
 import { coverageFunction, fleetStatusFunction, startFleetFunction } from './fleets';
 import { healthFunction } from './health';
 import { planDoctorFunction } from './planDoctor';
+import { preflightFunction } from './preflight';
 import { drillQueueFunction } from './queue';
 import { sweeperFunction } from './sweeper';
 import { drillTimerFunction } from './timer';
@@ -21,6 +22,7 @@ import { drillTimerFunction } from './timer';
 export const functionDefinitions: readonly FunctionDefinition[] = [
   healthFunction,
   startDrillFunction,
+  preflightFunction,
   listDrillsFunction,
   drillStatusFunction,
   cancelDrillFunction,
