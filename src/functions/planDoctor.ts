@@ -77,7 +77,7 @@ export function createPlanDoctorHandler(deps: PlanDoctorHttpDeps) {
 
 export const planDoctorFunction: HttpFunctionDefinition = {
   kind: 'http',
-  name: 'planDoctor',
+  name: 'planDoctorResults',
   options: {
     route: 'plans/{name}/doctor',
     methods: ['GET'],

@@ -4,6 +4,7 @@
  * one of the same plan, instance and region.
  */
 import { describe, expect, it } from 'vitest';
+import { functionDefinitions } from '../../src/functions';
 import { doctorAlerts } from '../../src/lib/alerts/doctorAlerts';
 import { slackBody, teamsBody } from '../../src/lib/alerts/alerts';
 import type { DoctorCheck, DoctorResult } from '../../src/lib/doctor/types';
@@ -116,5 +117,14 @@ describe('doctor alerts', () => {
     expect(teams).toContain('"title":"Failed: title of a","value":"evidence of a Fix: fix of a"');
     expect(teams).toContain('"title":"Plan","value":"p"');
     expect(JSON.stringify(slackBody(a!))).toContain('Failed: title of ccc');
+  });
+});
+
+describe('function names', () => {
+  it('are unique across HTTP functions, orchestrators and activities (Azure Functions registers them in one namespace)', () => {
+    const names = functionDefinitions.map((d) => d.name.toLowerCase());
+    expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
+    expect(names).toContain('plandoctor');
+    expect(names).toContain('plandoctorresults');
   });
 });
