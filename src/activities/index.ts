@@ -19,6 +19,7 @@ import { fileActivities } from './files';
 import { fleetActivities } from './fleet';
 import { jobWatchActivities } from './jobWatch';
 import { outcomeActivities } from './outcome';
+import { preflightActivities } from './preflight';
 import { ACTIVITIES, type ActivityName } from './names';
 import { verifyActivities } from './verify';
 
@@ -37,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...fleetActivities(deps),
     ...jobWatchActivities(deps),
     ...outcomeActivities(deps),
+    ...preflightActivities(deps),
     saveFleetReport: (input: { report: FleetReport }): Promise<{ blobUrl: string; htmlUrl: string }> => {
       return deps.reports.saveFleet(input.report);
     },

@@ -25,6 +25,7 @@ export const ACTIVITIES = {
   sendAlert: 'sendAlert',
   alertOverdue: 'alertOverdue',
   resolveCrossRegion: 'resolveCrossRegion',
+  preflight: 'preflight',
 } as const;
 
 /** Activities that use Durable Functions' client (in Azure: an extra input binding). */
@@ -33,6 +34,7 @@ export const CLIENT_ACTIVITIES: readonly ActivityName[] = [
   'notifyJobsEnded',
   'publishDrillOutcome',
   'alertOverdue',
+  'preflight',
 ];
 
 export type ActivityName = (typeof ACTIVITIES)[keyof typeof ACTIVITIES];

@@ -40,40 +40,42 @@ export interface PublishOutcomeOutput {
   metrics: 'logged' | 'sent' | 'logged; not sent';
 }
 
+/**
+ * Starts delivery of `alerts` as one deliverAlerts orchestration (once: an instance that already exists is
+ * left alone, so a retried activity sends nothing twice). Says whether it started it, found it started, or
+ * had no destination for them.
+ */
+export async function handOverAlerts(
+  deps: ActivityDeps,
+  alerts: Alert[],
+  instanceId: string,
+  client?: OrchestrationClient,
+): Promise<'started' | 'exists' | 'none'> {
+  const config = deps.alerts?.config;
+  if (!config) return 'none';
+  const deliveries = alerts.flatMap((alert) =>
+    destinationsFor(config, alert.kind).map((destination) => ({ alert, destination })),
+  );
+  if (!deliveries.length) return 'none';
+  const c = orchestrationClientOf(deps, client, 'to start alert delivery');
+  if (await c.getStatus(instanceId)) return 'exists';
+  const input: DeliverAlertsInput = { deliveries, retry: config.retry };
+  await c.startNew(DELIVER_ALERTS, instanceId, input);
+  deps.log?.('alerts handed over for delivery', {
+    instanceId,
+    alerts: alerts.map((a) => a.id),
+    destinations: deliveries.length,
+  });
+  return 'started';
+}
+
 export function outcomeActivities(deps: ActivityDeps) {
   const now = deps.now ?? (() => new Date());
   const log = deps.log ?? (() => undefined);
   const coverageDays = deps.coverageDays ?? 31;
 
-  const clientOf = (client: OrchestrationClient | undefined): OrchestrationClient =>
-    orchestrationClientOf(deps, client, 'to start alert delivery');
-
-  /**
-   * Starts delivery of `alerts` (once: an instance that already exists is left alone). Says whether it
-   * started it, found it started, or had no destination for them.
-   */
-  async function handOver(
-    alerts: Alert[],
-    instanceId: string,
-    client?: OrchestrationClient,
-  ): Promise<'started' | 'exists' | 'none'> {
-    const config = deps.alerts?.config;
-    if (!config) return 'none';
-    const deliveries = alerts.flatMap((alert) =>
-      destinationsFor(config, alert.kind).map((destination) => ({ alert, destination })),
-    );
-    if (!deliveries.length) return 'none';
-    const c = clientOf(client);
-    if (await c.getStatus(instanceId)) return 'exists';
-    const input: DeliverAlertsInput = { deliveries, retry: config.retry };
-    await c.startNew(DELIVER_ALERTS, instanceId, input);
-    log('alerts handed over for delivery', {
-      instanceId,
-      alerts: alerts.map((a) => a.id),
-      destinations: deliveries.length,
-    });
-    return 'started';
-  }
+  const handOver = (alerts: Alert[], instanceId: string, client?: OrchestrationClient) =>
+    handOverAlerts(deps, alerts, instanceId, client);
 
   async function dashboardNow(): Promise<Dashboard> {
     const rows = await deps.reports.recentDrills(DASHBOARD_MAX_DRILLS);

@@ -13,6 +13,7 @@ import { dashboardFunction } from './dashboard';
 import { activityDefinitions, orchestrationDefinitions } from './durable';
 import { coverageFunction, fleetStatusFunction, startFleetFunction } from './fleets';
 import { healthFunction } from './health';
+import { planDoctorFunction } from './planDoctor';
 import { preflightFunction } from './preflight';
 import { drillQueueFunction } from './queue';
 import { sweeperFunction } from './sweeper';
@@ -30,6 +31,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   startFleetFunction,
   fleetStatusFunction,
   coverageFunction,
+  planDoctorFunction,
   alertFunction,
   dashboardFunction,
   drillQueueFunction,

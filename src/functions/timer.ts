@@ -1,17 +1,19 @@
 /**
  * Timer trigger: starts due drill plans (DRILL_PLANS). Each plan starts at most once per schedule slot (the
  * instance id is plan + slot); a plan whose previous drill still runs is skipped, and the skip is recorded
- * in the drill history table.
+ * in the drill history table. A plan with a doctor schedule also starts its pre-flight doctor run once per
+ * slot of that schedule (src/functions/doctorStart.ts).
  */
 import type { InvocationContext, Timer } from '@azure/functions';
 import { input } from 'durable-functions';
 import { appServices } from '../app/services';
 import { planInstanceId, planInstancePrefix } from '../lib/drill/instanceIds';
-import { dueSlot, type NormalizedPlan } from '../lib/drill/plans';
+import { doctorDueSlot, dueSlot, type NormalizedPlan } from '../lib/drill/plans';
 import type { DrillSettings } from '../lib/drill/settings';
 import type { PlanSkip } from '../lib/storage/reportStore';
 import { ORCHESTRATORS } from '../orchestrators/names';
 import type { TimerFunctionDefinition } from './definitions';
+import { startDoctorRun } from './doctorStart';
 import { durableClientFactory, type ClientFactory } from './drillClient';
 import { startDrill } from './drillStart';
 import { startFleet } from './fleetStart';
@@ -20,7 +22,17 @@ import { goodPlans } from './planSet';
 export interface PlanRun {
   plan: string;
   slot: string;
-  outcome: 'started' | 'alreadyStarted' | 'skipped' | 'notDue' | 'disabled' | 'nameInUse' | 'fleetStarted';
+  outcome:
+    | 'started'
+    | 'alreadyStarted'
+    | 'skipped'
+    | 'notDue'
+    | 'disabled'
+    | 'nameInUse'
+    | 'fleetStarted'
+    | 'doctorStarted'
+    | 'doctorAlreadyStarted'
+    | 'doctorSkipped';
   instanceId?: string;
 }
 
@@ -110,6 +122,33 @@ export function createDrillTimerHandler(deps: DrillTimerDeps) {
         slot: at,
         outcome: outcome.started ? 'started' : 'collision' in outcome ? 'nameInUse' : 'alreadyStarted',
         instanceId: outcome.drillId,
+      });
+    }
+    // Doctor schedules: a plan's pre-flight checks run on their own slots, whatever its drills do.
+    for (const plan of plans) {
+      const slot = plan.enabled ? doctorDueSlot(plan, now) : undefined;
+      if (!slot) continue;
+      const doctor = await startDoctorRun(client, deps.settings(), plan, slot);
+      if (!doctor.started && doctor.reason === 'planRunning')
+        context.warn(
+          JSON.stringify({
+            message: 'doctor run skipped: the previous doctor run of this plan is still running',
+            plan: plan.name,
+            slot: slot.toISOString(),
+            running: doctor.runId,
+          }),
+        );
+      else if (doctor.started)
+        context.log(JSON.stringify({ message: 'doctor run started', plan: plan.name, runId: doctor.runId }));
+      runs.push({
+        plan: plan.name,
+        slot: slot.toISOString(),
+        outcome: doctor.started
+          ? 'doctorStarted'
+          : doctor.reason === 'exists'
+            ? 'doctorAlreadyStarted'
+            : 'doctorSkipped',
+        instanceId: doctor.runId,
       });
     }
     return runs;

@@ -11,14 +11,14 @@ import type * as df from 'durable-functions';
 import { ACTIVITIES } from '../activities/names';
 import type { FleetItem, ScopeFleetOutput } from '../activities/fleet';
 import type { AlertRun } from '../lib/drill/alertTriggers';
-import { canonicalBackupInstanceId } from '../lib/dataprotection/armId';
 import { startable, type Queued } from '../lib/drill/fleet';
 import { buildFleetReport, type FleetDrillResult, type FleetReport } from '../lib/drill/fleetReport';
 import { fleetDrillId } from '../lib/drill/instanceIds';
 import { MAX_TIMER_MS } from '../lib/drill/polling';
 import type { FleetPlan } from '../lib/drill/plans';
 import type { DrillReport } from '../lib/drill/report';
-import { parseDrillRequest, type DrillInput } from '../lib/drill/request';
+import { fleetRequestOf } from '../lib/drill/fleetRequest';
+import type { DrillInput } from '../lib/drill/request';
 import type { DrillSettings } from '../lib/drill/settings';
 import { toFailure } from '../lib/errors';
 import { callActivity, log, now, type Ctx } from './helpers';
@@ -147,14 +147,7 @@ export function* fleetDrill(ctx: Ctx): Generator<df.Task, FleetReport, unknown> 
       queue = queue.filter((x) => x.index !== q.index);
       let request;
       try {
-        request = parseDrillRequest(
-          {
-            ...plan.templates[item.template]!.request,
-            // ARM listings may give the id in lowercase; the request schema wants the documented casing.
-            backupInstanceId: canonicalBackupInstanceId(item.backupInstanceId),
-          },
-          `templates/${item.template}/request for ${item.backupInstanceId}`,
-        );
+        request = fleetRequestOf(plan, item);
       } catch (err) {
         results.push({
           backupInstanceId: item.backupInstanceId,

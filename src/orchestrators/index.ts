@@ -4,6 +4,7 @@ import { deliverAlerts } from './deliverAlerts';
 import { fleetDrill } from './fleetDrill';
 import { monitorJob } from './monitorJob';
 import { ORCHESTRATORS, type OrchestratorName } from './names';
+import { planDoctor } from './planDoctor';
 import { restoreDrill } from './restoreDrill';
 import { trackOperation } from './trackOperation';
 import { vaultJobWatcher } from './vaultJobWatcher';
@@ -15,4 +16,5 @@ export const orchestratorFunctions: Record<OrchestratorName, df.OrchestrationHan
   [ORCHESTRATORS.fleetDrill]: fleetDrill,
   [ORCHESTRATORS.vaultJobWatcher]: vaultJobWatcher,
   [ORCHESTRATORS.deliverAlerts]: deliverAlerts,
+  [ORCHESTRATORS.planDoctor]: planDoctor,
 };

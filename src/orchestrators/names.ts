@@ -12,6 +12,7 @@ export const ORCHESTRATORS = {
   fleetDrill: 'fleetDrill',
   vaultJobWatcher: VAULT_JOB_WATCHER,
   deliverAlerts: 'deliverAlerts',
+  planDoctor: 'planDoctor',
 } as const;
 
 export type OrchestratorName = (typeof ORCHESTRATORS)[keyof typeof ORCHESTRATORS];

@@ -31,11 +31,26 @@ describe('alert configuration', () => {
         ],
       }),
     )!;
-    expect(c.on).toEqual(['failed', 'targetMissed', 'regression', 'overdue']);
+    expect(c.on).toEqual([
+      'failed',
+      'targetMissed',
+      'regression',
+      'overdue',
+      'doctorFailed',
+      'doctorRecovered',
+    ]);
     expect(c.retry).toEqual({ maxAttempts: 8, firstDelaySeconds: 30, maxDelaySeconds: 3600 });
     expect(destinationsFor(c, 'failed').map((d) => d.name)).toEqual(['a']);
     expect(destinationsFor(c, 'passed').map((d) => d.name)).toEqual(['b']);
-    expect(wantedKinds(c).sort()).toEqual(['failed', 'overdue', 'passed', 'regression', 'targetMissed']);
+    expect(wantedKinds(c).sort()).toEqual([
+      'doctorFailed',
+      'doctorRecovered',
+      'failed',
+      'overdue',
+      'passed',
+      'regression',
+      'targetMissed',
+    ]);
     expect(parseAlertConfig(undefined)).toBeUndefined();
     expect(wantedKinds(undefined)).toEqual([]);
   });

@@ -10,16 +10,34 @@ import type { DashboardEntry, Regression } from '../drill/dashboard';
 import type { DrillReport } from '../drill/report';
 import { dur } from '../drill/report';
 
-export type AlertKind = 'failed' | 'targetMissed' | 'regression' | 'overdue' | 'passed';
+export type AlertKind =
+  'failed' | 'targetMissed' | 'regression' | 'overdue' | 'passed' | 'doctorFailed' | 'doctorRecovered';
 export const ALERT_KINDS: readonly AlertKind[] = [
   'failed',
   'targetMissed',
   'regression',
   'overdue',
   'passed',
+  'doctorFailed',
+  'doctorRecovered',
 ];
 /** What is alerted when the configuration does not say (a passed drill is news only to those who ask). */
-export const DEFAULT_ALERT_ON: readonly AlertKind[] = ['failed', 'targetMissed', 'regression', 'overdue'];
+export const DEFAULT_ALERT_ON: readonly AlertKind[] = [
+  'failed',
+  'targetMissed',
+  'regression',
+  'overdue',
+  'doctorFailed',
+  'doctorRecovered',
+];
+
+/** A failed pre-flight check as an alert names it (evidence and fix are never secrets: the doctor's contract). */
+export interface AlertCheck {
+  id: string;
+  title: string;
+  evidence: string;
+  fix?: string;
+}
 
 export interface Alert {
   /** Stable: the same occurrence always has the same id (receivers can drop duplicates of a retry). */
@@ -42,6 +60,13 @@ export interface Alert {
   reportUrl?: string;
   /** Recommended actions of the failure. */
   actions?: string[];
+  /** The plan whose scheduled doctor run raised the alert (doctorFailed, doctorRecovered). */
+  plan?: string;
+  /** The doctor run (doctorFailed, doctorRecovered). */
+  doctorRunId?: string;
+  restoreFrom?: 'primaryRegion' | 'secondaryRegion';
+  /** The checks that failed (doctorFailed). */
+  checks?: AlertCheck[];
 }
 
 function instanceName(id: string): string {
@@ -140,6 +165,8 @@ export function overdueAlert(entry: DashboardEntry, coverageDays: number, now: D
 /** Facts shown by the chat formats, in order. */
 function facts(a: Alert): [string, string][] {
   const f: [string, string][] = [['Backup instance', a.backupInstanceId]];
+  if (a.plan) f.push(['Plan', a.plan]);
+  if (a.doctorRunId) f.push(['Doctor run', a.doctorRunId]);
   if (a.drillId) f.push(['Drill', a.drillId]);
   if (a.verdict) f.push(['Verdict', a.verdict]);
   if (a.failureCode) f.push(['Code', a.failureCode]);
@@ -148,6 +175,8 @@ function facts(a: Alert): [string, string][] {
   if (a.lastPassedAt) f.push(['Last passed', a.lastPassedAt]);
   if (a.reportUrl) f.push(['Report', a.reportUrl]);
   for (const action of a.actions ?? []) f.push(['Recommended action', action]);
+  for (const c of a.checks ?? [])
+    f.push([`Failed: ${c.title}`, c.fix ? `${c.evidence} Fix: ${c.fix}` : c.evidence]);
   return f;
 }
 

@@ -20,6 +20,7 @@ import { AppError, ValidationError } from '../errors';
 import type { AlertConfig } from '../types/generated/alerts';
 import { assertValid, schemaRef } from '../validation';
 import {
+  ALERT_KINDS,
   cloudEvent,
   DEFAULT_ALERT_ON,
   webhookBody,
@@ -95,8 +96,7 @@ export function destinationsFor(config: AlertConfig, kind: AlertKind): Destinati
 export function wantedKinds(config: AlertConfig | undefined): AlertKind[] {
   if (!config) return [];
   const kinds = new Set<AlertKind>();
-  for (const k of ['failed', 'targetMissed', 'regression', 'overdue', 'passed'] as const)
-    if (destinationsFor(config, k).length) kinds.add(k);
+  for (const k of ALERT_KINDS) if (destinationsFor(config, k).length) kinds.add(k);
   return [...kinds];
 }
 

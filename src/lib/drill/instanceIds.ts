@@ -18,6 +18,7 @@
  *                                   of a Service Health incident's trackingId (each update of an incident is
  *                                   a new alert: the incident, not the update, is what runs once)
  *   {alertFleetId}.{hash}           its drills: hash of the instance (not its place, which depends on the order)
+ *   doctor-{plan}@{slot}            a plan's scheduled pre-flight doctor run for one slot of its doctor schedule
  *
  * Pure.
  */
@@ -52,6 +53,16 @@ export function planInstanceId(plan: string, slot: Date): string {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}Z$/, 'Z')}`;
+}
+
+/** Instance ids of a plan's doctor runs start with this; no plan's prefix is another's. */
+export function doctorRunPrefix(plan: string): string {
+  return `doctor-${plan}@`;
+}
+
+/** Instance id of a plan's doctor run for one slot of its doctor schedule (a retried timer finds it). */
+export function doctorRunId(plan: string, slot: Date): string {
+  return `doctor-${planInstanceId(plan, slot).slice('plan-'.length)}`;
 }
 
 /** Instance id of a fleet run: one per plan and slot (timer), or a new one per request. */

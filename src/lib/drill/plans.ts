@@ -17,6 +17,8 @@ interface PlanBase {
   timeZone: string;
   startWindowMinutes: number;
   enabled: boolean;
+  /** The pre-flight doctor's own schedule (same time zone and start window), when the plan has one. */
+  doctor?: { schedule: string };
 }
 
 /** A plan that starts one drill per slot. */
@@ -86,23 +88,15 @@ export function parsePlanSet(json: string | undefined): PlanSet {
           { pointer: '/name', message: `"${p.name}" is used twice: plan names must be unique` },
         ]);
       names.add(p.name);
-      try {
-        // next() as well: an unknown time zone only shows when a date is computed.
-        CronExpressionParser.parse(p.schedule, { tz: p.timeZone ?? 'UTC' }).next();
-      } catch (err) {
-        throw new ValidationError('plan', [
-          {
-            pointer: '/schedule',
-            message: `is not a valid NCRONTAB schedule (or /timeZone is unknown): ${(err as Error).message}`,
-          },
-        ]);
-      }
+      checkSchedule(p.schedule, p.timeZone, '/schedule');
+      if (p.doctor) checkSchedule(p.doctor.schedule, p.timeZone, '/doctor/schedule');
       const base: PlanBase = {
         name: p.name,
         schedule: p.schedule,
         timeZone: p.timeZone ?? 'UTC',
         startWindowMinutes: p.startWindowMinutes ?? 60,
         enabled: p.enabled ?? true,
+        ...(p.doctor ? { doctor: { schedule: p.doctor.schedule } } : {}),
       };
       plans.push(p.request ? singlePlan(p, base, i) : fleetPlan(p, base, i));
     } catch (err) {
@@ -112,6 +106,21 @@ export function parsePlanSet(json: string | undefined): PlanSet {
     }
   });
   return { plans, problems };
+}
+
+/** A schedule cron-parser reads in the plan's time zone, or an error naming the field. */
+function checkSchedule(schedule: string, timeZone: string | undefined, pointer: string): void {
+  try {
+    // next() as well: an unknown time zone only shows when a date is computed.
+    CronExpressionParser.parse(schedule, { tz: timeZone ?? 'UTC' }).next();
+  } catch (err) {
+    throw new ValidationError('plan', [
+      {
+        pointer,
+        message: `is not a valid NCRONTAB schedule (or /timeZone is unknown): ${(err as Error).message}`,
+      },
+    ]);
+  }
 }
 
 /** A request under /request, its errors re-pointed into the plan. */
@@ -207,7 +216,16 @@ export function parsePlans(json: string | undefined): NormalizedPlan[] {
 
 /** The latest slot at or before `now`, if it is within the plan's start window. */
 export function dueSlot(plan: NormalizedPlan, now: Date): Date | undefined {
-  const expr = CronExpressionParser.parse(plan.schedule, {
+  return slotOf(plan, plan.schedule, now);
+}
+
+/** The latest slot of the plan's doctor schedule at or before `now`, within the start window; none without one. */
+export function doctorDueSlot(plan: NormalizedPlan, now: Date): Date | undefined {
+  return plan.doctor ? slotOf(plan, plan.doctor.schedule, now) : undefined;
+}
+
+function slotOf(plan: NormalizedPlan, schedule: string, now: Date): Date | undefined {
+  const expr = CronExpressionParser.parse(schedule, {
     tz: plan.timeZone,
     currentDate: new Date(now.getTime() + 1000),
   });

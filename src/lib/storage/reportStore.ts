@@ -15,6 +15,7 @@ import { withEvidence, type EvidenceLink } from '../drill/evidence';
 import { renderFleetHtml, type FleetReport } from '../drill/fleetReport';
 import { renderDashboardHtml, type Dashboard } from '../drill/dashboard';
 import { assertValid, schemaRef } from '../validation';
+import type { DoctorResult } from '../doctor/types';
 
 export interface ReportLocation {
   table: string;
@@ -91,6 +92,14 @@ export interface RestoreAttempt {
   at: Date;
   error?: FailureInfo;
   definite: boolean;
+}
+
+/** The latest doctor result of one plan, backup instance and region (what the next run compares with). */
+export interface DoctorRecord {
+  plan: string;
+  /** The doctor run that produced it. */
+  runId: string;
+  result: DoctorResult;
 }
 
 export interface PlanSkip {
@@ -483,6 +492,59 @@ export class ReportStore {
     );
   }
 
+  /** Keeps `record` as the latest doctor result of its plan, instance and region (partition "doctor"). */
+  async saveDoctorResult(record: DoctorRecord): Promise<void> {
+    await this.ensure();
+    const r = record.result;
+    await this.table.upsertEntity(
+      {
+        partitionKey: 'doctor',
+        rowKey: doctorRowKey(record.plan, r.backupInstanceId, r.restoreFrom),
+        plan: record.plan,
+        runId: record.runId,
+        backupInstanceId: r.backupInstanceId,
+        restoreFrom: r.restoreFrom,
+        checkedAt: r.checkedAt,
+        ok: r.ok,
+        result: doctorResultText(r),
+      },
+      'Replace',
+    );
+  }
+
+  async lastDoctorResult(
+    plan: string,
+    backupInstanceId: string,
+    restoreFrom: DoctorResult['restoreFrom'],
+  ): Promise<DoctorRecord | undefined> {
+    await this.ensure();
+    try {
+      const e = await this.table.getEntity<{ plan: string; runId: string; result: string }>(
+        'doctor',
+        doctorRowKey(plan, backupInstanceId, restoreFrom),
+      );
+      return { plan: e.plan, runId: e.runId, result: JSON.parse(e.result) as DoctorResult };
+    } catch (err) {
+      ignoreNotFound(err);
+      return undefined;
+    }
+  }
+
+  /** The latest doctor result of each instance and region of `plan`, by instance id. */
+  async doctorResults(plan: string): Promise<DoctorRecord[]> {
+    await this.ensure();
+    const out: DoctorRecord[] = [];
+    for await (const e of this.table.listEntities<{ plan: string; runId: string; result: string }>({
+      queryOptions: { filter: odata`PartitionKey eq 'doctor' and plan eq ${plan}` },
+    }))
+      out.push({ plan: e.plan, runId: e.runId, result: JSON.parse(e.result) as DoctorResult });
+    return out.sort(
+      (a, b) =>
+        a.result.backupInstanceId.localeCompare(b.result.backupInstanceId) ||
+        a.result.restoreFrom.localeCompare(b.result.restoreFrom),
+    );
+  }
+
   async recordSkip(skip: PlanSkip): Promise<void> {
     await this.ensure();
     await this.table.upsertEntity(
@@ -506,6 +568,24 @@ export class ReportStore {
 export function publicRow(e: ReportRow & Record<string, unknown>): ReportRow {
   const { etag: _e, partitionKey: _p, rowKey: _r, timestamp: _t, backupInstanceKey: _b, ...row } = e;
   return row;
+}
+
+/**
+ * The result as JSON for one table property (at most 32K characters): ample for the doctor's checks, and when
+ * not, each evidence is cut rather than the save failing.
+ */
+function doctorResultText(r: DoctorResult): string {
+  const text = JSON.stringify(r);
+  if (text.length <= 30_000) return text;
+  const cut = (s: string) => (s.length > 400 ? `${s.slice(0, 399)}…` : s);
+  return JSON.stringify({
+    ...r,
+    checks: r.checks.map((c) => ({ ...c, evidence: cut(c.evidence), ...(c.fix ? { fix: cut(c.fix) } : {}) })),
+  });
+}
+
+function doctorRowKey(plan: string, backupInstanceId: string, restoreFrom: string): string {
+  return tableKey(`${plan}|${backupInstanceId.toLowerCase()}|${restoreFrom}`);
 }
 
 function ignoreNotFound(err: unknown): void {

@@ -1,14 +1,18 @@
 /* Generated from schemas/alerts.schema.json by scripts/gen-types.mjs (properties with a default are always present). Do not edit. */
 
 /**
- * What raises an alert: failed (a drill failed for any reason but a missed target), targetMissed, regression (a drill's RTO above 1.5 x the p90 of the 10 before it), overdue (no passed drill within DRILL_COVERAGE_DAYS), passed (every passed drill; off unless listed). A destination's own 'on' overrides this.
+ * What raises an alert: failed (a drill failed for any reason but a missed target), targetMissed, regression (a drill's RTO above 1.5 x the p90 of the 10 before it), overdue (no passed drill within DRILL_COVERAGE_DAYS), passed (every passed drill; off unless listed), doctorFailed (a scheduled pre-flight doctor run of a plan found a check failing that did not fail in its previous run), doctorRecovered (every check passes again after a doctorFailed). A destination's own 'on' overrides this.
  */
-export type Kinds = ('failed' | 'targetMissed' | 'regression' | 'overdue' | 'passed')[];
+export type Kinds = (
+  'failed' | 'targetMissed' | 'regression' | 'overdue' | 'passed' | 'doctorFailed' | 'doctorRecovered'
+)[];
 /**
  * This interface was referenced by `AlertConfig`'s JSON-Schema
  * via the `definition` "Kinds".
  */
-export type Kinds1 = ('failed' | 'targetMissed' | 'regression' | 'overdue' | 'passed')[];
+export type Kinds1 = (
+  'failed' | 'targetMissed' | 'regression' | 'overdue' | 'passed' | 'doctorFailed' | 'doctorRecovered'
+)[];
 
 /**
  * Who is told what (app setting DRILL_ALERTS, a JSON object). Webhook URLs are secrets: they are Key Vault secret URIs here, read by the app's identity when an alert is sent, and never logged. Event Grid is published to with the app's managed identity (role EventGrid Data Sender on the topic).

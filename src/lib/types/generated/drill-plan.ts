@@ -38,6 +38,7 @@ export interface DrillPlan {
    * @minItems 1
    */
   templates?: [FleetTemplate, ...FleetTemplate[]];
+  doctor?: PlanDoctor;
   coverage?: FleetCoverage;
   maxConcurrent?: FleetCaps;
 }
@@ -98,6 +99,15 @@ export interface FleetTemplate {
    * A drill request without backupInstanceId (each instance's own is filled in) or idempotencyKey; checked as a whole request when the plan is read.
    */
   request: Omit<DrillRequestType, 'backupInstanceId' | 'idempotencyKey'>;
+}
+/**
+ * Runs the pre-flight doctor (every precondition check of a drill, nothing restored) for the plan's whole scope on its own schedule: a single plan's request, or every in-scope instance of a fleet plan with its template. A check that fails (and did not fail in the previous run of the same plan, instance and region) raises a doctorFailed alert; all checks passing again after a failure raises doctorRecovered. Read in the plan's timeZone; a slot missed by more than the plan's startWindowMinutes is not started late.
+ */
+export interface PlanDoctor {
+  /**
+   * NCRONTAB with seconds, e.g. 0 0 * * * * (hourly).
+   */
+  schedule: string;
 }
 export interface FleetCoverage {
   /**
