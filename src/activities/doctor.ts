@@ -22,6 +22,7 @@ import {
   DRILL_ACTIONS,
   missingActions,
 } from '../lib/doctor/permissions';
+import { privilegeVerdict } from '../lib/doctor/privileges';
 import type { CheckStatus, DoctorCheck, DoctorResult } from '../lib/doctor/types';
 import { drillInstanceId } from '../lib/drill/instanceIds';
 import {
@@ -361,30 +362,35 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
     if (!c.ok) return Promise.resolve(failedBy(c.error, `user ${facts.login!.user}`));
     return Promise.resolve(pass(`user ${facts.login!.user} connected to ${adminDatabase(request)}`));
   });
-  await check('server-can-create', 'The login may create databases and roles', ['server-login'], async () => {
-    if (!secretUri) return skip(noServer);
-    const r = await withConnection(facts.login!, adminDatabase(request), (c) =>
-      c.query<{ super: boolean; createdb: boolean; createrole: boolean; azure_admin: boolean }>(
-        `SELECT r.rolsuper AS super, r.rolcreatedb AS createdb, r.rolcreaterole AS createrole,
-                COALESCE((SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = 'azure_pg_admin'), false) AS azure_admin
-           FROM pg_roles r WHERE r.rolname = current_user`,
-      ),
-    );
-    const row = r.rows[0];
-    if (!row) return fail('the login has no pg_roles row', 'Check the login in the secret.', 'LoginUnknown');
-    const flags = `superuser ${row.super}, CREATEDB ${row.createdb}, CREATEROLE ${row.createrole}, azure_pg_admin ${row.azure_admin}`;
-    const missing = [
-      ...(row.super || row.createdb || row.azure_admin ? [] : ['CREATEDB']),
-      ...(!(row.super || row.createrole || row.azure_admin) ? ['CREATEROLE'] : []),
-    ];
-    if (missing.length)
-      return fail(
-        `user ${facts.login!.user}: ${flags}`,
-        `ALTER ROLE ${facts.login!.user} ${missing.join(' ')}; (or, on Azure, make it a member of azure_pg_admin): the drill creates ${missing.includes('CREATEDB') ? 'databases' : ''}${missing.length === 2 ? ' and ' : ''}${missing.includes('CREATEROLE') ? 'a drill-scoped verification login' : ''}.`,
-        'MissingServerPrivileges',
+  await check(
+    'server-can-create',
+    'The login holds the privileges the drill uses',
+    ['server-login'],
+    async () => {
+      if (!secretUri) return skip(noServer);
+      const r = await withConnection(facts.login!, adminDatabase(request), (c) =>
+        c.query<{ super: boolean; createdb: boolean; createrole: boolean }>(
+          `SELECT rolsuper AS super, rolcreatedb AS createdb, rolcreaterole AS createrole
+           FROM pg_roles WHERE rolname = current_user`,
+        ),
       );
-    return pass(`user ${facts.login!.user}: ${flags}`);
-  });
+      const row = r.rows[0];
+      if (!row)
+        return fail('the login has no pg_roles row', 'Check the login in the secret.', 'LoginUnknown');
+      const user = facts.login!.user;
+      const flags = `superuser ${row.super}, CREATEDB ${row.createdb}, CREATEROLE ${row.createrole}`;
+      const createsDatabases =
+        (target.kind === 'files' && !!target.load) || request.verify.negativeControl === true;
+      const verdict = privilegeVerdict(row, createsDatabases);
+      if (!verdict.ok)
+        return fail(
+          `user ${user}: ${flags}; ${verdict.why}`,
+          `ALTER ROLE ${user} ${verdict.missing}; (as a superuser or the server admin; membership of azure_pg_admin does not pass CREATEDB on).`,
+          'MissingServerPrivileges',
+        );
+      return pass(`user ${user}: ${flags}${verdict.note ? `; ${verdict.note}` : ''}`);
+    },
+  );
 
   // 7. The restore container exists (and, below, the vault's identity may write into it).
   await check('container-exists', 'The restore container exists', [], async () => {

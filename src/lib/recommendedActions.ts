@@ -69,7 +69,7 @@ const EXACT: Record<string, string> = {
     'Fix the backup instance in Backup center (resume protection, fix the errors shown, or configure backup again) before drilling it.',
   ValidationFailed: "Read the validation's message and fix the restore request or the target it names.",
   MissingServerPrivileges:
-    "Give the secret's login CREATEDB and CREATEROLE (on Azure: membership of azure_pg_admin): a drill creates databases and a drill-scoped verification login.",
+    "Give the secret's login CREATEDB (ALTER ROLE … CREATEDB, as the server admin; membership of azure_pg_admin does not pass it on): a files drill that loads, and a negative control, create databases with it.",
   LoginUnknown: 'Check the login in the Key Vault secret: the server has no role of that name.',
   FilePrefixInUse:
     "Delete the blobs under the drill's prefix if they are leftovers (the sweeper removes them past their TTL), or use another idempotencyKey.",

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor, type DoctorResult } from '../../src/activities/doctor';
-import type { ActivityDeps } from '../../src/activities/deps';
+import { loginFromSecret, type ActivityDeps } from '../../src/activities/deps';
+import { withConnection } from '../../src/lib/postgres/client';
 import { parseDrillRequest } from '../../src/lib/drill/request';
 import { drillDatabaseName, drillFilePrefix } from '../../src/lib/drill/names';
 import { arm, armToken } from '../support/emulator';
@@ -230,5 +231,65 @@ describe('pre-flight doctor', () => {
     } finally {
       await admin('DELETE', '/_emulator/permissions');
     }
+  });
+});
+
+describe('pre-flight doctor: the privileges a drill needs on its server', () => {
+  /** A login made on the drill server by its admin, read through a secret only this test's deps know. */
+  async function withLogin(
+    name: string,
+    attributes: string,
+    grants: string[],
+    run: (d: ActivityDeps, secretUri: string) => Promise<void>,
+  ): Promise<void> {
+    const adminLogin = await loginFromSecret(deps, rig.drillServer.secretUri, rig.drillServer);
+    const sql = (q: string) => withConnection(adminLogin, 'postgres', (c) => c.query(q));
+    await sql(`DROP ROLE IF EXISTS ${name}`);
+    await sql(`CREATE ROLE ${name} LOGIN PASSWORD 'limited-pw-1' ${attributes}`);
+    for (const g of grants) await sql(`GRANT ${g} TO ${name}`);
+    const secretUri = `https://kv-test.vault.azure.net/secrets/${name.replace(/_/g, '-')}`;
+    const own: ActivityDeps = {
+      ...deps,
+      secrets: (uri) =>
+        uri === secretUri
+          ? Promise.resolve(
+              `Server=${rig.drillServer.host};Port=${rig.drillServer.port};User Id=${name};Password=limited-pw-1`,
+            )
+          : deps.secrets(uri),
+    };
+    try {
+      await run(own, secretUri);
+    } finally {
+      await sql(`DROP ROLE IF EXISTS ${name}`);
+    }
+  }
+  const filesWith = (secretUri: string) => {
+    const r = filesRequest();
+    const t = r.target as { load: Record<string, unknown> };
+    t.load = { ...t.load, secretUri };
+    return parseDrillRequest(r);
+  };
+
+  it('passes a login with CREATEDB but no CREATEROLE: verification runs in the weaker mode, the drill runs', async () => {
+    await withLogin('doctor_createdb_only', 'CREATEDB NOCREATEROLE', [], async (d, uri) => {
+      const c = byId(await runDoctor(d, filesWith(uri)), 'server-can-create');
+      expect(c.status, c.evidence).toBe('passed');
+      expect(c.evidence).toMatch(/weaker mode/);
+    });
+  });
+
+  it('fails a member of azure_pg_admin without CREATEDB: role attributes are not inherited', async () => {
+    const adminLogin = await loginFromSecret(deps, rig.drillServer.secretUri, rig.drillServer);
+    await withConnection(adminLogin, 'postgres', (c) =>
+      c.query(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'azure_pg_admin') THEN CREATE ROLE azure_pg_admin NOLOGIN; END IF; END $$",
+      ),
+    );
+    await withLogin('doctor_azure_member', 'NOCREATEDB NOCREATEROLE', ['azure_pg_admin'], async (d, uri) => {
+      const c = byId(await runDoctor(d, filesWith(uri)), 'server-can-create');
+      expect(c.status, c.evidence).toBe('failed');
+      expect(c.fix).toContain('CREATEDB');
+      expect(c.fix).not.toContain('CREATEROLE');
+    });
   });
 });
