@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { renderDashboardHtml, type Dashboard } from '../lib/drill/dashboard';
-import type { DoctorResult } from '../lib/doctor/types';
+import { DOCTOR_TIMEOUT_MS, type DoctorResult } from '../lib/doctor/types';
 import type { FleetReport } from '../lib/drill/fleetReport';
 import { HistoryQueryError, parseHistoryQuery } from '../lib/drill/history';
 import { dur } from '../lib/drill/report';
@@ -87,7 +87,10 @@ async function run(c: Ctx): Promise<number> {
 
 async function doctor(c: Ctx): Promise<number> {
   const text = readRequestFile(c.args.positionals[0]!);
-  const res = await c.api('POST', '/api/drills/preflight', text);
+  // The doctor answers within its own bound even when a dependency hangs (those checks fail as timed out):
+  // wait that long, or the per-call limit (30 s) would report a working host as unreachable.
+  const conn = { ...c.conn, timeoutMs: Math.max(c.conn.timeoutMs, DOCTOR_TIMEOUT_MS + 15_000) };
+  const res = await call(conn, 'POST', '/api/drills/preflight', text);
   if (res.status !== 200) throw failure(res, 'the doctor did not run');
   const result = res.body as unknown as DoctorResult;
   out(c.json ? JSON.stringify(result) : formatDoctor(result));

@@ -522,3 +522,54 @@ describe('pgdrill watch, list and history against the standalone host', () => {
     }
   }, 180_000);
 });
+
+describe('pgdrill doctor waits for the doctor, not the per-call limit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgdrill-doctor-wait-'));
+  let slow: Server;
+  let slowUrl: string;
+  beforeAll(async () => {
+    // A host whose doctor takes longer than the per-call limit (a check waiting on a hanging dependency).
+    slow = createServer((req, res) => {
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            ok: false,
+            checkedAt: '2026-12-02T19:00:00.000Z',
+            backupInstanceId:
+              '/subscriptions/s/resourceGroups/r/providers/Microsoft.DataProtection/backupVaults/v/backupInstances/b',
+            restoreFrom: 'primaryRegion',
+            checks: [
+              {
+                id: 'secret-readable',
+                title: 'The Key Vault secret is readable and parses',
+                status: 'failed',
+                evidence: "no answer within 20 s (the check's time limit)",
+                fix: 'Check the network path.',
+                code: 'CheckTimedOut',
+                durationMs: 20_000,
+              },
+            ],
+          }),
+        );
+      }, 2_500);
+    });
+    slowUrl = await listen(slow);
+  });
+  afterAll(async () => {
+    slow.closeAllConnections();
+    await new Promise((r) => slow.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("shows the doctor's answer that comes after PGDRILL_REQUEST_TIMEOUT_SECONDS", async () => {
+    const file = join(dir, 'doctor-slow.json');
+    writeFileSync(file, '{}');
+    const r = await cli(['doctor', file, '--url', slowUrl], { PGDRILL_REQUEST_TIMEOUT_SECONDS: '1' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(
+      "FAIL  The Key Vault secret is readable and parses: no answer within 20 s (the check's time limit)",
+    );
+  });
+});
