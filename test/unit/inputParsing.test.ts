@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { keyVaultSecretReader } from '../../src/activities/secrets';
+import { parseDrillRequest } from '../../src/lib/drill/request';
+import { ValidationError } from '../../src/lib/errors';
 import { parseConnectionString } from '../../src/lib/postgres/connection';
 import { containerAccess } from '../../src/lib/storage/blobs';
 
@@ -106,6 +108,44 @@ describe('restore container URLs', () => {
     expect(() => withKey('http://127.0.0.1:10000/devstoreaccount1x/restores')).toThrow(
       expect.objectContaining({ code: 'InsecureContainerUrl' }),
     );
+  });
+});
+
+describe('restore container URLs in a drill request', () => {
+  const BI =
+    '/subscriptions/f75d8d8b-6735-4697-82e1-1a7a3ff0d5d4/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v1/backupInstances/src1-src1-app';
+  const withUrl = (containerUrl: string) => ({
+    backupInstanceId: BI,
+    target: { kind: 'files', containerUrl },
+  });
+  const refused = (containerUrl: string): ValidationError => {
+    try {
+      parseDrillRequest(withUrl(containerUrl));
+    } catch (err) {
+      return err as ValidationError;
+    }
+    throw new Error(`expected ${containerUrl} to be refused`);
+  };
+
+  it('refuses a SAS token (or any query, fragment or user info): it would be copied into reports, doctor evidence and alerts', () => {
+    const sig = 'sig=AbCdEf0123456789%2Bsecret';
+    for (const url of [
+      `https://st1.blob.core.windows.net/drills?sv=2024-08-04&sp=racwdl&${sig}`,
+      `https://st1.blob.core.windows.net/drills#${sig}`,
+      `https://user:${sig}@st1.blob.core.windows.net/drills`,
+    ]) {
+      const err = refused(url);
+      expect(err).toBeInstanceOf(ValidationError);
+      expect(err.errors.map((e) => e.pointer)).toEqual(['/target/containerUrl']);
+      expect(err.errors[0]!.message).toMatch(/identity/);
+      expect(JSON.stringify(err.toJSON()) + err.message).not.toContain(sig);
+    }
+  });
+
+  it('accepts a plain container URL', () => {
+    expect(parseDrillRequest(withUrl('https://st1.blob.core.windows.net/drills')).target).toMatchObject({
+      containerUrl: 'https://st1.blob.core.windows.net/drills',
+    });
   });
 });
 

@@ -45,6 +45,14 @@ export function parseDrillRequest(input: unknown, what = 'drill request'): Norma
   if (request.target.kind === 'database') {
     const target = request.target;
     check('/target/serverId', () => parseArmId(target.serverId, 'target server id'));
+  } else if (hasCredentialParts(request.target.containerUrl)) {
+    // A SAS token (query) or user info would be copied into reports, doctor evidence and alerts; the message
+    // does not quote the URL for the same reason.
+    errors.push({
+      pointer: '/target/containerUrl',
+      message:
+        'must be the plain container URL (https://{account}.blob.core.windows.net/{container}), without a query string (a SAS token), fragment or user info: the app and the backup vault reach the container with their own identity (Storage Blob Data Contributor)',
+    });
   }
   if (parseIsoDuration(request.deadline) === undefined || parseIsoDuration(request.deadline)! <= 0) {
     errors.push({
@@ -66,6 +74,16 @@ export function parseDrillRequest(input: unknown, what = 'drill request'): Norma
   }
   if (errors.length) throw new ValidationError(what, errors);
   return request;
+}
+
+/** A URL carrying a query, a fragment or user info (where a SAS token or a password would be). */
+function hasCredentialParts(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.search !== '' || u.hash !== '' || u.username !== '' || u.password !== '' || /[?#]/.test(url);
+  } catch {
+    return false; // the schema's format check reports a value that is no URL
+  }
 }
 
 /** What started a drill (recorded in its report). */
