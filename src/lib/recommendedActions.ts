@@ -99,6 +99,8 @@ const EXACT: Record<string, string> = {
   InvalidArmId: 'Use a full ARM resource id (/subscriptions/…/resourceGroups/…/providers/…).',
   InvalidContainerUrl: "Use the container's URL, such as https://account.blob.core.windows.net/container.",
   InsecureContainerUrl: 'Use an https container URL (for Azurite, set RESTORE_STORAGE_CONNECTION_STRING).',
+  ContainerHostNotAllowed:
+    'Give the container URL of an Azure Storage account (https://{account}.blob.core.windows.net/{container}); for a local emulator set RESTORE_STORAGE_CONNECTION_STRING.',
   InvalidSecretUri: 'Use a Key Vault secret URI such as https://my-kv.vault.azure.net/secrets/name.',
   SecretHasNoValue: 'Give the Key Vault secret a value (a connection string).',
   SecretNotFound: 'Create the secret in the Key Vault, or fix the secret URI in the drill request.',

@@ -91,6 +91,33 @@ describe('restore container URLs', () => {
     );
   });
 
+  it("sends the app's storage token only to Azure Storage blob endpoints, never to a host a request names", async () => {
+    const asked: string[] = [];
+    const recording = {
+      getToken: (scopes: string | string[]) => {
+        asked.push(String(scopes));
+        return Promise.resolve({ token: 'storage-token', expiresOnTimestamp: Date.now() + 3_600_000 });
+      },
+    };
+    const open = containerAccess({ credential: recording });
+    for (const url of ['https://attacker.example/c', 'https://st1.blob.core.windows.net.attacker.example/c'])
+      expect(() => open(url), url).toThrow(
+        expect.objectContaining({
+          code: 'ContainerHostNotAllowed',
+          message: expect.stringContaining('blob.core.windows.net'),
+        }),
+      );
+    expect(asked).toEqual([]);
+    for (const url of [
+      'https://st1.blob.core.windows.net/c',
+      'https://ST1.BLOB.CORE.WINDOWS.NET/c',
+      'https://st1.z12.blob.storage.azure.net/c',
+      'https://st1.blob.core.usgovcloudapi.net/c',
+      'https://st1.blob.core.chinacloudapi.cn/c',
+    ])
+      expect(open(url).url.toLowerCase()).toBe(url.toLowerCase());
+  });
+
   it('uses the account key only for URLs under the connection string blob endpoint', () => {
     const key = Buffer.alloc(64, 1).toString('base64');
     const withKey = containerAccess({

@@ -12,6 +12,10 @@ import {
 } from '@azure/storage-blob';
 import { AppError } from '../errors';
 
+/** Azure Storage blob endpoints (public, DNS-zone, US Government and China clouds), where a token may go. */
+const BLOB_HOST =
+  /^[a-z0-9]+\.(?:blob\.core\.windows\.net|z\d+\.blob\.storage\.azure\.net|blob\.core\.usgovcloudapi\.net|blob\.core\.chinacloudapi\.cn)$/i;
+
 export type ContainerAccess = (containerUrl: string) => ContainerClient;
 
 /** Every storage request has a time limit (each try), and a few tries; calls also pass the activity's signal. */
@@ -76,6 +80,14 @@ export function containerAccess(options: {
         `container URL ${containerUrl} is not https: Entra ID tokens are sent over HTTPS only (for a local emulator set RESTORE_STORAGE_CONNECTION_STRING)`,
       );
     }
+    // The token's audience is every storage account the identity may reach: it goes to Azure Storage only,
+    // never to a host a drill request names (the doctor opens the container before Azure validates anything).
+    if (!BLOB_HOST.test(url.hostname))
+      throw new AppError(
+        'ContainerHostNotAllowed',
+        `container URL host ${url.hostname} is not an Azure Storage blob endpoint ({account}.blob.core.windows.net, {account}.{zone}.blob.storage.azure.net, or the US Government or China cloud's): the app's storage token is sent to Azure Storage only`,
+        { isUserError: true },
+      );
     return new ContainerClient(clean, options.credential, STORAGE_OPTIONS);
   };
 }
