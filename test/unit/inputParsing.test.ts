@@ -91,7 +91,7 @@ describe('restore container URLs', () => {
     );
   });
 
-  it("sends the app's storage token only to Azure Storage blob endpoints, never to a host a request names", async () => {
+  it("sends the app's storage token only to Azure Storage blob endpoints, never to a host a request names", () => {
     const asked: string[] = [];
     const recording = {
       getToken: (scopes: string | string[]) => {
