@@ -104,9 +104,17 @@ export function parseCommand(spec: ArgSpec, argv: readonly string[]): Parsed {
       options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: true,
+      tokens: true,
     });
   } catch (err) {
     throw new UsageError(explain(err as Error & { code?: string }, spec, argv), spec.usage);
+  }
+  // parseArgs keeps the last of a repeated flag silently; which one was meant is not for pgdrill to guess.
+  const seen = new Set<string>();
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== 'option' || t.name === 'help') continue;
+    if (seen.has(t.name)) throw new UsageError(`--${t.name} is given twice: give it once`, spec.usage);
+    seen.add(t.name);
   }
   const values = parsed.values as Parsed['values'];
   if (values.help) return { values, positionals: parsed.positionals };

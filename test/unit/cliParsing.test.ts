@@ -34,6 +34,15 @@ describe('pgdrill argument parsing', () => {
     expect(seconds(parseCommand(spec, ['r.json']), 'timeout', 5, spec.usage)).toBe(5);
   });
 
+  it('refuses a flag given twice (which value was meant is not for pgdrill to guess)', () => {
+    expect(refusal(['r.json', '--timeout', '30', '--timeout=5'])).toBe(
+      '--timeout is given twice: give it once',
+    );
+    expect(refusal(['--json', 'r.json', '--json'])).toBe('--json is given twice: give it once');
+    // After --, a flag-like word is a positional, not a second flag.
+    expect(parseCommand(spec, ['--timeout', '3', '--', '--timeout']).positionals).toEqual(['--timeout']);
+  });
+
   it('refuses what it does not know, naming the flag and the fix', () => {
     expect(refusal(['r.json', '--tiemout', '3'])).toBe('unknown option --tiemout (did you mean --timeout?)');
     expect(refusal(['r.json', '--zzz'])).toBe('unknown option --zzz: pgdrill run --help lists the options');
