@@ -63,8 +63,14 @@ export async function followDrill(conn: Connection, id: string, opts: FollowOpti
     const key = changeKey(p);
     if (key !== lastKey) opts.onChange(p);
     lastKey = key;
-    if (p.runtimeStatus === 'Completed' && s.body.report)
+    if (p.runtimeStatus === 'Completed') {
+      // GET /api/drills/{id} answers for any orchestration: a fleet run or a doctor run ends with no verdict.
+      if (typeof s.body.report?.verdict !== 'string')
+        throw new Error(
+          `${id} completed without a drill report: it is not a drill (a fleet run: pgdrill fleet status ${id}; a doctor run: GET /api/plans/{plan}/doctor)`,
+        );
       return { kind: 'completed', report: s.body.report, last: p };
+    }
     if (['Failed', 'Terminated'].includes(p.runtimeStatus))
       return {
         kind: 'ended',

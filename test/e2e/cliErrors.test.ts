@@ -573,3 +573,46 @@ describe('pgdrill doctor waits for the doctor, not the per-call limit', () => {
     );
   });
 });
+
+describe('pgdrill watch on an orchestration that is not a drill', () => {
+  let other: Server;
+  let otherUrl: string;
+  beforeAll(async () => {
+    // GET /api/drills/{id} answers for any orchestration: a doctor run ends with its own report, no verdict.
+    other = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      const completed = { runtimeStatus: 'Completed', phase: 'done', createdTime: '2026-12-02T19:00:00Z' };
+      res.end(
+        JSON.stringify(
+          req.url?.includes('doctor-')
+            ? {
+                ...completed,
+                id: 'doctor-nightly@20261202T190000Z',
+                report: { runId: 'doctor-nightly@20261202T190000Z', status: 'passed' },
+              }
+            : { ...completed, id: 'empty', report: null },
+        ),
+      );
+    });
+    otherUrl = await listen(other);
+  });
+  afterAll(async () => {
+    other.closeAllConnections();
+    await new Promise((r) => other.close(r));
+  });
+
+  it('says it is not a drill, in one line, rather than crashing or polling forever', async () => {
+    for (const id of ['doctor-nightly@20261202T190000Z', 'empty']) {
+      const r = await Promise.race([
+        cli(['watch', id, '--url', otherUrl, '--interval', '0.2']),
+        new Promise<Result>((resolve) =>
+          setTimeout(() => resolve({ code: null, stdout: '', stderr: 'still polling after 5 s' }), 5_000),
+        ),
+      ]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(lines(r.stderr)).toEqual([
+        `pgdrill: ${id} completed without a drill report: it is not a drill (a fleet run: pgdrill fleet status ${id}; a doctor run: GET /api/plans/{plan}/doctor)`,
+      ]);
+    }
+  });
+});
