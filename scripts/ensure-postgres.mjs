@@ -6,7 +6,8 @@
 //
 // Where it looks: for initdb and pg_ctl where the emulator's findPgTools looks (PG_BIN_DIR, every
 // <PGDRILL_POSTGRES_ROOT or /usr/lib/postgresql>/<major>/bin, then PATH); for pg_dump and pg_restore in PG_BIN_DIR
-// and on PATH, where the app looks (Debian's postgresql-client puts them on PATH).
+// and on PATH, where the app looks (Debian's postgresql-client puts them on PATH); pg_restore only in PG_BIN_DIR
+// when that is set, as the app runs it from there.
 // PGDRILL_ASSUME_NOT_ROOT=1 makes a root process behave as a user's (for the test of that path).
 // No dependencies: it runs before `npm ci` in .ci/run.
 import { spawnSync } from 'node:child_process';
@@ -66,8 +67,17 @@ export function missingTools(env) {
   const path = (env.PATH ?? '').split(delimiter).filter((d) => !!d);
   const serverDirs = [...searchDirs(env), ...path];
   const clientDirs = [env.PG_BIN_DIR, ...path].filter((d) => !!d);
+  // The app runs {PG_BIN_DIR}/pg_restore when PG_BIN_DIR is set (src/app/services.ts), never one on PATH.
+  const restoreDirs = env.PG_BIN_DIR ? [env.PG_BIN_DIR] : path;
   const missing = (tools, dirs) => tools.filter((t) => !dirs.some((d) => isExecutable(join(d, t))));
-  return [...missing(SERVER_TOOLS, serverDirs), ...missing(CLIENT_TOOLS, clientDirs)];
+  return [
+    ...missing(SERVER_TOOLS, serverDirs),
+    ...missing(
+      CLIENT_TOOLS.filter((t) => t !== 'pg_restore'),
+      clientDirs,
+    ),
+    ...missing(['pg_restore'], restoreDirs),
+  ];
 }
 
 function onPath(name, env) {

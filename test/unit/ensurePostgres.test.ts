@@ -52,7 +52,7 @@ describe('ensure-postgres decision', () => {
     expect(d.action === 'stop' && d.message).toContain('PG_BIN_DIR');
   });
 
-  it('finds the server tools in PG_BIN_DIR, under the search root (newest major first) or on PATH, the client tools in PG_BIN_DIR or on PATH', () => {
+  it('finds the server tools in PG_BIN_DIR, under the search root (newest major first) or on PATH, the client tools in PG_BIN_DIR or on PATH', async () => {
     const base = mkdtempSync(join(tmpdir(), 'pgdrill-ensure-'));
     const tool = (dir: string, name: string): void => {
       mkdirSync(dir, { recursive: true });
@@ -66,7 +66,13 @@ describe('ensure-postgres decision', () => {
     tool(join(base, 'path'), 'pg_restore');
     const env = { PGDRILL_POSTGRES_ROOT: pgRoot, PG_BIN_DIR: join(base, 'own'), PATH: join(base, 'path') };
     expect(searchDirs(env)).toEqual([join(base, 'own'), join(pgRoot, '16', 'bin'), join(pgRoot, '9', 'bin')]);
+    // With PG_BIN_DIR set the app runs {PG_BIN_DIR}/pg_restore and nothing else: one on PATH does not count.
+    expect(missingTools(env)).toEqual(['pg_restore']);
+    expect(missingTools({ ...env, PG_BIN_DIR: '' })).toEqual(['pg_dump']);
+    tool(join(base, 'own'), 'pg_restore');
     expect(missingTools(env)).toEqual([]);
+    const { rmSync } = await import('node:fs');
+    rmSync(join(base, 'own', 'pg_restore'));
     expect(missingTools({ ...env, PATH: '' })).toEqual(['pg_restore']);
     // The client's tools under the search root alone are not enough: the app looks on PATH (or PG_BIN_DIR).
     tool(join(pgRoot, '16', 'bin'), 'pg_restore');
