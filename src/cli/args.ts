@@ -112,9 +112,12 @@ export function parseCommand(spec: ArgSpec, argv: readonly string[]): Parsed {
   // parseArgs keeps the last of a repeated flag silently; which one was meant is not for pgdrill to guess.
   const seen = new Set<string>();
   for (const t of parsed.tokens ?? []) {
-    if (t.kind !== 'option' || t.name === 'help') continue;
-    if (seen.has(t.name)) throw new UsageError(`--${t.name} is given twice: give it once`, spec.usage);
-    seen.add(t.name);
+    if (t.kind !== 'option') continue;
+    // The options are built at run time, so parseArgs' inferred name type is empty: read it as a string.
+    const name: string = (t as { name: string }).name;
+    if (name === 'help') continue;
+    if (seen.has(name)) throw new UsageError(`--${name} is given twice: give it once`, spec.usage);
+    seen.add(name);
   }
   const values = parsed.values as Parsed['values'];
   if (values.help) return { values, positionals: parsed.positionals };

@@ -99,6 +99,12 @@ async function doctor(c: Ctx): Promise<number> {
 
 async function watch(c: Ctx): Promise<number> {
   const interval = seconds(c.args, 'interval', 2, c.usage);
+  // Each poll is two requests to the host: faster than twice a second only loads it.
+  if (interval < 0.5)
+    throw new UsageError(
+      `--interval ${interval}: poll at most twice a second (--interval 0.5 or more)`,
+      c.usage,
+    );
   const id = c.args.positionals[0]!;
   const end = await followDrill(c.conn, id, {
     intervalMs: interval * 1000,

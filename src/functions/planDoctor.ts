@@ -50,7 +50,13 @@ export function createPlanDoctorHandler(deps: PlanDoctorHttpDeps) {
       (a, r) => (!a || r.result.checkedAt > a.result.checkedAt ? r : a),
       undefined,
     );
-    const run = newest ? await deps.clientFor(context).getStatus(newest.runId) : undefined;
+    // The run's status is extra: when the orchestration store cannot answer, the results are still given.
+    const run = newest
+      ? await deps
+          .clientFor(context)
+          .getStatus(newest.runId)
+          .catch(() => undefined)
+      : undefined;
     return {
       status: 200,
       jsonBody: {

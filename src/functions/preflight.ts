@@ -9,11 +9,34 @@ import { appServices } from '../app/services';
 import type { HttpFunctionDefinition } from './definitions';
 import { readDrillRequest } from './drills';
 
+/**
+ * Doctor runs at once in this process: each holds up to three PostgreSQL connections and Key Vault and ARM calls
+ * for up to a minute, so a caller fanning requests out gets 429 instead of exhausting them.
+ */
+export const MAX_CONCURRENT_PREFLIGHTS = 4;
+let running = 0;
+
 async function preflight(request: HttpRequest): Promise<HttpResponseInit> {
   const read = await readDrillRequest(request);
   if ('problem' in read) return read.problem;
-  // runDoctor never throws for a failing dependency: each becomes a failed check in the 200 answer.
-  return { status: 200, jsonBody: await runDoctor(appServices().activityDeps, read.request) };
+  if (running >= MAX_CONCURRENT_PREFLIGHTS)
+    return {
+      status: 429,
+      headers: { 'Retry-After': '10' },
+      jsonBody: {
+        error: {
+          code: 'TooManyPreflights',
+          message: `${running} doctor runs are already going (at most ${MAX_CONCURRENT_PREFLIGHTS} at once): retry after the Retry-After seconds.`,
+        },
+      },
+    };
+  running++;
+  try {
+    // runDoctor never throws for a failing dependency: each becomes a failed check in the 200 answer.
+    return { status: 200, jsonBody: await runDoctor(appServices().activityDeps, read.request) };
+  } finally {
+    running--;
+  }
 }
 
 export const preflightFunction: HttpFunctionDefinition = {

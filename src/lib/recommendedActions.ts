@@ -160,6 +160,8 @@ const EXACT: Record<string, string> = {
     'Azure answered with a body that is not what the API defines: retry the drill; report it with the request id if it persists.',
   UnexpectedResponse:
     'Azure answered with a status this operation does not define: retry the drill; report it with the request id if it persists.',
+  TooManyPreflights:
+    'At most 4 doctor runs go at once in one app instance: wait the Retry-After seconds and retry, or run them one after another.',
   TooManyRequests:
     'ARM is throttling this subscription or identity: the drill waited as asked; run fewer drills at once.',
   ServiceUnavailable:

@@ -117,6 +117,29 @@ describe('pgdrill doctor and POST /api/drills/preflight', () => {
     expect(jobs.jobs.filter((j) => /restore/i.test(j.properties.operation ?? ''))).toEqual([]);
   }, 120_000);
 
+  it('at most 4 doctor runs go at once: the fifth and sixth get 429 with Retry-After', async () => {
+    // Each run's backup instance read is held 3 s, so six requests sent together overlap.
+    await arm(emu, token, 'POST', '/_emulator/faults', {
+      operation: 'BackupInstances_Get',
+      kind: 'delay',
+      delayMs: 3000,
+      count: 6,
+    });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => call(host, 'POST', '/api/drills/preflight', requests[0])),
+      );
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+      const refused = answers.find((a) => a.status === 429)!;
+      expect(refused.body.error.code).toBe('TooManyPreflights');
+      // Once they are done, a doctor runs again.
+      expect((await call(host, 'POST', '/api/drills/preflight', requests[0])).status).toBe(200);
+    } finally {
+      await arm(emu, token, 'DELETE', '/_emulator/faults');
+    }
+  }, 120_000);
+
   it('the endpoint answers 200 with the DoctorResult, a bad body 400 naming the field; usage errors exit 2', async () => {
     const ok = await call(host, 'POST', '/api/drills/preflight', requests[0]);
     expect(ok.status).toBe(200);
