@@ -115,6 +115,12 @@ describe('pgdrill usage errors (exit 2, the message and the usage line)', () => 
       /^usage: pgdrill watch <id>/,
     ],
     [
+      'an interval that would hammer the host',
+      ['watch', 'd1', '--interval', '0.001'],
+      '--interval 0.001: poll at most ten times a second (--interval 0.1 or more)',
+      /^usage: pgdrill watch <id>/,
+    ],
+    [
       '--top 0',
       ['history', '--top', '0'],
       '--top 0: give a whole number, at least 1, e.g. --top 50',
