@@ -22,7 +22,18 @@ export function keyVaultSecretReader(credential: TokenCredential): SecretReader 
     }
     // Key Vault's own naming rules: a name is 1-127 letters, digits and dashes; a version 32 hex digits.
     const m = /^\/secrets\/([0-9A-Za-z-]{1,127})(?:\/([0-9A-Fa-f]{32}))?\/?$/.exec(url.pathname);
-    if (url.protocol !== 'https:' || !m)
+    // The app's Key Vault token goes to Key Vault only (public, US Government and China clouds), never to a host
+    // a request names; a port, user info or query has no place in a secret URI either.
+    const vaultHost = /^[0-9a-z-]+\.vault\.(?:azure\.net|usgovcloudapi\.net|azure\.cn)$/i.test(url.hostname);
+    if (
+      url.protocol !== 'https:' ||
+      !m ||
+      !vaultHost ||
+      url.port ||
+      url.username ||
+      url.password ||
+      url.search
+    )
       throw new AppError(
         'InvalidSecretUri',
         `${secretUri} is not a Key Vault secret URI (https://{vault}.vault.azure.net/secrets/{name}[/{version}]; a name is letters, digits and dashes, a version 32 hexadecimal digits)`,

@@ -190,6 +190,12 @@ describe('Key Vault secret URIs', () => {
     `https://kv.vault.azure.net/secrets/${'n'.repeat(128)}`,
     'https://kv.vault.azure.net/secrets/name/not-a-version',
     'https://kv.vault.azure.net/secrets/name/0123456789abcdef0123456789abcdef/extra',
+    // Not Key Vault: the app's token must not go there.
+    'https://attacker.example/secrets/name',
+    'https://kv.vault.azure.net.attacker.example/secrets/name',
+    'https://kv.vault.azure.net:8443/secrets/name',
+    'https://user:pw@kv.vault.azure.net/secrets/name',
+    'https://kv.vault.azure.net/secrets/name?x=1',
   ]) {
     it(`refuses ${uri.length > 60 ? `${uri.slice(0, 60)}…` : uri} before any request`, async () => {
       await expect(read(uri)).rejects.toMatchObject({ code: 'InvalidSecretUri', isUserError: true });
