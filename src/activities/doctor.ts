@@ -484,8 +484,8 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
       const roles = blobDataRoleAssignments(assignments, principalId);
       if (roles.length === 0)
         return fail(
-          `no ${Object.values(BLOB_DATA_ROLES).join(' or ')} assignment of the vault's identity ${principalId} at or above ${target.containerArmId} (${assignments.length} assignments there)`,
-          `Assign the backup vault's identity (${principalId}) Storage Blob Data Contributor on the container or its storage account (infra/README.md, "The backup vault's identity").`,
+          `no ${Object.values(BLOB_DATA_ROLES).join(' or ')} assignment of the vault's identity ${principalId} at or above ${target.containerArmId} (${assignments.length} assignments there; a custom role or a group membership is not recognised by this check)`,
+          `Assign the backup vault's identity (${principalId}) Storage Blob Data Contributor directly on the container or its storage account (infra/README.md, "The backup vault's identity"). If it already holds blob write access through a custom role or a group, this check cannot see it: the drill's own restore will tell.`,
           'VaultBlobRoleMissing',
         );
       return pass(roles.map((r) => `${r.role} at ${r.scope}`).join('; '));
