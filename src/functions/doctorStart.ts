@@ -8,7 +8,7 @@ import type { NormalizedPlan } from '../lib/drill/plans';
 import type { DrillSettings } from '../lib/drill/settings';
 import { ORCHESTRATORS } from '../orchestrators/names';
 import type { DoctorRunInput } from '../orchestrators/planDoctor';
-import type { DrillClient } from './drillClient';
+import { startOrFindWinner, type DrillClient } from './drillClient';
 
 export type DoctorStart =
   | { started: true; runId: string }
@@ -28,12 +28,7 @@ export async function startDoctorRun(
   );
   if (running) return { started: false, runId: running.instanceId, reason: 'planRunning' };
   const input: DoctorRunInput = { runId, plan, slot: slot.toISOString(), settings };
-  try {
-    await client.startNew(ORCHESTRATORS.planDoctor, runId, input);
-  } catch (err) {
-    // A concurrent start of the same slot won the race: that run is this one.
-    if (await client.getStatus(runId)) return { started: false, runId, reason: 'exists' };
-    throw err;
-  }
+  if (await startOrFindWinner(client, ORCHESTRATORS.planDoctor, runId, input))
+    return { started: false, runId, reason: 'exists' };
   return { started: true, runId };
 }

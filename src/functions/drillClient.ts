@@ -35,6 +35,26 @@ export const ACTIVE = ['Pending', 'Running', 'ContinuedAsNew'];
 export const isActive = (s: DrillInstance | undefined): boolean => !!s && ACTIVE.includes(s.runtimeStatus);
 
 /** Raises cancel to a drill and its polling sub-orchestrations (they wait on their own timers). */
+/**
+ * Starts an orchestration under a deterministic id; when the start fails because a concurrent start of the same
+ * id won the race, that instance is this one: answers it (undefined: this call started it).
+ */
+export async function startOrFindWinner(
+  client: DrillClient,
+  name: string,
+  instanceId: string,
+  input: unknown,
+): Promise<DrillInstance | undefined> {
+  try {
+    await client.startNew(name, instanceId, input);
+    return undefined;
+  } catch (err) {
+    const winner = await client.getStatus(instanceId);
+    if (winner) return winner;
+    throw err;
+  }
+}
+
 export async function requestCancel(client: DrillClient, drillId: string, reason: string): Promise<void> {
   await client.raiseEvent(drillId, CANCEL_EVENT, { reason });
   for (const purpose of CHILD_PURPOSES) {

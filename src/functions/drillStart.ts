@@ -10,7 +10,7 @@ import { drillInstanceId, type DrillOrigin } from '../lib/drill/instanceIds';
 import type { DrillInput, DrillTrigger, NormalizedRequest } from '../lib/drill/request';
 import type { DrillSettings } from '../lib/drill/settings';
 import { ORCHESTRATORS } from '../orchestrators/names';
-import type { DrillClient, DrillInstance } from './drillClient';
+import { startOrFindWinner, type DrillClient, type DrillInstance } from './drillClient';
 
 export type StartOutcome =
   | { started: true; drillId: string }
@@ -53,14 +53,8 @@ export async function startDrill(
     return { started: false, drillId, collision };
   }
   const input: DrillInput = { drillId, request, trigger: triggerOf(origin), settings };
-  try {
-    await client.startNew(ORCHESTRATORS.restoreDrill, drillId, input);
-  } catch (err) {
-    // A concurrent start of the same drill won the race: that drill is this one.
-    const winner = await client.getStatus(drillId);
-    if (winner) return { started: false, drillId, existing: winner };
-    throw err;
-  }
+  const winner = await startOrFindWinner(client, ORCHESTRATORS.restoreDrill, drillId, input);
+  if (winner) return { started: false, drillId, existing: winner };
   context.log(
     JSON.stringify({
       message: 'drill started',

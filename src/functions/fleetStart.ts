@@ -12,7 +12,7 @@ import type { FleetPlan } from '../lib/drill/plans';
 import type { DrillSettings } from '../lib/drill/settings';
 import type { FleetInput } from '../orchestrators/fleetDrill';
 import { ORCHESTRATORS } from '../orchestrators/names';
-import type { DrillClient } from './drillClient';
+import { startOrFindWinner, type DrillClient } from './drillClient';
 
 export type FleetStart =
   | { started: true; fleetId: string }
@@ -56,12 +56,7 @@ export async function startFleet(
     ...options,
     ...('alert' in origin ? { alert: origin.alert } : {}),
   };
-  try {
-    await client.startNew(ORCHESTRATORS.fleetDrill, fleetId, input);
-  } catch (err) {
-    // A concurrent start of the same run won the race: that run is this one.
-    if (await client.getStatus(fleetId)) return { started: false, fleetId, reason: 'exists' };
-    throw err;
-  }
+  if (await startOrFindWinner(client, ORCHESTRATORS.fleetDrill, fleetId, input))
+    return { started: false, fleetId, reason: 'exists' };
   return { started: true, fleetId };
 }
