@@ -66,6 +66,7 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
       ctx.sinks.clear();
       ctx.faults.clear();
       ctx.revoked.clear();
+      ctx.grantedOnlyAt.clear();
       ctx.vaultBlobRoleRemoved.clear();
       ctx.forbiddenSecrets.clear();
       for (const v of ctx.vaults.values()) for (const bi of v.instances.values()) delete bi.protection;
@@ -118,14 +119,20 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
       }
     }
     if (path === '/_emulator/permissions') {
-      // The drill identity's RBAC actions: revoke one (ARM then answers 403 AuthorizationFailed), or restore all.
-      if (req.method === 'GET') return { status: 200, body: { revoked: [...ctx.revoked] } };
+      // The drill identity's RBAC actions: revoke one (ARM then answers 403 AuthorizationFailed), everywhere or
+      // everywhere except at and below one scope (exceptAt: the role assigned only there), or restore all.
+      const state = () => ({
+        revoked: [...ctx.revoked],
+        grantedOnlyAt: Object.fromEntries(ctx.grantedOnlyAt),
+      });
+      if (req.method === 'GET') return { status: 200, body: state() };
       if (req.method === 'DELETE') {
         ctx.revoked.clear();
-        return { status: 200, body: { revoked: [] } };
+        ctx.grantedOnlyAt.clear();
+        return { status: 200, body: state() };
       }
       if (req.method === 'POST') {
-        const input = json() as { revoke?: unknown };
+        const input = json() as { revoke?: unknown; exceptAt?: unknown };
         if (
           typeof input.revoke !== 'string' ||
           !/^Microsoft\.DataProtection\/.+\/(read|action)$/i.test(input.revoke)
@@ -133,8 +140,14 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
           throw new Error(
             '/revoke: give an RBAC action such as Microsoft.DataProtection/backupVaults/backupInstances/restore/action',
           );
-        ctx.revoked.add(input.revoke.toLowerCase());
-        return { status: 201, body: { revoked: [...ctx.revoked] } };
+        if (input.exceptAt !== undefined) {
+          if (typeof input.exceptAt !== 'string' || !/^\/subscriptions\/[^/]+(\/.+)?$/i.test(input.exceptAt))
+            throw new Error(
+              '/exceptAt: give the ARM scope where the action stays granted, such as /subscriptions/{id}/resourceGroups/{name}',
+            );
+          ctx.grantedOnlyAt.set(input.revoke.toLowerCase(), input.exceptAt.replace(/\/+$/, ''));
+        } else ctx.revoked.add(input.revoke.toLowerCase());
+        return { status: 201, body: state() };
       }
     }
     const preflight = await preflightSwitch(ctx, req.method, path, json);

@@ -7,7 +7,7 @@
 import { sinkRoute } from './sinks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { adminRoute } from './admin';
-import { authorizationRoute } from './authorization';
+import { actionDenied, authorizationRoute } from './authorization';
 import { recordRequest, type EmulatorContext, type RequestLogEntry } from './context';
 import { cloudError, readBody, send, type Reply } from './http';
 import { identityToken } from './identity';
@@ -201,7 +201,7 @@ export class ArmApi {
   ): Promise<Reply | 'reset'> {
     const path = req.url.pathname;
     // A role taken away: ARM's own refusal, naming the action and the scope (as Azure words it).
-    if (this.ctx.revoked.has(match.action.toLowerCase()))
+    if (actionDenied(this.ctx, match.action, path))
       return cloudError(
         403,
         'AuthorizationFailed',

@@ -84,6 +84,13 @@ function renderAssignment(ctx: EmulatorContext, a: Assignment): Record<string, u
   };
 }
 
+/** The drill identity may not perform `action` at `scope` (a request path or an RBAC scope). */
+export function actionDenied(ctx: EmulatorContext, action: string, scope: string): boolean {
+  const a = action.toLowerCase();
+  const onlyAt = ctx.grantedOnlyAt.get(a);
+  return ctx.revoked.has(a) || (onlyAt !== undefined && !encloses(onlyAt, scope));
+}
+
 /** The answer to a Microsoft.Authorization read, or undefined when the path is not one. */
 export function authorizationRoute(ctx: EmulatorContext, method: string, url: URL): Reply | undefined {
   const m = ROUTE.exec(url.pathname);
@@ -106,7 +113,10 @@ export function authorizationRoute(ctx: EmulatorContext, method: string, url: UR
   if (sub.toLowerCase() !== ctx.config.subscriptionId.toLowerCase())
     return cloudError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
   if (kind.toLowerCase() === 'permissions') {
-    const notActions = [...ctx.revoked].flatMap((a) => [
+    // Effective permissions at a scope come from assignments at it or above: an action granted only lower down
+    // is not among them.
+    const denied = [...ctx.revoked, ...ctx.grantedOnlyAt.keys()].filter((a) => actionDenied(ctx, a, scope));
+    const notActions = [...new Set(denied)].flatMap((a) => [
       a,
       ...(CROSS_REGION_ALIASES[a] ? [CROSS_REGION_ALIASES[a]] : []),
     ]);

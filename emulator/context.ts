@@ -80,6 +80,12 @@ export interface EmulatorContext {
   throttle: ArmThrottle;
   /** RBAC actions taken away from the drill's identity (POST /_emulator/permissions/revoke): ARM answers 403. */
   revoked: Set<string>;
+  /**
+   * RBAC actions (lower case) the drill's identity holds only at or below one scope (POST /_emulator/permissions
+   * with exceptAt): a role assigned too low, e.g. on the vault's resource group for the subscription-scoped
+   * operation status URLs. Calls elsewhere get 403, and permission reads above that scope leave the action out.
+   */
+  grantedOnlyAt: Map<string, string>;
   /** Vaults (lower-case names) whose identity lost its blob data role (POST /_emulator/vaultBlobRole). */
   vaultBlobRoleRemoved: Set<string>;
   /** Key Vault secrets ("vault/name", lower case) the app may not read: 403 (POST /_emulator/keyvault/forbid). */

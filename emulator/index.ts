@@ -223,6 +223,7 @@ export async function startEmulator(
       faults: new FaultBook(config.faults),
       throttle: new ArmThrottle(config.throttling),
       revoked: new Set(),
+      grantedOnlyAt: new Map(),
       vaultBlobRoleRemoved: new Set(),
       forbiddenSecrets: new Set(),
       tokens: new TokenStore(config.tokenLifetimeSeconds),

@@ -150,23 +150,37 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
     });
   }
 
-  // 1. The app's identity may call every Data Protection action the drill calls.
+  // 1. The app's identity may call every Data Protection action the drill calls, at the scope of each call: the
+  // vault's own actions on the vault; the operation status and result reads on the subscription (their URLs are
+  // /subscriptions/{s}/providers/Microsoft.DataProtection/locations/...); the cross-region actions on the vault's
+  // resource group (…/resourceGroups/{g}/providers/Microsoft.DataProtection/locations/{paired region}/...). A role
+  // assigned only below one of these scopes does not cover its calls, so each is read where ARM authorizes it.
   await check(
     'identity-permissions',
     "The app's identity holds the drill's Data Protection actions",
     [],
     async () => {
-      const needed = [...DRILL_ACTIONS, ...(secondary ? CROSS_REGION_ACTIONS : [])];
-      const permissions = [];
-      for await (const p of deps.dataProtection.listPermissions(vaultId)) permissions.push(p);
-      const missing = missingActions(permissions, needed);
-      if (missing.length === 0)
+      const missingAt: string[] = [];
+      const fixes: string[] = [];
+      let total = 0;
+      for (const group of permissionScopes(vaultId, secondary)) {
+        if (group.actions.length === 0) continue;
+        const permissions = [];
+        for await (const p of deps.dataProtection.listPermissions(group.scope)) permissions.push(p);
+        const missing = missingActions(permissions, group.actions);
+        total += group.actions.length;
+        if (missing.length) {
+          missingAt.push(`missing on ${group.scope} (${group.what}): ${missing.join(', ')}`);
+          fixes.push(`${group.role} on ${group.scope}`);
+        }
+      }
+      if (missingAt.length === 0)
         return pass(
-          `all ${needed.length} actions granted on ${vaultId} (${permissions.length} permission entries)`,
+          `all ${total} actions granted, each at the scope its calls are authorized at (vault, resource group, subscription)`,
         );
       return fail(
-        `missing on ${vaultId}: ${missing.join(', ')}`,
-        `Assign the app's managed identity the custom role "pg-restore-drill operator" (or Backup Operator) on the vault or its resource group: infra/main.bicep deploys it, infra/README.md ("Roles") lists the assignments.`,
+        missingAt.join('; '),
+        `Assign the app's managed identity ${fixes.join(', and ')}: infra/main.bicep deploys these roles and assignments, infra/README.md ("Roles") lists them, docs/deploy.md shows how to check each.`,
         'MissingDataProtectionActions',
       );
     },
@@ -540,4 +554,38 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
 /** The database the drill connects to first on its server. */
 function adminDatabase(request: NormalizedRequest): string {
   return request.target.kind === 'files' ? (request.target.load?.adminDatabase ?? 'postgres') : 'postgres';
+}
+
+/** Where ARM authorizes each group of the drill's actions, and the role (infra/main.bicep) that grants it there. */
+export function permissionScopes(
+  vaultId: string,
+  secondary: boolean,
+): { scope: string; what: string; role: string; actions: string[] }[] {
+  const vault = parseArmId(vaultId, 'backup vault id');
+  const subscription = `/subscriptions/${vault.subscriptionId}`;
+  const isLocation = (a: string) => /^Microsoft\.DataProtection\/locations\//i.test(a);
+  return [
+    {
+      scope: vault.id,
+      what: 'the vault',
+      role: 'the custom role "pg-restore-drill operator" (or Backup Operator)',
+      actions: DRILL_ACTIONS.filter((a) => !isLocation(a)),
+    },
+    {
+      scope: subscription,
+      what: 'operation status URLs are subscription-scoped',
+      role: 'the custom role "pg-restore-drill operation reader" (or Backup Operator)',
+      actions: DRILL_ACTIONS.filter(isLocation),
+    },
+    ...(secondary
+      ? [
+          {
+            scope: `${subscription}/resourceGroups/${vault.resourceGroup}`,
+            what: "cross-region calls are made on the vault's resource group",
+            role: 'the custom role "pg-restore-drill cross-region" (or Backup Operator)',
+            actions: [...CROSS_REGION_ACTIONS],
+          },
+        ]
+      : []),
+  ];
 }

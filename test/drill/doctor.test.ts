@@ -90,6 +90,43 @@ describe('pre-flight doctor', () => {
     noSecret(r);
   });
 
+  it('a polling role assigned on the resource group only: the doctor names the subscription scope, where ARM refuses the status URLs', async () => {
+    // The operation status URLs are /subscriptions/{s}/providers/Microsoft.DataProtection/locations/...: a role on
+    // the vault's resource group does not reach them (issue 16). The vault-scoped read proves nothing here.
+    const c = rig.emu.ctx.config;
+    const vaultGroup = SINGLE_BI.split('/providers/')[0]!;
+    const action = 'Microsoft.DataProtection/locations/operationStatus/read';
+    await admin('POST', '/_emulator/permissions', { revoke: action, exceptAt: vaultGroup });
+    try {
+      const r = await doctor(singleDatabaseRequest());
+      const p = byId(r, 'identity-permissions');
+      expect(p.status).toBe('failed');
+      expect(p.evidence).toContain(`missing on /subscriptions/${c.subscriptionId} (`);
+      expect(p.evidence).toContain(action);
+      expect(p.evidence).not.toContain(`missing on ${vaultGroup}`);
+      expect(p.fix).toContain(
+        `"pg-restore-drill operation reader" (or Backup Operator) on /subscriptions/${c.subscriptionId}`,
+      );
+      // ARM itself refuses the subscription-scoped status URL (Azure returns such Azure-AsyncOperation URLs,
+      // reference/dataprotection examples), while the doctor's vault-scoped validation still passes.
+      const statusUrl = `/subscriptions/${c.subscriptionId}/providers/Microsoft.DataProtection/locations/westeurope/operationStatus/none?api-version=${deps.dataProtection.apiVersion}`;
+      const refused = await arm(rig.emu, token, 'GET', statusUrl);
+      expect(refused.status).toBe(403);
+      expect(JSON.stringify(refused.body)).toContain(action);
+      // Granted at the subscription: everything passes.
+      await admin('POST', '/_emulator/permissions', {
+        revoke: action,
+        exceptAt: `/subscriptions/${c.subscriptionId}`,
+      });
+      const ok = await doctor(singleDatabaseRequest());
+      expect(byId(ok, 'identity-permissions').status).toBe('passed');
+      expect(byId(ok, 'validate-restore').status).toBe('passed');
+      expect((await arm(rig.emu, token, 'GET', statusUrl)).status).toBe(404);
+    } finally {
+      await admin('DELETE', '/_emulator/permissions');
+    }
+  });
+
   it('names a missing Data Protection action, and passes once it is granted again', async () => {
     const action = 'Microsoft.DataProtection/backupVaults/backupInstances/validateRestore/action';
     await admin('POST', '/_emulator/permissions', { revoke: action });
@@ -228,6 +265,20 @@ describe('pre-flight doctor', () => {
       );
       // A same-region drill does not need it.
       expect(byId(await doctor(singleDatabaseRequest()), 'identity-permissions').status).toBe('passed');
+      // Assigned on the vault only: the calls go to the vault's resource group, so the doctor still fails there.
+      const vaultId = SINGLE_BI.split('/backupInstances/')[0]!;
+      await admin('DELETE', '/_emulator/permissions');
+      await admin('POST', '/_emulator/permissions', {
+        revoke: 'Microsoft.DataProtection/locations/fetchSecondaryRecoveryPoints/action',
+        exceptAt: vaultId,
+      });
+      const low = byId(
+        await doctor(singleDatabaseRequest({ restoreFrom: 'secondaryRegion' })),
+        'identity-permissions',
+      );
+      expect(low.status).toBe('failed');
+      expect(low.evidence).toContain(`missing on ${vaultId.split('/providers/')[0]} (`);
+      expect(low.fix).toContain('"pg-restore-drill cross-region"');
     } finally {
       await admin('DELETE', '/_emulator/permissions');
     }

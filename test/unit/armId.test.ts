@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  parseArmScope,
   datasourceKindOf,
   lastSegment,
   parseArmId,
@@ -70,5 +71,26 @@ describe('ARM ids', () => {
   it('job ids: last segment of a full id or the bare GUID', () => {
     expect(lastSegment(`${BI}/../backupJobs/abc`)).toBe('abc');
     expect(lastSegment('3c60cb49-63e8-4b21-b9bd-26277b3fdfae')).toBe('3c60cb49-63e8-4b21-b9bd-26277b3fdfae');
+  });
+});
+
+describe('RBAC scopes', () => {
+  const sub = '/subscriptions/00000000-0000-0000-0000-000000000001';
+  it('takes a subscription, a resource group or a resource id, without a trailing slash', () => {
+    expect(parseArmScope(`${sub}/`)).toBe(sub);
+    expect(parseArmScope(`${sub}/resourceGroups/rg`)).toBe(`${sub}/resourceGroups/rg`);
+    const vault = `${sub}/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v`;
+    expect(parseArmScope(vault)).toBe(vault);
+  });
+  it('refuses anything else, naming the expected shapes', () => {
+    for (const bad of [
+      '',
+      '/subscriptions/not-a-guid',
+      `${sub}/resourceGroups`,
+      `${sub}/resourceGroups/rg/providers`,
+      'subscriptions/x',
+      42,
+    ])
+      expect(() => parseArmScope(bad), String(bad)).toThrow(/[Ee]xpected \/subscriptions\//);
   });
 });

@@ -63,6 +63,31 @@ export function parseArmId(id: unknown, what = 'resource id'): ArmId {
   };
 }
 
+/**
+ * An RBAC scope: a subscription (/subscriptions/{id}), a resource group (…/resourceGroups/{name}) or a resource
+ * id. Returned without a trailing slash.
+ */
+export function parseArmScope(id: unknown, what = 'scope'): string {
+  if (typeof id !== 'string')
+    throw new ArmIdError(
+      `${what} is missing: expected /subscriptions/{id}[/resourceGroups/{name}[/providers/...]]`,
+    );
+  const trimmed = id.trim().replace(/\/+$/, '');
+  const parts = trimmed.split('/');
+  if (parts.length > 5) return parseArmId(trimmed, what).id;
+  const ok =
+    parts[0] === '' &&
+    parts[1]?.toLowerCase() === 'subscriptions' &&
+    GUID.test(parts[2] ?? '') &&
+    (parts.length === 3 ||
+      (parts.length === 5 && parts[3]?.toLowerCase() === 'resourcegroups' && !!parts[4]));
+  if (!ok)
+    throw new ArmIdError(
+      `${what} "${id}" is not a subscription, resource group or resource id: expected /subscriptions/{id}[/resourceGroups/{name}[/providers/...]]`,
+    );
+  return trimmed;
+}
+
 export function isResourceType(id: ArmId, resourceType: string): boolean {
   return id.resourceType.toLowerCase() === resourceType.toLowerCase();
 }

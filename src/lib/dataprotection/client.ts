@@ -32,7 +32,7 @@ import type {
   ValidateRestoreRequest,
 } from '../types/generated/dataprotection';
 import { assertValid, schemaRef } from '../validation';
-import { lastSegment, parseArmId, parseBackupInstanceId, parseBackupVaultId } from './armId';
+import { lastSegment, parseArmId, parseArmScope, parseBackupInstanceId, parseBackupVaultId } from './armId';
 import {
   AuthenticationError,
   DataProtectionError,
@@ -184,7 +184,7 @@ export class DataProtectionClient {
    * page: what the pre-flight doctor compares with the actions a drill calls.
    */
   async *listPermissions(scope: string): AsyncGenerator<Permission> {
-    const id = parseArmId(scope, 'scope').id;
+    const id = parseArmScope(scope);
     yield* this.pages<Permission>(
       this.url(`${id}/providers/Microsoft.Authorization/permissions`, {}, AUTHORIZATION_API_VERSION),
       'PermissionListResult',
