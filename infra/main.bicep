@@ -364,7 +364,8 @@ module fleetGroupAccess 'app/group-access.bicep' = [
     name: 'pgdrill-fleet-rg-${i}-${uniqueString(scopeId)}'
     // Anything but a subscription or resource group id is refused here, naming the parameter.
     scope: resourceGroup(split(scopeId, '/')[2], length(split(scopeId, '/')) == 5 && toLower(split(scopeId, '/')[3]) == 'resourcegroups' ? split(scopeId, '/')[4] : fail('PGDRILL_FLEET_SCOPE_IDS (fleetScopeIds): "${scopeId}" is neither /subscriptions/{id} nor /subscriptions/{id}/resourceGroups/{name}.'))
-    params: { principalId: identity.outputs.principalId, roleNames: [vaultRoleName, crossRegionRoleName] }
+    // A vault's group already gets the cross-region role (vaultGroupAccess): not assigned twice in parallel.
+    params: { principalId: identity.outputs.principalId, roleNames: contains(vaultGroupIds, toLower(scopeId)) ? [vaultRoleName] : [vaultRoleName, crossRegionRoleName] }
     dependsOn: [drillRole, crossRegionRole]
   }
 ]
