@@ -14,8 +14,12 @@ param environmentName string
 @description('Region of every resource.')
 param location string
 
-@description('Object id of the deploying user (optional): gets the data roles on the host storage for debugging.')
+@description('Object id of the deploying principal (optional): gets the data roles on the host storage for debugging.')
 param principalId string = ''
+
+@description('Kind of principalId: azd sets AZURE_PRINCIPAL_TYPE (ServicePrincipal in CI pipelines).')
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param principalType string = 'User'
 
 @description('ARM ids of the backup vaults whose backups are drilled.')
 param backupVaultIds array = []
@@ -26,10 +30,10 @@ param useBuiltInBackupOperatorRole bool = false
 @description('ARM id of the Key Vault holding the connection-string secrets of restore targets and drill servers (empty: none).')
 param keyVaultId string = ''
 
-@description('ARM ids of Single Server target servers (restore as database).')
+@description('ARM ids of target servers (restore as database): Single Server or Flexible Server ids. Paired-region targets of cross-region drills go here too.')
 param targetServerIds array = []
 
-@description('ARM ids of storage accounts that receive restore-as-files output.')
+@description('ARM ids of storage accounts that receive restore-as-files output (paired-region accounts of cross-region drills too).')
 param restoreStorageAccountIds array = []
 
 @description('Also grant each backup vault\'s managed identity what it needs on the Key Vault, the targets and the restore storage. Set false when the deployer may not assign roles there; docs/deploy.md lists the roles to grant by hand.')
@@ -60,8 +64,20 @@ param drillAlertTriggers string = ''
 @description('Days without a passed drill after which a backup instance is overdue (dashboard, alerts).')
 param coverageDays string = '31'
 
+@description('ARM ids of the scopes fleet plans scan: subscriptions (/subscriptions/{id}) or resource groups (/subscriptions/{id}/resourceGroups/{name}). The app gets the drill and cross-region roles there and the operation reader on their subscriptions.')
+param fleetScopeIds array = []
+
+@description('ARM id of an existing Event Grid topic (CloudEvents 1.0 input schema) the alerts publish to (empty: none). The app gets EventGrid Data Sender on it.')
+param alertsEventGridTopicId string = ''
+
+@description('Create a CloudEvents 1.0 Event Grid topic for the alerts in the app\'s resource group (local auth disabled); its endpoint is the output ALERTS_EVENT_GRID_TOPIC_ENDPOINT.')
+param createAlertsTopic bool = false
+
+@description('ARM id of the Key Vault holding the alerts\' webhook URL secrets, when it is not keyVaultId (empty: none). The app gets Key Vault Secrets User on it.')
+param alertsKeyVaultId string = ''
+
 @description('Container image of the app (azd sets it after building ./Dockerfile).')
-param appImage string = 'mcr.microsoft.com/azure-functions/node:4-node20'
+param appImage string = 'mcr.microsoft.com/azure-functions/node:4-node22'
 
 @description('Elastic Premium SKU (EP1, EP2, EP3).')
 @allowed(['EP1', 'EP2', 'EP3'])
@@ -69,6 +85,41 @@ param planSku string = 'EP1'
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
+
+// Optional single ids (default '') are never split when empty: ARM evaluates a module's scope even when its
+// condition is false (issue 16), so every scope built from one falls back to this deployment's subscription and
+// the app's resource group.
+var keyVaultSubscription = empty(keyVaultId) ? subscription().subscriptionId : split(keyVaultId, '/')[2]
+var keyVaultGroup = empty(keyVaultId) ? rg.name : split(keyVaultId, '/')[4]
+var alertsKeyVaultSubscription = empty(alertsKeyVaultId) ? subscription().subscriptionId : split(alertsKeyVaultId, '/')[2]
+var alertsKeyVaultGroup = empty(alertsKeyVaultId) ? rg.name : split(alertsKeyVaultId, '/')[4]
+var alertsTopicSubscription = empty(alertsEventGridTopicId) ? subscription().subscriptionId : split(alertsEventGridTopicId, '/')[2]
+var alertsTopicGroup = empty(alertsEventGridTopicId) ? rg.name : split(alertsEventGridTopicId, '/')[4]
+
+// Subscriptions and groups the roles are assigned in (lower case, so union() removes duplicates).
+var vaultSubscriptionIds = map(backupVaultIds, id => toLower(split(id, '/')[2]))
+var fleetSubscriptionIds = map(fleetScopeIds, id => toLower(split(id, '/')[2]))
+var restoreSubscriptionIds = map(restoreStorageAccountIds, id => toLower(split(id, '/')[2]))
+// The operation status URLs are /subscriptions/{sub}/providers/Microsoft.DataProtection/locations/...: one
+// operation-reader assignment per subscription the drills (and fleets) restore in.
+var operationSubscriptionIds = union(vaultSubscriptionIds, fleetSubscriptionIds)
+// Cross-region calls are /subscriptions/{s}/resourceGroups/{vault's group}/providers/Microsoft.DataProtection/locations/{paired}/...
+var vaultGroupIds = union(map(backupVaultIds, id => toLower('/subscriptions/${split(id, '/')[2]}/resourceGroups/${split(id, '/')[4]}')), [])
+// Fleet scopes: `/subscriptions/{id}` (3 segments after split) or a resource group id.
+var fleetSubscriptionScopeIds = filter(fleetScopeIds, id => length(split(id, '/')) == 3)
+var fleetGroupScopeIds = filter(fleetScopeIds, id => length(split(id, '/')) != 3)
+// A custom role can only be assigned within its assignableScopes.
+var roleAssignableScopes = map(union([toLower(subscription().subscriptionId)], vaultSubscriptionIds, fleetSubscriptionIds), s => '/subscriptions/${s}')
+var assignmentReaderAssignableScopes = map(union([toLower(subscription().subscriptionId)], restoreSubscriptionIds), s => '/subscriptions/${s}')
+
+// Custom role names (GUIDs), fixed per subscription. Role names are unique per tenant: infra/README.md.
+var drillRoleName = guid(subscription().id, 'pg-restore-drill-operator')
+var operationReaderRoleName = guid(subscription().id, 'pg-restore-drill-operation-reader')
+var crossRegionRoleName = guid(subscription().id, 'pg-restore-drill-cross-region')
+var assignmentReaderRoleName = guid(subscription().id, 'pg-restore-drill-role-assignment-reader')
+var backupOperator = '00c29273-979b-4161-815c-10b084fb9324'
+// What the app holds on each vault and fleet scope: the custom drill role, or Backup Operator.
+var vaultRoleName = useBuiltInBackupOperatorRole ? backupOperator : drillRoleName
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
   name: 'rg-${environmentName}'
@@ -129,6 +180,21 @@ module function 'app/function.bicep' = {
     drillAlertTriggers: drillAlertTriggers
     coverageDays: coverageDays
   }
+  // The site starts (and pulls its image, opens its storage, may start a drill) only once every role of the app
+  // exists: AcrPull and the storage data roles (rbac), and the roles its code uses at run time.
+  dependsOn: [
+    rbac
+    vaultAccess
+    vaultGroupAccess
+    operationReaderAccess
+    fleetSubscriptionAccess
+    fleetGroupAccess
+    keyVaultAccess
+    alertsKeyVaultAccess
+    restoreStorageAccess
+    alertsTopicAccess
+    alertsTopic
+  ]
 }
 
 module rbac 'app/rbac.bicep' = {
@@ -140,19 +206,21 @@ module rbac 'app/rbac.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     registryName: registry.outputs.name
     userPrincipalId: principalId
+    userPrincipalType: principalType
   }
 }
 
-// Exactly what a drill calls (src/lib/dataprotection/client.ts): read the vault, instances, recovery points and
-// jobs; validate and trigger restores, in the vault's region or (cross-region drills) its paired region; read the
-// asynchronous operations. Defined once for the subscription.
+// The drill's actions on a vault (src/lib/dataprotection/client.ts): read the vault, instances, recovery points
+// and jobs; validate and trigger restores; read the vault's operation status. Plus reading the source servers
+// (fleet tag filters and the doctor's pg-restore-version read Microsoft.DBforPostgreSQL servers) and the caller's
+// own permissions (the doctor's identity-permissions check). Assigned on each vault and fleet scope.
 resource drillRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!useBuiltInBackupOperatorRole) {
-  name: guid(subscription().id, 'pg-restore-drill-operator')
+  name: drillRoleName
   properties: {
     roleName: 'pg-restore-drill operator'
-    description: 'Restore drills for PostgreSQL backups: read backups, validate and trigger restores, follow operations and jobs.'
+    description: 'Restore drills for PostgreSQL backups: read backups, validate and trigger restores, follow jobs, read the source servers.'
     type: 'CustomRole'
-    assignableScopes: [subscription().id]
+    assignableScopes: roleAssignableScopes
     permissions: [
       {
         actions: [
@@ -163,11 +231,52 @@ resource drillRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!u
           'Microsoft.DataProtection/backupVaults/backupInstances/restore/action'
           'Microsoft.DataProtection/backupVaults/backupJobs/read'
           'Microsoft.DataProtection/backupVaults/operationStatus/read'
+          'Microsoft.DBforPostgreSQL/servers/read'
+          'Microsoft.DBforPostgreSQL/flexibleServers/read'
+          'Microsoft.Authorization/permissions/read'
+        ]
+        notActions: []
+      }
+    ]
+  }
+}
+
+// The asynchronous operations a restore returns are polled at subscription scope
+// (/subscriptions/{sub}/providers/Microsoft.DataProtection/locations/{loc}/operationStatus|operationResults/...):
+// only these two reads, assigned on each subscription of the vaults and fleet scopes.
+resource operationReaderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: operationReaderRoleName
+  properties: {
+    roleName: 'pg-restore-drill operation reader'
+    description: 'Read the status and results of Data Protection operations (polled at subscription scope).'
+    type: 'CustomRole'
+    assignableScopes: roleAssignableScopes
+    permissions: [
+      {
+        actions: [
           'Microsoft.DataProtection/locations/operationStatus/read'
           'Microsoft.DataProtection/locations/operationResults/read'
-          // Cross-region (disaster-recovery) drills: location-scoped actions in the vault's resource group, called on
-          // the paired region. The strings are the provider's own operation names, as the built-in Backup Operator
-          // and Backup Contributor roles list them (Learn, "Azure built-in roles").
+        ]
+        notActions: []
+      }
+    ]
+  }
+}
+
+// Cross-region (disaster-recovery) drills: location-scoped actions in the vault's resource group, called on the
+// paired region. The strings are the provider's own operation names, as the built-in Backup Operator and Backup
+// Contributor roles list them (Learn, "Azure built-in roles"). Assigned on each vault's resource group (and fleet
+// scopes), also with PGDRILL_USE_BACKUP_OPERATOR: Backup Operator on the vault does not reach the group's paths.
+resource crossRegionRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: crossRegionRoleName
+  properties: {
+    roleName: 'pg-restore-drill cross-region'
+    description: 'Cross-region restore drills: read secondary recovery points, validate and trigger cross-region restores, read their jobs.'
+    type: 'CustomRole'
+    assignableScopes: roleAssignableScopes
+    permissions: [
+      {
+        actions: [
           'Microsoft.DataProtection/subscriptions/resourceGroups/providers/locations/fetchSecondaryRecoveryPoints/action'
           'Microsoft.DataProtection/subscriptions/resourceGroups/providers/locations/validateCrossRegionRestore/action'
           'Microsoft.DataProtection/subscriptions/resourceGroups/providers/locations/crossRegionRestore/action'
@@ -180,37 +289,126 @@ resource drillRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!u
   }
 }
 
-// The app's identity on each backup vault: the custom role above (or Backup Operator).
+// The doctor's vault-blob-role check lists the role assignments at a restore container; the app's Storage Blob
+// Data Contributor there has data actions only. This role reads role assignments and nothing else (no Reader).
+resource assignmentReaderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!empty(restoreStorageAccountIds)) {
+  name: assignmentReaderRoleName
+  properties: {
+    roleName: 'pg-restore-drill role-assignment reader'
+    description: 'List role assignments (the pre-flight doctor checks the backup vault identity\'s blob role on restore containers).'
+    type: 'CustomRole'
+    assignableScopes: assignmentReaderAssignableScopes
+    permissions: [
+      {
+        actions: [
+          'Microsoft.Authorization/roleAssignments/read'
+        ]
+        notActions: []
+      }
+    ]
+  }
+}
+
+// The app's identity on each backup vault: the drill role (or Backup Operator); and, optionally, the vault's own
+// identity on the Key Vault, targets and restore storage.
 module vaultAccess 'app/vault-access.bicep' = [
   for (vaultId, i) in backupVaultIds: {
-    name: 'vault-access-${i}'
+    name: 'pgdrill-vault-${i}-${uniqueString(vaultId)}'
     scope: resourceGroup(split(vaultId, '/')[2], split(vaultId, '/')[4])
     params: {
       vaultName: last(split(vaultId, '/'))
       appPrincipalId: identity.outputs.principalId
-      useBuiltInBackupOperatorRole: useBuiltInBackupOperatorRole
-      drillRoleDefinitionId: useBuiltInBackupOperatorRole ? '' : drillRole.id
+      appRoleName: vaultRoleName
       keyVaultId: keyVaultId
       targetServerIds: targetServerIds
       restoreStorageAccountIds: restoreStorageAccountIds
       assignVaultIdentityRoles: assignVaultIdentityRoles
     }
+    dependsOn: [drillRole]
+  }
+]
+
+// The cross-region role on each distinct resource group of the vaults.
+module vaultGroupAccess 'app/group-access.bicep' = [
+  for (groupId, i) in vaultGroupIds: {
+    name: 'pgdrill-vaultgroup-${i}-${uniqueString(groupId)}'
+    scope: resourceGroup(split(groupId, '/')[2], split(groupId, '/')[4])
+    params: { principalId: identity.outputs.principalId, roleNames: [crossRegionRoleName] }
+    dependsOn: [crossRegionRole]
+  }
+]
+
+// The operation reader on each distinct subscription of the vaults and fleet scopes.
+module operationReaderAccess 'app/subscription-access.bicep' = [
+  for (subscriptionId, i) in operationSubscriptionIds: {
+    name: 'pgdrill-operations-${i}-${uniqueString(subscriptionId, environmentName)}'
+    scope: subscription(subscriptionId)
+    params: { principalId: identity.outputs.principalId, roleNames: [operationReaderRoleName] }
+    dependsOn: [operationReaderRole]
+  }
+]
+
+// Fleet scopes: fleets list vaults, read instances and servers and restore any instance in scope, in the
+// primary or (Service Health alerts) the paired region: the drill and cross-region roles at the scope.
+module fleetSubscriptionAccess 'app/subscription-access.bicep' = [
+  for (scopeId, i) in fleetSubscriptionScopeIds: {
+    name: 'pgdrill-fleet-sub-${i}-${uniqueString(scopeId, environmentName)}'
+    scope: subscription(split(scopeId, '/')[2])
+    params: { principalId: identity.outputs.principalId, roleNames: [vaultRoleName, crossRegionRoleName] }
+    dependsOn: [drillRole, crossRegionRole]
+  }
+]
+
+module fleetGroupAccess 'app/group-access.bicep' = [
+  for (scopeId, i) in fleetGroupScopeIds: {
+    name: 'pgdrill-fleet-rg-${i}-${uniqueString(scopeId)}'
+    // Anything but a subscription or resource group id is refused here, naming the parameter.
+    scope: resourceGroup(split(scopeId, '/')[2], length(split(scopeId, '/')) == 5 && toLower(split(scopeId, '/')[3]) == 'resourcegroups' ? split(scopeId, '/')[4] : fail('PGDRILL_FLEET_SCOPE_IDS (fleetScopeIds): "${scopeId}" is neither /subscriptions/{id} nor /subscriptions/{id}/resourceGroups/{name}.'))
+    // A vault's group already gets the cross-region role (vaultGroupAccess): not assigned twice in parallel.
+    params: { principalId: identity.outputs.principalId, roleNames: contains(vaultGroupIds, toLower(scopeId)) ? [vaultRoleName] : [vaultRoleName, crossRegionRoleName] }
+    dependsOn: [drillRole, crossRegionRole]
   }
 ]
 
 // The app reads drill-server and target credentials from this Key Vault (Key Vault Secrets User).
 module keyVaultAccess 'app/keyvault-access.bicep' = if (!empty(keyVaultId)) {
-  name: 'keyvault-access'
-  scope: resourceGroup(split(keyVaultId, '/')[2], split(keyVaultId, '/')[4])
+  name: 'pgdrill-keyvault-${uniqueString(keyVaultId)}'
+  scope: resourceGroup(keyVaultSubscription, keyVaultGroup)
   params: { keyVaultName: last(split(keyVaultId, '/')), principalId: identity.outputs.principalId }
 }
 
-// The app lists, reads and deletes (cleanup) restore-as-files blobs.
+// The alerts' webhook URL secrets, when they live in another Key Vault.
+module alertsKeyVaultAccess 'app/keyvault-access.bicep' = if (!empty(alertsKeyVaultId) && toLower(alertsKeyVaultId) != toLower(keyVaultId)) {
+  name: 'pgdrill-alerts-keyvault-${uniqueString(alertsKeyVaultId)}'
+  scope: resourceGroup(alertsKeyVaultSubscription, alertsKeyVaultGroup)
+  params: { keyVaultName: last(split(alertsKeyVaultId, '/')), principalId: identity.outputs.principalId }
+}
+
+// The alerts publish CloudEvents batches to an existing topic with the app's identity (EventGrid Data Sender).
+module alertsTopicAccess 'app/eventgrid-sender.bicep' = if (!empty(alertsEventGridTopicId)) {
+  name: 'pgdrill-alerts-topic-${uniqueString(alertsEventGridTopicId)}'
+  scope: resourceGroup(alertsTopicSubscription, alertsTopicGroup)
+  params: { topicName: last(split(alertsEventGridTopicId, '/')), principalId: identity.outputs.principalId }
+}
+
+// Or to a topic created here.
+module alertsTopic 'app/alerts-topic.bicep' = if (createAlertsTopic) {
+  name: 'alerts-topic'
+  scope: rg
+  params: { name: 'evgt-pgdrill-${resourceToken}', location: location, tags: tags, principalId: identity.outputs.principalId }
+}
+
+// The app lists, reads and deletes (cleanup) restore-as-files blobs, and lists role assignments there (doctor).
 module restoreStorageAccess 'app/storage-access.bicep' = [
   for (accountId, i) in restoreStorageAccountIds: {
-    name: 'restore-storage-access-${i}'
+    name: 'pgdrill-restore-storage-${i}-${uniqueString(accountId)}'
     scope: resourceGroup(split(accountId, '/')[2], split(accountId, '/')[4])
-    params: { storageAccountName: last(split(accountId, '/')), principalId: identity.outputs.principalId }
+    params: {
+      storageAccountName: last(split(accountId, '/'))
+      principalId: identity.outputs.principalId
+      roleAssignmentReaderRoleName: assignmentReaderRoleName
+    }
+    dependsOn: [assignmentReaderRole]
   }
 ]
 
@@ -222,3 +420,5 @@ output AZURE_FUNCTION_APP_NAME string = function.outputs.name
 output SERVICE_API_NAME string = function.outputs.name
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
 output APP_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+// Put it in PGDRILL_ALERTS (eventGrid.topicEndpoint) and provision again: DRILL_ALERTS is the user's JSON.
+output ALERTS_EVENT_GRID_TOPIC_ENDPOINT string = createAlertsTopic ? alertsTopic!.outputs.endpoint : ''

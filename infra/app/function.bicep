@@ -1,5 +1,5 @@
-// The function app: Linux Elastic Premium running the project's container image (Node.js 20 Functions host
-// plus the PostgreSQL client tools), identity-based host storage, every app setting the code knows
+// The function app: Linux Elastic Premium running the project's container image (Node.js 22 Functions host
+// plus the PostgreSQL 18 client tools), identity-based host storage, every app setting the code knows
 // (schemas/config.schema.json; a test checks the two agree).
 param name string
 param planName string
@@ -80,7 +80,7 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'DRILL_ALERTS', value: drillAlerts }
         { name: 'DRILL_ALERT_TRIGGERS', value: drillAlertTriggers }
         { name: 'DRILL_COVERAGE_DAYS', value: coverageDays }
-        { name: 'PG_BIN_DIR', value: '/usr/lib/postgresql/17/bin' }
+        { name: 'PG_BIN_DIR', value: '/usr/lib/postgresql/18/bin' }
       ]
     }
   }

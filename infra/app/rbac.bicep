@@ -4,8 +4,11 @@ param principalId string
 param storageAccountName string
 param appInsightsName string
 param registryName string
-@description('Deploying user (optional), for debugging with the host storage.')
+@description('Deploying principal (optional), for debugging with the host storage.')
 param userPrincipalId string = ''
+@description('Kind of userPrincipalId (AZURE_PRINCIPAL_TYPE): a CI pipeline deploys as a ServicePrincipal.')
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param userPrincipalType string = 'User'
 
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -40,7 +43,7 @@ resource userStorageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   for role in storageRoles: if (!empty(userPrincipalId)) {
     name: guid(storage.id, userPrincipalId, role)
     scope: storage
-    properties: { principalId: userPrincipalId, principalType: 'User', roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role) }
+    properties: { principalId: userPrincipalId, principalType: userPrincipalType, roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role) }
   }
 ]
 

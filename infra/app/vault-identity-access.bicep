@@ -6,9 +6,13 @@ param keyVaultId string
 param targetServerIds array
 param restoreStorageAccountIds array
 
+// keyVaultId may be empty: ARM evaluates the scope of a module whose condition is false, so it is never split then.
+var keyVaultSubscription = empty(keyVaultId) ? subscription().subscriptionId : split(keyVaultId, '/')[2]
+var keyVaultGroup = empty(keyVaultId) ? resourceGroup().name : split(keyVaultId, '/')[4]
+
 module onKeyVault 'keyvault-access.bicep' = if (!empty(keyVaultId)) {
   name: 'vault-kv-${uniqueString(vaultPrincipalId, keyVaultId)}'
-  scope: resourceGroup(split(keyVaultId, '/')[2], split(keyVaultId, '/')[4])
+  scope: resourceGroup(keyVaultSubscription, keyVaultGroup)
   params: { keyVaultName: last(split(keyVaultId, '/')), principalId: vaultPrincipalId }
 }
 
@@ -16,7 +20,7 @@ module onServers 'server-reader.bicep' = [
   for (serverId, i) in targetServerIds: {
     name: 'vault-srv-${i}-${uniqueString(vaultPrincipalId, serverId)}'
     scope: resourceGroup(split(serverId, '/')[2], split(serverId, '/')[4])
-    params: { serverName: last(split(serverId, '/')), principalId: vaultPrincipalId }
+    params: { serverId: serverId, principalId: vaultPrincipalId }
   }
 ]
 

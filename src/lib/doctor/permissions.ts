@@ -1,13 +1,19 @@
 /**
  * What the pre-flight doctor compares with Azure's RBAC answers: the Data Protection actions a drill calls
- * (exactly the custom role in infra/main.bicep), how an action matches a granted pattern (wildcards, notActions),
- * and the blob data roles the vault's identity needs on a restore container. Pure.
+ * (exactly the custom roles of infra/main.bicep; test/infra/roles.test.ts proves it), how an action matches a
+ * granted pattern (wildcards, notActions), and the blob data roles the vault's identity needs on a restore
+ * container. Pure.
  */
 import type { Permission, RoleAssignment } from '../types/generated/dataprotection';
 
 const DP = 'Microsoft.DataProtection';
 
-/** The actions of a same-region drill (infra/main.bicep, role "pg-restore-drill operator"). */
+/**
+ * The actions of a same-region drill, as the doctor reads them at the vault (assignments at the vault, its group
+ * and subscription all count there): infra/main.bicep grants the vault actions with the role
+ * "pg-restore-drill operator" on the vault and the two location-scoped operation reads with the role
+ * "pg-restore-drill operation reader" on the subscription, where the operation status URLs live.
+ */
 export const DRILL_ACTIONS: readonly string[] = [
   `${DP}/backupVaults/read`,
   `${DP}/backupVaults/backupInstances/read`,
@@ -20,7 +26,10 @@ export const DRILL_ACTIONS: readonly string[] = [
   `${DP}/locations/operationResults/read`,
 ];
 
-/** The five more of a cross-region drill (restoreFrom: secondaryRegion), as the provider names them. */
+/**
+ * The five more of a cross-region drill (restoreFrom: secondaryRegion), as the provider names them: role
+ * "pg-restore-drill cross-region" on the vault's resource group.
+ */
 export const CROSS_REGION_ACTIONS: readonly string[] = [
   'fetchSecondaryRecoveryPoints',
   'validateCrossRegionRestore',
@@ -28,6 +37,26 @@ export const CROSS_REGION_ACTIONS: readonly string[] = [
   'fetchCrossRegionRestoreJob',
   'fetchCrossRegionRestoreJobs',
 ].map((op) => `${DP}/subscriptions/resourceGroups/providers/locations/${op}/action`);
+
+/**
+ * Reads the drill role also grants that the doctor does not check at the vault: the source servers' ARM resources
+ * (fleet tag filters, the doctor's pg-restore-version; these servers are outside the vault, so only a fleet scope
+ * assignment reaches them) and the caller's own permissions (the doctor's identity-permissions check lists them).
+ */
+export const DRILL_ROLE_READ_ACTIONS: readonly string[] = [
+  'Microsoft.DBforPostgreSQL/servers/read',
+  'Microsoft.DBforPostgreSQL/flexibleServers/read',
+  'Microsoft.Authorization/permissions/read',
+];
+
+/**
+ * The doctor's vault-blob-role check lists role assignments at a restore container: role
+ * "pg-restore-drill role-assignment reader" on each restore storage account (Storage Blob Data Contributor has
+ * data actions only).
+ */
+export const ROLE_ASSIGNMENT_READ_ACTIONS: readonly string[] = [
+  'Microsoft.Authorization/roleAssignments/read',
+];
 
 /** An RBAC action pattern ("*", "Microsoft.DataProtection/*", ".../read") as a case-insensitive regex. */
 function patternOf(granted: string): RegExp {
