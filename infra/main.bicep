@@ -192,6 +192,7 @@ module function 'app/function.bicep' = {
     keyVaultAccess
     alertsKeyVaultAccess
     restoreStorageAccess
+    targetServerAccess
     alertsTopicAccess
     alertsTopic
   ]
@@ -397,6 +398,16 @@ module alertsTopic 'app/alerts-topic.bicep' = if (createAlertsTopic) {
   scope: rg
   params: { name: 'evgt-pgdrill-${resourceToken}', location: location, tags: tags, principalId: identity.outputs.principalId }
 }
+
+// The app reads each target server's resource: a cross-region drill checks that the target is in the vault's
+// paired region (its location). Reader on the server itself, nothing wider; Single or Flexible ids.
+module targetServerAccess 'app/server-reader.bicep' = [
+  for (serverId, i) in targetServerIds: {
+    name: 'pgdrill-app-server-${i}-${uniqueString(serverId)}'
+    scope: resourceGroup(split(serverId, '/')[2], split(serverId, '/')[4])
+    params: { serverId: serverId, principalId: identity.outputs.principalId }
+  }
+]
 
 // The app lists, reads and deletes (cleanup) restore-as-files blobs, and lists role assignments there (doctor).
 module restoreStorageAccess 'app/storage-access.bicep' = [
