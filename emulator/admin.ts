@@ -135,7 +135,9 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
         const input = json() as { revoke?: unknown; exceptAt?: unknown };
         if (
           typeof input.revoke !== 'string' ||
-          !/^Microsoft\.DataProtection\/.+\/(read|action)$/i.test(input.revoke)
+          !/^Microsoft\.(DataProtection|DBforPostgreSQL|Authorization)\/.+\/(read|action)$/i.test(
+            input.revoke,
+          )
         )
           throw new Error(
             '/revoke: give an RBAC action such as Microsoft.DataProtection/backupVaults/backupInstances/restore/action',

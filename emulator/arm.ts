@@ -7,7 +7,7 @@
 import { sinkRoute } from './sinks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { adminRoute } from './admin';
-import { actionDenied, authorizationRoute } from './authorization';
+import { actionDenied, authorizationFailed, authorizationRoute } from './authorization';
 import { recordRequest, type EmulatorContext, type RequestLogEntry } from './context';
 import { cloudError, readBody, send, type Reply } from './http';
 import { identityToken } from './identity';
@@ -17,7 +17,6 @@ import { matchRoute, type Match } from './routes';
 
 const MAX_LOGGED_BODIES = 5_000;
 /** The object id ARM names in a 403 for the emulator's managed identity. */
-const EMULATOR_PRINCIPAL = '5f0c2a8e-7d1b-4c3e-9a6f-1e2d3c4b5a69';
 
 export class ArmApi {
   private readonly operations: DataProtectionOperations;
@@ -201,12 +200,7 @@ export class ArmApi {
   ): Promise<Reply | 'reset'> {
     const path = req.url.pathname;
     // A role taken away: ARM's own refusal, naming the action and the scope (as Azure words it).
-    if (actionDenied(this.ctx, match.action, path))
-      return cloudError(
-        403,
-        'AuthorizationFailed',
-        `The client '${EMULATOR_PRINCIPAL}' with object id '${EMULATOR_PRINCIPAL}' does not have authorization to perform action '${match.action}' over scope '${path}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
-      );
+    if (actionDenied(this.ctx, match.action, path)) return authorizationFailed(match.action, path);
 
     const fault = this.ctx.faults.take(match.operation, [
       'status',

@@ -11,6 +11,7 @@ import type { EmulatorContext } from './context';
 import { cloudError, type Reply } from './http';
 
 export const AUTHORIZATION_API_VERSIONS = ['2022-04-01'];
+const ROLE_ASSIGNMENTS_READ = 'Microsoft.Authorization/roleAssignments/read';
 const STORAGE_BLOB_DATA_CONTRIBUTOR = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe';
 const ROUTE =
   /^(\/subscriptions\/[^/]+(?:\/.*)?)\/providers\/Microsoft\.Authorization\/(permissions|roleAssignments)\/?$/i;
@@ -84,6 +85,18 @@ function renderAssignment(ctx: EmulatorContext, a: Assignment): Record<string, u
   };
 }
 
+/** The object id of the emulator's drill identity (ARM names it in a refusal). */
+const EMULATOR_PRINCIPAL = '5f0c2a8e-7d1b-4c3e-9a6f-1e2d3c4b5a69';
+
+/** ARM's refusal of an action at a scope, worded as Azure words it. */
+export function authorizationFailed(action: string, scope: string): Reply {
+  return cloudError(
+    403,
+    'AuthorizationFailed',
+    `The client '${EMULATOR_PRINCIPAL}' with object id '${EMULATOR_PRINCIPAL}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+  );
+}
+
 /** The drill identity may not perform `action` at `scope` (a request path or an RBAC scope). */
 export function actionDenied(ctx: EmulatorContext, action: string, scope: string): boolean {
   const a = action.toLowerCase();
@@ -125,6 +138,8 @@ export function authorizationRoute(ctx: EmulatorContext, method: string, url: UR
       body: { value: [{ actions: ['*'], notActions, dataActions: [], notDataActions: [] }] },
     };
   }
+  if (actionDenied(ctx, ROLE_ASSIGNMENTS_READ, scope))
+    return authorizationFailed(ROLE_ASSIGNMENTS_READ, scope);
   const filter = (url.searchParams.get('$filter') ?? '').trim();
   const byPrincipal = /^principalId\s+eq\s+'([^']+)'$/i.exec(filter);
   if (filter && !byPrincipal && !/^atScope\(\)$/i.test(filter))

@@ -68,12 +68,35 @@ const fail = (evidence: string, fix: string, code?: string): Outcome => ({
 
 /** A thrown error as a failed check: the app's code, its message (which never quotes a secret) and its actions. */
 function failedBy(err: unknown, context?: string): Outcome {
+  if (err instanceof RefusedRead) return fail(err.message, err.fix, 'AuthorizationFailed');
   const f = toFailure(err);
   return fail(
     context ? `${context}: ${f.message}` : f.message,
     f.recommendedActions.join(' ') || 'See the evidence.',
     f.code,
   );
+}
+
+/**
+ * A read ARM refused (403): the failure names the role infra/main.bicep gives for exactly that read, instead of
+ * the generic advice for a refused drill call. Anything else is reported as it is.
+ */
+async function orRefused<T>(read: () => Promise<T>, fix: string): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    const f = toFailure(err);
+    if (f.code === 'AuthorizationFailed') throw new RefusedRead(f.message, fix);
+    throw err;
+  }
+}
+class RefusedRead extends Error {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
+    super(message);
+  }
 }
 
 /** What one run learns, for the checks that need an earlier one's facts. */
@@ -492,9 +515,12 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
           'Enable the system-assigned managed identity of the backup vault, then grant it Storage Blob Data Contributor on the container or its storage account.',
           'VaultIdentityMissing',
         );
-      const assignments = [];
-      for await (const a of deps.dataProtection.listRoleAssignments(target.containerArmId))
-        assignments.push(a);
+      const containerArmId = target.containerArmId;
+      const assignments = await orRefused(async () => {
+        const list = [];
+        for await (const a of deps.dataProtection.listRoleAssignments(containerArmId)) list.push(a);
+        return list;
+      }, `Give the app's identity the custom role "pg-restore-drill role-assignment reader" on the storage account (infra/main.bicep assigns it on each account of PGDRILL_RESTORE_STORAGE_ACCOUNT_IDS), or Reader there.`);
       const roles = blobDataRoleAssignments(assignments, principalId);
       if (roles.length === 0)
         return fail(
@@ -523,7 +549,10 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
         ...(deps.searchPath ? { searchPath: deps.searchPath } : {}),
         ...(deps.sslRootCert ? { sslRootCert: deps.sslRootCert } : {}),
       });
-      const server = await deps.dataProtection.getServerResource(serverId);
+      const server = await orRefused(
+        () => deps.dataProtection.getServerResource(serverId),
+        `Let the app's identity read the source server ${serverId}: Reader on it, or list its resource group or subscription in PGDRILL_FLEET_SCOPE_IDS (the drill role there holds Microsoft.DBforPostgreSQL servers/read and flexibleServers/read), and azd provision.`,
+      );
       const version = server.properties?.version ?? undefined;
       const major = version ? Number(/^\d+/.exec(version)?.[0]) : NaN;
       if (Number.isNaN(major))

@@ -127,6 +127,30 @@ describe('pre-flight doctor', () => {
     }
   });
 
+  it('a refused role-assignment or server read names the role that grants exactly that read', async () => {
+    await admin('POST', '/_emulator/permissions', { revoke: 'Microsoft.Authorization/roleAssignments/read' });
+    await admin('POST', '/_emulator/permissions', {
+      revoke: 'Microsoft.DBforPostgreSQL/flexibleServers/read',
+    });
+    try {
+      const r = await doctor(filesRequest());
+      const blob = byId(r, 'vault-blob-role');
+      expect(blob.status).toBe('failed');
+      expect(blob.code).toBe('AuthorizationFailed');
+      expect(blob.evidence).toContain('Microsoft.Authorization/roleAssignments/read');
+      expect(blob.fix).toContain('"pg-restore-drill role-assignment reader" on the storage account');
+      const version = byId(r, 'pg-restore-version');
+      expect(version.status).toBe('failed');
+      expect(version.evidence).toContain('Microsoft.DBforPostgreSQL/flexibleServers/read');
+      expect(version.fix).toContain('PGDRILL_FLEET_SCOPE_IDS');
+    } finally {
+      await admin('DELETE', '/_emulator/permissions');
+    }
+    const again = await doctor(filesRequest());
+    expect(byId(again, 'vault-blob-role').status).toBe('passed');
+    expect(byId(again, 'pg-restore-version').status).toBe('passed');
+  });
+
   it('names a missing Data Protection action, and passes once it is granted again', async () => {
     const action = 'Microsoft.DataProtection/backupVaults/backupInstances/validateRestore/action';
     await admin('POST', '/_emulator/permissions', { revoke: action });
