@@ -23,6 +23,7 @@ import {
   checkResourceTypes,
   checkRoleIds,
   checkServerReader,
+  checkVaultIdentityDocumented,
   constraintMinimum,
   formatProblem,
   maxLength,
@@ -199,7 +200,26 @@ resource reader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     expect(problems[0]!.message).toContain('no assignment of it is at subscription scope');
   });
 
-  it('the same assignment with scope: subscription() in a resource-group file counts; none at all fails', () => {
+  it('actions held in a variable are read; no role granting the action at all fails', () => {
+    const viaVar = `targetScope = 'subscription'
+param principalId string
+var readerActions = [
+  '${OPERATION_STATUS_READ}'
+]
+resource reader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, 'reader')
+  properties: { roleName: 'reader', permissions: [{ actions: readerActions }], assignableScopes: [subscription().id] }
+}
+resource onSubscription 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(subscription().id, principalId, 'reader')
+  properties: { principalId: principalId, principalType: 'ServicePrincipal', roleDefinitionId: reader.id }
+}
+`;
+    expect(show(checkOperationStatusScope(readInfra([{ path: MAIN, text: viaVar }])))).toEqual([]);
+    const onGroup = mutate(viaVar, /(onSubscription '[^']+' = \{)/, '$1\n  scope: resourceGroup()');
+    expect(rules(checkOperationStatusScope(readInfra([{ path: MAIN, text: onGroup }])))).toEqual([
+      'operation-status-scope',
+    ]);
     const fixed = withSubscriptionAssignment(bicepFiles());
     expect(show(checkOperationStatusScope(readInfra(fixed)))).toEqual([]);
     const noHolder = fixed.map((f) => ({
@@ -546,5 +566,24 @@ describe('rule 12: every %SETTING% a binding uses is set (test/infra/bindingSett
     expect(missingBindingSettings(bindingSettings(functionDefinitions), [{ place: BICEP, names }])).toEqual([
       `sweepLeftovers uses %DRILL_SWEEP_SCHEDULE%, which ${BICEP} does not set`,
     ]);
+  });
+});
+
+describe("rule 13: the vault's system-assigned identity is documented as required", () => {
+  const DOCS = ['infra/README.md', 'docs/deploy.md'];
+  it('passes on the repository files', () => {
+    expect(show(checkVaultIdentityDocumented(DOCS.map((path) => ({ path, text: read(path) }))))).toEqual([]);
+  });
+
+  it("a document that does not say it fails (the issue's defect: a vault with only a user-assigned identity)", () => {
+    for (const path of DOCS) {
+      const text = read(path);
+      const fixed = /system[- ]assigned/i.test(text)
+        ? text
+        : `${text}\n\nThe backup vault needs its system-assigned identity.\n`;
+      expect(show(checkVaultIdentityDocumented([{ path, text: fixed }]))).toEqual([]);
+      const defect = mutate(fixed, /system[- ]assigned/gi, 'managed');
+      expect(rules(checkVaultIdentityDocumented([{ path, text: defect }]))).toEqual(['vault-identity']);
+    }
   });
 });

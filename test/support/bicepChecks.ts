@@ -558,7 +558,7 @@ const atSubscription = (a: Assignment): boolean =>
  */
 export function checkOperationStatusScope(infra: Infra): Problem[] {
   const holders = roleDefinitions(infra).filter((r) =>
-    stringLiterals(r.decl.body).some((s) => s.value === OPERATION_STATUS_READ),
+    stringLiterals(expandVars(r.file, r.decl.body)).some((s) => s.value === OPERATION_STATUS_READ),
   );
   if (holders.length === 0)
     return [
@@ -1189,4 +1189,30 @@ export function checkResourceTypes(infra: Infra, types: readonly CheckedType[], 
         fix: `find the type and version in Azure/bicep-types-az (generated/<provider>/<namespace>/<version>/types.md) and add { type, apiVersion, source } to ${listPath}.`,
       })),
   );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rule 13: the vault's system-assigned identity is documented as required
+
+/**
+ * Azure Backup restores with the vault's system-assigned identity, and vault-access.bicep assigns roles to
+ * `vault.identity.principalId`, which a vault with only a user-assigned identity does not have: each document
+ * says so in a paragraph that names the vault and its system-assigned identity.
+ */
+export function checkVaultIdentityDocumented(docs: readonly SourceFile[]): Problem[] {
+  return docs
+    .filter(
+      (doc) =>
+        !doc.text
+          .split(/\n\s*\n/)
+          .some((paragraph) => /vault/i.test(paragraph) && /system[- ]assigned/i.test(paragraph)),
+    )
+    .map((doc) => ({
+      rule: 'vault-identity',
+      file: doc.path,
+      line: 1,
+      message:
+        "nothing says the backup vault needs a system-assigned identity: with only a user-assigned one, the vault's principalId is empty and its role assignments fail.",
+      fix: 'say it where the vault identity roles are described (contract decision 7).',
+    }));
 }
