@@ -26,6 +26,8 @@ import {
   checkVaultIdentityDocumented,
   constraintMinimum,
   formatProblem,
+  identifiers,
+  maskBicep,
   maxLength,
   OPERATION_STATUS_READ,
   parseBicep,
@@ -85,6 +87,27 @@ const scopeOf = (modulePath: string) =>
 const guarded = (param: string, fallbackGroup: string) =>
   `resourceGroup(empty(${param}) ? subscription().subscriptionId : split(${param}, '/')[2], empty(${param}) ? ${fallbackGroup} : split(${param}, '/')[4])`;
 const unguarded = (param: string) => `resourceGroup(split(${param}, '/')[2], split(${param}, '/')[4])`;
+
+describe('the Bicep reader', () => {
+  it('masks comments and strings (escaped quotes, // in a string, a quote in a comment) and keeps interpolations', () => {
+    const text = `// the vault's group\nvar a = 'it\\'s https://x/\${b}' /* 'c' */\nvar d = '''\nmulti 'line'\n'''\n`;
+    const masked = maskBicep(text);
+    expect(masked.length).toBe(text.length);
+    expect(masked).not.toMatch(/vault|https|multi|c'/);
+    expect(maskBicep(text, true)).toContain('\${b}');
+    const file = parseBicep('infra/x.bicep', text);
+    expect(file.declarations.map((x) => [x.kind, x.name, x.line])).toEqual([
+      ['var', 'a', 2],
+      ['var', 'd', 3],
+    ]);
+    expect([...identifiers("cond ? { name: x, y: 'z\${w}' } : f(v).p")].sort()).toEqual([
+      'cond',
+      'v',
+      'w',
+      'x',
+    ]);
+  });
+});
 
 describe('rule 1: scopes built from a parameter that may be empty are guarded', () => {
   it('passes on the repository files', () => {
@@ -420,6 +443,12 @@ describe('rule 7: azure.yaml requires azd >= 1.30.0', () => {
     expect(readYaml("a:\n  b: 'c # d'\n  e:\n    - f\n    - g: h\n")).toEqual({
       a: { b: 'c # d', e: ['f', { g: 'h' }] },
     });
+    expect(
+      readYaml(
+        'hooks:\n  postprovision:\n    shell: sh\n    run: |\n      echo a: b\n      echo c\nname: x\n',
+      ),
+    ).toEqual({ hooks: { postprovision: { shell: 'sh', run: 'echo a: b\necho c' } }, name: 'x' });
+    expect(() => readYaml('a: b\n   c: d\n')).toThrow(/YAML line 2/);
     expect(constraintMinimum('>= 1.30.0, < 2.0.0')).toEqual([1, 30, 0]);
     expect(constraintMinimum('>1.31')).toEqual([1, 31, 0]);
   });

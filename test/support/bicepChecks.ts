@@ -979,7 +979,12 @@ export function readYaml(text: string): Yaml {
       if (!m) throw new Error(`YAML line ${line}: expected "key: value"`);
       pos++;
       const key = unquote(m[1]!);
-      if (m[2] !== undefined && m[2] !== '') map[key] = scalarOrFlow(m[2]);
+      if (m[2] !== undefined && /^[|>][-+]?\d*$/.test(m[2])) {
+        // A block scalar (a hook's script): the more-indented lines that follow.
+        const text: string[] = [];
+        while (pos < lines.length && indentOf(lines[pos]!.raw) > indent) text.push(lines[pos++]!.raw.trim());
+        map[key] = text.join('\n');
+      } else if (m[2] !== undefined && m[2] !== '') map[key] = scalarOrFlow(m[2]);
       else if (pos < lines.length && indentOf(lines[pos]!.raw) > indent)
         map[key] = block(indentOf(lines[pos]!.raw));
       else if (
