@@ -496,18 +496,22 @@ function roleDefinitions(infra: Infra): RoleDef[] {
         file,
         decl,
         key: `${file.path}#${decl.name}`,
-        nameExpr: (decl.props.get('name')?.value ?? '').replace(/\s+/g, ''),
+        nameExpr: expandVars(file, decl.props.get('name')?.value ?? '').replace(/[\s()]+/g, ''),
       })),
   );
 }
 
-/** The custom roles an expression (a roleDefinitionId) can name, following vars, module params and outputs. */
-function rolesNamedBy(infra: Infra, file: BicepFile, expr: string, depth = 0): Set<string> {
+/**
+ * The custom roles an expression (a roleDefinitionId) can name, following vars, the loop the expression sits in
+ * (its item stands for the loop's source), module params (the callers' arguments) and module outputs.
+ */
+function rolesNamedBy(infra: Infra, file: BicepFile, expr: string, loop?: Loop, depth = 0): Set<string> {
   const out = new Set<string>();
   if (depth > 8) return out;
   const defs = roleDefinitions(infra);
-  const expanded = expandVars(file, expr);
-  const flat = expanded.replace(/\s+/g, '');
+  const inLoop = loop && identifiers(expr).has(loop.item) ? `${expr}\n${loop.source}` : expr;
+  const expanded = expandVars(file, inLoop);
+  const flat = expanded.replace(/[\s()]+/g, '');
   for (const def of defs) {
     if (def.file === file && new RegExp(`\\b${def.decl.name}\\.(id|name)\\b`).test(expanded))
       out.add(def.key);
@@ -517,14 +521,16 @@ function rolesNamedBy(infra: Infra, file: BicepFile, expr: string, depth = 0): S
     const mod = declsOf(file, 'module').find((d) => d.name === m[1]);
     const target = mod && moduleFile(infra, file, mod);
     const output = target && declsOf(target, 'output').find((o) => o.name === m[2]);
-    if (target && output) rolesNamedBy(infra, target, output.value, depth + 1).forEach((k) => out.add(k));
+    if (target && output)
+      rolesNamedBy(infra, target, output.value, undefined, depth + 1).forEach((k) => out.add(k));
   }
   const params = new Set(declsOf(file, 'param').map((p) => p.name));
   for (const id of identifiers(expanded)) {
     if (!params.has(id)) continue;
     for (const caller of callersOf(infra, file)) {
       const arg = nestedProps(caller.file, caller.module.props.get('params')).get(id);
-      if (arg) rolesNamedBy(infra, caller.file, arg.value, depth + 1).forEach((k) => out.add(k));
+      if (arg)
+        rolesNamedBy(infra, caller.file, arg.value, caller.module.loop, depth + 1).forEach((k) => out.add(k));
     }
   }
   return out;
@@ -576,7 +582,7 @@ export function checkOperationStatusScope(infra: Infra): Problem[] {
       (a) =>
         atSubscription(a) &&
         a.roleDefinitionId &&
-        rolesNamedBy(infra, a.file, a.roleDefinitionId.value).has(r.key),
+        rolesNamedBy(infra, a.file, a.roleDefinitionId.value, a.decl.loop).has(r.key),
     ),
   );
   if (assignedAtSub.length > 0) return [];
@@ -586,7 +592,11 @@ export function checkOperationStatusScope(infra: Infra): Problem[] {
     line: r.decl.line,
     message: `role ${r.decl.name} grants ${OPERATION_STATUS_READ}, but no assignment of it is at subscription scope (assignments: ${
       all
-        .filter((a) => a.roleDefinitionId && rolesNamedBy(infra, a.file, a.roleDefinitionId.value).has(r.key))
+        .filter(
+          (a) =>
+            a.roleDefinitionId &&
+            rolesNamedBy(infra, a.file, a.roleDefinitionId.value, a.decl.loop).has(r.key),
+        )
         .map(
           (a) =>
             `${a.file.path} ${a.decl.name} at ${a.scope ? a.scope.value : `${a.file.targetScope} scope`}`,
