@@ -276,6 +276,18 @@ describe('rule 3: the function app depends on the modules that assign AcrPull an
     expect(problems.every((p) => p.rule === 'function-depends-on-roles' && p.file === MAIN)).toBe(true);
     expect(problems.map((p) => p.fix).join()).toMatch(/dependsOn: \[\w+\]/);
   });
+
+  it('roles that cannot be found fail instead of passing unchecked', () => {
+    const files = bicepFiles();
+    const file = files.find((f) => f.text.includes("'7f951dda-4ed3-4680-a7ca-43fe172d538d'"))!;
+    const defect = mutate(
+      file.text,
+      /'7f951dda-4ed3-4680-a7ca-43fe172d538d'/g,
+      "'00000000-0000-0000-0000-000000000000'",
+    );
+    const problems = checkFunctionDependsOnRoles(readInfra(withFile(files, file.path, defect)));
+    expect(problems.map((p) => p.message).join()).toContain('assigns acrPull');
+  });
 });
 
 describe('rule 4: no role assignment of the deploying principal hard-codes principalType', () => {

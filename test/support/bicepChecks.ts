@@ -626,11 +626,15 @@ export function checkFunctionDependsOnRoles(infra: Infra): Problem[] {
   const problems: Problem[] = [];
   const ids = Object.values(ROLE_IDS);
   let found = false;
+  const viaModule = infra.files.some((f) =>
+    declsOf(f, 'module').some((d) => d.target.endsWith('function.bicep')),
+  );
   for (const file of infra.files) {
+    // The module deploying function.bicep; a Microsoft.Web/sites resource only where no such module exists.
     const apps = file.declarations.filter(
       (d) =>
         (d.kind === 'module' && d.target.endsWith('function.bicep')) ||
-        (d.kind === 'resource' && !d.existing && isType(d, 'Microsoft.Web/sites')),
+        (!viaModule && d.kind === 'resource' && !d.existing && isType(d, 'Microsoft.Web/sites')),
     );
     for (const app of apps) {
       found = true;
@@ -649,6 +653,20 @@ export function checkFunctionDependsOnRoles(infra: Infra): Problem[] {
           ids.some((id) => expandVars(file, d.body).includes(id))
         );
       });
+      // A rule that finds nothing to check must not pass: the roles may have moved where this reading misses them.
+      const holderText = roleHolders.flatMap((d) => {
+        const target = d.kind === 'module' ? moduleFile(infra, file, d) : undefined;
+        return target ? deployedTexts(infra, target) : [expandVars(file, d.body)];
+      });
+      for (const [role, id] of Object.entries(ROLE_IDS))
+        if (!holderText.some((t) => t.includes(id)))
+          problems.push({
+            rule: 'function-depends-on-roles',
+            file: file.path,
+            line: app.line,
+            message: `no module or role assignment beside ${app.name} assigns ${role} (${id}): the function app's roles were not found.`,
+            fix: `assign ${role} to the app's identity in a module of ${file.path}, and make ${app.name} depend on it.`,
+          });
       const depends = app.props.get('dependsOn')?.value ?? '';
       const used = identifiers(`${depends}\n${app.body}`);
       for (const holder of roleHolders) {
