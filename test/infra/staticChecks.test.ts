@@ -486,6 +486,21 @@ describe('rule 8: the manual image fallback in docs/deploy.md also sets SERVICE_
     expect(rules(problems)).toContain('image-fallback');
     expect(defect.split('\n')[problems[0]!.line - 1]).toMatch(/config container set|linuxFxVersion/);
   });
+
+  it('a block that only shows the image is not a fallback', () => {
+    const showOnly = '```sh\naz functionapp config show -g rg -n app --query linuxFxVersion -o tsv\n```\n';
+    expect(checkImageFallback(DEPLOY, showOnly)).toEqual([]);
+    expect(
+      rules(
+        checkImageFallback(
+          DEPLOY,
+          showOnly
+            .replace('config show', 'config set')
+            .replace('--query linuxFxVersion', '--linux-fx-version DOCKER|x'),
+        ),
+      ),
+    ).toEqual(['image-fallback']);
+  });
 });
 
 describe('rule 9: every role definition id is in infra/checked/roles.json with its source', () => {

@@ -1082,7 +1082,9 @@ export function checkAzdVersion(path: string, text: string): Problem[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Rule 8: the manual image fallback also tells azd
 
-const SETS_IMAGE = /az\s+(functionapp|webapp)\s+config\s+container\s+set|linuxFxVersion/;
+// Commands that point the app at an image (not ones that only show it, like --query siteConfig.linuxFxVersion).
+const SETS_IMAGE =
+  /az\s+(functionapp|webapp)\s+config\s+container\s+set|--linux-fx-version|linuxFxVersion\s*=/;
 
 /**
  * docs/deploy.md: a code block that points the app at an image by hand also runs `azd env set
