@@ -212,6 +212,20 @@ export function nestedProps(file: BicepFile, prop: Property | undefined): Map<st
   return objectProps(file, prop.index);
 }
 
+/** The items of an array-valued property (`appSettings: [ … ]`), each with its text and index. */
+export function arrayItems(file: BicepFile, prop: Property | undefined): Property[] {
+  if (!prop || !prop.value.startsWith('[')) return [];
+  const close = closing(file.masked, prop.index);
+  return splitTopLevel(file.masked, prop.index + 1, close, true).map(([s, e]) => {
+    const lead = file.text.slice(s, e).length - file.text.slice(s, e).trimStart().length;
+    return { value: file.text.slice(s, e).trim(), index: s + lead };
+  });
+}
+
+/** The properties of an object literal item (from arrayItems). */
+export const itemProps = (file: BicepFile, item: Property): Map<string, Property> =>
+  item.value.startsWith('{') ? objectProps(file, item.index) : new Map();
+
 export function parseBicep(path: string, text: string): BicepFile {
   const masked = maskBicep(text);
   const code = maskBicep(text, true);
@@ -1250,4 +1264,21 @@ export function checkVaultIdentityDocumented(docs: readonly SourceFile[]): Probl
         "nothing says the backup vault needs a system-assigned identity: with only a user-assigned one, the vault's principalId is empty and its role assignments fail.",
       fix: 'say it where the vault identity roles are described (contract decision 7).',
     }));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// App settings (test/support/bindingSettings.ts reads them through this parser)
+
+/** The names and value expressions of the function app's `siteConfig.appSettings` in a Bicep file. */
+export function siteAppSettings(text: string): { name: string; value: string }[] {
+  const file = parseBicep('function.bicep', text);
+  const site = declsOf(file, 'resource').find((d) => !d.existing && isType(d, 'Microsoft.Web/sites'));
+  if (!site) return [];
+  const siteConfig = nestedProps(file, nestedProps(file, site.props.get('properties')).get('siteConfig'));
+  return arrayItems(file, siteConfig.get('appSettings')).flatMap((item) => {
+    const props = itemProps(file, item);
+    const name = props.get('name')?.value;
+    const value = props.get('value')?.value;
+    return name && value !== undefined && /^'[^']*'$/.test(name) ? [{ name: name.slice(1, -1), value }] : [];
+  });
 }
