@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import configSchema from '../../schemas/config.schema.json';
+import { parseBicep } from '../support/bicepChecks';
 import { bicepAppSettings } from '../support/bindingSettings';
 
 const infra = join(__dirname, '..', '..', 'infra');
@@ -74,11 +75,15 @@ describe('infra consistency', () => {
     const readme = readFileSync(join(infra, 'README.md'), 'utf8');
     let count = 0;
     for (const { file, text } of allBicep()) {
-      for (const m of text.matchAll(
-        /resource \w+ 'Microsoft\.Authorization\/roleAssignments@[^']+' = [^\n]*\n([^\n]*\n){0,3}?\s*name: ([^\n]+)/g,
-      )) {
+      for (const d of parseBicep(file, text).declarations) {
+        if (
+          d.kind !== 'resource' ||
+          d.existing ||
+          !d.target.startsWith('Microsoft.Authorization/roleAssignments@')
+        )
+          continue;
         count++;
-        expect(m[2], `${file}: role assignment name`).toMatch(/^guid\(/);
+        expect(d.props.get('name')?.value, `${file}: role assignment ${d.name} name`).toMatch(/^guid\(/);
       }
       for (const id of text.matchAll(/'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/g)) {
         expect(readme, `${file}: role ${id[1]} is not explained in infra/README.md`).toContain(id[1]!);

@@ -6,6 +6,7 @@
  * definitions as registered (src/functions), so a new binding is checked without touching the test.
  */
 import type { FunctionDefinition } from '../../src/functions/definitions';
+import { siteAppSettings } from './bicepChecks';
 
 export interface BindingSetting {
   /** The function whose binding uses the setting. */
@@ -66,11 +67,10 @@ export function missingBindingSettings(
   return problems;
 }
 
-/** The names and values of the function app's app settings in a Bicep file (`{ name: 'X', value: … }`). */
+/**
+ * The names and values of the function app's app settings in a Bicep file (`siteConfig.appSettings` of the
+ * Microsoft.Web/sites resource), read with the Bicep reader of the static checks (bicepChecks.ts).
+ */
 export function bicepAppSettings(text: string): { name: string; value: string }[] {
-  const block = /appSettings:\s*\[([\s\S]*?)\n\s*\]/.exec(text)?.[1] ?? '';
-  return [...block.matchAll(/\{\s*name:\s*'([^']+)',\s*value:\s*(.*?)\s*\}\s*$/gm)].map((m) => ({
-    name: m[1]!,
-    value: m[2]!,
-  }));
+  return siteAppSettings(text);
 }
