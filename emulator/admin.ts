@@ -8,7 +8,7 @@ import { parseFault } from './config';
 import { track, type EmulatorContext } from './context';
 import { crossRegionAdmin, renderCrossRegionJob } from './crossRegion';
 import { cloudError, type Reply } from './http';
-import { renderJob, renderRecoveryPoint, type BackupInstanceRuntime } from './model';
+import { renderJob, renderRecoveryPoint, type BackupInstanceRuntime, type VaultRuntime } from './model';
 import { vaultGeoSettings } from './regions';
 import { containerArmId, storageAccountId } from './authorization';
 import { createDatabase } from './postgres';
@@ -164,6 +164,17 @@ export async function adminRoute(ctx: EmulatorContext, req: AdminRequest): Promi
   return cloudError(404, 'NotFound', `No admin route ${req.method} ${path}. See emulator/README.md.`);
 }
 
+/** The vault a switch names (its name or ARM id), or an error listing the vaults. */
+function findVault(ctx: EmulatorContext, named: unknown): VaultRuntime {
+  const vault = [...ctx.vaults.values()].find(
+    (v) =>
+      typeof named === 'string' &&
+      [v.name.toLowerCase(), v.armId.toLowerCase()].includes(named.toLowerCase()),
+  );
+  if (!vault) throw new Error(`/vault: one of ${[...ctx.vaults.values()].map((v) => v.name).join(', ')}`);
+  return vault;
+}
+
 /**
  * Switches that produce the failures the pre-flight doctor checks for (emulator/README.md): a vault identity
  * without its blob data role, a Key Vault secret the app may not read, a stopped or failing protection, a
@@ -178,16 +189,19 @@ async function preflightSwitch(
   if (method !== 'POST') return undefined;
   if (path === '/_emulator/vaultBlobRole') {
     const input = json() as { vault?: unknown; assigned?: unknown };
-    const vault = [...ctx.vaults.values()].find(
-      (v) =>
-        typeof input.vault === 'string' &&
-        [v.name.toLowerCase(), v.armId.toLowerCase()].includes(input.vault.toLowerCase()),
-    );
-    if (!vault) throw new Error(`/vault: one of ${[...ctx.vaults.values()].map((v) => v.name).join(', ')}`);
+    const vault = findVault(ctx, input.vault);
     if (typeof input.assigned !== 'boolean') throw new Error('/assigned: true or false');
     if (input.assigned) ctx.vaultBlobRoleRemoved.delete(vault.name.toLowerCase());
     else ctx.vaultBlobRoleRemoved.add(vault.name.toLowerCase());
     return { status: 200, body: { vault: vault.name, assigned: input.assigned } };
+  }
+  if (path === '/_emulator/vaultIdentity') {
+    const input = json() as { vault?: unknown; type?: unknown };
+    const vault = findVault(ctx, input.vault);
+    if (input.type !== 'SystemAssigned' && input.type !== 'UserAssigned' && input.type !== 'None')
+      throw new Error('/type: SystemAssigned, UserAssigned or None');
+    vault.identityType = input.type;
+    return { status: 200, body: { vault: vault.name, type: input.type } };
   }
   if (path === '/_emulator/keyvault/forbid') {
     const input = json() as { secretUri?: unknown; forbidden?: unknown };

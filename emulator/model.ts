@@ -60,6 +60,11 @@ export interface VaultRuntime {
   name: string;
   armId: string;
   principalId: string;
+  /**
+   * The vault's identity as ARM shows it (POST /_emulator/vaultIdentity): SystemAssigned unless a test takes it
+   * away; UserAssigned or None show no principalId, as a real vault without a system-assigned identity.
+   */
+  identityType?: 'SystemAssigned' | 'UserAssigned' | 'None';
   instances: Map<string, BackupInstanceRuntime>;
 }
 
@@ -176,7 +181,10 @@ export function renderVault(v: VaultRuntime, tenantId: string): Record<string, u
     name: v.name,
     type: 'Microsoft.DataProtection/backupVaults',
     location: v.config.location,
-    identity: { type: 'SystemAssigned', principalId: v.principalId, tenantId },
+    identity:
+      (v.identityType ?? 'SystemAssigned') === 'SystemAssigned'
+        ? { type: 'SystemAssigned', principalId: v.principalId, tenantId }
+        : { type: v.identityType },
     properties: {
       provisioningState: 'Succeeded',
       storageSettings: [{ datastoreType: 'VaultStore', type: geo.storageType }],

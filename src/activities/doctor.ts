@@ -240,6 +240,32 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
     },
   );
 
+  // The backup vault restores with its system-assigned identity: Azure Backup reads the target's secret, the target
+  // server and the restore container as the vault, never as the app. A vault with a user-assigned identity only, or
+  // none, fails every restore (UserErrorMSIMissingPermissions and friends) after the drill has started.
+  await check(
+    'vault-identity',
+    'The backup vault has a system-assigned identity',
+    ['backup-instance-protected'],
+    () => {
+      const identity = facts.vault?.identity;
+      const type = identity?.type ?? '(no identity)';
+      const system = type
+        .split(',')
+        .map((t) => t.trim().toLowerCase())
+        .includes('systemassigned');
+      if (!system || !identity?.principalId)
+        return Promise.resolve(
+          fail(
+            `vault ${vaultId}: identity.type ${type}${identity?.principalId ? '' : ', no identity.principalId'}`,
+            `Enable the backup vault's system-assigned identity (az dataprotection backup-vault identity assign -g <vault resource group> --vault-name <vault> --system-assigned), then give it the roles docs/deploy.md lists under "The backup vault's identity" (azd provision grants those roles when the vault is in PGDRILL_BACKUP_VAULT_IDS).`,
+            'VaultIdentityMissing',
+          ),
+        );
+      return Promise.resolve(pass(`identity.type ${type}, principalId ${identity.principalId}`));
+    },
+  );
+
   // 9. Cross-region prerequisites (before the recovery point: a secondary drill lists secondary points).
   await check(
     'cross-region',
@@ -501,20 +527,15 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
   await check(
     'vault-blob-role',
     "The vault's identity holds a blob data role on the container",
-    ['backup-instance-protected'],
+    ['vault-identity'],
     async () => {
       if (target.kind !== 'files') return skip('not applicable: a database restore writes no files');
       if (!target.containerArmId)
         return skip(
           "the container's ARM id is unknown (a container URL does not say its storage account's resource group): set target.containerArmId to check the vault identity's role",
         );
-      const principalId = facts.vault?.identity?.principalId;
-      if (!principalId)
-        return fail(
-          `vault ${vaultId} has no system-assigned identity (identity.principalId)`,
-          'Enable the system-assigned managed identity of the backup vault, then grant it Storage Blob Data Contributor on the container or its storage account.',
-          'VaultIdentityMissing',
-        );
+      // vault-identity passed, so the vault has a system-assigned identity with a principal id.
+      const principalId = facts.vault?.identity?.principalId ?? '';
       const containerArmId = target.containerArmId;
       const assignments = await orRefused(async () => {
         const list = [];

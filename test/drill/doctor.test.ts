@@ -57,6 +57,7 @@ describe('pre-flight doctor', () => {
     expect(statuses(r)).toEqual({
       'identity-permissions': 'passed',
       'backup-instance-protected': 'passed',
+      'vault-identity': 'passed',
       'cross-region': 'skipped',
       'recovery-point': 'passed',
       'validate-restore': 'passed',
@@ -252,6 +253,30 @@ describe('pre-flight doctor', () => {
     const s = byId(await doctor(plain), 'vault-blob-role');
     expect(s.status).toBe('skipped');
     expect(s.evidence).toContain('target.containerArmId');
+  });
+
+  it('fails a vault without a system-assigned identity, naming the command that enables it; the blob role check is skipped', async () => {
+    for (const type of ['UserAssigned', 'None']) {
+      await admin('POST', '/_emulator/vaultIdentity', { vault: 'vault-test', type });
+      try {
+        const r = await doctor(filesRequest());
+        const c = byId(r, 'vault-identity');
+        expect(c.status).toBe('failed');
+        expect(c.code).toBe('VaultIdentityMissing');
+        expect(c.evidence).toContain(`identity.type ${type}`);
+        expect(c.fix).toContain('az dataprotection backup-vault identity assign');
+        expect(byId(r, 'vault-blob-role').status).toBe('skipped');
+        expect(byId(r, 'vault-blob-role').evidence).toContain('vault-identity');
+        expect(r.ok).toBe(false);
+      } finally {
+        await admin('POST', '/_emulator/vaultIdentity', { vault: 'vault-test', type: 'SystemAssigned' });
+      }
+    }
+    const back = await doctor(filesRequest());
+    expect(byId(back, 'vault-identity').status).toBe('passed');
+    expect(byId(back, 'vault-identity').evidence).toMatch(
+      /identity\.type SystemAssigned, principalId [0-9a-f-]{36}/,
+    );
   });
 
   it('fails a missing container and a pg_restore that cannot run', async () => {

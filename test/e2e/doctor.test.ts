@@ -18,7 +18,7 @@ import { call, KEY, startHostProcess, type Host } from '../support/host';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
-const CHECKS = 14;
+const CHECKS = 15;
 
 let emu: EmulatorHandle;
 let host: Host;
