@@ -33,6 +33,9 @@ param keyVaultId string = ''
 @description('ARM ids of target servers (restore as database): Single Server or Flexible Server ids. Paired-region targets of cross-region drills go here too.')
 param targetServerIds array = []
 
+@description('ARM ids of the source servers of the backup instances drilled (Single or Flexible), outside fleet scopes: the app gets Reader on each (the doctor compares pg_restore with the server\'s PostgreSQL version; fleet tag filters read tags).')
+param sourceServerIds array = []
+
 @description('ARM ids of storage accounts that receive restore-as-files output (paired-region accounts of cross-region drills too).')
 param restoreStorageAccountIds array = []
 
@@ -98,7 +101,12 @@ var alertsTopicGroup = empty(alertsEventGridTopicId) ? rg.name : split(alertsEve
 
 // Subscriptions and groups the roles are assigned in (lower case, so union() removes duplicates).
 var vaultSubscriptionIds = map(backupVaultIds, id => toLower(split(id, '/')[2]))
-var fleetSubscriptionIds = map(fleetScopeIds, id => toLower(split(id, '/')[2]))
+// Every fleet scope id is checked once, here, before anything is derived from it: anything but /subscriptions/{id} or
+// /subscriptions/{id}/resourceGroups/{name} stops the deployment with a message naming the setting (a management
+// group id would otherwise turn into a subscription named "microsoft.management" and fail far from its cause). No
+// segment is indexed before the test (take/skip never go out of range), whether or not ARM short-circuits &&.
+var fleetScopes = map(fleetScopeIds, id => toLower(join(take(split(id, '/'), 2), '/')) == '/subscriptions' && !empty(last(split(id, '/'))) && (length(split(id, '/')) == 3 || (length(split(id, '/')) == 5 && toLower(join(skip(take(split(id, '/'), 4), 3), '')) == 'resourcegroups')) ? id : fail('PGDRILL_FLEET_SCOPE_IDS (fleetScopeIds): "${id}" is neither /subscriptions/{id} nor /subscriptions/{id}/resourceGroups/{name}.'))
+var fleetSubscriptionIds = map(fleetScopes, id => toLower(split(id, '/')[2]))
 var restoreSubscriptionIds = map(restoreStorageAccountIds, id => toLower(split(id, '/')[2]))
 // The operation status URLs are /subscriptions/{sub}/providers/Microsoft.DataProtection/locations/...: one
 // operation-reader assignment per subscription the drills (and fleets) restore in.
@@ -106,17 +114,22 @@ var operationSubscriptionIds = union(vaultSubscriptionIds, fleetSubscriptionIds)
 // Cross-region calls are /subscriptions/{s}/resourceGroups/{vault's group}/providers/Microsoft.DataProtection/locations/{paired}/...
 var vaultGroupIds = union(map(backupVaultIds, id => toLower('/subscriptions/${split(id, '/')[2]}/resourceGroups/${split(id, '/')[4]}')), [])
 // Fleet scopes: `/subscriptions/{id}` (3 segments after split) or a resource group id.
-var fleetSubscriptionScopeIds = filter(fleetScopeIds, id => length(split(id, '/')) == 3)
-var fleetGroupScopeIds = filter(fleetScopeIds, id => length(split(id, '/')) != 3)
+var fleetSubscriptionScopeIds = filter(fleetScopes, id => length(split(id, '/')) == 3)
+var fleetGroupScopeIds = filter(fleetScopes, id => length(split(id, '/')) == 5)
+// Source servers that are not also targets (those get Reader through targetServerAccess).
+var targetServerIdsLower = map(targetServerIds, id => toLower(id))
+var sourceOnlyServerIds = filter(sourceServerIds, id => !contains(targetServerIdsLower, toLower(id)))
 // A custom role can only be assigned within its assignableScopes.
 var roleAssignableScopes = map(union([toLower(subscription().subscriptionId)], vaultSubscriptionIds, fleetSubscriptionIds), s => '/subscriptions/${s}')
 var assignmentReaderAssignableScopes = map(union([toLower(subscription().subscriptionId)], restoreSubscriptionIds), s => '/subscriptions/${s}')
 
-// Custom role names (GUIDs), fixed per subscription. Role names are unique per tenant: infra/README.md.
-var drillRoleName = guid(subscription().id, 'pg-restore-drill-operator')
-var operationReaderRoleName = guid(subscription().id, 'pg-restore-drill-operation-reader')
-var crossRegionRoleName = guid(subscription().id, 'pg-restore-drill-cross-region')
-var assignmentReaderRoleName = guid(subscription().id, 'pg-restore-drill-role-assignment-reader')
+// Custom roles belong to one azd environment: their ids (GUIDs) and display names carry resourceToken (subscription,
+// environment, location), since display names are unique per tenant and each environment sets its own
+// assignableScopes. Two environments, or two deployment subscriptions of one tenant, never overwrite or clash.
+var drillRoleName = guid(resourceToken, 'pg-restore-drill-operator')
+var operationReaderRoleName = guid(resourceToken, 'pg-restore-drill-operation-reader')
+var crossRegionRoleName = guid(resourceToken, 'pg-restore-drill-cross-region')
+var assignmentReaderRoleName = guid(resourceToken, 'pg-restore-drill-role-assignment-reader')
 var backupOperator = '00c29273-979b-4161-815c-10b084fb9324'
 // What the app holds on each vault and fleet scope: the custom drill role, or Backup Operator.
 var vaultRoleName = useBuiltInBackupOperatorRole ? backupOperator : drillRoleName
@@ -193,6 +206,7 @@ module function 'app/function.bicep' = {
     alertsKeyVaultAccess
     restoreStorageAccess
     targetServerAccess
+    sourceServerAccess
     alertsTopicAccess
     alertsTopic
   ]
@@ -218,7 +232,7 @@ module rbac 'app/rbac.bicep' = {
 resource drillRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!useBuiltInBackupOperatorRole) {
   name: drillRoleName
   properties: {
-    roleName: 'pg-restore-drill operator'
+    roleName: 'pg-restore-drill operator (${resourceToken})'
     description: 'Restore drills for PostgreSQL backups: read backups, validate and trigger restores, follow jobs, read the source servers.'
     type: 'CustomRole'
     assignableScopes: roleAssignableScopes
@@ -244,11 +258,12 @@ resource drillRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!u
 
 // The asynchronous operations a restore returns are polled at subscription scope
 // (/subscriptions/{sub}/providers/Microsoft.DataProtection/locations/{loc}/operationStatus|operationResults/...):
-// only these two reads, assigned on each subscription of the vaults and fleet scopes.
+// only these two reads (and the caller's own permissions, which the doctor reads at this scope), assigned on each
+// subscription of the vaults and fleet scopes.
 resource operationReaderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: operationReaderRoleName
   properties: {
-    roleName: 'pg-restore-drill operation reader'
+    roleName: 'pg-restore-drill operation reader (${resourceToken})'
     description: 'Read the status and results of Data Protection operations (polled at subscription scope).'
     type: 'CustomRole'
     assignableScopes: roleAssignableScopes
@@ -257,6 +272,7 @@ resource operationReaderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01
         actions: [
           'Microsoft.DataProtection/locations/operationStatus/read'
           'Microsoft.DataProtection/locations/operationResults/read'
+          'Microsoft.Authorization/permissions/read'
         ]
         notActions: []
       }
@@ -271,7 +287,7 @@ resource operationReaderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01
 resource crossRegionRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: crossRegionRoleName
   properties: {
-    roleName: 'pg-restore-drill cross-region'
+    roleName: 'pg-restore-drill cross-region (${resourceToken})'
     description: 'Cross-region restore drills: read secondary recovery points, validate and trigger cross-region restores, read their jobs.'
     type: 'CustomRole'
     assignableScopes: roleAssignableScopes
@@ -283,6 +299,7 @@ resource crossRegionRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = 
           'Microsoft.DataProtection/subscriptions/resourceGroups/providers/locations/crossRegionRestore/action'
           'Microsoft.DataProtection/subscriptions/resourceGroups/providers/locations/fetchCrossRegionRestoreJob/action'
           'Microsoft.DataProtection/subscriptions/resourceGroups/providers/locations/fetchCrossRegionRestoreJobs/action'
+          'Microsoft.Authorization/permissions/read'
         ]
         notActions: []
       }
@@ -295,7 +312,7 @@ resource crossRegionRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = 
 resource assignmentReaderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!empty(restoreStorageAccountIds)) {
   name: assignmentReaderRoleName
   properties: {
-    roleName: 'pg-restore-drill role-assignment reader'
+    roleName: 'pg-restore-drill role-assignment reader (${resourceToken})'
     description: 'List role assignments (the pre-flight doctor checks the backup vault identity\'s blob role on restore containers).'
     type: 'CustomRole'
     assignableScopes: assignmentReaderAssignableScopes
@@ -363,8 +380,8 @@ module fleetSubscriptionAccess 'app/subscription-access.bicep' = [
 module fleetGroupAccess 'app/group-access.bicep' = [
   for (scopeId, i) in fleetGroupScopeIds: {
     name: 'pgdrill-fleet-rg-${i}-${uniqueString(scopeId)}'
-    // Anything but a subscription or resource group id is refused here, naming the parameter.
-    scope: resourceGroup(split(scopeId, '/')[2], length(split(scopeId, '/')) == 5 && toLower(split(scopeId, '/')[3]) == 'resourcegroups' ? split(scopeId, '/')[4] : fail('PGDRILL_FLEET_SCOPE_IDS (fleetScopeIds): "${scopeId}" is neither /subscriptions/{id} nor /subscriptions/{id}/resourceGroups/{name}.'))
+    // fleetScopes refused anything but a subscription or resource group id, naming the parameter.
+    scope: resourceGroup(split(scopeId, '/')[2], split(scopeId, '/')[4])
     // A vault's group already gets the cross-region role (vaultGroupAccess): not assigned twice in parallel.
     params: { principalId: identity.outputs.principalId, roleNames: contains(vaultGroupIds, toLower(scopeId)) ? [vaultRoleName] : [vaultRoleName, crossRegionRoleName] }
     dependsOn: [drillRole, crossRegionRole]
@@ -406,6 +423,16 @@ module targetServerAccess 'app/server-reader.bicep' = [
     name: 'pgdrill-app-server-${i}-${uniqueString(serverId)}'
     scope: resourceGroup(split(serverId, '/')[2], split(serverId, '/')[4])
     params: { serverId: serverId, principalId: identity.outputs.principalId }
+  }
+]
+
+// The source servers: the doctor's pg-restore-version reads a server's PostgreSQL version (a Flexible Server drill
+// restores as files and loads them). Servers also listed as targets already get Reader above: not assigned twice.
+module sourceServerAccess 'app/server-reader.bicep' = [
+  for (serverId, i) in sourceOnlyServerIds: {
+    name: 'pgdrill-app-source-${i}-${uniqueString(serverId)}'
+    scope: resourceGroup(split(serverId, '/')[2], split(serverId, '/')[4])
+    params: { serverId: serverId, principalId: identity.outputs.principalId, setting: 'PGDRILL_SOURCE_SERVER_IDS (sourceServerIds)' }
   }
 ]
 

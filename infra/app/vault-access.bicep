@@ -34,9 +34,9 @@ resource appOnVault 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 
 // Azure Backup restores with the vault's system-assigned identity: a vault with only a user-assigned identity (or
 // none) has no principalId, and the deployment stops here with the fix instead of failing in a nested template.
-// (A vault with no identity block at all fails earlier, ARM naming the missing property 'identity'.)
+// A vault with no identity block at all is caught by the same message (`.?` on both levels).
 var missingIdentity = 'Backup vault ${vaultName} has no system-assigned managed identity (identity.principalId): enable it on the vault (Identity, System assigned: On), or set PGDRILL_ASSIGN_VAULT_IDENTITY_ROLES=false and grant its roles by hand (docs/deploy.md).'
-var vaultPrincipalId = assignVaultIdentityRoles ? (vault.identity.?principalId ?? fail(missingIdentity)) : ''
+var vaultPrincipalId = assignVaultIdentityRoles ? (vault.?identity.?principalId ?? fail(missingIdentity)) : ''
 
 module vaultIdentity 'vault-identity-access.bicep' = if (assignVaultIdentityRoles) {
   // Fixed prefix + 13-character hash: within the 64-character limit for any vault name.

@@ -203,7 +203,7 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
         );
       return fail(
         missingAt.join('; '),
-        `Assign the app's managed identity ${fixes.join(', and ')}: infra/main.bicep deploys these roles and assignments, infra/README.md ("Roles") lists them, docs/deploy.md shows how to check each.`,
+        `Assign the app's managed identity ${fixes.join(', and ')}: infra/main.bicep deploys these roles and assignments (<token> is the deployment's resource token, as in func-pgdrill-<token>), infra/README.md ("Roles") lists them, docs/deploy.md shows how to check each.`,
         'MissingDataProtectionActions',
       );
     },
@@ -541,7 +541,7 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
         const list = [];
         for await (const a of deps.dataProtection.listRoleAssignments(containerArmId)) list.push(a);
         return list;
-      }, `Give the app's identity the custom role "pg-restore-drill role-assignment reader" on the storage account (infra/main.bicep assigns it on each account of PGDRILL_RESTORE_STORAGE_ACCOUNT_IDS), or Reader there.`);
+      }, `Give the app's identity the custom role "pg-restore-drill role-assignment reader (<token>)" on the storage account (infra/main.bicep assigns it on each account of PGDRILL_RESTORE_STORAGE_ACCOUNT_IDS), or Reader there.`);
       const roles = blobDataRoleAssignments(assignments, principalId);
       if (roles.length === 0)
         return fail(
@@ -572,7 +572,7 @@ export async function runDoctor(deps: ActivityDeps, request: NormalizedRequest):
       });
       const server = await orRefused(
         () => deps.dataProtection.getServerResource(serverId),
-        `Let the app's identity read the source server ${serverId}: Reader on it, or list its resource group or subscription in PGDRILL_FLEET_SCOPE_IDS (the drill role there holds Microsoft.DBforPostgreSQL servers/read and flexibleServers/read), and azd provision.`,
+        `Let the app's identity read the source server ${serverId}: list it in PGDRILL_SOURCE_SERVER_IDS (the app gets Reader on it), or its resource group or subscription in PGDRILL_FLEET_SCOPE_IDS (the drill role there holds Microsoft.DBforPostgreSQL servers/read and flexibleServers/read), then azd up; or grant Reader on it by hand.`,
       );
       const version = server.properties?.version ?? undefined;
       const major = version ? Number(/^\d+/.exec(version)?.[0]) : NaN;
@@ -618,13 +618,13 @@ export function permissionScopes(
     {
       scope: vault.id,
       what: 'the vault',
-      role: 'the custom role "pg-restore-drill operator" (or Backup Operator)',
+      role: 'the custom role "pg-restore-drill operator (<token>)" (or Backup Operator)',
       actions: DRILL_ACTIONS.filter((a) => !isLocation(a)),
     },
     {
       scope: subscription,
       what: 'operation status URLs are subscription-scoped',
-      role: 'the custom role "pg-restore-drill operation reader" (or Backup Operator)',
+      role: 'the custom role "pg-restore-drill operation reader (<token>)"',
       actions: DRILL_ACTIONS.filter(isLocation),
     },
     ...(secondary
@@ -632,7 +632,7 @@ export function permissionScopes(
           {
             scope: `${subscription}/resourceGroups/${vault.resourceGroup}`,
             what: "cross-region calls are made on the vault's resource group",
-            role: 'the custom role "pg-restore-drill cross-region" (or Backup Operator)',
+            role: 'the custom role "pg-restore-drill cross-region (<token>)"',
             actions: [...CROSS_REGION_ACTIONS],
           },
         ]

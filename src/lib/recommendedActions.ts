@@ -64,7 +64,7 @@ const EXACT: Record<string, string> = {
   CheckTimedOut:
     'Check the network path to the service the check calls (Azure Resource Manager, Key Vault, storage or the PostgreSQL server), then run the doctor again.',
   MissingDataProtectionActions:
-    'Assign the app\'s managed identity the role the check names at the scope it names: "pg-restore-drill operator" (or Backup Operator) on the vault, "pg-restore-drill operation reader" on the subscription, "pg-restore-drill cross-region" on the vault\'s resource group (infra/README.md, "Roles").',
+    'Assign the app\'s managed identity the role the check names at the scope it names: "pg-restore-drill operator (<token>)" (or Backup Operator) on the vault, "pg-restore-drill operation reader (<token>)" on the subscription, "pg-restore-drill cross-region (<token>)" on the vault\'s resource group; <token> is the deployment\'s resource token, as in func-pgdrill-<token> (infra/README.md, "Roles").',
   BackupInstanceNotProtected:
     'Fix the backup instance in Backup center (resume protection, fix the errors shown, or configure backup again) before drilling it.',
   ValidationFailed: "Read the validation's message and fix the restore request or the target it names.",
@@ -176,7 +176,7 @@ const EXACT: Record<string, string> = {
   SubscriptionNotFound:
     "Check the subscription in the backup instance id, and that the app's identity can see it.",
   AuthorizationFailed:
-    'Grant the app\'s identity the roles infra/main.bicep assigns (infra/README.md, "Roles"): pg-restore-drill operator (or Backup Operator) on the backup vault, pg-restore-drill operation reader on its subscription (operation status URLs), pg-restore-drill cross-region on its resource group (cross-region drills). `pgdrill doctor` names the scope that lacks the action.',
+    'Grant the app\'s identity the roles infra/main.bicep assigns (infra/README.md, "Roles"): pg-restore-drill operator (<token>) (or Backup Operator) on the backup vault, pg-restore-drill operation reader (<token>) on its subscription (operation status URLs), pg-restore-drill cross-region (<token>) on its resource group (cross-region drills), <token> being the deployment\'s resource token as in func-pgdrill-<token>. `pgdrill doctor` names the scope that lacks the action.',
   LinkedAuthorizationFailed:
     "Grant the app's identity access to the linked resource named in the message (target server, container).",
   InvalidAuthenticationToken:

@@ -106,7 +106,7 @@ describe('pre-flight doctor', () => {
       expect(p.evidence).toContain(action);
       expect(p.evidence).not.toContain(`missing on ${vaultGroup}`);
       expect(p.fix).toContain(
-        `"pg-restore-drill operation reader" (or Backup Operator) on /subscriptions/${c.subscriptionId}`,
+        `"pg-restore-drill operation reader (<token>)" on /subscriptions/${c.subscriptionId}`,
       );
       // ARM itself refuses the subscription-scoped status URL (Azure returns such Azure-AsyncOperation URLs,
       // reference/dataprotection examples), while the doctor's vault-scoped validation still passes.
@@ -139,7 +139,9 @@ describe('pre-flight doctor', () => {
       expect(blob.status).toBe('failed');
       expect(blob.code).toBe('AuthorizationFailed');
       expect(blob.evidence).toContain('Microsoft.Authorization/roleAssignments/read');
-      expect(blob.fix).toContain('"pg-restore-drill role-assignment reader" on the storage account');
+      expect(blob.fix).toContain(
+        '"pg-restore-drill role-assignment reader (<token>)" on the storage account',
+      );
       const version = byId(r, 'pg-restore-version');
       expect(version.status).toBe('failed');
       expect(version.evidence).toContain('Microsoft.DBforPostgreSQL/flexibleServers/read');
@@ -327,7 +329,7 @@ describe('pre-flight doctor', () => {
       );
       expect(low.status).toBe('failed');
       expect(low.evidence).toContain(`missing on ${vaultId.split('/providers/')[0]} (`);
-      expect(low.fix).toContain('"pg-restore-drill cross-region"');
+      expect(low.fix).toContain('"pg-restore-drill cross-region (<token>)"');
     } finally {
       await admin('DELETE', '/_emulator/permissions');
     }

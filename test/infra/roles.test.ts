@@ -11,6 +11,7 @@ import {
   CROSS_REGION_ACTIONS,
   DRILL_ACTIONS,
   DRILL_ROLE_READ_ACTIONS,
+  OWN_PERMISSIONS_READ_ACTION,
   ROLE_ASSIGNMENT_READ_ACTIONS,
 } from '../../src/lib/doctor/permissions';
 
@@ -81,7 +82,8 @@ function customRoles(): Role[] {
     .map((d) => ({
       symbol: d.symbol,
       nameVar: /\n\s*name: (\w+)\n/.exec(d.body)![1]!,
-      roleName: /roleName: '([^']+)'/.exec(d.body)![1]!,
+      // Display names carry the environment's token (unique per tenant): 'pg-restore-drill operator (${resourceToken})'.
+      roleName: /roleName: '([^']+) \(\$\{resourceToken\}\)'/.exec(d.body)?.[1] ?? '(no token in roleName)',
       actions: stringsIn(listAfter(d.body, 'actions').replace(/\/\/[^\n]*/g, '')),
       notActions: stringsIn(listAfter(d.body, 'notActions')),
       assignableScopes: /assignableScopes: (\w+)/.exec(d.body)![1]!,
@@ -129,6 +131,8 @@ describe('infra roles vs the doctor', () => {
       'pg-restore-drill role-assignment reader',
     ]);
     for (const r of roles) {
+      // One environment's roles never overwrite another's (ids) nor clash in the tenant (display names).
+      expect(variable(r.nameVar), r.roleName).toMatch(/^guid\(resourceToken, '[a-z-]+'\)$/);
       expect(r.actions.length, r.roleName).toBeGreaterThan(0);
       for (const a of r.actions) expect(a, `${r.roleName}: wildcard action`).not.toContain('*');
       expect(r.notActions, r.roleName).toEqual([]);
@@ -155,14 +159,15 @@ describe('infra roles vs the doctor', () => {
     same(granted, [...DRILL_ACTIONS, ...CROSS_REGION_ACTIONS, ...DRILL_ROLE_READ_ACTIONS]);
 
     // And each role where its URLs live: location-scoped operation reads at the subscription
-    // (/subscriptions/{s}/providers/Microsoft.DataProtection/locations/...), cross-region calls at the group.
+    // (/subscriptions/{s}/providers/Microsoft.DataProtection/locations/...), cross-region calls at the group; each
+    // with the read of the caller's own permissions, which the doctor lists at that scope.
     same(
       onSubscription.roles.flatMap((r) => r.actions),
-      DRILL_ACTIONS.filter((a) => a.includes('/locations/')),
+      [...DRILL_ACTIONS.filter((a) => a.includes('/locations/')), OWN_PERMISSIONS_READ_ACTION],
     );
     same(
       onGroup.roles.flatMap((r) => r.actions),
-      CROSS_REGION_ACTIONS,
+      [...CROSS_REGION_ACTIONS, OWN_PERMISSIONS_READ_ACTION],
     );
     same(
       onVault.roles.flatMap((r) => r.actions),
@@ -182,7 +187,13 @@ describe('infra roles vs the doctor', () => {
       expect(m.roles.map((r) => r.symbol).sort()).toEqual([crossRegion.symbol, drill.symbol].sort());
     }
     expect(variable('operationSubscriptionIds')).toContain('fleetSubscriptionIds');
-    expect(variable('fleetSubscriptionIds')).toMatch(/^map\(fleetScopeIds, /);
+    expect(variable('fleetSubscriptionIds')).toMatch(/^map\(fleetScopes, /);
+    // Each fleet scope id is validated once, before anything is derived from it.
+    expect(variable('fleetScopes')).toMatch(
+      /^map\(fleetScopeIds, id => .+ \? id : fail\('PGDRILL_FLEET_SCOPE_IDS/,
+    );
+    for (const derived of ['fleetSubscriptionScopeIds', 'fleetGroupScopeIds'])
+      expect(variable(derived)).toMatch(/^filter\(fleetScopes, /);
   });
 
   it('the doctor can list role assignments at the restore storage, and only that', () => {

@@ -154,6 +154,42 @@ module kv 'kv.bicep' = if (!empty(keyVaultId)) {
     ]);
   });
 
+  it('an inverted guard (the id split exactly when it is empty) fails; !empty(…) with the branches swapped passes', () => {
+    const module = (sub: string, group: string) => `param keyVaultId string = ''
+module kv 'kv.bicep' = if (!empty(keyVaultId)) {
+  name: 'kv'
+  scope: resourceGroup(${sub}, ${group})
+}
+`;
+    const check = (text: string) => rules(checkGuardedScopes(readInfra([{ path: 'infra/x.bicep', text }])));
+    const split = (n: number) => `split(keyVaultId, '/')[${n}]`;
+    expect(
+      check(
+        module(
+          `empty(keyVaultId) ? ${split(2)} : subscription().subscriptionId`,
+          `empty(keyVaultId) ? ${split(4)} : resourceGroup().name`,
+        ),
+      ),
+    ).toEqual(['guarded-scope']);
+    expect(
+      check(
+        module(
+          `!empty(keyVaultId) ? ${split(2)} : subscription().subscriptionId`,
+          `(!empty(keyVaultId) ? ${split(4)} : resourceGroup().name)`,
+        ),
+      ),
+    ).toEqual([]);
+    // empty() somewhere in the argument is not a guard: the split must sit in the branch taken when it is not empty.
+    expect(
+      check(
+        module(
+          `length(string(empty(keyVaultId))) > 0 ? ${split(2)} : 'x'`,
+          `empty(keyVaultId) ? resourceGroup().name : ${split(4)}`,
+        ),
+      ),
+    ).toEqual(['guarded-scope']);
+  });
+
   it('a loop variable over an array parameter needs no guard; a parameter with @minLength(1) needs none', () => {
     const text = `@minLength(1)
 param requiredId string

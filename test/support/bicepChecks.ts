@@ -422,6 +422,48 @@ const isType = (d: Declaration, type: string) => d.target.toLowerCase().startsWi
 
 const SCOPE_FUNCTIONS = /^\s*(resourceGroup|subscription|managementGroup|tenant)\s*\(/;
 
+/** The index of the first `ch` in `masked` at bracket depth 0 from `from`, skipping `?.`, `.?` and `??`; or -1. */
+function topLevelIndex(masked: string, ch: '?' | ':', from = 0): number {
+  let depth = 0;
+  for (let k = from; k < masked.length; k++) {
+    const c = masked[k];
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (depth === 0 && c === ch) {
+      const near = `${masked[k - 1] ?? ''}${masked[k + 1] ?? ''}`;
+      if (ch === '?' && /[.?]/.test(near)) {
+        if (masked[k + 1] === '?') k++;
+        continue;
+      }
+      return k;
+    }
+  }
+  return -1;
+}
+
+/**
+ * `arg` uses `param` only where it is not empty: it is `empty(param) ? A : B` (or `!empty(param) ? B : A`, outer
+ * parentheses allowed) and A, the branch ARM takes when `param` is empty, does not use it. An inverted guard
+ * (`empty(x) ? split(x, …)[2] : …`) splits exactly the empty id, so it fails.
+ */
+function guardedBy(arg: string, param: string): boolean {
+  let text = arg.trim();
+  for (let masked = maskBicep(text); masked.startsWith('(') && closing(masked, 0) === masked.length - 1;) {
+    text = text.slice(1, -1).trim();
+    masked = maskBicep(text);
+  }
+  const masked = maskBicep(text);
+  const q = topLevelIndex(masked, '?');
+  const c = q < 0 ? -1 : topLevelIndex(masked, ':', q + 1);
+  if (c < 0) return false;
+  const condition = text.slice(0, q).replace(/\s+/g, '');
+  const [whenTrue, whenFalse] = [text.slice(q + 1, c), text.slice(c + 1)];
+  const test = `empty(${param})`;
+  if (condition === test || condition === `(${test})`) return !identifiers(whenTrue).has(param);
+  if (condition === `!${test}` || condition === `!(${test})`) return !identifiers(whenFalse).has(param);
+  return false;
+}
+
 /**
  * Every `scope:` built from a parameter that may be empty guards it with empty(): ARM evaluates a module's scope
  * even when the module's condition is false, so `split(keyVaultId, '/')[2]` of '' fails the whole deployment.
@@ -448,9 +490,7 @@ export function checkGuardedScopes(infra: Infra): Problem[] {
           )
         : [expanded];
       for (const param of risky) {
-        const unguarded = args.filter(
-          (a) => identifiers(a).has(param) && !new RegExp(`\\bempty\\(\\s*${escapeRe(param)}\\s*\\)`).test(a),
-        );
+        const unguarded = args.filter((a) => identifiers(a).has(param) && !guardedBy(a, param));
         if (unguarded.length === 0) continue;
         problems.push({
           rule: 'guarded-scope',

@@ -39,14 +39,20 @@ export const CROSS_REGION_ACTIONS: readonly string[] = [
 ].map((op) => `${DP}/subscriptions/resourceGroups/providers/locations/${op}/action`);
 
 /**
+ * The caller's own permissions at a scope: the doctor's identity-permissions check lists them at the vault, the
+ * subscription and the vault's resource group, so each of the three drill roles grants this read at its scope.
+ */
+export const OWN_PERMISSIONS_READ_ACTION = 'Microsoft.Authorization/permissions/read';
+
+/**
  * Reads the drill role also grants that the doctor does not check at the vault: the source servers' ARM resources
  * (fleet tag filters, the doctor's pg-restore-version; these servers are outside the vault, so only a fleet scope
- * assignment reaches them) and the caller's own permissions (the doctor's identity-permissions check lists them).
+ * assignment reaches them) and the caller's own permissions.
  */
 export const DRILL_ROLE_READ_ACTIONS: readonly string[] = [
   'Microsoft.DBforPostgreSQL/servers/read',
   'Microsoft.DBforPostgreSQL/flexibleServers/read',
-  'Microsoft.Authorization/permissions/read',
+  OWN_PERMISSIONS_READ_ACTION,
 ];
 
 /**
