@@ -98,7 +98,9 @@ describe('drill failures a user sees, and what they leave', () => {
     const { report, drillId } = await rig.run(databaseRequest());
     expectFailed(report, 'resolve', 'AuthorizationFailed');
     expect(report.failure!.message).toContain(`${DP}/read`);
-    expect(report.failure!.recommendedActions!.join(' ')).toMatch(/operator role/);
+    expect(report.failure!.recommendedActions!.join(' ')).toMatch(
+      /pg-restore-drill operator \(<token>\) \(or Backup Operator\) on the backup vault/,
+    );
     // Refused before anything was created: no resource recorded, no restore, nothing left.
     expect(report.cleanup.resources ?? []).toEqual([]);
     expect(await restoreJobsOf(report)).toEqual([]);
