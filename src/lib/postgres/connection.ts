@@ -148,6 +148,8 @@ export function nodeSsl(
     case 'prefer':
       return false;
     case 'require':
+      // Encrypted but unverified. tlsModeFor yields 'require' only for a loopback server or when the
+      // operator set DRILL_ALLOW_UNVERIFIED_TLS; every other off-machine connection is verify-full.
       return { rejectUnauthorized: false };
     case 'verify-ca':
       return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
